@@ -1,0 +1,179 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { z } from 'zod';
+import { loadScenario, PluginResolver, runScenario, type LoadedScenario } from '@llmbench/core';
+import { PLUGIN_KINDS, type Logger, type TextSink } from '@llmbench/plugin-api';
+import { BUILTIN_PACKAGES, builtinPlugins } from './builtins.js';
+import { displayPath, exitCodeFor, ExitCode, renderError } from './render.js';
+
+export { ExitCode } from './render.js';
+export { BUILTIN_PACKAGES, builtinPlugins } from './builtins.js';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface CliIO {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Aborts the run (SIGINT in the real CLI). */
+  readonly signal?: AbortSignal;
+}
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  the run finished but a threshold failed
+  2  usage or configuration error (bad flags, invalid scenario, unknown plugin)
+  3  runtime error (a plugin failed, a report could not be written); results measured so far are still written
+`;
+
+function processIO(): CliIO {
+  return {
+    stdout: { write: (t) => void process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) },
+    stderr: { write: (t) => void process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) },
+    cwd: process.cwd(),
+    env: process.env,
+  };
+}
+
+/** Runs the CLI and returns the exit code. Never throws; never prints a stack trace without --debug. */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  let exitCode: number = ExitCode.OK;
+  const debug = argv.includes('--debug');
+  const program = new Command()
+    .name('llmbench')
+    .description('Load-test LLM inference servers with declarative scenario files.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addOption(new Option('--debug', 'show stack traces and debug logs'))
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  const logger: Logger = {
+    debug: (m) => void (debug && io.stderr.write(`debug: ${m}\n`)),
+    info: (m) => io.stderr.write(`${m}\n`),
+    warn: (m) => io.stderr.write(`warning: ${m}\n`),
+    error: (m) => io.stderr.write(`error: ${m}\n`),
+  };
+
+  program
+    .command('run')
+    .description('run a scenario and write its reports')
+    .argument('<scenario>', 'scenario file (.yaml, .yml or .json)')
+    .option('-o, --out <dir>', 'write every report file under DIR instead of where the scenario says')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (file: string, opts: { out?: string }) => {
+      const scenario = await load(file, io);
+      const outcome = await runScenario(scenario, {
+        version: VERSION,
+        ...(opts.out === undefined ? {} : { outDir: opts.out }),
+        cwd: io.cwd,
+        out: io.stdout,
+        logger,
+        ...(io.signal ? { signal: io.signal } : {}),
+      });
+      for (const f of outcome.files) io.stdout.write(`wrote ${displayPath(f, io.cwd)}\n`);
+      for (const e of outcome.errors) io.stderr.write(renderError(e, { cwd: io.cwd, debug }));
+      if (outcome.errors.length > 0) exitCode = ExitCode.RUNTIME;
+      else if (outcome.results.status === 'interrupted') exitCode = ExitCode.RUNTIME;
+      else if (!outcome.results.passed) exitCode = ExitCode.THRESHOLDS_FAILED;
+    });
+
+  program
+    .command('validate')
+    .description('check a scenario file (and the project config it uses) without running it')
+    .argument('<scenario>', 'scenario file (.yaml, .yml or .json)')
+    .action(async (file: string) => {
+      const scenario = await load(file, io);
+      io.stdout.write(describeScenario(scenario, io.cwd));
+    });
+
+  program
+    .command('plugins')
+    .description('list the built-in plugins and their options')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await listPlugins(io.cwd);
+      io.stdout.write(opts.json ? `${JSON.stringify(list, null, 2)}\n` : renderPlugins(list));
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.OK;
+      return ExitCode.USAGE;
+    }
+    io.stderr.write(renderError(error, { cwd: io.cwd, debug }));
+    return exitCodeFor(error);
+  }
+  return exitCode;
+}
+
+async function load(file: string, io: CliIO): Promise<LoadedScenario> {
+  return loadScenario(file.startsWith('/') ? file : `${io.cwd}/${file}`, { builtins: builtinPlugins(), env: io.env });
+}
+
+function describeScenario(s: LoadedScenario, cwd: string): string {
+  const lines = [`${displayPath(s.file, cwd)} is valid${s.configFile ? ` (project config: ${displayPath(s.configFile, cwd)})` : ''}`];
+  lines.push(`  servers: ${s.servers.map((v) => `${v.id} [${v.backend.resolved.ref}${v.url ? ` ${v.url}` : ''}${Number.isFinite(v.maxConcurrentRequests) ? `, max ${v.maxConcurrentRequests}` : ''}]`).join(', ')}`);
+  for (const e of s.experiments) {
+    lines.push(`  experiment ${e.name}: ${e.strategy.resolved.ref} ${JSON.stringify(e.strategy.options)}, ${e.workload.requests} requests x ${e.runs} run(s)${e.workload.warmup ? `, ${e.workload.warmup} warmup` : ''}`);
+  }
+  lines.push(`  reporters: ${s.reporters.map((r) => r.resolved.ref).join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+interface PluginInfo {
+  kind: string;
+  name: string;
+  package: string;
+  description: string;
+  options: Record<string, { type: string; default?: unknown; description?: string }>;
+}
+
+async function listPlugins(cwd: string): Promise<PluginInfo[]> {
+  const resolver = new PluginResolver({ builtins: builtinPlugins(), baseDir: cwd });
+  const out: PluginInfo[] = [];
+  for (const [key, pkg] of Object.entries(BUILTIN_PACKAGES)) {
+    const [kind, name] = key.split(':') as [(typeof PLUGIN_KINDS)[number], string];
+    const { plugin } = await resolver.resolve(kind, name);
+    const schema = z.toJSONSchema(plugin.options, { io: 'input', unrepresentable: 'any' }) as {
+      properties?: Record<string, { type?: string; default?: unknown; description?: string; anyOf?: unknown[]; oneOf?: unknown[] }>;
+    };
+    const options: PluginInfo['options'] = {};
+    for (const [opt, prop] of Object.entries(schema.properties ?? {})) {
+      options[opt] = {
+        type: prop.type ?? (prop.oneOf || prop.anyOf ? 'object' : 'any'),
+        ...(prop.default === undefined ? {} : { default: prop.default }),
+        ...(prop.description === undefined ? {} : { description: prop.description }),
+      };
+    }
+    out.push({ kind, name, package: pkg, description: plugin.description ?? '', options });
+  }
+  return out;
+}
+
+function renderPlugins(list: readonly PluginInfo[]): string {
+  const lines: string[] = [];
+  for (const kind of PLUGIN_KINDS) {
+    const ofKind = list.filter((p) => p.kind === kind);
+    if (ofKind.length === 0) continue;
+    lines.push(`${kind}s:`);
+    for (const p of ofKind) {
+      lines.push(`  ${p.name.padEnd(12)} ${p.description} (${p.package})`);
+      for (const [opt, info] of Object.entries(p.options)) {
+        const def = info.default === undefined ? '' : ` = ${JSON.stringify(info.default)}`;
+        lines.push(`    ${opt}: ${info.type}${def}${info.description ? `  ${info.description}` : ''}`);
+      }
+    }
+  }
+  lines.push('', 'Other plugins resolve as @llmbench/<kind>-<name>, or by package name or path.');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,86 @@
+import hdr from 'hdr-histogram-js';
+import type { LatencyStats } from '@llmbench/plugin-api';
+
+export type Histogram = hdr.Histogram;
+
+/** Latencies are recorded in integer microseconds with 3 significant digits (0.1% resolution). */
+export const SIGNIFICANT_DIGITS = 3;
+
+export function createHistogram(): Histogram {
+  return hdr.build({
+    bitBucketSize: 32,
+    autoResize: true,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 2 ** 31,
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    useWebAssembly: false,
+  });
+}
+
+export function encodeHistogram(h: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+export function decodeHistogram(encoded: string): Histogram {
+  const decoded = hdr.decodeFromCompressedBase64(encoded, 32, false);
+  // Re-home into a standard auto-resizing histogram so later merges never overflow.
+  const h = createHistogram();
+  h.add(decoded);
+  return h;
+}
+
+/** Microseconds to milliseconds, rounded to 0.001 ms. */
+export function usToMs(us: number): number {
+  return Math.round(us) / 1000;
+}
+
+/**
+ * Exact moments of a sample (count, sum, sum of squares, min, max), kept beside the histogram so
+ * avg/min/max/stddev are exact while percentiles come from the histogram.
+ */
+export interface Moments {
+  count: number;
+  sum: number;
+  sumSquares: number;
+  min: number;
+  max: number;
+}
+
+export function emptyMoments(): Moments {
+  return { count: 0, sum: 0, sumSquares: 0, min: Infinity, max: -Infinity };
+}
+
+export function addMoments(into: Moments, from: Readonly<Moments>): void {
+  into.count += from.count;
+  into.sum += from.sum;
+  into.sumSquares += from.sumSquares;
+  if (from.min < into.min) into.min = from.min;
+  if (from.max > into.max) into.max = from.max;
+}
+
+/** Percentile of a histogram in ms: the highest value equivalent to the recorded one at that rank. */
+export function percentileMs(h: Histogram, p: number): number {
+  return usToMs(h.getValueAtPercentile(p));
+}
+
+/**
+ * Latency statistics: avg, min, max and stddev from exact moments (ms); percentiles from the HDR
+ * histogram, whose value at percentile p is the smallest recorded value v such that at least p% of
+ * samples are <= v, reported to within 0.1%.
+ */
+export function latencyStats(h: Histogram, m: Readonly<Moments>): LatencyStats | null {
+  if (m.count === 0) return null;
+  const avg = m.sum / m.count;
+  const variance = Math.max(0, m.sumSquares / m.count - avg * avg);
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    avg: round(avg),
+    min: round(m.min),
+    max: round(m.max),
+    stddev: round(Math.sqrt(variance)),
+    p50: percentileMs(h, 50),
+    p90: percentileMs(h, 90),
+    p95: percentileMs(h, 95),
+    p99: percentileMs(h, 99),
+  };
+}

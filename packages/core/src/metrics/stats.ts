@@ -1,0 +1,74 @@
+import { FAILURE_KINDS, type BarrierStats, type ServerStats, type SummaryStats } from '@llmbench/plugin-api';
+import { addMoments, createHistogram, emptyMoments, encodeHistogram, latencyStats } from './histogram.js';
+import { emptyFailures, type Tally } from './tally.js';
+
+export interface ServerInfo {
+  readonly id: string;
+  readonly url?: string;
+}
+
+const round = (x: number, digits = 3): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+/**
+ * Turns a tally into the numbers of a results file.
+ * success_rate = successes / requests; requests_per_second = requests / wall_time_s;
+ * load_share = server requests / all requests.
+ */
+export function summarizeTally(
+  tally: Tally,
+  servers: readonly ServerInfo[],
+  wallMs: number,
+  extra: { barrier?: { batches: number; idleSlotMs: number; slots: number } } = {},
+): Omit<SummaryStats, 'server_metrics' | 'collectors'> {
+  const latency = createHistogram();
+  const moments = emptyMoments();
+  const failures = emptyFailures();
+  let requests = 0;
+  let successes = 0;
+  for (const s of tally.servers) {
+    latency.add(s.latency);
+    addMoments(moments, s.moments);
+    requests += s.requests;
+    successes += s.successes;
+    for (const k of FAILURE_KINDS) failures[k] += s.failures[k];
+  }
+  const serverStats: ServerStats[] = tally.servers.map((s, i) => ({
+    id: servers[i]!.id,
+    ...(servers[i]!.url === undefined ? {} : { url: servers[i]!.url }),
+    requests: s.requests,
+    successes: s.successes,
+    failures: { ...s.failures },
+    success_rate: s.requests ? round(s.successes / s.requests, 6) : 0,
+    load_share: requests ? round(s.requests / requests, 6) : 0,
+    max_in_flight: s.maxInFlight,
+    latency_ms: latencyStats(s.latency, s.moments),
+    queue_ms: { avg: s.queued ? round(s.queueSumMs / s.queued) : 0, max: round(s.queueMaxMs) },
+  }));
+  let barrier: BarrierStats | undefined;
+  if (extra.barrier) {
+    const capacity = extra.barrier.slots * wallMs;
+    barrier = {
+      batches: extra.barrier.batches,
+      idle_slot_s: round(extra.barrier.idleSlotMs / 1000, 6),
+      idle_fraction: capacity > 0 ? round(Math.min(1, extra.barrier.idleSlotMs / capacity), 6) : 0,
+    };
+  }
+  const wall = wallMs / 1000;
+  return {
+    requests,
+    successes,
+    failures,
+    success_rate: requests ? round(successes / requests, 6) : 0,
+    wall_time_s: round(wall, 6),
+    requests_per_second: wall > 0 ? round(requests / wall) : 0,
+    latency_ms: latencyStats(latency, moments),
+    latency_histogram: encodeHistogram(latency),
+    max_in_flight: tally.maxInFlight,
+    servers: serverStats,
+    ...(barrier ? { barrier } : {}),
+    failure_samples: tally.failureSamples(),
+  };
+}

@@ -1,0 +1,126 @@
+import { FAILURE_KINDS, type FailureCounts, type FailureKind, type FailureOutcome, type FailureSample } from '@llmbench/plugin-api';
+import { addMoments, createHistogram, emptyMoments, type Histogram, type Moments } from './histogram.js';
+
+export const MAX_SAMPLES_PER_KIND = 5;
+
+export function emptyFailures(): FailureCounts {
+  return { http_error: 0, timeout: 0, connection_error: 0, protocol_error: 0, aborted: 0 };
+}
+
+export function totalFailures(f: Readonly<FailureCounts>): number {
+  let n = 0;
+  for (const k of FAILURE_KINDS) n += f[k];
+  return n;
+}
+
+/** What one server saw during a run, from the client's side. */
+export class ServerTally {
+  requests = 0;
+  successes = 0;
+  readonly failures = emptyFailures();
+  /** Successful latencies, microseconds. */
+  readonly latency: Histogram = createHistogram();
+  readonly moments: Moments = emptyMoments();
+  inFlight = 0;
+  maxInFlight = 0;
+  queueSumMs = 0;
+  queueMaxMs = 0;
+  queued = 0;
+
+  merge(other: ServerTally): void {
+    this.requests += other.requests;
+    this.successes += other.successes;
+    for (const k of FAILURE_KINDS) this.failures[k] += other.failures[k];
+    this.latency.add(other.latency);
+    addMoments(this.moments, other.moments);
+    this.maxInFlight = Math.max(this.maxInFlight, other.maxInFlight);
+    this.queueSumMs += other.queueSumMs;
+    this.queueMaxMs = Math.max(this.queueMaxMs, other.queueMaxMs);
+    this.queued += other.queued;
+  }
+}
+
+/**
+ * Everything measured in one run, mergeable exactly: counts add, histograms add, maxima take the max.
+ * (The same merge combines runs into an experiment summary.)
+ */
+export class Tally {
+  readonly servers: ServerTally[];
+  inFlight = 0;
+  maxInFlight = 0;
+  private readonly samples = new Map<FailureKind, Map<string, number>>();
+
+  constructor(serverCount: number) {
+    this.servers = Array.from({ length: serverCount }, () => new ServerTally());
+  }
+
+  started(server: number, queuedMs: number): void {
+    const s = this.servers[server]!;
+    if (++s.inFlight > s.maxInFlight) s.maxInFlight = s.inFlight;
+    if (++this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
+    s.queueSumMs += queuedMs;
+    s.queued++;
+    if (queuedMs > s.queueMaxMs) s.queueMaxMs = queuedMs;
+  }
+
+  succeeded(server: number, latencyMs: number): void {
+    const s = this.servers[server]!;
+    s.inFlight--;
+    this.inFlight--;
+    s.requests++;
+    s.successes++;
+    s.latency.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
+    const m = s.moments;
+    m.count++;
+    m.sum += latencyMs;
+    m.sumSquares += latencyMs * latencyMs;
+    if (latencyMs < m.min) m.min = latencyMs;
+    if (latencyMs > m.max) m.max = latencyMs;
+  }
+
+  failed(server: number, outcome: FailureOutcome): void {
+    const s = this.servers[server]!;
+    s.inFlight--;
+    this.inFlight--;
+    s.requests++;
+    s.failures[outcome.kind]++;
+    this.sample(outcome.kind, failureMessage(outcome), 1);
+  }
+
+  merge(other: Tally): void {
+    other.servers.forEach((s, i) => this.servers[i]!.merge(s));
+    this.maxInFlight = Math.max(this.maxInFlight, other.maxInFlight);
+    for (const [kind, messages] of other.samples) for (const [msg, n] of messages) this.sample(kind, msg, n);
+  }
+
+  failureSamples(): FailureSample[] {
+    const out: FailureSample[] = [];
+    for (const kind of FAILURE_KINDS) {
+      for (const [message, count] of this.samples.get(kind) ?? []) out.push({ kind, message, count });
+    }
+    return out;
+  }
+
+  private sample(kind: FailureKind, message: string, n: number): void {
+    let messages = this.samples.get(kind);
+    if (!messages) this.samples.set(kind, (messages = new Map()));
+    const current = messages.get(message);
+    if (current !== undefined) messages.set(message, current + n);
+    else if (messages.size < MAX_SAMPLES_PER_KIND) messages.set(message, n);
+  }
+}
+
+export function failureMessage(o: FailureOutcome): string {
+  switch (o.kind) {
+    case 'http_error':
+      return `HTTP ${o.status}${o.message ? `: ${o.message}` : ''}`;
+    case 'timeout':
+      return `${o.phase} timeout${o.message ? `: ${o.message}` : ''}`;
+    case 'connection_error':
+      return [o.code, o.message].filter(Boolean).join(': ') || 'connection error';
+    case 'protocol_error':
+      return o.message;
+    case 'aborted':
+      return o.message ?? 'aborted';
+  }
+}

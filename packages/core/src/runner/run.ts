@@ -1,0 +1,375 @@
+import { basename, isAbsolute, resolve } from 'node:path';
+import {
+  ErrorCodes, LlmbenchError, isLlmbenchError, RESULTS_SCHEMA_VERSION, type Backend, type Clock, type Collector,
+  type ExperimentResult, type LoadPoint, type Logger, type MetricReadings, type MetricSummary, type PluginContext,
+  type Reporter, type RunResults, type RunStats, type TextSink,
+} from '@llmbench/plugin-api';
+import { describeEnvironment } from '../environment.js';
+import { summarizeTally } from '../metrics/stats.js';
+import { Tally } from '../metrics/tally.js';
+import type { LoadedScenario, ResolvedExperiment, ResolvedServer } from '../scenario/load.js';
+import { redactSecrets } from '../scenario/env.js';
+import { executePoint, type EngineProgress, type EngineServer } from './engine.js';
+import { requestFactory } from './requests.js';
+import { evaluateThresholds } from './thresholds.js';
+
+export interface RunScenarioOptions {
+  /** llmbench version, recorded in results. */
+  readonly version: string;
+  /** Put every report file under this directory. */
+  readonly outDir?: string;
+  /** Base for relative output paths (default: process.cwd()). */
+  readonly cwd?: string;
+  readonly out?: TextSink;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Wall-clock time, for timestamps only. */
+  readonly now?: () => Date;
+  /** Aborting stops the run; what was measured is kept and reported. */
+  readonly signal?: AbortSignal;
+  /** How often reporters get progress snapshots (ms). */
+  readonly progressIntervalMs?: number;
+}
+
+export interface RunOutcome {
+  readonly results: RunResults;
+  /** Report files written, in order. */
+  readonly files: readonly string[];
+  /** Runtime and reporter failures; the results are still complete for what ran. */
+  readonly errors: readonly LlmbenchError[];
+}
+
+export const systemClock: Clock = { now: () => performance.now() };
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * Runs every experiment of a loaded scenario and hands the results to its reporters. Never throws
+ * for what servers do: failures are outcomes. A plugin that throws stops the run with status
+ * `failed`, and reporters still get everything measured before that.
+ */
+export async function runScenario(scenario: LoadedScenario, options: RunScenarioOptions): Promise<RunOutcome> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? (() => new Date());
+  const signal = options.signal ?? new AbortController().signal;
+  const out: TextSink = options.out ?? { write: (t) => void process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) };
+  const cwd = options.cwd ?? process.cwd();
+  const startedAt = now();
+  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const files: string[] = [];
+  const errors: LlmbenchError[] = [];
+  const base: PluginContext = { logger, clock, scenarioDir: scenario.dir, seed: scenario.seed };
+
+  const reporters: { name: string; reporter: Reporter }[] = [];
+  for (const r of scenario.reporters) {
+    const reporter = await guard(`reporter ${r.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
+      r.resolved.plugin.create(
+        {
+          ...base,
+          out,
+          resolveOutput(template) {
+            const expanded = template.replaceAll('{scenario}', scenario.name).replaceAll('{timestamp}', stamp);
+            if (options.outDir !== undefined) return resolve(cwd, options.outDir, basename(expanded));
+            return isAbsolute(expanded) ? expanded : resolve(cwd, expanded);
+          },
+          fileWritten: (path) => void files.push(path),
+        },
+        r.options,
+      ),
+    );
+    reporters.push({ name: r.resolved.ref, reporter });
+  }
+  const notify = async (hook: string, call: (r: Reporter) => unknown): Promise<void> => {
+    for (const { name, reporter } of reporters) {
+      try {
+        await call(reporter);
+      } catch (error) {
+        errors.push(new LlmbenchError(ErrorCodes.REPORT_FAILED, `reporter ${name} failed in ${hook}: ${(error as Error).message}`, { cause: error }));
+      }
+    }
+  };
+
+  const collectors: { name: string; collector: Collector; intervalMs: number }[] = [];
+  for (const c of scenario.collectors) {
+    const collector = await guard(`collector ${c.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () => c.resolved.plugin.create(base, c.options));
+    collectors.push({ name: c.resolved.ref, collector, intervalMs: c.intervalMs });
+  }
+
+  await notify('onRunStart', (r) =>
+    r.onRunStart?.({
+      scenario: scenario.name,
+      ...(scenario.description === undefined ? {} : { description: scenario.description }),
+      experiments: scenario.experiments.map((e) => e.name),
+      runs: Math.max(...scenario.experiments.map((e) => e.runs)),
+    }),
+  );
+
+  const experiments: ExperimentResult[] = [];
+  let status: RunResults['status'] = 'completed';
+  let failure: string | undefined;
+  try {
+    for (const experiment of scenario.experiments) {
+      const strategy = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
+        experiment.strategy.resolved.plugin.create(base, experiment.strategy.options),
+      );
+      const points = checkPoints(experiment, strategy.points({ requests: experiment.workload.requests, servers: experiment.servers.length }));
+      for (const point of points) {
+        if (signal.aborted) break;
+        const result = await runPoint(scenario, experiment, point, points.length > 1, { base, clock, now, signal, collectors, options, reporters: notify });
+        experiments.push(result);
+        await notify('onExperimentEnd', (r) => r.onExperimentEnd?.(result));
+      }
+      if (signal.aborted) break;
+    }
+    if (signal.aborted) status = 'interrupted';
+  } catch (error) {
+    status = 'failed';
+    const err = isLlmbenchError(error) ? error : new LlmbenchError(ErrorCodes.INTERNAL, (error as Error).message, { cause: error });
+    failure = err.message;
+    errors.push(err);
+  }
+
+  const thresholds = evaluateThresholds(scenario.thresholds, experiments);
+  const results = redactSecrets(
+    {
+      schema_version: RESULTS_SCHEMA_VERSION,
+      llmbench_version: options.version,
+      scenario: {
+        name: scenario.name,
+        ...(scenario.description === undefined ? {} : { description: scenario.description }),
+        file: scenario.file,
+        definition: scenario.definition,
+      },
+      environment: describeEnvironment(),
+      started_at: startedAt.toISOString(),
+      finished_at: now().toISOString(),
+      status,
+      ...(failure === undefined ? {} : { error: failure }),
+      experiments,
+      thresholds,
+      passed: thresholds.every((t) => t.passed),
+    },
+    scenario.secrets,
+  ) as RunResults;
+  await notify('onRunEnd', (r) => r.onRunEnd?.(results));
+  return { results, files, errors };
+}
+
+interface PointContext {
+  readonly base: PluginContext;
+  readonly clock: Clock;
+  readonly now: () => Date;
+  readonly signal: AbortSignal;
+  readonly collectors: readonly { name: string; collector: Collector; intervalMs: number }[];
+  readonly options: RunScenarioOptions;
+  readonly reporters: (hook: string, call: (r: Reporter) => unknown) => Promise<void>;
+}
+
+async function runPoint(
+  scenario: LoadedScenario,
+  experiment: ResolvedExperiment,
+  point: LoadPoint,
+  isSweep: boolean,
+  ctx: PointContext,
+): Promise<ExperimentResult> {
+  const servers = point.servers === undefined ? experiment.servers : experiment.servers.slice(0, point.servers);
+  const requests = point.requests ?? experiment.workload.requests;
+  const label = point.label ?? (isSweep ? `concurrency=${point.concurrency}` : experiment.name);
+  const name = isSweep ? `${experiment.name}/${label}` : experiment.name;
+  const barrier = point.barrier ?? false;
+
+  const backends = await setUpBackends(servers, ctx.base);
+  const runs: RunStats[] = [];
+  const pooled = { tally: new Tally(servers.length), wallMs: 0, batches: 0, idleSlotMs: 0 };
+  try {
+    const engineServers: EngineServer[] = servers.map((s, i) => ({ backend: backends[i]!, cap: s.maxConcurrentRequests }));
+    const enginePoint = { concurrency: point.concurrency, barrier, requests };
+    if (experiment.workload.warmup > 0) {
+      await executePoint({
+        point: { ...enginePoint, requests: experiment.workload.warmup },
+        servers: engineServers,
+        request: requestFactory(experiment.workload, { warmup: true }),
+        clock: ctx.clock,
+        signal: ctx.signal,
+        timeoutMs: experiment.workload.timeoutMs,
+      });
+    }
+    for (let run = 1; run <= experiment.runs && !ctx.signal.aborted; run++) {
+      const startedAt = ctx.now().toISOString();
+      const before = await readServerMetrics(servers, backends);
+      const sampling = startSampling(ctx.collectors);
+      const progress: EngineProgress = { done: 0, failures: 0 };
+      const t0 = ctx.clock.now();
+      const ticker = setInterval(() => {
+        void ctx.reporters('onProgress', (r) =>
+          r.onProgress?.({ experiment: name, run, done: progress.done, total: requests, failures: progress.failures, elapsedMs: ctx.clock.now() - t0 }),
+        );
+      }, ctx.options.progressIntervalMs ?? 250);
+      let result;
+      try {
+        result = await executePoint(
+          {
+            point: enginePoint,
+            servers: engineServers,
+            request: requestFactory(experiment.workload),
+            clock: ctx.clock,
+            signal: ctx.signal,
+            timeoutMs: experiment.workload.timeoutMs,
+          },
+          progress,
+        );
+      } finally {
+        clearInterval(ticker);
+      }
+      const collected = await sampling.stop();
+      const after = await readServerMetrics(servers, backends);
+      const stats = summarizeTally(result.tally, servers, result.wallMs, {
+        ...(result.barrier ? { barrier: { ...result.barrier, slots: point.concurrency } } : {}),
+      });
+      pooled.tally.merge(result.tally);
+      pooled.wallMs += result.wallMs;
+      pooled.batches += result.barrier?.batches ?? 0;
+      pooled.idleSlotMs += result.barrier?.idleSlotMs ?? 0;
+      runs.push({
+        run,
+        started_at: startedAt,
+        ...stats,
+        server_metrics: Object.fromEntries(servers.map((s, i) => [s.id, { start: before[i]!, end: after[i]! }])),
+        collectors: collected,
+      });
+    }
+  } finally {
+    await tearDownBackends(backends, servers);
+  }
+
+  return {
+    name,
+    experiment: experiment.name,
+    label,
+    params: point.params ?? { concurrency: point.concurrency, ...(barrier ? { batch_size: point.concurrency } : {}) },
+    strategy: { name: experiment.strategy.resolved.ref, options: experiment.strategy.options as Record<string, unknown> },
+    point: { concurrency: point.concurrency, barrier, requests, servers: servers.map((s) => s.id) },
+    runs,
+    summary: {
+      ...summarizeTally(pooled.tally, servers, pooled.wallMs, {
+        ...(barrier ? { barrier: { batches: pooled.batches, idleSlotMs: pooled.idleSlotMs, slots: point.concurrency } } : {}),
+      }),
+      server_metrics: runs[runs.length - 1]?.server_metrics ?? {},
+      collectors: runs[runs.length - 1]?.collectors ?? {},
+    },
+  };
+}
+
+function checkPoints(experiment: ResolvedExperiment, points: readonly LoadPoint[]): readonly LoadPoint[] {
+  const bad = (why: string) =>
+    new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `strategy ${experiment.strategy.resolved.ref} of experiment "${experiment.name}" ${why}`);
+  if (points.length === 0) throw bad('returned no load points');
+  for (const p of points) {
+    if (!Number.isInteger(p.concurrency) || p.concurrency < 1) throw bad(`returned concurrency ${p.concurrency}; it must be an integer >= 1`);
+    if (p.requests !== undefined && (!Number.isInteger(p.requests) || p.requests < 0)) throw bad(`returned requests ${p.requests}`);
+    if (p.servers !== undefined && (!Number.isInteger(p.servers) || p.servers < 1)) throw bad(`returned servers ${p.servers}`);
+  }
+  return points;
+}
+
+async function setUpBackends(servers: readonly ResolvedServer[], base: PluginContext): Promise<Backend[]> {
+  const backends: Backend[] = [];
+  try {
+    for (const server of servers) {
+      const backend = await guard(`backend ${server.backend.resolved.ref} (${server.id})`, ErrorCodes.PLUGIN_FAILED, () =>
+        server.backend.resolved.plugin.create(
+          {
+            ...base,
+            server: {
+              id: server.id,
+              ...(server.url === undefined ? {} : { url: server.url }),
+              ...(server.model === undefined ? {} : { model: server.model }),
+              maxConcurrentRequests: server.maxConcurrentRequests,
+            },
+          },
+          server.backend.options,
+        ),
+      );
+      backends.push(backend);
+      await guard(`server ${server.id} setup`, ErrorCodes.BACKEND_UNREACHABLE, () => backend.setup?.());
+    }
+  } catch (error) {
+    await tearDownBackends(backends, servers);
+    throw error;
+  }
+  return backends;
+}
+
+async function tearDownBackends(backends: readonly Backend[], servers: readonly ResolvedServer[]): Promise<void> {
+  for (const [i, backend] of backends.entries()) {
+    try {
+      await backend.teardown?.();
+    } catch (error) {
+      throw new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `server ${servers[i]!.id} teardown failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+async function readServerMetrics(servers: readonly ResolvedServer[], backends: readonly Backend[]): Promise<MetricReadings[]> {
+  return Promise.all(
+    backends.map((b, i) => guard(`server ${servers[i]!.id} serverMetrics`, ErrorCodes.PLUGIN_FAILED, async () => (await b.serverMetrics?.()) ?? {})),
+  );
+}
+
+interface Sampling {
+  stop(): Promise<Record<string, Record<string, MetricSummary>>>;
+}
+
+/** Samples every collector now, every interval, and once more at stop. */
+function startSampling(collectors: readonly { name: string; collector: Collector; intervalMs: number }[]): Sampling {
+  const series = collectors.map(() => new Map<string, MetricSummary>());
+  const take = async (i: number): Promise<void> => {
+    const readings = await collectors[i]!.collector.sample();
+    for (const [metric, value] of Object.entries(readings)) {
+      const s = series[i]!.get(metric);
+      if (!s) series[i]!.set(metric, { first: value, last: value, min: value, max: value, avg: value, samples: 1 });
+      else {
+        s.avg = (s.avg * s.samples + value) / (s.samples + 1);
+        s.samples++;
+        s.last = value;
+        if (value < s.min) s.min = value;
+        if (value > s.max) s.max = value;
+      }
+    }
+  };
+  const failures: unknown[] = [];
+  const pending: Promise<void>[] = [];
+  const sampleSafely = (i: number) => {
+    const p = take(i).catch((e: unknown) => void failures.push(e));
+    pending.push(p);
+  };
+  const started = Promise.all(collectors.map(async (c, i) => {
+    await c.collector.start?.();
+    sampleSafely(i);
+  }));
+  const timers = collectors.map((c, i) => setInterval(() => sampleSafely(i), c.intervalMs));
+  return {
+    async stop() {
+      await started;
+      timers.forEach(clearInterval);
+      collectors.forEach((_, i) => sampleSafely(i));
+      await Promise.all(pending);
+      await Promise.all(collectors.map((c) => c.collector.stop?.()));
+      if (failures.length) {
+        throw new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `collector failed: ${(failures[0] as Error).message}`, { cause: failures[0] });
+      }
+      return Object.fromEntries(collectors.map((c, i) => [c.name, Object.fromEntries(series[i]!)]));
+    },
+  };
+}
+
+/** Runs a plugin hook, turning anything it throws into an LlmbenchError that names the plugin. */
+async function guard<T>(what: string, code: LlmbenchError['code'], fn: () => T | PromiseLike<T>): Promise<Awaited<T>> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (isLlmbenchError(error)) throw error;
+    throw new LlmbenchError(code, `${what} failed: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,69 @@
+import type { ConfigIssue } from '@llmbench/plugin-api';
+import type { PathSegment, SourceFile } from './source.js';
+
+const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+export interface EnvResult {
+  readonly value: unknown;
+  /** Values that came from the environment: redacted in every output. */
+  readonly secrets: ReadonlySet<string>;
+  readonly issues: readonly ConfigIssue[];
+}
+
+/** Replaces `${env:NAME}` in every string value; an unset variable is an issue at that value. */
+export function expandEnv(source: SourceFile, env: NodeJS.ProcessEnv, base: readonly PathSegment[] = []): EnvResult {
+  const secrets = new Set<string>();
+  const issues: ConfigIssue[] = [];
+  const walk = (value: unknown, path: PathSegment[]): unknown => {
+    if (typeof value === 'string') {
+      if (!value.includes('${env:')) return value;
+      return value.replace(ENV_REF, (_match, name: string) => {
+        const v = env[name];
+        if (v === undefined) {
+          const pos = source.locate(path);
+          issues.push({
+            file: source.file,
+            ...(pos ? { line: pos.line, column: pos.column } : {}),
+            path: [...base, ...path].join('.'),
+            message: `environment variable ${name} is not set`,
+            hint: `export ${name}=... before running, or replace the \${env:${name}} reference`,
+          });
+          return '';
+        }
+        if (v !== '') secrets.add(v);
+        return v;
+      });
+    }
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]));
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k])]));
+    }
+    return value;
+  };
+  return { value: walk(source.value, []), secrets, issues };
+}
+
+/**
+ * A deep copy of `value` in which every string that contains a secret (a value that came from
+ * `${env:...}`), and every string under a credential-like key (`api_key`, `token`...), is "[redacted]".
+ */
+export function redactSecrets(value: unknown, secrets: ReadonlySet<string>): unknown {
+  if (typeof value === 'string') {
+    for (const secret of secrets) {
+      if (value === secret || (secret.length >= 3 && value.includes(secret))) return REDACTED;
+    }
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, secrets));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && typeof v === 'string' ? REDACTED : redactSecrets(v, secrets)]),
+    );
+  }
+  return value;
+}
+
+export const REDACTED = '[redacted]';
+
+/** Option names that hold credentials whatever their source. */
+const SECRET_KEY = /(^|_)(api_?key|token|secret|password|authorization)$/i;

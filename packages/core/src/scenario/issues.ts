@@ -1,0 +1,217 @@
+import type { z } from 'zod';
+import type { ConfigIssue } from '@llmbench/plugin-api';
+import type { PathSegment, SourceFile } from './source.js';
+
+type ZodIssue = z.core.$ZodIssue;
+type AnySchema = z.core.$ZodType;
+
+/**
+ * Turns zod issues into located, human-fixable issues: one per problem (every unknown key is its own
+ * issue), each with file:line:column, dotted path, what was expected and a hint.
+ */
+export function toConfigIssues(
+  issues: readonly ZodIssue[],
+  options: { source: SourceFile; schema: AnySchema; data: unknown; base?: readonly PathSegment[]; locateIn?: (path: PathSegment[]) => { source: SourceFile; path: PathSegment[] } },
+): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const issue of issues) collect(issue, issue.path as PathSegment[], out, options);
+  return out;
+}
+
+interface Ctx {
+  readonly source: SourceFile;
+  readonly schema: AnySchema;
+  readonly data: unknown;
+  readonly base?: readonly PathSegment[];
+  readonly locateIn?: (path: PathSegment[]) => { source: SourceFile; path: PathSegment[] };
+}
+
+function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: Ctx): void {
+  const base = ctx.base ?? [];
+  const emit = (p: PathSegment[], fields: Omit<ConfigIssue, 'file' | 'path' | 'line' | 'column'>, key = false) => {
+    const full = [...base, ...p];
+    const target = ctx.locateIn ? ctx.locateIn(full) : { source: ctx.source, path: full };
+    const pos = target.source.locate(target.path, { key });
+    out.push({ file: target.source.file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: full.join('.'), ...fields });
+  };
+  const value = valueAt(ctx.data, path);
+  const field = String(path[path.length - 1] ?? '');
+
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const allowed = allowedKeys(ctx.schema, path);
+      for (const key of issue.keys) {
+        const suggestion = closest(key, allowed);
+        emit([...path, key], {
+          message: `unknown field "${key}"`,
+          ...(allowed.length ? { expected: `one of ${allowed.join(', ')}` } : {}),
+          hint: suggestion ? `did you mean "${suggestion}"?` : `remove "${key}"`,
+        }, true);
+      }
+      return;
+    }
+    case 'invalid_union': {
+      // Report the branch that got furthest: the one whose issues are not a type mismatch at the union itself.
+      const branches = issue.errors.filter((b) => b.length > 0);
+      const deeper = branches.filter((b) => !b.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+      const best = deeper.sort((a, b) => a.length - b.length)[0];
+      if (best) {
+        for (const sub of best) collect(sub, [...path, ...(sub.path as PathSegment[])], out, ctx);
+        return;
+      }
+      const expected = unionExpected(branches);
+      emit(path, { message: `${describeValue(value)} is not allowed here`, expected, hint: `set "${field}" to ${expected}` });
+      return;
+    }
+    case 'invalid_type': {
+      if (value === undefined) {
+        emit(path, {
+          message: `missing required field "${field}"`,
+          expected: issue.expected,
+          hint: `add "${field}: <${issue.expected}>"`,
+        });
+      } else {
+        emit(path, {
+          message: `${describeValue(value)} is a ${typeName(value)}`,
+          expected: issue.expected,
+          hint: typeHint(issue.expected, value, field),
+        });
+      }
+      return;
+    }
+    case 'invalid_value': {
+      const values = issue.values.map((v) => JSON.stringify(v));
+      const suggestion = typeof value === 'string' ? closest(value, issue.values.map(String)) : undefined;
+      emit(path, {
+        message: `${describeValue(value)} is not allowed`,
+        expected: values.length === 1 ? values[0]! : `one of ${values.join(', ')}`,
+        hint: suggestion ? `did you mean "${suggestion}"?` : `use ${values.length === 1 ? values[0] : `one of ${values.join(', ')}`}`,
+      });
+      return;
+    }
+    case 'too_small':
+    case 'too_big': {
+      const bound = String(issue.code === 'too_small' ? issue.minimum : issue.maximum);
+      const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
+      const what =
+        issue.origin === 'array' ? `at least ${bound} item(s)`
+          : issue.origin === 'string' ? `a string of length ${op} ${bound}`
+            : `a number ${op} ${bound}`;
+      const expected = issue.code === 'too_big' && issue.origin === 'array' ? `at most ${bound} item(s)` : what;
+      emit(path, { message: `${describeValue(value)} is out of range`, expected, hint: `change "${field}" to ${expected}` });
+      return;
+    }
+    case 'invalid_format': {
+      const example = issue.format === 'url' ? ' such as http://127.0.0.1:8000' : '';
+      emit(path, { message: `${describeValue(value)} is not a valid ${issue.format}`, expected: `a ${issue.format}`, hint: `write a ${issue.format}${example}${issue.format === 'regex' ? '' : ''}` });
+      return;
+    }
+    default: {
+      emit(path, { message: issue.message, hint: hintFromParams(issue) ?? 'see docs/scenarios.md for this field' });
+    }
+  }
+}
+
+function hintFromParams(issue: ZodIssue): string | undefined {
+  const params = (issue as { params?: { hint?: unknown } }).params;
+  return typeof params?.hint === 'string' ? params.hint : undefined;
+}
+
+function typeHint(expected: string, value: unknown, field: string): string {
+  if (expected === 'number' && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) {
+    return `remove the quotes: ${field}: ${value.trim()}`;
+  }
+  if (expected === 'boolean' && (value === 'true' || value === 'false')) return `remove the quotes: ${field}: ${value}`;
+  if (expected === 'array') return `write a list, e.g. "${field}: [${JSON.stringify(value)}]"`;
+  return `set "${field}" to a ${expected}`;
+}
+
+function unionExpected(branches: readonly (readonly ZodIssue[])[]): string {
+  const types = new Set<string>();
+  for (const b of branches) for (const i of b) if (i.code === 'invalid_type') types.add(i.expected);
+  return types.size ? [...types].join(' or ') : 'a different value';
+}
+
+export function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
+  let cur: unknown = data;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value);
+  return json === undefined ? String(value) : json.length > 40 ? `${json.slice(0, 37)}...` : json;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'object') return 'mapping';
+  return typeof value;
+}
+
+/** The keys an object schema allows at `path` (descending through optional/default/array/union/record). */
+export function allowedKeys(schema: AnySchema, path: readonly PathSegment[]): string[] {
+  const found = new Set<string>();
+  const visit = (s: AnySchema | undefined, rest: readonly PathSegment[]): void => {
+    if (!s) return;
+    const def = s._zod.def as unknown as Record<string, unknown> & { type: string };
+    switch (def.type) {
+      case 'optional': case 'nullable': case 'default': case 'prefault': case 'readonly': case 'nonoptional': case 'catch':
+        return visit(def.innerType as AnySchema, rest);
+      case 'pipe':
+        return visit(def.in as AnySchema, rest);
+      case 'union':
+        for (const o of def.options as AnySchema[]) visit(o, rest);
+        return;
+      case 'array':
+        if (rest.length) visit(def.element as AnySchema, rest.slice(1));
+        return;
+      case 'record':
+        if (rest.length) visit(def.valueType as AnySchema, rest.slice(1));
+        return;
+      case 'object': {
+        const shape = def.shape as Record<string, AnySchema>;
+        if (rest.length === 0) for (const k of Object.keys(shape)) found.add(k);
+        else visit(shape[String(rest[0])], rest.slice(1));
+        return;
+      }
+      default:
+        return;
+    }
+  };
+  visit(schema, path);
+  return [...found];
+}
+
+/** The candidate closest to `word` by edit distance, if it is close enough to be a likely typo. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}

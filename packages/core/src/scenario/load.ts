@@ -1,0 +1,405 @@
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, resolve } from 'node:path';
+import type { z } from 'zod';
+import {
+  ErrorCodes, LlmbenchError, isLlmbenchError, type ChatMessage, type ConfigIssue, type PluginKind,
+} from '@llmbench/plugin-api';
+import { loadProjectConfig, type LoadedConfig } from '../config.js';
+import { PluginResolver, type ResolvedPlugin } from '../plugins/resolve.js';
+import { expandEnv, redactSecrets } from './env.js';
+import { closest, toConfigIssues } from './issues.js';
+import {
+  ScenarioSchema, type CollectorRef, type PluginRef, type Scenario, type Threshold, type Workload,
+} from './schema.js';
+import { readSource, type PathSegment, type SourceFile } from './source.js';
+
+export type Prompt = string | { readonly messages: readonly ChatMessage[] };
+
+export interface ResolvedWorkload {
+  readonly requests: number;
+  readonly warmup: number;
+  readonly model?: string;
+  readonly systemPrompt?: string;
+  readonly prompts: readonly Prompt[];
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+  readonly stream: boolean;
+  readonly timeoutMs: number;
+}
+
+export interface Configured<K extends PluginKind> {
+  readonly resolved: ResolvedPlugin<K>;
+  /** Options after the plugin's schema validated and defaulted them. */
+  readonly options: unknown;
+  /** Options as written (for results). */
+  readonly rawOptions: Record<string, unknown>;
+}
+
+export interface ResolvedServer {
+  readonly id: string;
+  readonly url?: string;
+  readonly model?: string;
+  readonly maxConcurrentRequests: number;
+  readonly backend: Configured<'backend'>;
+}
+
+export interface ResolvedExperiment {
+  readonly name: string;
+  readonly description?: string;
+  readonly strategy: Configured<'strategy'>;
+  readonly workload: ResolvedWorkload;
+  readonly runs: number;
+  readonly servers: readonly ResolvedServer[];
+}
+
+export interface ResolvedCollector extends Configured<'collector'> {
+  readonly intervalMs: number;
+}
+
+export interface LoadedScenario {
+  readonly file: string;
+  readonly dir: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly servers: readonly ResolvedServer[];
+  readonly experiments: readonly ResolvedExperiment[];
+  readonly reporters: readonly Configured<'reporter'>[];
+  readonly collectors: readonly ResolvedCollector[];
+  readonly thresholds: readonly Threshold[];
+  readonly seed: number;
+  readonly configFile?: string;
+  /** The merged, validated scenario with secrets redacted, as stored in results. */
+  readonly definition: Record<string, unknown>;
+  /** Values that came from the environment; every output redacts them. */
+  readonly secrets: ReadonlySet<string>;
+}
+
+export interface LoadOptions {
+  /** Built-in plugins, `"<kind>:<name>"` -> module URL (the CLI provides them). */
+  readonly builtins: Readonly<Record<string, string>>;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export const WORKLOAD_DEFAULTS = { requests: 100, warmup: 0, stream: false, timeout_ms: 60_000 } as const;
+export const DEFAULT_PROMPT = 'Write one sentence about the number {i}.';
+export const DEFAULT_REPORTERS: readonly PluginRef[] = ['console', 'json'];
+/** The seed's workers-file `type` values, mapped to backend names. */
+export const SERVER_TYPE_ALIASES: Readonly<Record<string, string>> = { lm_studio: 'lmstudio', lmstudio: 'lmstudio', vllm: 'vllm', openai: 'openai', mock: 'mock' };
+
+/**
+ * Loads a scenario file: parses it with positions, merges project-config defaults, expands
+ * `${env:...}`, validates it, resolves every plugin and validates each plugin's options. Every
+ * problem found is reported at once, as a CONFIG_INVALID error with located issues.
+ */
+export async function loadScenario(file: string, options: LoadOptions): Promise<LoadedScenario> {
+  const env = options.env ?? process.env;
+  const path = resolve(file);
+  const dir = dirname(path);
+  const source = await readSource(path);
+  const config = await loadProjectConfig(dir, env);
+  const issues: ConfigIssue[] = [...(config?.issues ?? [])];
+
+  const expanded = expandEnv(source, env);
+  issues.push(...expanded.issues);
+  const secrets = new Set([...expanded.secrets, ...(config?.secrets ?? [])]);
+  const merged = mergeDefaults(expanded.value, config);
+  const locateIn = locator(source, config);
+
+  const parsed = ScenarioSchema.safeParse(merged);
+  if (!parsed.success) {
+    issues.push(...toConfigIssues(parsed.error.issues, { source, schema: ScenarioSchema, data: merged, locateIn }));
+    throw invalid(path, issues);
+  }
+  const scenario = parsed.data;
+  const check = new Checker(locateIn, issues);
+  const resolver = new PluginResolver({
+    builtins: options.builtins,
+    ...(config?.config.plugins ? { aliases: config.config.plugins, aliasDir: config.dir } : {}),
+    baseDir: dir,
+  });
+  const configure = <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[]) => configurePlugin(resolver, kind, ref, at, check);
+
+  const servers = await resolveServers(scenario, config, configure, check);
+  const serverIds = servers.map((s) => s.id);
+  const baseWorkload = { ...scenario.workload };
+  const runs = scenario.runs ?? 1;
+
+  const names = new Set<string>();
+  const experiments: ResolvedExperiment[] = [];
+  for (const [i, exp] of scenario.experiments.entries()) {
+    if (names.has(exp.name)) check.issue(['experiments', i, 'name'], `experiment name "${exp.name}" is used twice`, 'give each experiment a unique name');
+    names.add(exp.name);
+    const strategy = await configure('strategy', exp.strategy, ['experiments', i, 'strategy']);
+    const workload = await resolveWorkload({ ...baseWorkload, ...exp.workload }, dir, ['experiments', i, 'workload'], exp.workload, check);
+    const chosen: ResolvedServer[] = [];
+    for (const [j, id] of (exp.servers ?? []).entries()) {
+      const server = servers.find((s) => s.id === id);
+      if (server) chosen.push(server);
+      else {
+        const guess = closest(id, serverIds);
+        check.issue(['experiments', i, 'servers', j], `no server with id "${id}"`, guess ? `did you mean "${guess}"?` : `use one of: ${serverIds.join(', ')}`);
+      }
+    }
+    if (strategy && workload) {
+      experiments.push({
+        name: exp.name,
+        ...(exp.description === undefined ? {} : { description: exp.description }),
+        strategy,
+        workload,
+        runs: exp.runs ?? runs,
+        servers: exp.servers ? chosen : servers,
+      });
+    }
+  }
+
+  const reporters: Configured<'reporter'>[] = [];
+  for (const [i, ref] of (scenario.reporters ?? DEFAULT_REPORTERS).entries()) {
+    const r = await configure('reporter', ref, scenario.reporters ? ['reporters', i] : []);
+    if (r) reporters.push(r);
+  }
+  const collectors: ResolvedCollector[] = [];
+  for (const [i, ref] of (scenario.collectors ?? []).entries()) {
+    const c = await configure('collector', typeof ref === 'string' ? ref : { use: ref.use, ...(ref.options ? { options: ref.options } : {}) }, ['collectors', i]);
+    if (c) collectors.push({ ...c, intervalMs: intervalOf(ref) });
+  }
+  const thresholds = scenario.thresholds ?? [];
+  for (const [i, t] of thresholds.entries()) {
+    if (t.experiment !== undefined && !names.has(t.experiment)) {
+      const guess = closest(t.experiment, [...names]);
+      check.issue(['thresholds', i, 'experiment'], `no experiment named "${t.experiment}"`, guess ? `did you mean "${guess}"?` : `use one of: ${[...names].join(', ')}`);
+    }
+  }
+
+  if (issues.length > 0) throw invalid(path, issues);
+  return {
+    file: path,
+    dir,
+    name: scenario.name ?? basename(path, extname(path)),
+    ...(scenario.description === undefined ? {} : { description: scenario.description }),
+    servers,
+    experiments,
+    reporters,
+    collectors,
+    thresholds,
+    seed: scenario.seed ?? 1,
+    ...(config ? { configFile: config.file } : {}),
+    definition: redactSecrets(scenario, secrets) as Record<string, unknown>,
+    secrets,
+  };
+}
+
+function invalid(file: string, issues: readonly ConfigIssue[]): LlmbenchError {
+  const sorted = [...issues].sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) : a.file < b.file ? -1 : 1));
+  return new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'} found`, { issues: sorted });
+}
+
+type Locate = (path: PathSegment[]) => { source: SourceFile; path: PathSegment[] };
+
+/** Points each path at the file its value came from: the scenario, or the project config's defaults. */
+function locator(source: SourceFile, config: LoadedConfig | undefined): Locate {
+  return (path) => {
+    if (source.has(path) || !config?.source) return { source, path };
+    const inConfig = [...config.base, 'defaults', ...path];
+    return config.source.has(inConfig) ? { source: config.source, path: inConfig } : { source, path };
+  };
+}
+
+function mergeDefaults(raw: unknown, config: LoadedConfig | undefined): unknown {
+  const defaults = config?.config.defaults;
+  if (!defaults || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  for (const key of ['backend', 'runs', 'reporters', 'collectors', 'thresholds'] as const) {
+    if (out[key] === undefined && defaults[key] !== undefined) out[key] = defaults[key];
+  }
+  if (defaults.workload) out.workload = { ...defaults.workload, ...(out.workload as object | undefined) };
+  return out;
+}
+
+class Checker {
+  constructor(private readonly locate: Locate, readonly issues: ConfigIssue[]) {}
+
+  issue(path: PathSegment[], message: string, hint: string, expected?: string): void {
+    const target = this.locate(path);
+    const pos = target.source.locate(target.path);
+    this.issues.push({
+      file: target.source.file,
+      ...(pos ? { line: pos.line, column: pos.column } : {}),
+      path: path.join('.'),
+      message,
+      ...(expected === undefined ? {} : { expected }),
+      hint,
+    });
+  }
+
+  zodIssues(error: z.ZodError, schema: z.ZodType, data: unknown, base: PathSegment[]): void {
+    const located = toConfigIssues(error.issues, {
+      source: this.locate(base).source,
+      schema,
+      data,
+      base,
+      locateIn: this.locate,
+    });
+    this.issues.push(...located);
+  }
+}
+
+async function configurePlugin<K extends PluginKind>(
+  resolver: PluginResolver,
+  kind: K,
+  ref: PluginRef,
+  at: PathSegment[],
+  check: Checker,
+): Promise<Configured<K> | undefined> {
+  const name = typeof ref === 'string' ? ref : ref.use;
+  const rawOptions = typeof ref === 'string' ? {} : (ref.options ?? {});
+  let resolved: ResolvedPlugin<K>;
+  try {
+    resolved = await resolver.resolve(kind, name);
+  } catch (error) {
+    if (!isLlmbenchError(error)) throw error;
+    check.issue(typeof ref === 'string' ? at : [...at, 'use'], error.message, error.hint ?? 'check the plugin name');
+    return undefined;
+  }
+  const parsed = resolved.plugin.options.safeParse(rawOptions);
+  if (!parsed.success) {
+    check.zodIssues(parsed.error, resolved.plugin.options, rawOptions, [...at, 'options']);
+    return undefined;
+  }
+  return { resolved, options: parsed.data, rawOptions };
+}
+
+async function resolveServers(
+  scenario: Scenario,
+  config: LoadedConfig | undefined,
+  configure: <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[]) => Promise<Configured<K> | undefined>,
+  check: Checker,
+): Promise<ResolvedServer[]> {
+  const defaultBackend = scenario.backend;
+  if (!scenario.servers) {
+    if (!defaultBackend) {
+      check.issue([], 'no backend: nothing says which server to drive', 'add "backend: mock" (or vllm, lmstudio, openai) or a "servers" list', 'a backend or servers');
+      return [];
+    }
+    const backend = await configure('backend', defaultBackend, ['backend']);
+    const id = typeof defaultBackend === 'string' ? defaultBackend : defaultBackend.use;
+    return backend ? [{ id: id.replace(/[^A-Za-z0-9_.-]/g, '-'), maxConcurrentRequests: Infinity, backend }] : [];
+  }
+  const servers: ResolvedServer[] = [];
+  const ids = new Set<string>();
+  const named = config?.config.servers ?? {};
+  for (const [i, entry] of scenario.servers.entries()) {
+    let def;
+    if (typeof entry === 'string') {
+      const fromConfig = named[entry];
+      if (!fromConfig) {
+        const guess = closest(entry, Object.keys(named));
+        check.issue(['servers', i], `no server named "${entry}" in the project config${config ? ` (${config.file})` : ' (none found)'}`,
+          guess ? `did you mean "${guess}"?` : 'define it under "servers" in llmbench.config.yaml, or write the server inline');
+        continue;
+      }
+      def = { ...fromConfig, id: fromConfig.id ?? entry };
+    } else def = entry;
+    const at: PathSegment[] = ['servers', i];
+    if (ids.has(def.id)) check.issue([...at, 'id'], `server id "${def.id}" is used twice`, 'give each server a unique id');
+    ids.add(def.id);
+    if (def.url !== undefined && def.host !== undefined) check.issue([...at, 'host'], 'both url and host are set', 'keep one: url, or host + port');
+    if (def.host !== undefined && def.port === undefined) check.issue([...at, 'host'], 'host without port', 'add "port: <number>" or use url');
+    const url = def.url ?? (def.host !== undefined && def.port !== undefined ? `http://${def.host}:${def.port}` : undefined);
+    let backendRef: PluginRef | undefined = def.backend;
+    let backendAt: PathSegment[] = [...at, 'backend'];
+    if (!backendRef && def.type !== undefined) {
+      const alias = SERVER_TYPE_ALIASES[def.type];
+      backendRef = alias ?? def.type;
+      backendAt = [...at, 'type'];
+    }
+    if (!backendRef) {
+      backendRef = defaultBackend;
+      backendAt = ['backend'];
+    }
+    if (!backendRef) {
+      check.issue(at, `server "${def.id}" has no backend`, 'add "backend: <name>" to the server, or a top-level "backend"');
+      continue;
+    }
+    const backend = await configure('backend', backendRef, backendAt);
+    if (!backend) continue;
+    servers.push({
+      id: def.id,
+      ...(url === undefined ? {} : { url }),
+      ...(def.model === undefined ? {} : { model: def.model }),
+      maxConcurrentRequests: def.max_concurrent_requests ?? Infinity,
+      backend,
+    });
+  }
+  return servers;
+}
+
+async function resolveWorkload(
+  w: Workload,
+  dir: string,
+  at: PathSegment[],
+  override: Workload | undefined,
+  check: Checker,
+): Promise<ResolvedWorkload | undefined> {
+  const where = (field: string): PathSegment[] => (override && field in override ? [...at, field] : ['workload', field]);
+  let prompts: Prompt[] = w.prompts ? [...w.prompts] : [];
+  if (w.prompts && w.prompts_file) {
+    check.issue(where('prompts_file'), 'both prompts and prompts_file are set', 'keep one of them');
+    return undefined;
+  }
+  if (w.prompts_file) {
+    const loaded = await readPromptsFile(resolve(dir, w.prompts_file));
+    if (typeof loaded === 'string') {
+      check.issue(where('prompts_file'), loaded, 'point prompts_file at a .txt (one prompt per line) or .jsonl file');
+      return undefined;
+    }
+    prompts = loaded;
+  }
+  if (prompts.length === 0) prompts = [DEFAULT_PROMPT];
+  return {
+    requests: w.requests ?? WORKLOAD_DEFAULTS.requests,
+    warmup: w.warmup ?? WORKLOAD_DEFAULTS.warmup,
+    ...(w.model === undefined ? {} : { model: w.model }),
+    ...(w.system_prompt === undefined ? {} : { systemPrompt: w.system_prompt }),
+    prompts,
+    ...(w.max_tokens === undefined ? {} : { maxTokens: w.max_tokens }),
+    ...(w.temperature === undefined ? {} : { temperature: w.temperature }),
+    stream: w.stream ?? WORKLOAD_DEFAULTS.stream,
+    timeoutMs: w.timeout_ms ?? WORKLOAD_DEFAULTS.timeout_ms,
+  };
+}
+
+/** Reads prompts from .txt (one per line) or .jsonl; returns an error message on failure. */
+async function readPromptsFile(path: string): Promise<Prompt[] | string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return `cannot read prompts file ${path}`;
+  }
+  const lines = text.split(/\r?\n/);
+  const prompts: Prompt[] = [];
+  const jsonl = path.endsWith('.jsonl') || path.endsWith('.ndjson');
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    if (!jsonl) {
+      prompts.push(line);
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return `${path}:${i + 1}: not valid JSON`;
+    }
+    const v = value as { prompt?: unknown; messages?: unknown };
+    if (typeof v.prompt === 'string') prompts.push(v.prompt);
+    else if (Array.isArray(v.messages) && v.messages.every((m) => typeof m?.role === 'string' && typeof m?.content === 'string')) {
+      prompts.push({ messages: v.messages as ChatMessage[] });
+    } else return `${path}:${i + 1}: expected {"prompt": "..."} or {"messages": [{"role", "content"}]}`;
+  }
+  return prompts.length ? prompts : `${path} has no prompts`;
+}
+
+function intervalOf(ref: CollectorRef): number {
+  return typeof ref === 'string' ? 1000 : (ref.interval_ms ?? 1000);
+}

@@ -1,0 +1,174 @@
+import { z } from 'zod';
+
+/**
+ * Scenario and project-config formats. These zod schemas are the one hand-written description;
+ * `schemas/scenario.schema.json` and `schemas/config.schema.json` are generated from them.
+ * Keys are snake_case like the seed's worker files (`max_concurrent_requests`).
+ */
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, "_", "." and "-", starting with a letter or digit');
+
+export const PluginRefSchema = z
+  .union([
+    z.string().min(1).describe('Plugin short name (e.g. "semaphore"), package name, or path to a module.'),
+    z.strictObject({
+      use: z.string().min(1).describe('Plugin short name, package name, or path to a module.'),
+      options: z.record(z.string(), z.unknown()).optional().describe('Options, validated by the plugin\'s own schema.'),
+    }),
+  ])
+  .describe('A plugin: a name, or { use, options }.').meta({ id: 'PluginRef' });
+
+export const CollectorRefSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    use: z.string().min(1),
+    options: z.record(z.string(), z.unknown()).optional(),
+    interval_ms: z.number().int().min(50).optional().describe('How often to sample during a run (default 1000).'),
+  }),
+]).meta({ id: 'CollectorRef' });
+
+const serverFields = {
+  url: z.url().optional().describe('Base URL, e.g. http://127.0.0.1:8000. Alternative to host + port.'),
+  host: z.string().min(1).optional().describe('Host name or address (seed workers-file style); used with port.'),
+  port: z.number().int().min(1).max(65535).optional(),
+  backend: PluginRefSchema.optional().describe('Backend for this server; defaults to the scenario\'s backend.'),
+  type: z.string().min(1).optional().describe('Seed workers-file alias of backend (e.g. "lm_studio").'),
+  model: z.string().min(1).optional(),
+  max_concurrent_requests: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Client-side cap on requests in flight to this server. Unlimited when absent.'),
+};
+
+export const ServerSchema = z.strictObject({
+  id: name.describe('Unique server id, used in per-server results.'),
+  ...serverFields,
+}).meta({ id: 'Server' });
+
+export const NamedServerSchema = z.strictObject({ id: name.optional(), ...serverFields }).meta({ id: 'NamedServer' });
+
+export const PromptSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    messages: z
+      .array(z.strictObject({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }))
+      .min(1),
+  }),
+]).meta({ id: 'Prompt' });
+
+const workloadFields = {
+  requests: z.number().int().positive().describe('Measured requests per run (default 100).'),
+  warmup: z.number().int().nonnegative().describe('Requests sent before each experiment and not measured (default 0).'),
+  model: z.string().min(1).describe('Model name sent with each request (servers may override).'),
+  system_prompt: z.string().describe('System message prepended to every prompt (the shared prefix the seed\'s prefix cache reuses).'),
+  prompts: z
+    .array(PromptSchema)
+    .min(1)
+    .describe('Prompts, used in turn. "{i}" in a string prompt becomes the request index.'),
+  prompts_file: z
+    .string()
+    .min(1)
+    .describe('A .txt file (one prompt per line) or .jsonl file ({"prompt": "..."} or {"messages": [...]} per line), relative to the scenario.'),
+  max_tokens: z.number().int().positive().describe('max_tokens sent with each request.'),
+  temperature: z.number().min(0).max(2),
+  stream: z.boolean().describe('Request a streamed (SSE) response (default false).'),
+  timeout_ms: z.number().int().positive().describe('Whole-request timeout in milliseconds (default 60000).'),
+};
+
+export const WorkloadSchema = z.strictObject(workloadFields).partial().meta({ id: 'Workload' });
+
+export const THRESHOLD_METRICS = [
+  'success_rate',
+  'requests_per_second',
+  'wall_time_s',
+  'failures',
+  'latency_ms.avg',
+  'latency_ms.p50',
+  'latency_ms.p90',
+  'latency_ms.p95',
+  'latency_ms.p99',
+  'latency_ms.max',
+] as const;
+export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number];
+
+export const ThresholdSchema = z
+  .strictObject({
+    metric: z.enum(THRESHOLD_METRICS),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    experiment: z.string().optional().describe('Only this experiment (default: every experiment).'),
+  })
+  .refine((t) => t.min !== undefined || t.max !== undefined, {
+    message: 'a threshold needs min, max or both',
+  }).meta({ id: 'Threshold' });
+
+export const ExperimentSchema = z.strictObject({
+  name: name.describe('Unique experiment name.'),
+  description: z.string().optional(),
+  strategy: PluginRefSchema.describe('How load is applied: semaphore, batch, or a plugin.'),
+  workload: WorkloadSchema.optional().describe('Overrides of the scenario workload for this experiment.'),
+  runs: z.number().int().positive().optional().describe('Overrides the scenario\'s runs.'),
+  servers: z.array(z.string().min(1)).min(1).optional().describe('Ids of the servers this experiment uses (default: all).'),
+}).meta({ id: 'Experiment' });
+
+export const ScenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name: name.optional().describe('Scenario name, used in report names (default: the file name).'),
+    description: z.string().optional().describe('The question this scenario answers; shown at the top of reports.'),
+    backend: PluginRefSchema.optional().describe('Default backend for servers that name none.'),
+    servers: z
+      .array(z.union([ServerSchema, z.string().min(1).describe('Name of a server in the project config.')]))
+      .min(1)
+      .optional()
+      .describe('Servers to drive. Default: one server handled by the backend with its default URL.'),
+    workload: WorkloadSchema.optional(),
+    experiments: z.array(ExperimentSchema).min(1),
+    runs: z.number().int().positive().optional().describe('Repeats of every experiment (default 1).'),
+    seed: z.number().int().optional().describe('Seed for anything random (prompt order, mock latencies).'),
+    reporters: z.array(PluginRefSchema).optional().describe('Default: console and json.'),
+    collectors: z.array(CollectorRefSchema).optional(),
+    thresholds: z.array(ThresholdSchema).optional().describe('Checks on the results; any failing one makes the exit code 1.'),
+  })
+  .describe('llmbench scenario')
+  .meta({ title: 'Scenario' });
+
+export const ProjectConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    defaults: z
+      .strictObject({
+        backend: PluginRefSchema.optional(),
+        workload: WorkloadSchema.optional(),
+        runs: z.number().int().positive().optional(),
+        reporters: z.array(PluginRefSchema).optional(),
+        collectors: z.array(CollectorRefSchema).optional(),
+        thresholds: z.array(ThresholdSchema).optional(),
+      })
+      .optional()
+      .describe('Defaults for every scenario in the project; a scenario\'s own fields win.'),
+    servers: z
+      .record(name, NamedServerSchema)
+      .optional()
+      .describe('Named servers that scenarios list by name.'),
+    plugins: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('Extra short names: "<kind>:<name>" -> module specifier or path (relative to the config file).'),
+  })
+  .describe('llmbench project config (llmbench.config.*, .llmbenchrc*, package.json#llmbench)')
+  .meta({ title: 'ProjectConfig' });
+
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type Scenario = z.output<typeof ScenarioSchema>;
+export type ProjectConfig = z.output<typeof ProjectConfigSchema>;
+export type PluginRef = z.output<typeof PluginRefSchema>;
+export type CollectorRef = z.output<typeof CollectorRefSchema>;
+export type ServerDef = z.output<typeof ServerSchema>;
+export type Workload = z.output<typeof WorkloadSchema>;
+export type Threshold = z.output<typeof ThresholdSchema>;
+export type Experiment = z.output<typeof ExperimentSchema>;

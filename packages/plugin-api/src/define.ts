@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import type { Outcome } from './outcome.js';
+import type { ExperimentResult, RunResults } from './results.js';
+import type {
+  Awaitable, BenchRequest, Clock, Logger, MetricReadings, ServerTarget, TextSink,
+} from './types.js';
+
+export type PluginKind = 'backend' | 'strategy' | 'reporter' | 'collector';
+export const PLUGIN_KINDS: readonly PluginKind[] = ['backend', 'strategy', 'reporter', 'collector'];
+
+/** What every plugin gets from core. Plugins never see the runner's mutable state. */
+export interface PluginContext {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Directory of the scenario file, for resolving relative paths in options. */
+  readonly scenarioDir: string;
+  /** The scenario's seed (default 1): derive any randomness from it so runs repeat. */
+  readonly seed: number;
+}
+
+// ---------------------------------------------------------------- backends
+
+export interface BackendContext extends PluginContext {
+  /** The server this backend instance talks to. One instance is created per server (and per thread). */
+  readonly server: ServerTarget;
+}
+
+export interface Backend {
+  setup?(): Awaitable<void>;
+  /**
+   * Send one request. Resolve with an `Outcome` for anything the server did (errors included);
+   * reject only for bugs: core maps a rejection to `protocol_error`/`connection_error`/`aborted`.
+   */
+  send(request: BenchRequest, signal: AbortSignal): Promise<Outcome>;
+  /** Server-side readings (counters, gauges) taken at experiment start and end. */
+  serverMetrics?(): Awaitable<MetricReadings>;
+  teardown?(): Awaitable<void>;
+}
+
+// ---------------------------------------------------------------- strategies
+
+/**
+ * One point of load, executed exactly by the engine. Strategies are declarative so the engine can
+ * enforce them globally (across worker threads) without a round trip per request.
+ */
+export interface LoadPoint {
+  /** Shown in reports, e.g. `concurrency=20`. Defaults to the experiment name. */
+  readonly label?: string;
+  /** Most requests in flight at once, across every thread and server. */
+  readonly concurrency: number;
+  /**
+   * When true, requests go in waves of `concurrency`: wave k+1 starts only after every request of
+   * wave k has ended (the seed's `asyncio.gather` batches).
+   */
+  readonly barrier?: boolean;
+  /** Overrides the workload's request count for this point. */
+  readonly requests?: number;
+  /** Uses only the first N servers (for worker-scaling sweeps). */
+  readonly servers?: number;
+  /** Parameters reported with the point's results (e.g. `{ concurrency: 20, servers: 3 }`). */
+  readonly params?: Readonly<Record<string, number | string>>;
+}
+
+export interface StrategyInput {
+  /** Requests per point, from the workload (after experiment overrides). */
+  readonly requests: number;
+  /** Servers available to the experiment. */
+  readonly servers: number;
+}
+
+export interface Strategy {
+  /** The points to run, in order. One point for simple strategies; a sweep returns many. */
+  points(input: StrategyInput): readonly LoadPoint[];
+}
+
+// ---------------------------------------------------------------- reporters
+
+export interface ReporterContext extends PluginContext {
+  /** Console-like output (stdout by default). */
+  readonly out: TextSink;
+  /**
+   * Resolves where a report file goes: expands `{scenario}` and `{timestamp}` and, when the user
+   * passed `--out DIR`, puts the file under DIR. Returns an absolute path.
+   */
+  resolveOutput(template: string): string;
+  /** Tell core a file was written, so the CLI can list it. */
+  fileWritten(path: string): void;
+}
+
+export interface RunStartInfo {
+  readonly scenario: string;
+  readonly description?: string;
+  readonly experiments: readonly string[];
+  readonly runs: number;
+}
+
+export interface ProgressSnapshot {
+  readonly experiment: string;
+  readonly run: number;
+  readonly done: number;
+  readonly total: number;
+  readonly failures: number;
+  readonly elapsedMs: number;
+}
+
+export interface Reporter {
+  onRunStart?(info: RunStartInfo): Awaitable<void>;
+  onProgress?(progress: ProgressSnapshot): void;
+  onExperimentEnd?(experiment: Readonly<ExperimentResult>): Awaitable<void>;
+  onRunEnd?(results: Readonly<RunResults>): Awaitable<void>;
+}
+
+// ---------------------------------------------------------------- collectors
+
+export interface CollectorContext extends PluginContext {}
+
+/** Samples readings (GPU memory, utilization...) while experiments run. */
+export interface Collector {
+  start?(): Awaitable<void>;
+  sample(): Awaitable<MetricReadings>;
+  stop?(): Awaitable<void>;
+}
+
+// ---------------------------------------------------------------- define*
+
+type EmptyOptions = z.ZodObject<{}>;
+
+interface Definition<K extends PluginKind, O extends z.ZodType, C, T> {
+  readonly kind: K;
+  readonly name: string;
+  readonly description?: string;
+  /** Validated and defaulted by core before `create`; plugin code never sees raw input. */
+  readonly options: O;
+  create(ctx: C, options: z.output<O>): Awaitable<T>;
+}
+
+export type BackendPlugin<O extends z.ZodType = z.ZodType> = Definition<'backend', O, BackendContext, Backend>;
+export type StrategyPlugin<O extends z.ZodType = z.ZodType> = Definition<'strategy', O, PluginContext, Strategy>;
+export type ReporterPlugin<O extends z.ZodType = z.ZodType> = Definition<'reporter', O, ReporterContext, Reporter>;
+export type CollectorPlugin<O extends z.ZodType = z.ZodType> = Definition<'collector', O, CollectorContext, Collector>;
+export type AnyPlugin = BackendPlugin | StrategyPlugin | ReporterPlugin | CollectorPlugin;
+
+export interface PluginSpec<O extends z.ZodType, C, T> {
+  readonly name: string;
+  readonly description?: string;
+  readonly options?: O;
+  create(ctx: C, options: z.output<O>): Awaitable<T>;
+}
+
+function tag<K extends PluginKind, O extends z.ZodType, C, T>(
+  kind: K,
+  spec: PluginSpec<O, C, T>,
+): Definition<K, O, C, T> {
+  return Object.freeze({
+    kind,
+    name: spec.name,
+    ...(spec.description === undefined ? {} : { description: spec.description }),
+    options: (spec.options ?? z.object({})) as O,
+    create: spec.create,
+  });
+}
+
+export function defineBackend<O extends z.ZodType = EmptyOptions>(
+  spec: PluginSpec<O, BackendContext, Backend>,
+): BackendPlugin<O> {
+  return tag('backend', spec);
+}
+
+export function defineStrategy<O extends z.ZodType = EmptyOptions>(
+  spec: PluginSpec<O, PluginContext, Strategy>,
+): StrategyPlugin<O> {
+  return tag('strategy', spec);
+}
+
+export function defineReporter<O extends z.ZodType = EmptyOptions>(
+  spec: PluginSpec<O, ReporterContext, Reporter>,
+): ReporterPlugin<O> {
+  return tag('reporter', spec);
+}
+
+export function defineCollector<O extends z.ZodType = EmptyOptions>(
+  spec: PluginSpec<O, CollectorContext, Collector>,
+): CollectorPlugin<O> {
+  return tag('collector', spec);
+}
+
+/** True when `value` looks like the result of a define* helper of the given kind. */
+export function isPlugin(value: unknown, kind?: PluginKind): value is AnyPlugin {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<AnyPlugin>;
+  return (
+    typeof v.name === 'string' &&
+    typeof v.create === 'function' &&
+    typeof (v.options as { safeParse?: unknown } | undefined)?.safeParse === 'function' &&
+    (kind === undefined ? PLUGIN_KINDS.includes(v.kind as PluginKind) : v.kind === kind)
+  );
+}

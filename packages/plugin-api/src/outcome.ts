@@ -1,0 +1,82 @@
+/** Why a request did not succeed. Every request ends as exactly one `Outcome`. */
+export const FAILURE_KINDS = ['http_error', 'timeout', 'connection_error', 'protocol_error', 'aborted'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+export type OutcomeKind = 'ok' | FailureKind;
+
+/** Where token counts came from: the server's own `usage`, or counted by the client. */
+export type CountSource = 'server' | 'counted' | 'none';
+
+export interface TokenUsage {
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+  readonly cachedTokens?: number;
+  readonly source: CountSource;
+}
+
+export interface OkOutcome {
+  readonly kind: 'ok';
+  readonly status?: number;
+  readonly usage?: TokenUsage;
+  /** Clock time (ms, same clock as `BackendContext.clock`) of the first content chunk, for streamed responses. */
+  readonly firstTokenAt?: number;
+}
+
+export interface HttpErrorOutcome {
+  readonly kind: 'http_error';
+  readonly status: number;
+  readonly message?: string;
+  /** From a `Retry-After` header, when the server sent one. */
+  readonly retryAfterMs?: number;
+}
+
+export interface TimeoutOutcome {
+  readonly kind: 'timeout';
+  readonly phase: 'connect' | 'first_byte' | 'total';
+  readonly message?: string;
+}
+
+export interface ConnectionErrorOutcome {
+  readonly kind: 'connection_error';
+  /** System error code such as `ECONNREFUSED` or `ECONNRESET`, when known. */
+  readonly code?: string;
+  readonly message?: string;
+}
+
+export interface ProtocolErrorOutcome {
+  readonly kind: 'protocol_error';
+  readonly message: string;
+}
+
+export interface AbortedOutcome {
+  readonly kind: 'aborted';
+  readonly message?: string;
+}
+
+export type FailureOutcome =
+  | HttpErrorOutcome
+  | TimeoutOutcome
+  | ConnectionErrorOutcome
+  | ProtocolErrorOutcome
+  | AbortedOutcome;
+
+export type Outcome = OkOutcome | FailureOutcome;
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * Turns anything a backend threw into an outcome, so a misbehaving server or plugin is counted
+ * rather than crashing the run: abort errors become `aborted`, system network errors
+ * `connection_error`, the rest `protocol_error`.
+ */
+export function outcomeFromError(error: unknown): FailureOutcome {
+  const err = error instanceof Error ? error : new Error(String(error));
+  if (err.name === 'AbortError') return { kind: 'aborted', message: err.message };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) {
+    return { kind: 'connection_error', code, message: err.message };
+  }
+  return { kind: 'protocol_error', message: err.message };
+}

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+
+/**
+ * The results file format. This zod schema is the one hand-written description; `schemas/results.schema.json`
+ * and `schemas/results.d.ts` are generated from it (`npm run schemas:generate`).
+ */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+const count = z.number().int().nonnegative();
+const ms = z.number().nonnegative();
+
+export const LatencyStatsSchema = z
+  .object({
+    avg: ms.describe('Arithmetic mean of successful request latencies (exact, not from the histogram).'),
+    min: ms,
+    max: ms,
+    stddev: ms,
+    p50: ms,
+    p90: ms,
+    p95: ms,
+    p99: ms,
+  })
+  .describe('Latency of successful requests in milliseconds, from send to the end of the response.').meta({ id: 'LatencyStats' });
+
+export const FailureCountsSchema = z
+  .object({
+    http_error: count,
+    timeout: count,
+    connection_error: count,
+    protocol_error: count,
+    aborted: count,
+  })
+  .describe('Failed requests by kind.').meta({ id: 'FailureCounts' });
+
+export const FailureSampleSchema = z.object({
+  kind: z.enum(['http_error', 'timeout', 'connection_error', 'protocol_error', 'aborted']),
+  message: z.string(),
+  count,
+}).meta({ id: 'FailureSample' });
+
+export const ServerStatsSchema = z.object({
+  id: z.string(),
+  url: z.string().optional(),
+  requests: count,
+  successes: count,
+  failures: FailureCountsSchema,
+  success_rate: z.number().min(0).max(1),
+  load_share: z.number().min(0).max(1).describe('Fraction of the run\'s requests this server received.'),
+  max_in_flight: count.describe('Most requests in flight to this server at once, as the client saw it.'),
+  latency_ms: LatencyStatsSchema.nullable(),
+  queue_ms: z
+    .object({ avg: ms, max: ms })
+    .describe('Time requests waited client-side for a free slot on this server (max_concurrent_requests).'),
+}).meta({ id: 'ServerStats' });
+
+export const BarrierStatsSchema = z
+  .object({
+    batches: count,
+    idle_slot_s: z.number().nonnegative().describe('Sum over requests of (batch end - request end): slot time spent waiting for the slowest request of the batch.'),
+    idle_fraction: z.number().min(0).max(1).describe('idle_slot_s / (batch size x wall time): share of capacity the barrier left unused.'),
+  })
+  .describe('Only for batch (barrier) points.').meta({ id: 'BarrierStats' });
+
+export const MetricSummarySchema = z.object({ first: z.number(), last: z.number(), min: z.number(), max: z.number(), avg: z.number(), samples: count }).meta({ id: 'MetricSummary' });
+
+export const RunStatsSchema = z.object({
+  run: z.number().int().positive(),
+  started_at: z.iso.datetime(),
+  requests: count.describe('Requests sent and ended (ok + failures). Warmup requests are not counted.'),
+  successes: count,
+  failures: FailureCountsSchema,
+  success_rate: z.number().min(0).max(1),
+  wall_time_s: z.number().nonnegative(),
+  requests_per_second: z.number().nonnegative().describe('requests / wall_time_s'),
+  latency_ms: LatencyStatsSchema.nullable().describe('Null when no request succeeded.'),
+  latency_histogram: z.string().describe('HDR histogram of successful latencies in microseconds, compressed base64 (hdr-histogram-js encodeIntoCompressedBase64).'),
+  max_in_flight: count,
+  servers: z.array(ServerStatsSchema),
+  barrier: BarrierStatsSchema.optional(),
+  failure_samples: z.array(FailureSampleSchema).describe('Up to 5 distinct messages per failure kind, with counts.'),
+  server_metrics: z
+    .record(z.string(), z.object({ start: z.record(z.string(), z.number()), end: z.record(z.string(), z.number()) }))
+    .describe('Backend readings per server id at the start and end of the run.'),
+  collectors: z
+    .record(z.string(), z.record(z.string(), MetricSummarySchema))
+    .describe('Collector readings sampled during the run, per collector then per metric.'),
+}).meta({ id: 'RunStats' });
+
+export const SummaryStatsSchema = RunStatsSchema.omit({ run: true, started_at: true }).describe(
+  'All runs of the experiment pooled: counts summed, histograms merged, wall time summed.',
+).meta({ id: 'SummaryStats' });
+
+export const ExperimentResultSchema = z.object({
+  name: z.string().describe('Unique: the experiment name, plus the point label for sweeps.'),
+  experiment: z.string().describe('The experiment name as written in the scenario.'),
+  label: z.string(),
+  params: z.record(z.string(), z.union([z.number(), z.string()])),
+  strategy: z.object({ name: z.string(), options: z.record(z.string(), z.unknown()) }),
+  point: z.object({
+    concurrency: z.number().int().positive(),
+    barrier: z.boolean(),
+    requests: count,
+    servers: z.array(z.string()),
+  }),
+  runs: z.array(RunStatsSchema),
+  summary: SummaryStatsSchema,
+}).meta({ id: 'ExperimentResult' });
+
+export const ThresholdResultSchema = z.object({
+  metric: z.string(),
+  experiment: z.string(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  actual: z.number().nullable(),
+  passed: z.boolean(),
+}).meta({ id: 'ThresholdResult' });
+
+export const RunResultsSchema = z
+  .object({
+    $schema: z.string().optional(),
+    schema_version: z.literal(RESULTS_SCHEMA_VERSION),
+    llmbench_version: z.string(),
+    scenario: z.object({
+      name: z.string(),
+      description: z.string().optional(),
+      file: z.string(),
+      definition: z.record(z.string(), z.unknown()).describe('The validated scenario, with values from ${env:...} and secrets redacted.'),
+    }),
+    environment: z.object({
+      node: z.string(),
+      platform: z.string(),
+      arch: z.string(),
+      os_release: z.string(),
+      cpu: z.string(),
+      cpus: count,
+      memory_gb: z.number(),
+      hostname: z.string(),
+    }),
+    started_at: z.iso.datetime(),
+    finished_at: z.iso.datetime(),
+    status: z.enum(['completed', 'interrupted', 'failed']).describe('interrupted: stopped by a signal; failed: stopped by a runtime error. Experiments that finished are kept either way.'),
+    error: z.string().optional(),
+    experiments: z.array(ExperimentResultSchema),
+    thresholds: z.array(ThresholdResultSchema),
+    passed: z.boolean().describe('False when any threshold failed.'),
+  })
+  .describe('llmbench results file')
+  .meta({ title: 'RunResults' });
+
+export type LatencyStats = z.infer<typeof LatencyStatsSchema>;
+export type FailureCounts = z.infer<typeof FailureCountsSchema>;
+export type FailureSample = z.infer<typeof FailureSampleSchema>;
+export type ServerStats = z.infer<typeof ServerStatsSchema>;
+export type BarrierStats = z.infer<typeof BarrierStatsSchema>;
+export type MetricSummary = z.infer<typeof MetricSummarySchema>;
+export type RunStats = z.infer<typeof RunStatsSchema>;
+export type SummaryStats = z.infer<typeof SummaryStatsSchema>;
+export type ExperimentResult = z.infer<typeof ExperimentResultSchema>;
+export type ThresholdResult = z.infer<typeof ThresholdResultSchema>;
+export type RunResults = z.infer<typeof RunResultsSchema>;

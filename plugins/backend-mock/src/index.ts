@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { defineBackend, type Outcome } from '@llmbench/plugin-api';
+import {
+  AbortedError, delay, LatencyModelSchema, realScheduler, sampleLatency, SharedAccelerator, type Scheduler,
+} from './model.js';
+import { hashString, mulberry32 } from './rng.js';
+
+export { LatencyModelSchema, SharedAccelerator, sampleLatency, delay, realScheduler } from './model.js';
+export type { LatencyModel, Scheduler } from './model.js';
+export { mulberry32, hashString } from './rng.js';
+
+export const MockOptionsSchema = z.strictObject({
+  latency: LatencyModelSchema.default({ model: 'fixed', ms: 10 }).describe('How long requests take.'),
+  output_tokens: z.number().int().positive().default(16).describe('Tokens generated per request (before jitter in the shared model).'),
+  error_rate: z.number().min(0).max(1).default(0).describe('Fraction of requests answered with HTTP 500.'),
+  seed: z.number().int().optional().describe('Random seed (default: the scenario seed mixed with the server id).'),
+});
+
+export type MockOptions = z.output<typeof MockOptionsSchema>;
+
+/**
+ * The in-process mock server: no network, deterministic for a seed. Its counters (requests
+ * received, requests in flight and the most ever in flight) are the server-side truth tests check
+ * the engine against; they are reported as server metrics.
+ */
+export function createMockServer(options: MockOptions, seed: number, scheduler: Scheduler = realScheduler) {
+  const random = mulberry32(options.seed ?? seed);
+  const latency = options.latency;
+  const accelerator = latency.model === 'shared' ? new SharedAccelerator(latency, scheduler) : undefined;
+  const counters = { requests_received: 0, requests_completed: 0, errors_injected: 0, in_flight: 0, max_in_flight: 0, tokens_generated: 0 };
+
+  const handle = async (signal: AbortSignal): Promise<Outcome> => {
+    counters.requests_received++;
+    if (++counters.in_flight > counters.max_in_flight) counters.max_in_flight = counters.in_flight;
+    try {
+      const fail = options.error_rate > 0 && random() < options.error_rate;
+      let tokens = options.output_tokens;
+      if (latency.model === 'shared') {
+        const spread = latency.jitter * (2 * random() - 1);
+        tokens = Math.max(1, Math.round(options.output_tokens * (1 + spread)));
+        await accelerator!.generate(tokens, signal);
+      } else {
+        await delay(scheduler, sampleLatency(latency, random), signal);
+      }
+      if (fail) {
+        counters.errors_injected++;
+        return { kind: 'http_error', status: 500, message: 'injected error' };
+      }
+      counters.tokens_generated += tokens;
+      return { kind: 'ok', status: 200, usage: { outputTokens: tokens, source: 'server' } };
+    } catch (error) {
+      if (error instanceof AbortedError) return { kind: 'aborted', message: 'cancelled' };
+      throw error;
+    } finally {
+      counters.in_flight--;
+      counters.requests_completed++;
+    }
+  };
+  return { handle, counters: counters as Readonly<typeof counters> };
+}
+
+export default defineBackend({
+  name: 'mock',
+  description: 'In-process mock server with fixed, random or shared-accelerator latency (no network).',
+  options: MockOptionsSchema,
+  create(ctx, options) {
+    const server = createMockServer(options, (ctx.seed ^ hashString(ctx.server.id)) >>> 0);
+    return {
+      send: (_request, signal) => server.handle(signal),
+      serverMetrics: () => ({ ...server.counters }),
+    };
+  },
+});

@@ -1,0 +1,39 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { defineReporter } from '@llmbench/plugin-api';
+
+/** Writes `text` to `path` atomically: a temp file in the same directory, then a rename. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await writeFile(temp, text, 'utf8');
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+export default defineReporter({
+  name: 'json',
+  description: 'Writes the results file (format: schemas/results.schema.json).',
+  options: z.strictObject({
+    output: z
+      .string()
+      .min(1)
+      .default('results/{scenario}-{timestamp}.json')
+      .describe('Where to write; {scenario} and {timestamp} are replaced. Relative to the current directory.'),
+    indent: z.number().int().min(0).max(8).default(2).describe('JSON indentation (0 for one line).'),
+  }),
+  create(ctx, options) {
+    return {
+      async onRunEnd(results) {
+        const path = ctx.resolveOutput(options.output);
+        await writeFileAtomic(path, `${JSON.stringify(results, null, options.indent || undefined)}\n`);
+        ctx.fileWritten(path);
+      },
+    };
+  },
+});
