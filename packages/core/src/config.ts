@@ -4,6 +4,7 @@ import { ErrorCodes, LlmbenchError, type ConfigIssue } from '@llmbench/plugin-ap
 import { ProjectConfigSchema, type ProjectConfig } from './scenario/schema.js';
 import { parseSource, type PathSegment, type SourceFile } from './scenario/source.js';
 import { toConfigIssues } from './scenario/issues.js';
+import { salvage } from './scenario/salvage.js';
 import { expandEnv } from './scenario/env.js';
 
 export const CONFIG_SEARCH_PLACES = [
@@ -83,7 +84,7 @@ export async function loadProjectConfig(startDir: string, env: NodeJS.ProcessEnv
   return {
     file,
     dir: dirname(file),
-    config: parsed.success ? parsed.data : {},
+    config: parsed.success ? parsed.data : salvage(ProjectConfigSchema, raw),
     source: fallbackSource,
     base,
     secrets,

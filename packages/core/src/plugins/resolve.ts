@@ -104,7 +104,7 @@ export class PluginResolver {
       `no ${kind} plugin "${ref}"; tried:\n${attempts.map((a) => `  - ${a.specifier} (${a.reason})`).join('\n')}`,
       {
         hint: known.length
-          ? `use one of the built-in ${kind}s (${known.join(', ')}), install @llmbench/${kind}-${ref}, or give a path to a module`
+          ? `use one of the built-in ${plural(kind)} (${known.join(', ')}), install @llmbench/${kind}-${ref}, or give a path to a module`
           : `install @llmbench/${kind}-${ref} or give a path to a module`,
       },
     );
@@ -136,6 +136,10 @@ export class PluginResolver {
     }
     return undefined;
   }
+}
+
+function plural(kind: PluginKind): string {
+  return kind === 'strategy' ? 'strategies' : `${kind}s`;
 }
 
 function isNotFound(error: unknown): boolean {

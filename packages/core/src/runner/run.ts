@@ -113,7 +113,10 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
       const strategy = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
         experiment.strategy.resolved.plugin.create(base, experiment.strategy.options),
       );
-      const points = checkPoints(experiment, strategy.points({ requests: experiment.workload.requests, servers: experiment.servers.length }));
+      const planned = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
+        strategy.points({ requests: experiment.workload.requests, servers: experiment.servers.length }),
+      );
+      const points = checkPoints(experiment, planned);
       for (const point of points) {
         if (signal.aborted) break;
         const result = await runPoint(scenario, experiment, point, points.length > 1, { base, clock, now, signal, collectors, options, reporters: notify });

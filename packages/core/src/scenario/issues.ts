@@ -64,17 +64,18 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
       return;
     }
     case 'invalid_type': {
+      const expected = TYPE_NAMES[issue.expected] ?? issue.expected;
       if (value === undefined) {
         emit(path, {
           message: `missing required field "${field}"`,
-          expected: issue.expected,
-          hint: `add "${field}: <${issue.expected}>"`,
+          expected,
+          hint: `add "${field}:" with a ${expected}`,
         });
       } else {
         emit(path, {
-          message: `${describeValue(value)} is a ${typeName(value)}`,
-          expected: issue.expected,
-          hint: typeHint(issue.expected, value, field),
+          message: value === null ? `"${field}" is empty` : `${describeValue(value)} is a ${typeName(value)}`,
+          expected,
+          hint: typeHint(expected, value, field),
         });
       }
       return;
@@ -117,18 +118,25 @@ function hintFromParams(issue: ZodIssue): string | undefined {
   return typeof params?.hint === 'string' ? params.hint : undefined;
 }
 
+/** zod's type names in the words of a YAML/JSON author. */
+const TYPE_NAMES: Readonly<Record<string, string>> = { array: 'list', object: 'mapping', int: 'integer' };
+
 function typeHint(expected: string, value: unknown, field: string): string {
+  if (value === null) return `give "${field}" a value, or remove the line`;
   if (expected === 'number' && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) {
     return `remove the quotes: ${field}: ${value.trim()}`;
   }
   if (expected === 'boolean' && (value === 'true' || value === 'false')) return `remove the quotes: ${field}: ${value}`;
-  if (expected === 'array') return `write a list, e.g. "${field}: [${JSON.stringify(value)}]"`;
+  if (expected === 'boolean' && typeof value === 'string' && /^(yes|no|on|off|y|n)$/i.test(value)) {
+    return `write true or false (YAML 1.2 reads "${value}" as text)`;
+  }
+  if (expected === 'list') return `write a list, e.g. "${field}: [${JSON.stringify(value)}]"`;
   return `set "${field}" to a ${expected}`;
 }
 
 function unionExpected(branches: readonly (readonly ZodIssue[])[]): string {
   const types = new Set<string>();
-  for (const b of branches) for (const i of b) if (i.code === 'invalid_type') types.add(i.expected);
+  for (const b of branches) for (const i of b) if (i.code === 'invalid_type') types.add(TYPE_NAMES[i.expected] ?? i.expected);
   return types.size ? [...types].join(' or ') : 'a different value';
 }
 

@@ -8,8 +8,10 @@ import { loadProjectConfig, type LoadedConfig } from '../config.js';
 import { PluginResolver, type ResolvedPlugin } from '../plugins/resolve.js';
 import { expandEnv, redactSecrets } from './env.js';
 import { closest, toConfigIssues } from './issues.js';
+import { salvage } from './salvage.js';
 import {
-  ScenarioSchema, type CollectorRef, type PluginRef, type Scenario, type Threshold, type Workload,
+  ScenarioSchema,
+  type CollectorRef, type PluginRef, type Scenario, type Threshold, type Workload,
 } from './schema.js';
 import { readSource, type PathSegment, type SourceFile } from './source.js';
 
@@ -105,12 +107,13 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   const merged = mergeDefaults(expanded.value, config);
   const locateIn = locator(source, config);
 
+  // Validate the whole file, then keep checking whatever parts are valid on their own (plugins,
+  // names, references), so one pass reports every problem rather than one layer at a time.
   const parsed = ScenarioSchema.safeParse(merged);
   if (!parsed.success) {
     issues.push(...toConfigIssues(parsed.error.issues, { source, schema: ScenarioSchema, data: merged, locateIn }));
-    throw invalid(path, issues);
   }
-  const scenario = parsed.data;
+  const scenario = (parsed.success ? parsed.data : salvage(ScenarioSchema, merged)) as Salvaged;
   const check = new Checker(locateIn, issues);
   const resolver = new PluginResolver({
     builtins: options.builtins,
@@ -126,11 +129,12 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
 
   const names = new Set<string>();
   const experiments: ResolvedExperiment[] = [];
-  for (const [i, exp] of scenario.experiments.entries()) {
+  for (const [i, exp] of (scenario.experiments ?? []).entries()) {
+    if (!exp) continue;
     if (names.has(exp.name)) check.issue(['experiments', i, 'name'], `experiment name "${exp.name}" is used twice`, 'give each experiment a unique name');
     names.add(exp.name);
     const strategy = await configure('strategy', exp.strategy, ['experiments', i, 'strategy']);
-    const workload = await resolveWorkload({ ...baseWorkload, ...exp.workload }, dir, ['experiments', i, 'workload'], exp.workload, check);
+    const workload = await resolveWorkload(overrideWorkload(baseWorkload, exp.workload), dir, ['experiments', i, 'workload'], exp.workload, check);
     const chosen: ResolvedServer[] = [];
     for (const [j, id] of (exp.servers ?? []).entries()) {
       const server = servers.find((s) => s.id === id);
@@ -154,17 +158,20 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
 
   const reporters: Configured<'reporter'>[] = [];
   for (const [i, ref] of (scenario.reporters ?? DEFAULT_REPORTERS).entries()) {
+    if (!ref) continue;
     const r = await configure('reporter', ref, scenario.reporters ? ['reporters', i] : []);
     if (r) reporters.push(r);
   }
   const collectors: ResolvedCollector[] = [];
   for (const [i, ref] of (scenario.collectors ?? []).entries()) {
+    if (!ref) continue;
     const c = await configure('collector', typeof ref === 'string' ? ref : { use: ref.use, ...(ref.options ? { options: ref.options } : {}) }, ['collectors', i]);
     if (c) collectors.push({ ...c, intervalMs: intervalOf(ref) });
   }
-  const thresholds = scenario.thresholds ?? [];
-  for (const [i, t] of thresholds.entries()) {
-    if (t.experiment !== undefined && !names.has(t.experiment)) {
+  const thresholds = (scenario.thresholds ?? []).filter((t): t is Threshold => t !== null);
+  for (const [i, t] of (scenario.thresholds ?? []).entries()) {
+    if (t?.experiment === undefined) continue;
+    if (!names.has(t.experiment)) {
       const guess = closest(t.experiment, [...names]);
       check.issue(['thresholds', i, 'experiment'], `no experiment named "${t.experiment}"`, guess ? `did you mean "${guess}"?` : `use one of: ${[...names].join(', ')}`);
     }
@@ -188,7 +195,29 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   };
 }
 
-function invalid(file: string, issues: readonly ConfigIssue[]): LlmbenchError {
+type Holes<T> = T extends readonly (infer E)[] ? (E | null)[] : T;
+/** A scenario of which only the individually valid parts were kept; invalid list items are null. */
+type Salvaged = { [K in keyof Scenario]?: Holes<Scenario[K]> };
+
+/** An experiment's workload: its own fields win; its prompts or prompts_file replace both of the base's. */
+function overrideWorkload(base: Workload, override: Workload | undefined): Workload {
+  if (!override) return base;
+  const merged = { ...base };
+  if (override.prompts !== undefined || override.prompts_file !== undefined) {
+    delete merged.prompts;
+    delete merged.prompts_file;
+  }
+  return { ...merged, ...override };
+}
+
+function invalid(file: string, found: readonly ConfigIssue[]): LlmbenchError {
+  const seen = new Set<string>();
+  const issues = found.filter((i) => {
+    const key = `${i.file}:${i.line}:${i.column}:${i.path}:${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   const sorted = [...issues].sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) : a.file < b.file ? -1 : 1));
   return new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'} found`, { issues: sorted });
 }
@@ -269,7 +298,7 @@ async function configurePlugin<K extends PluginKind>(
 }
 
 async function resolveServers(
-  scenario: Scenario,
+  scenario: Salvaged,
   config: LoadedConfig | undefined,
   configure: <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[]) => Promise<Configured<K> | undefined>,
   check: Checker,
@@ -288,6 +317,7 @@ async function resolveServers(
   const ids = new Set<string>();
   const named = config?.config.servers ?? {};
   for (const [i, entry] of scenario.servers.entries()) {
+    if (!entry) continue;
     let def;
     if (typeof entry === 'string') {
       const fromConfig = named[entry];

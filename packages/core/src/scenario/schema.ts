@@ -104,6 +104,7 @@ export const ThresholdSchema = z
   })
   .refine((t) => t.min !== undefined || t.max !== undefined, {
     message: 'a threshold needs min, max or both',
+    params: { hint: 'add "min: <number>" and/or "max: <number>"' },
   }).meta({ id: 'Threshold' });
 
 export const ExperimentSchema = z.strictObject({

@@ -1,0 +1,160 @@
+import { describe, expect, test } from 'vitest';
+import type { Backend, BenchRequest, Outcome } from '@llmbench/plugin-api';
+import { executePoint, type EngineServer } from './engine.js';
+import { VirtualTime } from '../__fixtures__/virtual-time.js';
+
+const request = (index: number): BenchRequest => ({ index, messages: [{ role: 'user', content: 'hi' }], stream: false, warmup: false });
+const never = new AbortController().signal;
+
+/** A backend whose own counters are the server-side truth: in flight now, most ever, received. */
+function countingBackend(time: VirtualTime, latency: (index: number) => number, log?: { index: number; start: number; end: number }[]) {
+  const stats = { inFlight: 0, maxInFlight: 0, received: 0 };
+  const backend: Backend = {
+    async send(req) {
+      stats.received++;
+      stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
+      const start = time.now();
+      await time.sleep(latency(req.index));
+      stats.inFlight--;
+      log?.push({ index: req.index, start, end: time.now() });
+      return { kind: 'ok' };
+    },
+  };
+  return { backend, stats };
+}
+
+function run(time: VirtualTime, servers: EngineServer[], point: { concurrency: number; barrier?: boolean; requests: number }, signal = never) {
+  return time.run(
+    executePoint({ point: { barrier: false, ...point }, servers, request, clock: time, signal, timeoutMs: 60_000 }),
+  );
+}
+
+describe('semaphore', () => {
+  test('never has more than C requests in flight, and reaches C', async () => {
+    const time = new VirtualTime();
+    const { backend, stats } = countingBackend(time, (i) => 1 + ((i * 7919) % 13));
+    const result = await run(time, [{ backend, cap: Infinity }], { concurrency: 7, requests: 500 });
+    expect(stats.maxInFlight).toBe(7);
+    expect(stats.received).toBe(500);
+    expect(result.tally.maxInFlight).toBe(7);
+    expect(result.tally.servers[0]!.successes).toBe(500);
+  });
+
+  test('starts the next request the moment one ends (no idle slot)', async () => {
+    const time = new VirtualTime();
+    const { backend } = countingBackend(time, () => 10);
+    const result = await run(time, [{ backend, cap: Infinity }], { concurrency: 4, requests: 40 });
+    expect(result.wallMs).toBe(100); // 40 requests / 4 lanes x 10 ms
+  });
+});
+
+describe('batch barrier', () => {
+  test('no request of batch k+1 starts before every request of batch k has ended', async () => {
+    const time = new VirtualTime();
+    const log: { index: number; start: number; end: number }[] = [];
+    const { backend, stats } = countingBackend(time, (i) => 1 + ((i * 31) % 17), log);
+    const result = await run(time, [{ backend, cap: Infinity }], { concurrency: 5, barrier: true, requests: 23 });
+    expect(stats.received).toBe(23);
+    expect(stats.maxInFlight).toBe(5);
+    const batches = Math.ceil(23 / 5);
+    for (let k = 1; k < batches; k++) {
+      const previousEnd = Math.max(...log.filter((r) => Math.floor(r.index / 5) === k - 1).map((r) => r.end));
+      const firstStart = Math.min(...log.filter((r) => Math.floor(r.index / 5) === k).map((r) => r.start));
+      expect(firstStart).toBeGreaterThanOrEqual(previousEnd);
+    }
+    expect(result.barrier?.batches).toBe(5);
+  });
+
+  test('idle slot time is the sum of waits for the slowest request of each batch', async () => {
+    const time = new VirtualTime();
+    const latencies = [10, 30, 20, 20]; // batch 1: idle 20 (10 waits for 30); batch 2: idle 0
+    const { backend } = countingBackend(time, (i) => latencies[i]!);
+    const result = await run(time, [{ backend, cap: Infinity }], { concurrency: 2, barrier: true, requests: 4 });
+    expect(result.wallMs).toBe(50);
+    expect(result.barrier).toEqual({ batches: 2, idleSlotMs: 20 });
+  });
+});
+
+describe('per-server caps', () => {
+  test('no server ever has more than its max_concurrent_requests in flight; the rest queue', async () => {
+    const time = new VirtualTime();
+    const servers = [1, 2, 3].map((cap) => ({ cap, ...countingBackend(time, (i) => 5 + (i % 3)) }));
+    const result = await run(time, servers.map((s) => ({ backend: s.backend, cap: s.cap })), { concurrency: 10, requests: 300 });
+    expect(servers.map((s) => s.stats.maxInFlight)).toEqual([1, 2, 3]);
+    expect(servers.reduce((n, s) => n + s.stats.received, 0)).toBe(300);
+    expect(result.tally.servers.map((s) => s.maxInFlight)).toEqual([1, 2, 3]);
+    expect(result.tally.servers.some((s) => s.queueMaxMs > 0)).toBe(true);
+  });
+
+  test('load goes to the least-loaded server when latencies are equal', async () => {
+    const time = new VirtualTime();
+    const servers = [0, 1, 2].map(() => countingBackend(time, () => 10));
+    await run(time, servers.map((s) => ({ backend: s.backend, cap: 5 })), { concurrency: 15, requests: 150 });
+    expect(servers.map((s) => s.stats.received)).toEqual([50, 50, 50]);
+  });
+});
+
+describe('outcomes', () => {
+  test('latency is measured exactly from send to response on the injected clock', async () => {
+    const time = new VirtualTime();
+    const { backend } = countingBackend(time, (i) => (i % 2 === 0 ? 4 : 8));
+    const result = await run(time, [{ backend, cap: Infinity }], { concurrency: 2, requests: 10 });
+    const s = result.tally.servers[0]!;
+    expect([s.moments.min, s.moments.max, s.moments.sum / s.moments.count]).toEqual([4, 8, 6]);
+  });
+
+  test('a backend that throws is counted by kind, never crashes the run', async () => {
+    const time = new VirtualTime();
+    let n = 0;
+    const backend: Backend = {
+      async send(): Promise<Outcome> {
+        n++;
+        if (n % 3 === 0) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        if (n % 3 === 1) throw new Error('unexpected token in JSON');
+        return { kind: 'http_error', status: 429 };
+      },
+    };
+    const result = await run(time, [{ backend, cap: Infinity }], { concurrency: 3, requests: 30 });
+    const s = result.tally.servers[0]!;
+    expect(s.requests).toBe(30);
+    expect(s.failures).toEqual({ http_error: 10, timeout: 0, connection_error: 10, protocol_error: 10, aborted: 0 });
+    expect(result.tally.failureSamples()).toEqual([
+      { kind: 'http_error', message: 'HTTP 429', count: 10 },
+      { kind: 'connection_error', message: 'ECONNREFUSED: connect ECONNREFUSED', count: 10 },
+      { kind: 'protocol_error', message: 'unexpected token in JSON', count: 10 },
+    ]);
+  });
+
+  test('a request with no answer ends as a total timeout even if the backend ignores its signal', async () => {
+    const backend: Backend = { send: () => new Promise<Outcome>(() => undefined) };
+    const result = await executePoint({
+      point: { concurrency: 2, barrier: false, requests: 2 },
+      servers: [{ backend, cap: Infinity }],
+      request,
+      clock: { now: () => performance.now() },
+      signal: never,
+      timeoutMs: 20,
+    });
+    expect(result.tally.servers[0]!.failures.timeout).toBe(2);
+  });
+
+  test('stopping the run ends in-flight requests as aborted and sends nothing more; every request is accounted for', async () => {
+    const time = new VirtualTime();
+    const controller = new AbortController();
+    let received = 0;
+    const backend: Backend = {
+      async send(req, signal) {
+        received++;
+        if (req.index === 20) controller.abort();
+        await time.sleep(5);
+        return signal.aborted ? { kind: 'aborted' } : { kind: 'ok' };
+      },
+    };
+    const result = await run(time, [{ backend, cap: Infinity }], { concurrency: 4, requests: 1000 }, controller.signal);
+    const s = result.tally.servers[0]!;
+    expect(received).toBeLessThan(30);
+    expect(s.requests).toBe(received);
+    expect(s.failures.aborted).toBe(4);
+    expect(s.successes + s.failures.aborted).toBe(received);
+  });
+});

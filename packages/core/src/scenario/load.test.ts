@@ -1,0 +1,368 @@
+import { basename, join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { isLlmbenchError, type LlmbenchError } from '@llmbench/plugin-api';
+import { loadScenario } from './load.js';
+import { FIXTURE_BUILTINS, project, yaml } from '../__fixtures__/scenarios.js';
+
+interface Shown {
+  at: string;
+  path: string;
+  message: string;
+  expected?: string;
+  hint?: string;
+}
+
+async function failure(files: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<{ error: LlmbenchError; issues: Shown[] }> {
+  const dir = await project(files);
+  const entry = Object.keys(files).find((f) => f.startsWith('scenario'))!;
+  try {
+    await loadScenario(join(dir, entry), { builtins: FIXTURE_BUILTINS, env });
+  } catch (error) {
+    if (!isLlmbenchError(error)) throw error;
+    const issues = error.issues.map((i) => ({
+      at: `${basename(i.file)}:${i.line}:${i.column}`,
+      path: i.path,
+      message: i.message.replaceAll(dir, '<dir>'),
+      ...(i.expected === undefined ? {} : { expected: i.expected }),
+      ...(i.hint === undefined ? {} : { hint: i.hint }),
+    }));
+    return { error, issues };
+  }
+  throw new Error('expected the scenario to be rejected');
+}
+
+describe('scenario validation reports every issue with file:line:column, path, expectation and fix', () => {
+  test('an unknown field gets a did-you-mean, and the missing required field is reported too', async () => {
+    const { error, issues } = await failure({
+      'scenario.yaml': yaml`
+        backend: fake
+        experimnts:
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 2 } }
+        `,
+    });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(issues).toEqual([
+      { at: 'scenario.yaml:1:1', path: 'experiments', message: 'missing required field "experiments"', expected: 'list', hint: 'add "experiments:" with a list' },
+      {
+        at: 'scenario.yaml:2:1',
+        path: 'experimnts',
+        message: 'unknown field "experimnts"',
+        expected: 'one of $schema, name, description, backend, servers, workload, experiments, runs, seed, reporters, collectors, thresholds',
+        hint: 'did you mean "experiments"?',
+      },
+    ]);
+  });
+
+  test('wrong types in the scenario and out-of-range plugin options are reported together', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        backend: fake
+        workload:
+          requests: "10"
+          stream: yes
+          prompts: hello
+        experiments:
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 0 } }
+        `,
+    });
+    expect(issues).toEqual([
+      { at: 'scenario.yaml:3:13', path: 'workload.requests', message: '"10" is a string', expected: 'number', hint: 'remove the quotes: requests: 10' },
+      { at: 'scenario.yaml:4:11', path: 'workload.stream', message: '"yes" is a string', expected: 'boolean', hint: 'write true or false (YAML 1.2 reads "yes" as text)' },
+      { at: 'scenario.yaml:5:12', path: 'workload.prompts', message: '"hello" is a string', expected: 'list', hint: 'write a list, e.g. "prompts: ["hello"]"' },
+      {
+        at: 'scenario.yaml:8:53',
+        path: 'experiments.0.strategy.options.concurrency',
+        message: '0 is out of range',
+        expected: 'a number > 0',
+        hint: 'change "concurrency" to a number > 0',
+      },
+    ]);
+  });
+
+  test('enum values get the closest allowed value; refinements give their own hint', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        backend: fake
+        experiments:
+          - name: a
+            strategy: fixed
+        thresholds:
+          - metric: latency_ms.p9
+            max: 10
+          - metric: success_rate
+        `,
+    });
+    expect(issues).toEqual([
+      {
+        at: 'scenario.yaml:4:15',
+        path: 'experiments.0.strategy.options.concurrency',
+        message: 'missing required field "concurrency"',
+        expected: 'number',
+        hint: 'add "concurrency:" with a number',
+      },
+      {
+        at: 'scenario.yaml:6:13',
+        path: 'thresholds.0.metric',
+        message: '"latency_ms.p9" is not allowed',
+        expected:
+          'one of "success_rate", "requests_per_second", "wall_time_s", "failures", "latency_ms.avg", "latency_ms.p50", "latency_ms.p90", "latency_ms.p95", "latency_ms.p99", "latency_ms.max"',
+        hint: 'did you mean "latency_ms.p90"?',
+      },
+      { at: 'scenario.yaml:8:5', path: 'thresholds.1', message: 'a threshold needs min, max or both', hint: 'add "min: <number>" and/or "max: <number>"' },
+    ]);
+  });
+
+  test('unknown plugins list every specifier tried', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        backend: nosuch
+        experiments:
+          - name: a
+            strategy: { use: fixd }
+        `,
+    });
+    expect(issues).toEqual([
+      {
+        at: 'scenario.yaml:1:10',
+        path: 'backend',
+        message: 'no backend plugin "nosuch"; tried:\n  - @llmbench/backend-nosuch (not installed)\n  - nosuch (not installed)',
+        hint: 'use one of the built-in backends (fake), install @llmbench/backend-nosuch, or give a path to a module',
+      },
+      {
+        at: 'scenario.yaml:4:22',
+        path: 'experiments.0.strategy.use',
+        message: 'no strategy plugin "fixd"; tried:\n  - @llmbench/strategy-fixd (not installed)\n  - fixd (not installed)',
+        hint: 'use one of the built-in strategies (fixed), install @llmbench/strategy-fixd, or give a path to a module',
+      },
+    ]);
+  });
+
+  test('references, duplicates and server addresses are checked even when other fields are invalid', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        servers:
+          - id: s1
+            url: not-a-url
+            backend: fake
+          - id: s1
+            host: 127.0.0.1
+            backend: fake
+        experiments:
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 1 } }
+            servers: [s2]
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 1 } }
+        thresholds:
+          - metric: success_rate
+            min: 1
+            experiment: b
+        `,
+    });
+    expect(issues).toEqual([
+      { at: 'scenario.yaml:3:10', path: 'servers.0.url', message: '"not-a-url" is not a valid url', expected: 'a url', hint: 'write a url such as http://127.0.0.1:8000' },
+      { at: 'scenario.yaml:6:11', path: 'servers.1.host', message: 'host without port', hint: 'add "port: <number>" or use url' },
+      { at: 'scenario.yaml:11:15', path: 'experiments.0.servers.0', message: 'no server with id "s2"', hint: 'did you mean "s1"?' },
+      { at: 'scenario.yaml:12:11', path: 'experiments.1.name', message: 'experiment name "a" is used twice', hint: 'give each experiment a unique name' },
+      { at: 'scenario.yaml:17:17', path: 'thresholds.0.experiment', message: 'no experiment named "b"', hint: 'did you mean "a"?' },
+    ]);
+  });
+
+  test('an unset ${env:...} variable is located at the value that references it', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        backend:
+          use: fake
+          options: { api_key: "\${env:LLMBENCH_TEST_UNSET_KEY}" }
+        experiments:
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 1 } }
+        `,
+    });
+    expect(issues).toEqual([
+      {
+        at: 'scenario.yaml:3:23',
+        path: 'backend.options.api_key',
+        message: 'environment variable LLMBENCH_TEST_UNSET_KEY is not set',
+        hint: 'export LLMBENCH_TEST_UNSET_KEY=... before running, or replace the ${env:LLMBENCH_TEST_UNSET_KEY} reference',
+      },
+    ]);
+  });
+
+  test('a YAML syntax error is located, not thrown as a parser stack', async () => {
+    const { error, issues } = await failure({
+      'scenario.yaml': yaml`
+        backend: fake
+        experiments:
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 1 }
+        `,
+    });
+    expect(error.message).toMatch(/scenario\.yaml is not valid YAML\/JSON$/);
+    expect(issues).toEqual([
+      {
+        at: 'scenario.yaml:5:1',
+        path: '',
+        message: 'syntax error: Flow map in block collection must be sufficiently indented and end with a }',
+        hint: 'fix the YAML/JSON syntax at this position',
+      },
+    ]);
+  });
+
+  test('JSON scenarios get line numbers too', async () => {
+    const { issues } = await failure({
+      'scenario.json': '{\n  "backend": "fake",\n  "experiments": [\n    { "name": "a", "strategy": "fixed", "runs": -1 }\n  ]\n}\n',
+    });
+    expect(issues.map((i) => `${i.at} ${i.path}: ${i.message}`)).toEqual([
+      'scenario.json:4:32 experiments.0.strategy.options.concurrency: missing required field "concurrency"',
+      'scenario.json:4:49 experiments.0.runs: -1 is out of range',
+    ]);
+  });
+
+  test('a scenario with neither backend nor servers says what to add', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        experiments:
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 1 } }
+        `,
+    });
+    expect(issues).toEqual([
+      {
+        at: 'scenario.yaml:1:1',
+        path: '',
+        message: 'no backend: nothing says which server to drive',
+        expected: 'a backend or servers',
+        hint: 'add "backend: mock" (or vllm, lmstudio, openai) or a "servers" list',
+      },
+    ]);
+  });
+
+  test('project-config issues point into the config file; unknown named servers into the scenario', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        servers: [gpu1, gpu3]
+        experiments:
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 1 } }
+        `,
+      'llmbench.config.yaml': yaml`
+        defaults:
+          backend: fake
+          workload: { requests: -5 }
+        servers:
+          gpu1: { url: "http://127.0.0.1:9", max_concurrent_requests: 4 }
+          gpu2: { url: "http://127.0.0.1:9" }
+        `,
+    });
+    expect(issues).toEqual([
+      { at: 'llmbench.config.yaml:3:25', path: 'defaults.workload.requests', message: '-5 is out of range', expected: 'a number > 0', hint: 'change "requests" to a number > 0' },
+      {
+        at: 'scenario.yaml:1:17',
+        path: 'servers.1',
+        message: 'no server named "gpu3" in the project config (<dir>/llmbench.config.yaml)',
+        hint: 'did you mean "gpu1"?',
+      },
+    ]);
+  });
+
+  test('prompts and prompts_file together, and an unreadable prompts file, are reported', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        backend: fake
+        workload: { prompts: [a], prompts_file: p.txt }
+        experiments:
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 1 } }
+          - name: b
+            strategy: { use: fixed, options: { concurrency: 1 } }
+            workload: { prompts_file: missing.jsonl }
+          - name: c
+            strategy: { use: fixed, options: { concurrency: 1 } }
+            workload: { prompts: null }
+        `,
+    });
+    expect(issues.map((i) => `${i.at} ${i.path}: ${i.message.replace(/\/.*\//, '<dir>/')}`)).toEqual([
+      'scenario.yaml:2:41 workload.prompts_file: both prompts and prompts_file are set',
+      'scenario.yaml:8:31 experiments.1.workload.prompts_file: cannot read prompts file <dir>/missing.jsonl',
+      'scenario.yaml:11:26 experiments.2.workload.prompts: "prompts" is empty',
+    ]);
+  });
+});
+
+describe('a valid scenario loads with defaults, project config and environment', () => {
+  test('project-config defaults and named servers fill in what the scenario leaves out', async () => {
+    const dir = await project({
+      'scenarios/s.yaml': yaml`
+        servers: [gpu1, { id: local, url: "http://127.0.0.1:8001", backend: fake, max_concurrent_requests: 2 }]
+        workload: { warmup: 3 }
+        experiments:
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 4 } }
+            workload: { requests: 7 }
+            runs: 2
+        `,
+      'llmbench.config.yaml': yaml`
+        defaults:
+          backend: fake
+          workload: { requests: 50, max_tokens: 32 }
+          reporters: [memory]
+        servers:
+          gpu1: { host: 127.0.0.1, port: 8000, max_concurrent_requests: 5, model: m1 }
+        `,
+    });
+    const s = await loadScenario(join(dir, 'scenarios/s.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
+    expect(s.name).toBe('s');
+    expect(s.configFile).toBe(join(dir, 'llmbench.config.yaml'));
+    expect(s.servers.map((v) => [v.id, v.url, v.maxConcurrentRequests, v.model, v.backend.resolved.ref])).toEqual([
+      ['gpu1', 'http://127.0.0.1:8000', 5, 'm1', 'fake'],
+      ['local', 'http://127.0.0.1:8001', 2, undefined, 'fake'],
+    ]);
+    const [exp] = s.experiments;
+    expect(exp!.workload).toMatchObject({ requests: 7, warmup: 3, maxTokens: 32, stream: false, timeoutMs: 60000 });
+    expect(exp!.runs).toBe(2);
+    expect(exp!.strategy.options).toEqual({ concurrency: 4, barrier: false });
+    expect(s.reporters.map((r) => r.resolved.ref)).toEqual(['memory']);
+  });
+
+  test('values from ${env:...} are used, and redacted from the stored definition', async () => {
+    const dir = await project({
+      'scenario.yaml': yaml`
+        backend: { use: fake, options: { api_key: "\${env:TEST_KEY}" } }
+        servers:
+          - id: s
+            url: "http://\${env:TEST_HOST}:8000"
+        experiments:
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 1 } }
+        `,
+    });
+    const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: { TEST_KEY: 'sk-secret-123', TEST_HOST: '127.0.0.1' } });
+    expect(s.servers[0]!.backend.options).toMatchObject({ api_key: 'sk-secret-123' });
+    expect(s.servers[0]!.url).toBe('http://127.0.0.1:8000');
+    const stored = JSON.stringify(s.definition);
+    expect(stored).not.toContain('sk-secret-123');
+    expect(stored).not.toContain('127.0.0.1');
+    expect(stored).toContain('[redacted]');
+  });
+
+  test('package.json#llmbench is found as project config', async () => {
+    const dir = await project({
+      'scenario.yaml': 'experiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+    });
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'x', llmbench: { defaults: { backend: 'fake' } } }));
+    const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
+    expect(s.configFile).toBe(join(dir, 'package.json'));
+    expect(s.servers.map((v) => v.id)).toEqual(['fake']);
+  });
+
+  test('a missing scenario file is FILE_NOT_FOUND', async () => {
+    await expect(loadScenario('/nonexistent/scenario.yaml', { builtins: FIXTURE_BUILTINS })).rejects.toMatchObject({
+      code: 'FILE_NOT_FOUND',
+      message: '/nonexistent/scenario.yaml: no such file',
+    });
+  });
+});
