@@ -93,7 +93,7 @@ export interface Scenario {
    */
   runs?: number;
   /**
-   * Seed for anything random (prompt order, mock latencies).
+   * Seed given to plugins for anything random, e.g. mock latencies (default 1).
    */
   seed?: number;
   /**
@@ -157,7 +157,7 @@ export interface Workload {
    */
   warmup?: number;
   /**
-   * Model name sent with each request (servers may override).
+   * Model name sent with each request; a server's own model takes precedence for that server.
    */
   model?: string;
   /**
@@ -236,7 +236,7 @@ export interface Workload1 {
    */
   warmup?: number;
   /**
-   * Model name sent with each request (servers may override).
+   * Model name sent with each request; a server's own model takes precedence for that server.
    */
   model?: string;
   /**

@@ -190,7 +190,7 @@ experiments:
         '  bad.yaml:8:22  experiments.1.strategy.use: no strategy plugin "fifo"; tried:',
         '    - @llmbench/strategy-fifo (not installed)',
         '    - fifo (not installed)',
-        '    fix: use one of the built-in strategies (batch, semaphore), install @llmbench/strategy-fifo, or give a path to a module',
+        '    fix: use one of the known strategies (batch, semaphore), install @llmbench/strategy-fifo, or give a path to a module',
         '',
       ].join('\n'),
     );

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
-import { loadScenario, PluginResolver, runScenario, type LoadedScenario } from '@llmbench/core';
+import { loadScenario, PluginResolver, redactText, runScenario, type LoadedScenario } from '@llmbench/core';
 import { PLUGIN_KINDS, type Logger, type TextSink } from '@llmbench/plugin-api';
 import { BUILTIN_PACKAGES, builtinPlugins } from './builtins.js';
 import { displayPath, exitCodeFor, ExitCode, renderError } from './render.js';
@@ -91,7 +91,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     .argument('<scenario>', 'scenario file (.yaml, .yml or .json)')
     .action(async (file: string) => {
       const scenario = await load(file, io);
-      io.stdout.write(describeScenario(scenario, io.cwd));
+      io.stdout.write(redactText(describeScenario(scenario, io.cwd), scenario.secrets));
     });
 
   program
@@ -165,7 +165,7 @@ function renderPlugins(list: readonly PluginInfo[]): string {
   for (const kind of PLUGIN_KINDS) {
     const ofKind = list.filter((p) => p.kind === kind);
     if (ofKind.length === 0) continue;
-    lines.push(`${kind}s:`);
+    lines.push(`${kind === 'strategy' ? 'strategies' : `${kind}s`}:`);
     for (const p of ofKind) {
       lines.push(`  ${p.name.padEnd(12)} ${p.description} (${p.package})`);
       for (const [opt, info] of Object.entries(p.options)) {

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { formatIssue, isLlmbenchError, type ConfigIssue, type ErrorCode } from '@llmbench/plugin-api';
 
-/** Exit codes, fixed and documented in `llmbench --help` and docs/cli.md. */
+/** Exit codes, fixed and documented in `llmbench --help` and the README. */
 export const ExitCode = {
   OK: 0,
   THRESHOLDS_FAILED: 1,

@@ -36,6 +36,7 @@ export interface LoadedConfig {
   readonly base: readonly PathSegment[];
   readonly secrets: ReadonlySet<string>;
   readonly issues: readonly ConfigIssue[];
+  readonly unsetPaths: ReadonlySet<string>;
 }
 
 /**
@@ -69,11 +70,13 @@ export async function loadProjectConfig(startDir: string, env: NodeJS.ProcessEnv
   const source = sources.get(file);
   let raw: unknown = found.config;
   let secrets: ReadonlySet<string> = new Set();
+  let unsetPaths: ReadonlySet<string> = new Set();
   const issues: ConfigIssue[] = [];
   if (source) {
     const expanded = expandEnv(source, env);
     raw = base.reduce<unknown>((v, k) => (v as Record<string, unknown>)?.[k], expanded.value);
     secrets = expanded.secrets;
+    unsetPaths = expanded.unsetPaths;
     issues.push(...expanded.issues);
   }
   const parsed = ProjectConfigSchema.safeParse(raw);
@@ -89,5 +92,6 @@ export async function loadProjectConfig(startDir: string, env: NodeJS.ProcessEnv
     base,
     secrets,
     issues,
+    unsetPaths,
   };
 }

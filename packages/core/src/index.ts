@@ -4,7 +4,7 @@ export { ScenarioSchema, ProjectConfigSchema, THRESHOLD_METRICS } from './scenar
 export type { Scenario, ScenarioInput, ProjectConfig, Threshold } from './scenario/schema.js';
 export { parseSource, readSource } from './scenario/source.js';
 export { loadProjectConfig, CONFIG_SEARCH_PLACES } from './config.js';
-export { redactSecrets, REDACTED } from './scenario/env.js';
+export { redactSecrets, redactText, REDACTED } from './scenario/env.js';
 export { PluginResolver } from './plugins/resolve.js';
 export type { ResolvedPlugin, ResolveOptions } from './plugins/resolve.js';
 export { runScenario, systemClock, silentLogger } from './runner/run.js';

@@ -13,7 +13,7 @@ export const MockOptionsSchema = z.strictObject({
   latency: LatencyModelSchema.default({ model: 'fixed', ms: 10 }).describe('How long requests take.'),
   output_tokens: z.number().int().positive().default(16).describe('Tokens generated per request (before jitter in the shared model).'),
   error_rate: z.number().min(0).max(1).default(0).describe('Fraction of requests answered with HTTP 500.'),
-  seed: z.number().int().optional().describe('Random seed (default: the scenario seed mixed with the server id).'),
+  seed: z.number().int().optional().describe('Random seed (default: the scenario seed); always mixed with the server id so servers differ.'),
 });
 
 export type MockOptions = z.output<typeof MockOptionsSchema>;
@@ -24,7 +24,7 @@ export type MockOptions = z.output<typeof MockOptionsSchema>;
  * the engine against; they are reported as server metrics.
  */
 export function createMockServer(options: MockOptions, seed: number, scheduler: Scheduler = realScheduler) {
-  const random = mulberry32(options.seed ?? seed);
+  const random = mulberry32(seed);
   const latency = options.latency;
   const accelerator = latency.model === 'shared' ? new SharedAccelerator(latency, scheduler) : undefined;
   const counters = { requests_received: 0, requests_completed: 0, errors_injected: 0, in_flight: 0, max_in_flight: 0, tokens_generated: 0 };
@@ -64,7 +64,7 @@ export default defineBackend({
   description: 'In-process mock server with fixed, random or shared-accelerator latency (no network).',
   options: MockOptionsSchema,
   create(ctx, options) {
-    const server = createMockServer(options, (ctx.seed ^ hashString(ctx.server.id)) >>> 0);
+    const server = createMockServer(options, ((options.seed ?? ctx.seed) ^ hashString(ctx.server.id)) >>> 0);
     return {
       send: (_request, signal) => server.handle(signal),
       serverMetrics: () => ({ ...server.counters }),

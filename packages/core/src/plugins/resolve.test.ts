@@ -23,7 +23,7 @@ describe('plugin resolution', () => {
     await expect(resolver.resolve('strategy', 'ramp')).rejects.toMatchObject({
       code: 'PLUGIN_NOT_FOUND',
       message: 'no strategy plugin "ramp"; tried:\n  - @llmbench/strategy-ramp (not installed)\n  - ramp (not installed)',
-      hint: 'use one of the built-in strategies (fixed), install @llmbench/strategy-ramp, or give a path to a module',
+      hint: 'use one of the known strategies (fixed), install @llmbench/strategy-ramp, or give a path to a module',
     });
   });
 

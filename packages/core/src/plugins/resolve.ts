@@ -39,8 +39,8 @@ interface Attempt {
 }
 
 /**
- * Resolves a plugin by the name a scenario uses, trying in order: built-ins, project-config
- * aliases, `@llmbench/<kind>-<name>`, then the name itself as a path or package. A plugin that
+ * Resolves a plugin by the name a scenario uses, trying in order: project-config aliases (so a
+ * project can replace a built-in), built-ins, `@llmbench/<kind>-<name>`, then the name itself as a path or package. A plugin that
  * cannot be found is an error listing every specifier tried and why each failed.
  */
 export class PluginResolver {
@@ -104,7 +104,7 @@ export class PluginResolver {
       `no ${kind} plugin "${ref}"; tried:\n${attempts.map((a) => `  - ${a.specifier} (${a.reason})`).join('\n')}`,
       {
         hint: known.length
-          ? `use one of the built-in ${plural(kind)} (${known.join(', ')}), install @llmbench/${kind}-${ref}, or give a path to a module`
+          ? `use one of the known ${plural(kind)} (${known.join(', ')}), install @llmbench/${kind}-${ref}, or give a path to a module`
           : `install @llmbench/${kind}-${ref} or give a path to a module`,
       },
     );
@@ -112,10 +112,10 @@ export class PluginResolver {
 
   private *candidates(kind: PluginKind, ref: string): Generator<{ specifier: string; url?: string; from?: string }> {
     const key = `${kind}:${ref}`;
-    const builtin = this.options.builtins[key];
-    if (builtin !== undefined) yield { specifier: `built-in ${key}`, url: builtin };
     const alias = this.options.aliases?.[key];
     if (alias !== undefined) yield { specifier: alias, from: this.options.aliasDir ?? this.options.baseDir };
+    const builtin = this.options.builtins[key];
+    if (builtin !== undefined) yield { specifier: `built-in ${key}`, url: builtin };
     const isPath = ref.startsWith('.') || ref.startsWith('/') || isAbsolute(ref) || /\.[cm]?[jt]s$/.test(ref);
     if (!isPath && /^[a-z0-9][a-z0-9._-]*$/.test(ref)) yield { specifier: `@llmbench/${kind}-${ref}` };
     yield { specifier: ref };
@@ -138,7 +138,7 @@ export class PluginResolver {
   }
 }
 
-function plural(kind: PluginKind): string {
+export function plural(kind: PluginKind): string {
   return kind === 'strategy' ? 'strategies' : `${kind}s`;
 }
 

@@ -2,7 +2,7 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import {
   ErrorCodes, LlmbenchError, isLlmbenchError, RESULTS_SCHEMA_VERSION, type Backend, type Clock, type Collector,
   type ExperimentResult, type LoadPoint, type Logger, type MetricReadings, type MetricSummary, type PluginContext,
-  type Reporter, type RunResults, type RunStats, type TextSink,
+  type Reporter, type RunResults, type RunStartInfo, type RunStats, type TextSink,
 } from '@llmbench/plugin-api';
 import { describeEnvironment } from '../environment.js';
 import { summarizeTally } from '../metrics/stats.js';
@@ -93,17 +93,21 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
   const collectors: { name: string; collector: Collector; intervalMs: number }[] = [];
   for (const c of scenario.collectors) {
     const collector = await guard(`collector ${c.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () => c.resolved.plugin.create(base, c.options));
-    collectors.push({ name: c.resolved.ref, collector, intervalMs: c.intervalMs });
+    // Results are keyed by name; a collector used twice gets "#2", "#3"... so no readings are lost.
+    const uses = collectors.filter((x) => x.name === c.resolved.ref || x.name.startsWith(`${c.resolved.ref}#`)).length;
+    collectors.push({ name: uses ? `${c.resolved.ref}#${uses + 1}` : c.resolved.ref, collector, intervalMs: c.intervalMs });
   }
 
-  await notify('onRunStart', (r) =>
-    r.onRunStart?.({
+  const startInfo = redactSecrets(
+    {
       scenario: scenario.name,
       ...(scenario.description === undefined ? {} : { description: scenario.description }),
       experiments: scenario.experiments.map((e) => e.name),
       runs: Math.max(...scenario.experiments.map((e) => e.runs)),
-    }),
-  );
+    },
+    scenario.secrets,
+  ) as RunStartInfo;
+  await notify('onRunStart', (r) => r.onRunStart?.(startInfo));
 
   const experiments: ExperimentResult[] = [];
   let status: RunResults['status'] = 'completed';
@@ -119,7 +123,10 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
       const points = checkPoints(experiment, planned);
       for (const point of points) {
         if (signal.aborted) break;
-        const result = await runPoint(scenario, experiment, point, points.length > 1, { base, clock, now, signal, collectors, options, reporters: notify });
+        const result = redactSecrets(
+          await runPoint(scenario, experiment, point, points.length > 1, { base, clock, now, signal, collectors, options, reporters: notify }),
+          scenario.secrets,
+        ) as ExperimentResult;
         experiments.push(result);
         await notify('onExperimentEnd', (r) => r.onExperimentEnd?.(result));
       }

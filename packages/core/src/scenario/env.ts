@@ -2,24 +2,33 @@ import type { ConfigIssue } from '@llmbench/plugin-api';
 import type { PathSegment, SourceFile } from './source.js';
 
 const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const WHOLE_ENV_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 export interface EnvResult {
   readonly value: unknown;
   /** Values that came from the environment: redacted in every output. */
   readonly secrets: ReadonlySet<string>;
   readonly issues: readonly ConfigIssue[];
+  /** Dotted paths of values whose variable is unset: other problems there are consequences, not news. */
+  readonly unsetPaths: ReadonlySet<string>;
 }
 
-/** Replaces `${env:NAME}` in every string value; an unset variable is an issue at that value. */
+/**
+ * Replaces `${env:NAME}` in every string value; an unset variable is an issue at that value. A value
+ * that is exactly one reference to a number or true/false becomes that number or boolean, so
+ * `port: ${env:PORT}` works.
+ */
 export function expandEnv(source: SourceFile, env: NodeJS.ProcessEnv, base: readonly PathSegment[] = []): EnvResult {
   const secrets = new Set<string>();
   const issues: ConfigIssue[] = [];
+  const unsetPaths = new Set<string>();
   const walk = (value: unknown, path: PathSegment[]): unknown => {
     if (typeof value === 'string') {
       if (!value.includes('${env:')) return value;
-      return value.replace(ENV_REF, (_match, name: string) => {
+      const expanded = value.replace(ENV_REF, (_match, name: string) => {
         const v = env[name];
         if (v === undefined) {
+          unsetPaths.add([...base, ...path].join('.'));
           const pos = source.locate(path);
           issues.push({
             file: source.file,
@@ -33,6 +42,11 @@ export function expandEnv(source: SourceFile, env: NodeJS.ProcessEnv, base: read
         if (v !== '') secrets.add(v);
         return v;
       });
+      if (WHOLE_ENV_REF.test(value)) {
+        if (/^-?\d+(\.\d+)?$/.test(expanded)) return Number(expanded);
+        if (expanded === 'true' || expanded === 'false') return expanded === 'true';
+      }
+      return expanded;
     }
     if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]));
     if (value !== null && typeof value === 'object') {
@@ -40,7 +54,7 @@ export function expandEnv(source: SourceFile, env: NodeJS.ProcessEnv, base: read
     }
     return value;
   };
-  return { value: walk(source.value, []), secrets, issues };
+  return { value: walk(source.value, []), secrets, issues, unsetPaths };
 }
 
 /**
@@ -64,6 +78,13 @@ export function redactSecrets(value: unknown, secrets: ReadonlySet<string>): unk
 }
 
 export const REDACTED = '[redacted]';
+
+/** `text` with every occurrence of a secret (3+ characters) replaced by "[redacted]". */
+export function redactText(text: string, secrets: ReadonlySet<string>): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 3) out = out.replaceAll(secret, REDACTED);
+  return out;
+}
 
 /** Option names that hold credentials whatever their source. */
 const SECRET_KEY = /(^|_)(api_?key|token|secret|password|authorization)$/i;

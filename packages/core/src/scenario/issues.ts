@@ -51,6 +51,20 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
       return;
     }
     case 'invalid_union': {
+      const discriminator = (issue as { discriminator?: string }).discriminator;
+      if (discriminator !== undefined) {
+        // zod points either at the union or at its discriminator key; normalise to the union.
+        const union = path[path.length - 1] === discriminator ? path.slice(0, -1) : path;
+        const allowed = discriminatorValues(ctx.schema, union, discriminator);
+        const given = valueAt(ctx.data, [...union, discriminator]);
+        const suggestion = typeof given === 'string' ? closest(given, allowed) : undefined;
+        emit([...union, discriminator], {
+          message: given === undefined ? `missing required field "${discriminator}"` : `${describeValue(given)} is not a known ${discriminator}`,
+          ...(allowed.length ? { expected: `one of ${allowed.join(', ')}` } : {}),
+          hint: suggestion ? `did you mean "${suggestion}"?` : `set "${discriminator}" to one of ${allowed.join(', ')}`,
+        });
+        return;
+      }
       // Report the branch that got furthest: the one whose issues are not a type mismatch at the union itself.
       const branches = issue.errors.filter((b) => b.length > 0);
       const deeper = branches.filter((b) => !b.every((i) => i.code === 'invalid_type' && i.path.length === 0));
@@ -162,9 +176,37 @@ function typeName(value: unknown): string {
   return typeof value;
 }
 
-/** The keys an object schema allows at `path` (descending through optional/default/array/union/record). */
+/** The literal values a discriminated union at `path` accepts for its discriminator key. */
+function discriminatorValues(schema: AnySchema, path: readonly PathSegment[], key: string): string[] {
+  const values: string[] = [];
+  for (const option of schemasAt(schema, path)) {
+    const def = option._zod.def as unknown as { type: string; options?: AnySchema[] };
+    if (def.type !== 'union' || !def.options) continue;
+    for (const o of def.options) {
+      const shape = (o._zod.def as unknown as { shape?: Record<string, AnySchema> }).shape;
+      const literal = shape?.[key]?._zod.def as unknown as { values?: unknown[] } | undefined;
+      for (const v of literal?.values ?? []) values.push(String(v));
+    }
+  }
+  return values;
+}
+
+/** The keys an object schema allows at `path`. */
 export function allowedKeys(schema: AnySchema, path: readonly PathSegment[]): string[] {
   const found = new Set<string>();
+  for (const s of schemasAt(schema, path)) {
+    const def = s._zod.def as unknown as { type: string; shape?: Record<string, AnySchema> };
+    if (def.type === 'object' && def.shape) for (const k of Object.keys(def.shape)) found.add(k);
+  }
+  return [...found];
+}
+
+/**
+ * The schemas that can apply at `path`, descending through optional/default/pipe wrappers, arrays,
+ * records and union members; wrappers at the end are unwrapped, unions at the end are kept whole.
+ */
+function schemasAt(schema: AnySchema, path: readonly PathSegment[]): AnySchema[] {
+  const out: AnySchema[] = [];
   const visit = (s: AnySchema | undefined, rest: readonly PathSegment[]): void => {
     if (!s) return;
     const def = s._zod.def as unknown as Record<string, unknown> & { type: string };
@@ -174,6 +216,7 @@ export function allowedKeys(schema: AnySchema, path: readonly PathSegment[]): st
       case 'pipe':
         return visit(def.in as AnySchema, rest);
       case 'union':
+        if (rest.length === 0) out.push(s);
         for (const o of def.options as AnySchema[]) visit(o, rest);
         return;
       case 'array':
@@ -182,18 +225,16 @@ export function allowedKeys(schema: AnySchema, path: readonly PathSegment[]): st
       case 'record':
         if (rest.length) visit(def.valueType as AnySchema, rest.slice(1));
         return;
-      case 'object': {
-        const shape = def.shape as Record<string, AnySchema>;
-        if (rest.length === 0) for (const k of Object.keys(shape)) found.add(k);
-        else visit(shape[String(rest[0])], rest.slice(1));
+      case 'object':
+        if (rest.length === 0) out.push(s);
+        else visit((def.shape as Record<string, AnySchema>)[String(rest[0])], rest.slice(1));
         return;
-      }
       default:
-        return;
+        if (rest.length === 0) out.push(s);
     }
   };
   visit(schema, path);
-  return [...found];
+  return out;
 }
 
 /** The candidate closest to `word` by edit distance, if it is close enough to be a likely typo. */

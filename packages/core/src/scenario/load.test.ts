@@ -128,13 +128,13 @@ describe('scenario validation reports every issue with file:line:column, path, e
         at: 'scenario.yaml:1:10',
         path: 'backend',
         message: 'no backend plugin "nosuch"; tried:\n  - @llmbench/backend-nosuch (not installed)\n  - nosuch (not installed)',
-        hint: 'use one of the built-in backends (fake), install @llmbench/backend-nosuch, or give a path to a module',
+        hint: 'use one of the known backends (fake), install @llmbench/backend-nosuch, or give a path to a module',
       },
       {
         at: 'scenario.yaml:4:22',
         path: 'experiments.0.strategy.use',
         message: 'no strategy plugin "fixd"; tried:\n  - @llmbench/strategy-fixd (not installed)\n  - fixd (not installed)',
-        hint: 'use one of the built-in strategies (fixed), install @llmbench/strategy-fixd, or give a path to a module',
+        hint: 'use one of the known strategies (fixed), install @llmbench/strategy-fixd, or give a path to a module',
       },
     ]);
   });
@@ -191,6 +191,41 @@ describe('scenario validation reports every issue with file:line:column, path, e
     ]);
   });
 
+  test('an unset variable is reported once, without the errors its empty value causes', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        servers:
+          - { id: s, url: "\${env:LLMBENCH_TEST_UNSET_URL}", backend: fake }
+        experiments:
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 1 } }
+        `,
+    });
+    expect(issues.map((i) => `${i.at} ${i.path}: ${i.message}`)).toEqual([
+      'scenario.yaml:2:19 servers.0.url: environment variable LLMBENCH_TEST_UNSET_URL is not set',
+    ]);
+  });
+
+  test('an unknown variant of a plugin option lists the known ones', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        backend: fake
+        experiments:
+          - name: a
+            strategy: { use: fixed, options: { concurrency: 1, pacing: { kind: poison } } }
+        `,
+    });
+    expect(issues).toEqual([
+      {
+        at: 'scenario.yaml:4:72',
+        path: 'experiments.0.strategy.options.pacing.kind',
+        message: '"poison" is not a known kind',
+        expected: 'one of none, poisson',
+        hint: 'did you mean "poisson"?',
+      },
+    ]);
+  });
+
   test('a YAML syntax error is located, not thrown as a parser stack', async () => {
     const { error, issues } = await failure({
       'scenario.yaml': yaml`
@@ -235,7 +270,7 @@ describe('scenario validation reports every issue with file:line:column, path, e
         path: '',
         message: 'no backend: nothing says which server to drive',
         expected: 'a backend or servers',
-        hint: 'add "backend: mock" (or vllm, lmstudio, openai) or a "servers" list',
+        hint: 'add "backend: <name>" (one of: fake) or a "servers" list',
       },
     ]);
   });
@@ -346,6 +381,27 @@ describe('a valid scenario loads with defaults, project config and environment',
     expect(stored).not.toContain('sk-secret-123');
     expect(stored).not.toContain('127.0.0.1');
     expect(stored).toContain('[redacted]');
+  });
+
+  test('a whole-value ${env:...} holding a number becomes a number', async () => {
+    const dir = await project({
+      'scenario.yaml': yaml`
+        servers: [{ id: s, host: 127.0.0.1, port: "\${env:TEST_PORT}", backend: fake }]
+        experiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]
+        `,
+    });
+    const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: { TEST_PORT: '8123' } });
+    expect(s.servers[0]!.url).toBe('http://127.0.0.1:8123');
+  });
+
+  test('a project-config plugin alias replaces a built-in of the same name', async () => {
+    const dir = await project({
+      'scenario.yaml': 'backend: fake\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+      'llmbench.config.yaml': 'plugins: { "strategy:fixed": ./my-fixed.mjs }\n',
+      'my-fixed.mjs': "export default { kind: 'strategy', name: 'mine', options: { safeParse: (v) => ({ success: true, data: v }) }, create: () => ({ points: () => [{ concurrency: 1 }] }) };\n",
+    });
+    const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
+    expect(s.experiments[0]!.strategy.resolved.plugin.name).toBe('mine');
   });
 
   test('package.json#llmbench is found as project config', async () => {

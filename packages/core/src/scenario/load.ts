@@ -103,6 +103,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
 
   const expanded = expandEnv(source, env);
   issues.push(...expanded.issues);
+  const unset = new Set([...expanded.unsetPaths, ...(config?.unsetPaths ?? [])]);
   const secrets = new Set([...expanded.secrets, ...(config?.secrets ?? [])]);
   const merged = mergeDefaults(expanded.value, config);
   const locateIn = locator(source, config);
@@ -122,7 +123,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   });
   const configure = <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[]) => configurePlugin(resolver, kind, ref, at, check);
 
-  const servers = await resolveServers(scenario, config, configure, check);
+  const servers = await resolveServers(scenario, config, configure, check, resolver.knownNames('backend'));
   const serverIds = servers.map((s) => s.id);
   const baseWorkload = { ...scenario.workload };
   const runs = scenario.runs ?? 1;
@@ -177,7 +178,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
     }
   }
 
-  if (issues.length > 0) throw invalid(path, issues);
+  if (issues.length > 0) throw invalid(path, issues, unset);
   return {
     file: path,
     dir,
@@ -210,9 +211,11 @@ function overrideWorkload(base: Workload, override: Workload | undefined): Workl
   return { ...merged, ...override };
 }
 
-function invalid(file: string, found: readonly ConfigIssue[]): LlmbenchError {
+function invalid(file: string, found: readonly ConfigIssue[], unset: ReadonlySet<string>): LlmbenchError {
   const seen = new Set<string>();
   const issues = found.filter((i) => {
+    // An unset ${env:...} is reported once; what its empty value then breaks at that field is noise.
+    if (unset.has(i.path) && !i.message.startsWith('environment variable ')) return false;
     const key = `${i.file}:${i.line}:${i.column}:${i.path}:${i.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
@@ -240,7 +243,7 @@ function mergeDefaults(raw: unknown, config: LoadedConfig | undefined): unknown 
   for (const key of ['backend', 'runs', 'reporters', 'collectors', 'thresholds'] as const) {
     if (out[key] === undefined && defaults[key] !== undefined) out[key] = defaults[key];
   }
-  if (defaults.workload) out.workload = { ...defaults.workload, ...(out.workload as object | undefined) };
+  if (defaults.workload) out.workload = overrideWorkload(defaults.workload, out.workload as Workload | undefined);
   return out;
 }
 
@@ -302,11 +305,13 @@ async function resolveServers(
   config: LoadedConfig | undefined,
   configure: <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[]) => Promise<Configured<K> | undefined>,
   check: Checker,
+  knownBackends: readonly string[],
 ): Promise<ResolvedServer[]> {
   const defaultBackend = scenario.backend;
   if (!scenario.servers) {
     if (!defaultBackend) {
-      check.issue([], 'no backend: nothing says which server to drive', 'add "backend: mock" (or vllm, lmstudio, openai) or a "servers" list', 'a backend or servers');
+      const choices = knownBackends.length ? ` (one of: ${knownBackends.join(', ')})` : '';
+      check.issue([], 'no backend: nothing says which server to drive', `add "backend: <name>"${choices} or a "servers" list`, 'a backend or servers');
       return [];
     }
     const backend = await configure('backend', defaultBackend, ['backend']);
@@ -334,7 +339,8 @@ async function resolveServers(
     ids.add(def.id);
     if (def.url !== undefined && def.host !== undefined) check.issue([...at, 'host'], 'both url and host are set', 'keep one: url, or host + port');
     if (def.host !== undefined && def.port === undefined) check.issue([...at, 'host'], 'host without port', 'add "port: <number>" or use url');
-    const url = def.url ?? (def.host !== undefined && def.port !== undefined ? `http://${def.host}:${def.port}` : undefined);
+    const host = def.host?.includes(':') && !def.host.startsWith('[') ? `[${def.host}]` : def.host;
+    const url = def.url ?? (host !== undefined && def.port !== undefined ? `http://${host}:${def.port}` : undefined);
     let backendRef: PluginRef | undefined = def.backend;
     let backendAt: PathSegment[] = [...at, 'backend'];
     if (!backendRef && def.type !== undefined) {
@@ -398,6 +404,8 @@ async function resolveWorkload(
   };
 }
 
+const ROLES: ReadonlySet<unknown> = new Set(['system', 'user', 'assistant']);
+
 /** Reads prompts from .txt (one per line) or .jsonl; returns an error message on failure. */
 async function readPromptsFile(path: string): Promise<Prompt[] | string> {
   let text: string;
@@ -423,9 +431,9 @@ async function readPromptsFile(path: string): Promise<Prompt[] | string> {
     }
     const v = value as { prompt?: unknown; messages?: unknown };
     if (typeof v.prompt === 'string') prompts.push(v.prompt);
-    else if (Array.isArray(v.messages) && v.messages.every((m) => typeof m?.role === 'string' && typeof m?.content === 'string')) {
+    else if (Array.isArray(v.messages) && v.messages.length > 0 && v.messages.every((m) => ROLES.has(m?.role) && typeof m?.content === 'string')) {
       prompts.push({ messages: v.messages as ChatMessage[] });
-    } else return `${path}:${i + 1}: expected {"prompt": "..."} or {"messages": [{"role", "content"}]}`;
+    } else return `${path}:${i + 1}: expected {"prompt": "..."} or {"messages": [{"role": "system"|"user"|"assistant", "content": "..."}]}`;
   }
   return prompts.length ? prompts : `${path} has no prompts`;
 }

@@ -63,7 +63,7 @@ export const PromptSchema = z.union([
 const workloadFields = {
   requests: z.number().int().positive().describe('Measured requests per run (default 100).'),
   warmup: z.number().int().nonnegative().describe('Requests sent before each experiment and not measured (default 0).'),
-  model: z.string().min(1).describe('Model name sent with each request (servers may override).'),
+  model: z.string().min(1).describe('Model name sent with each request; a server\'s own model takes precedence for that server.'),
   system_prompt: z.string().describe('System message prepended to every prompt (the shared prefix the seed\'s prefix cache reuses).'),
   prompts: z
     .array(PromptSchema)
@@ -130,7 +130,7 @@ export const ScenarioSchema = z
     workload: WorkloadSchema.optional(),
     experiments: z.array(ExperimentSchema).min(1),
     runs: z.number().int().positive().optional().describe('Repeats of every experiment (default 1).'),
-    seed: z.number().int().optional().describe('Seed for anything random (prompt order, mock latencies).'),
+    seed: z.number().int().optional().describe('Seed given to plugins for anything random, e.g. mock latencies (default 1).'),
     reporters: z.array(PluginRefSchema).optional().describe('Default: console and json.'),
     collectors: z.array(CollectorRefSchema).optional(),
     thresholds: z.array(ThresholdSchema).optional().describe('Checks on the results; any failing one makes the exit code 1.'),
@@ -157,7 +157,7 @@ export const ProjectConfigSchema = z
       .optional()
       .describe('Named servers that scenarios list by name.'),
     plugins: z
-      .record(z.string(), z.string())
+      .record(z.string().regex(/^(backend|strategy|reporter|collector):[A-Za-z0-9._-]+$/, 'keys are "<kind>:<name>", e.g. "backend:acme"'), z.string().min(1))
       .optional()
       .describe('Extra short names: "<kind>:<name>" -> module specifier or path (relative to the config file).'),
   })
