@@ -27,7 +27,8 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
   const random = mulberry32(seed);
   const latency = options.latency;
   const accelerator = latency.model === 'shared' ? new SharedAccelerator(latency, scheduler) : undefined;
-  const counters = { requests_received: 0, requests_completed: 0, errors_injected: 0, in_flight: 0, max_in_flight: 0, tokens_generated: 0 };
+  // requests_completed: answered (ok or injected error); requests_cancelled: the client gave up first.
+  const counters = { requests_received: 0, requests_completed: 0, requests_cancelled: 0, errors_injected: 0, in_flight: 0, max_in_flight: 0, tokens_generated: 0 };
 
   const handle = async (signal: AbortSignal): Promise<Outcome> => {
     counters.requests_received++;
@@ -42,6 +43,7 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
       } else {
         await delay(scheduler, sampleLatency(latency, random), signal);
       }
+      counters.requests_completed++;
       if (fail) {
         counters.errors_injected++;
         return { kind: 'http_error', status: 500, message: 'injected error' };
@@ -49,11 +51,13 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
       counters.tokens_generated += tokens;
       return { kind: 'ok', status: 200, usage: { outputTokens: tokens, source: 'server' } };
     } catch (error) {
-      if (error instanceof AbortedError) return { kind: 'aborted', message: 'cancelled' };
+      if (error instanceof AbortedError) {
+        counters.requests_cancelled++;
+        return { kind: 'aborted', message: 'cancelled' };
+      }
       throw error;
     } finally {
       counters.in_flight--;
-      counters.requests_completed++;
     }
   };
   return { handle, counters: counters as Readonly<typeof counters> };

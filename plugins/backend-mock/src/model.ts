@@ -93,6 +93,14 @@ interface Job {
   readonly reject: (e: Error) => void;
 }
 
+/** Settles a job's promise and detaches it from its abort signal, so finished jobs are not retained. */
+function settle(signal: AbortSignal | undefined, onAbort: () => void, done: () => void): () => void {
+  return () => {
+    signal?.removeEventListener('abort', onAbort);
+    done();
+  };
+}
+
 /**
  * A shared accelerator simulated in real (or fake) time as processor sharing: all admitted requests
  * advance together, one token per step, and a step takes `step_ms + per_request_ms * n` for n
@@ -132,11 +140,17 @@ export class SharedAccelerator {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new AbortedError('aborted'));
       this.advance();
-      const job: Job = { target: 0, tokens, resolve, reject };
+      const onAbort = (): void => this.cancel(job);
+      const job: Job = {
+        target: 0,
+        tokens,
+        resolve: settle(signal, onAbort, resolve),
+        reject: (e) => settle(signal, onAbort, () => reject(e))(),
+      };
       const max = this.config.max_batch ?? Infinity;
       if (this.active.length < max) this.admit(job);
       else this.waiting.push(job);
-      signal?.addEventListener('abort', () => this.cancel(job), { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.reschedule();
     });
   }
