@@ -18,7 +18,7 @@ const packageDirs = ['packages', 'plugins', 'tools'].flatMap((group) =>
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['llmbench-source'] } },
+  ssr: { resolve: { conditions } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
@@ -6,15 +8,24 @@ const require = createRequire(import.meta.url);
 /** The plugins that ship with llmbench: `"<kind>:<name>"` -> package. */
 export const BUILTIN_PACKAGES: Readonly<Record<string, string>> = {
   'backend:mock': '@llmbench/backend-mock',
+  'backend:openai': '@llmbench/backend-openai',
   'strategy:semaphore': '@llmbench/strategy-semaphore',
   'strategy:batch': '@llmbench/strategy-batch',
   'reporter:console': '@llmbench/reporter-console',
   'reporter:json': '@llmbench/reporter-json',
 };
 
-/** Built-in plugins as module URLs, resolved from this package (so they load in worker threads too). */
+/**
+ * Built-in plugins as module URLs of their built JavaScript entry (from each package's
+ * `exports["."].default`), whatever resolution conditions the process runs with: worker threads
+ * load these URLs, and they cannot load TypeScript sources.
+ */
 export function builtinPlugins(): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(BUILTIN_PACKAGES).map(([key, pkg]) => [key, pathToFileURL(require.resolve(pkg)).href]),
+    Object.entries(BUILTIN_PACKAGES).map(([key, pkg]) => {
+      const manifest = require.resolve(`${pkg}/package.json`);
+      const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: { '.': { default: string } } };
+      return [key, pathToFileURL(join(dirname(manifest), exports['.'].default)).href];
+    }),
   );
 }

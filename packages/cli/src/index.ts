@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { loadScenario, PluginResolver, redactText, runScenario, type LoadedScenario } from '@llmbench/core';
-import { PLUGIN_KINDS, type Logger, type TextSink } from '@llmbench/plugin-api';
+import { defaultThreads, loadScenario, PluginResolver, redactText, runScenario, type LoadedScenario } from '@llmbench/core';
+import { MockOptionsSchema, startMockHttpServer } from '@llmbench/backend-mock';
+import { ErrorCodes, LlmbenchError, PLUGIN_KINDS, type Logger, type TextSink } from '@llmbench/plugin-api';
 import { BUILTIN_PACKAGES, builtinPlugins } from './builtins.js';
 import { displayPath, exitCodeFor, ExitCode, renderError } from './render.js';
 
@@ -27,6 +29,18 @@ Exit codes:
   2  usage or configuration error (bad flags, invalid scenario, unknown plugin)
   3  runtime error (a plugin failed, a report could not be written); results measured so far are still written
 `;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
+  return n;
+}
 
 function processIO(): CliIO {
   return {
@@ -67,12 +81,16 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     .description('run a scenario and write its reports')
     .argument('<scenario>', 'scenario file (.yaml, .yml or .json)')
     .option('-o, --out <dir>', 'write every report file under DIR instead of where the scenario says')
+    .option('-t, --threads <n>', `worker threads sending requests (default ${defaultThreads()} on this machine)`, positiveInt)
+    .option('--raw <file>', 'also write one JSON line per measured request to FILE (streamed)')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (file: string, opts: { out?: string }) => {
+    .action(async (file: string, opts: { out?: string; threads?: number; raw?: string }) => {
       const scenario = await load(file, io);
       const outcome = await runScenario(scenario, {
         version: VERSION,
         ...(opts.out === undefined ? {} : { outDir: opts.out }),
+        ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+        ...(opts.raw === undefined ? {} : { rawPath: resolve(io.cwd, opts.raw) }),
         cwd: io.cwd,
         out: io.stdout,
         logger,
@@ -92,6 +110,33 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     .action(async (file: string) => {
       const scenario = await load(file, io);
       io.stdout.write(redactText(describeScenario(scenario, io.cwd), scenario.secrets));
+    });
+
+  program
+    .command('mock-server')
+    .description('serve an OpenAI-style mock LLM on loopback, driven by the mock latency models')
+    .option('-p, --port <port>', 'port (0 picks a free one)', nonNegativeInt, 8000)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--latency-ms <ms>', 'fixed latency per request (shorthand for --options \'{"latency":{"model":"fixed","ms":N}}\')', Number)
+    .option('--options <json>', 'mock options as JSON: latency, output_tokens, error_rate, seed (see llmbench plugins)')
+    .option('--trace', 'record each request\'s server-side start and end (GET /llmbench/stats)')
+    .action(async (opts: { port: number; host: string; latencyMs?: number; options?: string; trace?: boolean }) => {
+      let mock: Record<string, unknown> = {};
+      try {
+        mock = opts.options ? (JSON.parse(opts.options) as Record<string, unknown>) : {};
+      } catch (error) {
+        throw new LlmbenchError(ErrorCodes.USAGE, `--options is not valid JSON: ${(error as Error).message}`);
+      }
+      if (opts.latencyMs !== undefined) mock = { ...mock, latency: { model: 'fixed', ms: opts.latencyMs } };
+      const parsed = MockOptionsSchema.safeParse(mock);
+      if (!parsed.success) throw new LlmbenchError(ErrorCodes.USAGE, `invalid mock options: ${z.prettifyError(parsed.error)}`);
+      const server = await startMockHttpServer({ host: opts.host, port: opts.port, mock: parsed.data, ...(opts.trace ? { trace: true } : {}) });
+      io.stdout.write(`mock server listening on ${server.url}\n`);
+      await new Promise<void>((resolveStop) => {
+        if (io.signal) io.signal.addEventListener('abort', () => resolveStop(), { once: true });
+        else for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolveStop());
+      });
+      await server.close();
     });
 
   program

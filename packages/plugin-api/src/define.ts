@@ -57,6 +57,14 @@ export interface LoadPoint {
   readonly requests?: number;
   /** Uses only the first N servers (for worker-scaling sweeps). */
   readonly servers?: number;
+  /**
+   * Open loop: start requests at this many per second whatever the responses do (at most
+   * `concurrency` in flight). Latency then counts from each request's intended start time, so a
+   * server that falls behind shows its queueing in the numbers (no coordinated omission).
+   */
+  readonly rate?: number;
+  /** Spacing of paced starts: evenly spaced (default) or a Poisson process. */
+  readonly arrivals?: 'uniform' | 'poisson';
   /** Parameters reported with the point's results (e.g. `{ concurrency: 20, servers: 3 }`). */
   readonly params?: Readonly<Record<string, number | string>>;
 }
@@ -101,6 +109,8 @@ export interface ProgressSnapshot {
   readonly total: number;
   readonly failures: number;
   readonly elapsedMs: number;
+  /** Median latency of successful requests so far, when any succeeded. */
+  readonly latencyP50Ms?: number;
 }
 
 export interface Reporter {
@@ -125,10 +135,19 @@ export interface Collector {
 
 type EmptyOptions = z.ZodObject<{}>;
 
+/**
+ * Where a backend's `send` may run. `worker` (default): in the load engine's worker threads, one
+ * instance per server per thread. `main`: only in the main thread, as one instance per server; for
+ * backends that simulate a server in process (the mock), where per-thread copies would be different
+ * servers.
+ */
+export type BackendPlacement = 'worker' | 'main';
+
 interface Definition<K extends PluginKind, O extends z.ZodType, C, T> {
   readonly kind: K;
   readonly name: string;
   readonly description?: string;
+  readonly placement?: BackendPlacement;
   /** Validated and defaulted by core before `create`; plugin code never sees raw input. */
   readonly options: O;
   create(ctx: C, options: z.output<O>): Awaitable<T>;
@@ -143,6 +162,8 @@ export type AnyPlugin = BackendPlugin | StrategyPlugin | ReporterPlugin | Collec
 export interface PluginSpec<O extends z.ZodType, C, T> {
   readonly name: string;
   readonly description?: string;
+  /** Backends only: see `BackendPlacement`. */
+  readonly placement?: BackendPlacement;
   readonly options?: O;
   create(ctx: C, options: z.output<O>): Awaitable<T>;
 }
@@ -155,6 +176,7 @@ function tag<K extends PluginKind, O extends z.ZodType, C, T>(
     kind,
     name: spec.name,
     ...(spec.description === undefined ? {} : { description: spec.description }),
+    ...(spec.placement === undefined ? {} : { placement: spec.placement }),
     options: (spec.options ?? z.object({})) as O,
     create: spec.create,
   });

@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './outcome.js';
 export * from './results.js';
 export type * from './types.js';
+export { mulberry32, hashString, gaussian } from './random.js';

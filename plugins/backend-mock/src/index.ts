@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { defineBackend, type Outcome } from '@llmbench/plugin-api';
+import { defineBackend, hashString, mulberry32, type Outcome } from '@llmbench/plugin-api';
 import {
   AbortedError, delay, LatencyModelSchema, realScheduler, sampleLatency, SharedAccelerator, type Scheduler,
 } from './model.js';
-import { hashString, mulberry32 } from './rng.js';
 
 export { LatencyModelSchema, SharedAccelerator, sampleLatency, delay, realScheduler } from './model.js';
 export type { LatencyModel, Scheduler } from './model.js';
-export { mulberry32, hashString } from './rng.js';
+export { startMockHttpServer } from './http.js';
+export type { MockHttpServer, MockHttpServerOptions, MockHttpStats } from './http.js';
 
 export const MockOptionsSchema = z.strictObject({
   latency: LatencyModelSchema.default({ model: 'fixed', ms: 10 }).describe('How long requests take.'),
@@ -30,7 +30,12 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
   // requests_completed: answered (ok or injected error); requests_cancelled: the client gave up first.
   const counters = { requests_received: 0, requests_completed: 0, requests_cancelled: 0, errors_injected: 0, in_flight: 0, max_in_flight: 0, tokens_generated: 0 };
 
-  const handle = async (signal: AbortSignal): Promise<Outcome> => {
+  /**
+   * Serves one request. `onToken(i)` (when given) is called as each output token is produced:
+   * evenly spread over the request's latency for the independent models, all at the end for the
+   * shared accelerator (which models whole-request service time).
+   */
+  const handle = async (signal: AbortSignal, onToken?: (i: number, tokens: number) => void): Promise<Outcome> => {
     counters.requests_received++;
     if (++counters.in_flight > counters.max_in_flight) counters.max_in_flight = counters.in_flight;
     try {
@@ -40,8 +45,16 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
         const spread = latency.jitter * (2 * random() - 1);
         tokens = Math.max(1, Math.round(options.output_tokens * (1 + spread)));
         await accelerator!.generate(tokens, signal);
+        if (onToken && !fail) for (let i = 0; i < tokens; i++) onToken(i, tokens);
       } else {
-        await delay(scheduler, sampleLatency(latency, random), signal);
+        const ms = sampleLatency(latency, random);
+        if (onToken && !fail) {
+          for (let i = 0; i < tokens; i++) {
+            if (ms > 0) await delay(scheduler, ms / tokens, signal);
+            onToken(i, tokens);
+          }
+        } else if (ms > 0) await delay(scheduler, ms, signal);
+        else if (signal.aborted) throw new AbortedError('aborted');
       }
       counters.requests_completed++;
       if (fail) {
@@ -66,6 +79,8 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
 export default defineBackend({
   name: 'mock',
   description: 'In-process mock server with fixed, random or shared-accelerator latency (no network).',
+  // One simulated server per server entry: per-thread copies would be separate accelerators.
+  placement: 'main',
   options: MockOptionsSchema,
   create(ctx, options) {
     const server = createMockServer(options, ((options.seed ?? ctx.seed) ^ hashString(ctx.server.id)) >>> 0);

@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import type { Outcome } from '@llmbench/plugin-api';
 import { delay, sampleLatency, SharedAccelerator, type Scheduler } from './model.js';
-import { gaussian, hashString, mulberry32 } from './rng.js';
+import { gaussian, hashString, mulberry32 } from '@llmbench/plugin-api';
 import { createMockServer, MockOptionsSchema } from './index.js';
 
 // ---------------------------------------------------------------- fake scheduler

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { gaussian } from './rng.js';
+import { gaussian } from '@llmbench/plugin-api';
 
 export const LatencyModelSchema = z.discriminatedUnion('model', [
   z.strictObject({

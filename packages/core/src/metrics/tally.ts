@@ -1,5 +1,5 @@
 import { FAILURE_KINDS, type FailureCounts, type FailureKind, type FailureOutcome, type FailureSample } from '@llmbench/plugin-api';
-import { addMoments, createHistogram, emptyMoments, type Histogram, type Moments } from './histogram.js';
+import { addMoments, createHistogram, decodeHistogram, emptyMoments, encodeHistogram, type Histogram, type Moments } from './histogram.js';
 
 export const MAX_SAMPLES_PER_KIND = 5;
 
@@ -40,6 +40,23 @@ export class ServerTally {
   }
 }
 
+/** A tally as plain data, to cross threads (structured clone) without losing anything. */
+export interface SerializedTally {
+  readonly maxInFlight: number;
+  readonly servers: readonly {
+    readonly requests: number;
+    readonly successes: number;
+    readonly failures: FailureCounts;
+    readonly latency: string;
+    readonly moments: Moments;
+    readonly maxInFlight: number;
+    readonly queueSumMs: number;
+    readonly queueMaxMs: number;
+    readonly queued: number;
+  }[];
+  readonly samples: readonly FailureSample[];
+}
+
 /**
  * Everything measured in one run, mergeable exactly: counts add, histograms add, maxima take the max.
  * (The same merge combines runs into an experiment summary.)
@@ -61,6 +78,12 @@ export class Tally {
     s.queueSumMs += queuedMs;
     s.queued++;
     if (queuedMs > s.queueMaxMs) s.queueMaxMs = queuedMs;
+  }
+
+  /** Ends a request that is not measured (warmup). */
+  discard(server: number): void {
+    this.servers[server]!.inFlight--;
+    this.inFlight--;
   }
 
   succeeded(server: number, latencyMs: number): void {
@@ -91,6 +114,50 @@ export class Tally {
     other.servers.forEach((s, i) => this.servers[i]!.merge(s));
     this.maxInFlight = Math.max(this.maxInFlight, other.maxInFlight);
     for (const [kind, messages] of other.samples) for (const [msg, n] of messages) this.sample(kind, msg, n);
+  }
+
+  /** All servers' successful latencies in one histogram (microseconds). */
+  latency(): Histogram {
+    const h = createHistogram();
+    for (const s of this.servers) h.add(s.latency);
+    return h;
+  }
+
+  serialize(): SerializedTally {
+    return {
+      maxInFlight: this.maxInFlight,
+      servers: this.servers.map((s) => ({
+        requests: s.requests,
+        successes: s.successes,
+        failures: { ...s.failures },
+        latency: encodeHistogram(s.latency),
+        moments: { ...s.moments },
+        maxInFlight: s.maxInFlight,
+        queueSumMs: s.queueSumMs,
+        queueMaxMs: s.queueMaxMs,
+        queued: s.queued,
+      })),
+      samples: this.failureSamples(),
+    };
+  }
+
+  static deserialize(data: SerializedTally): Tally {
+    const t = new Tally(data.servers.length);
+    t.maxInFlight = data.maxInFlight;
+    data.servers.forEach((d, i) => {
+      const s = t.servers[i]!;
+      s.requests = d.requests;
+      s.successes = d.successes;
+      Object.assign(s.failures, d.failures);
+      s.latency.add(decodeHistogram(d.latency));
+      Object.assign(s.moments, d.moments);
+      s.maxInFlight = d.maxInFlight;
+      s.queueSumMs = d.queueSumMs;
+      s.queueMaxMs = d.queueMaxMs;
+      s.queued = d.queued;
+    });
+    for (const sample of data.samples) t.sample(sample.kind, sample.message, sample.count);
+    return t;
   }
 
   failureSamples(): FailureSample[] {

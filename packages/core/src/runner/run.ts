@@ -1,16 +1,18 @@
+import { writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import {
-  ErrorCodes, LlmbenchError, isLlmbenchError, RESULTS_SCHEMA_VERSION, type Backend, type Clock, type Collector,
-  type ExperimentResult, type LoadPoint, type Logger, type MetricReadings, type MetricSummary, type PluginContext,
+  ErrorCodes, LlmbenchError, isLlmbenchError, RESULTS_SCHEMA_VERSION, type Clock, type Collector,
+  type ExperimentResult, type LoadPoint, type Logger, type MetricSummary, type PluginContext, type ProgressSnapshot,
   type Reporter, type RunResults, type RunStartInfo, type RunStats, type TextSink,
 } from '@llmbench/plugin-api';
 import { describeEnvironment } from '../environment.js';
 import { summarizeTally } from '../metrics/stats.js';
 import { Tally } from '../metrics/tally.js';
-import type { LoadedScenario, ResolvedExperiment, ResolvedServer } from '../scenario/load.js';
+import type { LoadedScenario, ResolvedExperiment } from '../scenario/load.js';
 import { redactSecrets } from '../scenario/env.js';
-import { executePoint, type EngineProgress, type EngineServer } from './engine.js';
-import { requestFactory } from './requests.js';
+import { defaultThreads, guard, LoadEngine, type EnginePoint, type EngineResult } from '../engine/engine.js';
+import { percentileMs } from '../metrics/histogram.js';
+import { monotonicClock } from '../engine/clock.js';
 import { evaluateThresholds } from './thresholds.js';
 
 export interface RunScenarioOptions {
@@ -29,6 +31,10 @@ export interface RunScenarioOptions {
   readonly signal?: AbortSignal;
   /** How often reporters get progress snapshots (ms). */
   readonly progressIntervalMs?: number;
+  /** Worker threads sending requests (default: `defaultThreads()`). */
+  readonly threads?: number;
+  /** Append one JSON line per measured request to this file. */
+  readonly rawPath?: string;
 }
 
 export interface RunOutcome {
@@ -39,7 +45,7 @@ export interface RunOutcome {
   readonly errors: readonly LlmbenchError[];
 }
 
-export const systemClock: Clock = { now: () => performance.now() };
+export const systemClock: Clock = monotonicClock;
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -112,6 +118,8 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
   const experiments: ExperimentResult[] = [];
   let status: RunResults['status'] = 'completed';
   let failure: string | undefined;
+  const engine = new LoadEngine({ threads: options.threads ?? defaultThreads(), logger, progressIntervalMs: Math.min(500, options.progressIntervalMs ?? 500) });
+  if (options.rawPath !== undefined) await writeFile(options.rawPath, '');
   try {
     for (const experiment of scenario.experiments) {
       const strategy = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
@@ -124,7 +132,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
       for (const point of points) {
         if (signal.aborted) break;
         const result = redactSecrets(
-          await runPoint(scenario, experiment, point, points.length > 1, { base, clock, now, signal, collectors, options, reporters: notify }),
+          await runPoint(experiment, point, points.length > 1, { engine, base, clock, now, signal, collectors, options, reporters: notify }),
           scenario.secrets,
         ) as ExperimentResult;
         experiments.push(result);
@@ -138,6 +146,8 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     const err = isLlmbenchError(error) ? error : new LlmbenchError(ErrorCodes.INTERNAL, (error as Error).message, { cause: error });
     failure = err.message;
     errors.push(err);
+  } finally {
+    await engine.close();
   }
 
   const thresholds = evaluateThresholds(scenario.thresholds, experiments);
@@ -167,6 +177,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
 }
 
 interface PointContext {
+  readonly engine: LoadEngine;
   readonly base: PluginContext;
   readonly clock: Clock;
   readonly now: () => Date;
@@ -176,64 +187,53 @@ interface PointContext {
   readonly reporters: (hook: string, call: (r: Reporter) => unknown) => Promise<void>;
 }
 
-async function runPoint(
-  scenario: LoadedScenario,
-  experiment: ResolvedExperiment,
-  point: LoadPoint,
-  isSweep: boolean,
-  ctx: PointContext,
-): Promise<ExperimentResult> {
+async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSweep: boolean, ctx: PointContext): Promise<ExperimentResult> {
   const servers = point.servers === undefined ? experiment.servers : experiment.servers.slice(0, point.servers);
   const requests = point.requests ?? experiment.workload.requests;
   const label = point.label ?? (isSweep ? `concurrency=${point.concurrency}` : experiment.name);
   const name = isSweep ? `${experiment.name}/${label}` : experiment.name;
   const barrier = point.barrier ?? false;
+  const enginePoint: EnginePoint = {
+    concurrency: point.concurrency,
+    barrier,
+    requests,
+    ...(point.rate === undefined ? {} : { rate: point.rate, arrivals: point.arrivals ?? 'uniform' }),
+  };
 
-  const backends = await setUpBackends(servers, ctx.base);
+  const session = await ctx.engine.open({ servers, workload: experiment.workload, base: ctx.base, experiment: name });
   const runs: RunStats[] = [];
   const pooled = { tally: new Tally(servers.length), wallMs: 0, batches: 0, idleSlotMs: 0 };
   try {
-    const engineServers: EngineServer[] = servers.map((s, i) => ({ backend: backends[i]!, cap: s.maxConcurrentRequests }));
-    const enginePoint = { concurrency: point.concurrency, barrier, requests };
     if (experiment.workload.warmup > 0) {
-      await executePoint({
-        point: { ...enginePoint, requests: experiment.workload.warmup },
-        servers: engineServers,
-        request: requestFactory(experiment.workload, { warmup: true }),
-        clock: ctx.clock,
-        signal: ctx.signal,
-        timeoutMs: experiment.workload.timeoutMs,
-      });
+      await session.run({ point: { ...enginePoint, requests: experiment.workload.warmup }, record: false, signal: ctx.signal, run: 0 });
     }
     for (let run = 1; run <= experiment.runs && !ctx.signal.aborted; run++) {
       const startedAt = ctx.now().toISOString();
-      const before = await readServerMetrics(servers, backends);
+      const before = await session.serverMetrics();
       const sampling = startSampling(ctx.collectors);
-      const progress: EngineProgress = { done: 0, failures: 0 };
       const t0 = ctx.clock.now();
       const ticker = setInterval(() => {
-        void ctx.reporters('onProgress', (r) =>
-          r.onProgress?.({ experiment: name, run, done: progress.done, total: requests, failures: progress.failures, elapsedMs: ctx.clock.now() - t0 }),
-        );
+        const live = session.progress();
+        if (!live) return;
+        const snapshot: ProgressSnapshot = {
+          experiment: name,
+          run,
+          done: live.done,
+          total: requests,
+          failures: live.failures,
+          elapsedMs: ctx.clock.now() - t0,
+          ...(live.latency.totalCount > 0 ? { latencyP50Ms: percentileMs(live.latency, 50) } : {}),
+        };
+        void ctx.reporters('onProgress', (r) => r.onProgress?.(snapshot));
       }, ctx.options.progressIntervalMs ?? 250);
-      let result;
+      let result: EngineResult;
       try {
-        result = await executePoint(
-          {
-            point: enginePoint,
-            servers: engineServers,
-            request: requestFactory(experiment.workload),
-            clock: ctx.clock,
-            signal: ctx.signal,
-            timeoutMs: experiment.workload.timeoutMs,
-          },
-          progress,
-        );
+        result = await session.run({ point: enginePoint, record: true, signal: ctx.signal, run, ...(ctx.options.rawPath === undefined ? {} : { rawPath: ctx.options.rawPath }) });
       } finally {
         clearInterval(ticker);
       }
       const collected = await sampling.stop();
-      const after = await readServerMetrics(servers, backends);
+      const after = await session.serverMetrics();
       const stats = summarizeTally(result.tally, servers, result.wallMs, {
         ...(result.barrier ? { barrier: { ...result.barrier, slots: point.concurrency } } : {}),
       });
@@ -250,14 +250,14 @@ async function runPoint(
       });
     }
   } finally {
-    await tearDownBackends(backends, servers);
+    await session.close();
   }
 
   return {
     name,
     experiment: experiment.name,
     label,
-    params: point.params ?? { concurrency: point.concurrency, ...(barrier ? { batch_size: point.concurrency } : {}) },
+    params: point.params ?? { concurrency: point.concurrency, ...(barrier ? { batch_size: point.concurrency } : {}), ...(point.rate === undefined ? {} : { rate: point.rate }) },
     strategy: { name: experiment.strategy.resolved.ref, options: experiment.strategy.options as Record<string, unknown> },
     point: { concurrency: point.concurrency, barrier, requests, servers: servers.map((s) => s.id) },
     runs,
@@ -281,50 +281,6 @@ function checkPoints(experiment: ResolvedExperiment, points: readonly LoadPoint[
     if (p.servers !== undefined && (!Number.isInteger(p.servers) || p.servers < 1)) throw bad(`returned servers ${p.servers}`);
   }
   return points;
-}
-
-async function setUpBackends(servers: readonly ResolvedServer[], base: PluginContext): Promise<Backend[]> {
-  const backends: Backend[] = [];
-  try {
-    for (const server of servers) {
-      const backend = await guard(`backend ${server.backend.resolved.ref} (${server.id})`, ErrorCodes.PLUGIN_FAILED, () =>
-        server.backend.resolved.plugin.create(
-          {
-            ...base,
-            server: {
-              id: server.id,
-              ...(server.url === undefined ? {} : { url: server.url }),
-              ...(server.model === undefined ? {} : { model: server.model }),
-              maxConcurrentRequests: server.maxConcurrentRequests,
-            },
-          },
-          server.backend.options,
-        ),
-      );
-      backends.push(backend);
-      await guard(`server ${server.id} setup`, ErrorCodes.BACKEND_UNREACHABLE, () => backend.setup?.());
-    }
-  } catch (error) {
-    await tearDownBackends(backends, servers);
-    throw error;
-  }
-  return backends;
-}
-
-async function tearDownBackends(backends: readonly Backend[], servers: readonly ResolvedServer[]): Promise<void> {
-  for (const [i, backend] of backends.entries()) {
-    try {
-      await backend.teardown?.();
-    } catch (error) {
-      throw new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `server ${servers[i]!.id} teardown failed: ${(error as Error).message}`, { cause: error });
-    }
-  }
-}
-
-async function readServerMetrics(servers: readonly ResolvedServer[], backends: readonly Backend[]): Promise<MetricReadings[]> {
-  return Promise.all(
-    backends.map((b, i) => guard(`server ${servers[i]!.id} serverMetrics`, ErrorCodes.PLUGIN_FAILED, async () => (await b.serverMetrics?.()) ?? {})),
-  );
 }
 
 interface Sampling {
@@ -372,14 +328,4 @@ function startSampling(collectors: readonly { name: string; collector: Collector
       return Object.fromEntries(collectors.map((c, i) => [c.name, Object.fromEntries(series[i]!)]));
     },
   };
-}
-
-/** Runs a plugin hook, turning anything it throws into an LlmbenchError that names the plugin. */
-async function guard<T>(what: string, code: LlmbenchError['code'], fn: () => T | PromiseLike<T>): Promise<Awaited<T>> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (isLlmbenchError(error)) throw error;
-    throw new LlmbenchError(code, `${what} failed: ${(error as Error).message}`, { cause: error });
-  }
 }

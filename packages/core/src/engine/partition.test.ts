@@ -1,7 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import type { Backend, BenchRequest, Outcome } from '@llmbench/plugin-api';
-import { executePoint, type EngineServer } from './engine.js';
+import { Control } from './control.js';
+import { runPartition } from './partition.js';
 import { VirtualTime } from '../__fixtures__/virtual-time.js';
+
+type EngineServer = { backend: Backend; cap: number };
 
 const request = (index: number): BenchRequest => ({ index, messages: [{ role: 'user', content: 'hi' }], stream: false, warmup: false });
 const never = new AbortController().signal;
@@ -23,10 +26,17 @@ function countingBackend(time: VirtualTime, latency: (index: number) => number, 
   return { backend, stats };
 }
 
-function run(time: VirtualTime, servers: EngineServer[], point: { concurrency: number; barrier?: boolean; requests: number }, signal = never) {
-  return time.run(
-    executePoint({ point: { barrier: false, ...point }, servers, request, clock: time, signal, timeoutMs: 60_000 }),
+/** Runs a point in this thread on virtual time, as the engine does for main-placed backends. */
+async function run(time: VirtualTime, servers: EngineServer[], point: { concurrency: number; barrier?: boolean; requests: number; rate?: number }, signal = never) {
+  const barrier = point.barrier ?? false;
+  const control = Control.create({ servers: servers.length, batches: barrier ? Math.ceil(point.requests / point.concurrency) : 0, parties: 1 });
+  signal.addEventListener('abort', () => control.stop());
+  await control.arrive(() => time.now());
+  const result = await time.run(
+    runPartition({ point: { ...point, barrier }, lanes: { start: 0, count: point.concurrency }, servers, request, clock: time, sleep: (ms) => time.sleep(ms), control, timeoutMs: 60_000, cursor: 0, record: true }),
   );
+  control.stop();
+  return { ...result, control, wallMs: result.lastEnd - control.t0 };
 }
 
 describe('semaphore', () => {
@@ -36,7 +46,7 @@ describe('semaphore', () => {
     const result = await run(time, [{ backend, cap: Infinity }], { concurrency: 7, requests: 500 });
     expect(stats.maxInFlight).toBe(7);
     expect(stats.received).toBe(500);
-    expect(result.tally.maxInFlight).toBe(7);
+    expect(result.control.maxInFlight).toBe(7);
     expect(result.tally.servers[0]!.successes).toBe(500);
   });
 
@@ -62,7 +72,7 @@ describe('batch barrier', () => {
       const firstStart = Math.min(...log.filter((r) => Math.floor(r.index / 5) === k).map((r) => r.start));
       expect(firstStart).toBeGreaterThanOrEqual(previousEnd);
     }
-    expect(result.barrier?.batches).toBe(5);
+    expect(result.control.batchEnd(4)).toBe(Math.max(...log.map((r) => r.end)));
   });
 
   test('idle slot time is the sum of waits for the slowest request of each batch', async () => {
@@ -71,7 +81,7 @@ describe('batch barrier', () => {
     const { backend } = countingBackend(time, (i) => latencies[i]!);
     const result = await run(time, [{ backend, cap: Infinity }], { concurrency: 2, barrier: true, requests: 4 });
     expect(result.wallMs).toBe(50);
-    expect(result.barrier).toEqual({ batches: 2, idleSlotMs: 20 });
+    expect(result.idleSlotMs).toBe(20);
   });
 });
 
@@ -82,7 +92,7 @@ describe('per-server caps', () => {
     const result = await run(time, servers.map((s) => ({ backend: s.backend, cap: s.cap })), { concurrency: 10, requests: 300 });
     expect(servers.map((s) => s.stats.maxInFlight)).toEqual([1, 2, 3]);
     expect(servers.reduce((n, s) => n + s.stats.received, 0)).toBe(300);
-    expect(result.tally.servers.map((s) => s.maxInFlight)).toEqual([1, 2, 3]);
+    expect([0, 1, 2].map((i) => result.control.serverMaxInFlight(i))).toEqual([1, 2, 3]);
     expect(result.tally.servers.some((s) => s.queueMaxMs > 0)).toBe(true);
   });
 
@@ -91,6 +101,28 @@ describe('per-server caps', () => {
     const servers = [0, 1, 2].map(() => countingBackend(time, () => 10));
     await run(time, servers.map((s) => ({ backend: s.backend, cap: 5 })), { concurrency: 15, requests: 150 });
     expect(servers.map((s) => s.stats.received)).toEqual([50, 50, 50]);
+  });
+});
+
+describe('paced (open loop)', () => {
+  test('requests start at their intended times and latency counts from the intended time', async () => {
+    const time = new VirtualTime();
+    const log: { index: number; start: number; end: number }[] = [];
+    // 100 req/s = one every 10 ms; each takes 25 ms, so up to 3 overlap.
+    const { backend, stats } = countingBackend(time, () => 25, log);
+    const result = await run(time, [{ backend, cap: Infinity }], { concurrency: 100, requests: 10, rate: 100 });
+    expect(log.map((r) => r.start)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    expect(stats.maxInFlight).toBe(3);
+    expect(result.tally.servers[0]!.moments.max).toBe(25);
+  });
+
+  test('when the in-flight limit holds requests back, their latency includes the wait (no coordinated omission)', async () => {
+    const time = new VirtualTime();
+    const { backend } = countingBackend(time, () => 25);
+    // One allowed in flight, one intended every 10 ms: request i starts at 25*i but was due at 10*i.
+    const result = await run(time, [{ backend, cap: Infinity }], { concurrency: 1, requests: 4, rate: 100 });
+    const m = result.tally.servers[0]!.moments;
+    expect([m.min, m.max]).toEqual([25, 25 + 3 * 15]);
   });
 });
 
@@ -127,14 +159,20 @@ describe('outcomes', () => {
 
   test('a request with no answer ends as a total timeout even if the backend ignores its signal', async () => {
     const backend: Backend = { send: () => new Promise<Outcome>(() => undefined) };
-    const result = await executePoint({
+    const control = Control.create({ servers: 1, batches: 0, parties: 1 });
+    await control.arrive(() => performance.now());
+    const result = await runPartition({
       point: { concurrency: 2, barrier: false, requests: 2 },
+      lanes: { start: 0, count: 2 },
       servers: [{ backend, cap: Infinity }],
       request,
       clock: { now: () => performance.now() },
-      signal: never,
+      control,
       timeoutMs: 20,
+      cursor: 0,
+      record: true,
     });
+    control.stop();
     expect(result.tally.servers[0]!.failures.timeout).toBe(2);
   });
 

@@ -1,4 +1,4 @@
-/** Small seeded PRNG (mulberry32): same seed, same sequence, on every platform. */
+/** Small seeded PRNG (mulberry32) for plugins and core: same seed, same sequence, on every platform. */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -1,0 +1,274 @@
+/**
+ * The shared memory through which every thread running a load point agrees on what happens next.
+ * All coordination is here, exact under any thread count:
+ * - request indexes are claimed from one counter, so each is sent exactly once;
+ * - a barrier generation word releases batch k+1 only after all of batch k ended, in every thread;
+ * - per-server in-flight counters are acquired by compare-and-swap, so no cap is ever exceeded;
+ * - in paced mode a global in-flight counter bounds the requests outstanding.
+ * Waiting uses Atomics.waitAsync, so no thread blocks its event loop.
+ */
+const I = {
+  NEXT: 0,
+  BATCH_DONE: 1,
+  GENERATION: 2,
+  STOP: 3,
+  RELEASES: 4,
+  ARRIVED: 5,
+  STARTED: 6,
+  IN_FLIGHT: 7,
+  MAX_IN_FLIGHT: 8,
+  DONE: 9,
+  FAILURES: 10,
+  SERVERS: 16,
+} as const;
+
+const F = { T0: 0, BATCH_ENDS: 1 } as const;
+
+export interface ControlShape {
+  readonly servers: number;
+  /** Number of barrier batches (0 when there is no barrier). */
+  readonly batches: number;
+  /** Tasks (threads) that must arrive before the run starts. */
+  readonly parties: number;
+}
+
+export class Control {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly shape: ControlShape;
+
+  constructor(readonly buffer: SharedArrayBuffer, shape: ControlShape) {
+    this.shape = shape;
+    const intBytes = (I.SERVERS + 2 * shape.servers) * 4;
+    const aligned = Math.ceil(intBytes / 8) * 8;
+    this.i32 = new Int32Array(buffer, 0, I.SERVERS + 2 * shape.servers);
+    this.f64 = new Float64Array(buffer, aligned, 1 + shape.batches);
+  }
+
+  static create(shape: ControlShape): Control {
+    const intBytes = Math.ceil(((I.SERVERS + 2 * shape.servers) * 4) / 8) * 8;
+    return new Control(new SharedArrayBuffer(intBytes + 8 * (1 + shape.batches)), shape);
+  }
+
+  // ------------------------------------------------------------------ start and stop
+
+  /** Arrive at the start line; resolves (with the run's start time) once every party has arrived. */
+  async arrive(now: () => number): Promise<number> {
+    if (Atomics.add(this.i32, I.ARRIVED, 1) + 1 === this.shape.parties) {
+      this.f64[F.T0] = now();
+      Atomics.store(this.i32, I.STARTED, 1);
+      Atomics.notify(this.i32, I.STARTED);
+    } else {
+      await this.waitUntil(I.STARTED, 1);
+    }
+    return this.f64[F.T0]!;
+  }
+
+  get t0(): number {
+    return this.f64[F.T0]!;
+  }
+
+  stop(): void {
+    Atomics.store(this.i32, I.STOP, 1);
+    Atomics.notify(this.i32, I.STOP);
+    // Release the start line too, so parties waiting for one that failed do not wait forever.
+    Atomics.store(this.i32, I.STARTED, 1);
+    Atomics.notify(this.i32, I.STARTED);
+    // Wake everything that waits, so stopped lanes notice.
+    Atomics.add(this.i32, I.RELEASES, 1);
+    Atomics.notify(this.i32, I.RELEASES);
+    Atomics.add(this.i32, I.GENERATION, 1 << 30);
+    Atomics.notify(this.i32, I.GENERATION);
+  }
+
+  get stopped(): boolean {
+    return Atomics.load(this.i32, I.STOP) === 1;
+  }
+
+  /** Resolves when `stop()` is called from any thread. */
+  whenStopped(): Promise<void> {
+    return this.waitUntil(I.STOP, 1);
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  /** The next request index, unique across all threads. */
+  claim(): number {
+    return Atomics.add(this.i32, I.NEXT, 1);
+  }
+
+  /** Counts a request as started (global in flight) and keeps the maximum. */
+  begin(): void {
+    const now = Atomics.add(this.i32, I.IN_FLIGHT, 1) + 1;
+    let max = Atomics.load(this.i32, I.MAX_IN_FLIGHT);
+    while (now > max) {
+      const seen = Atomics.compareExchange(this.i32, I.MAX_IN_FLIGHT, max, now);
+      if (seen === max) break;
+      max = seen;
+    }
+  }
+
+  end(failed: boolean): void {
+    Atomics.sub(this.i32, I.IN_FLIGHT, 1);
+    Atomics.add(this.i32, I.DONE, 1);
+    if (failed) Atomics.add(this.i32, I.FAILURES, 1);
+  }
+
+  /** Undoes `begin` for a request that was never sent (the run stopped while it queued). */
+  abandon(): void {
+    Atomics.sub(this.i32, I.IN_FLIGHT, 1);
+    this.released();
+  }
+
+  get inFlight(): number {
+    return Atomics.load(this.i32, I.IN_FLIGHT);
+  }
+
+  get maxInFlight(): number {
+    return Atomics.load(this.i32, I.MAX_IN_FLIGHT);
+  }
+
+  get done(): number {
+    return Atomics.load(this.i32, I.DONE);
+  }
+
+  get failures(): number {
+    return Atomics.load(this.i32, I.FAILURES);
+  }
+
+  /**
+   * Waits until fewer than `limit` requests are in flight globally and takes a place (paced mode).
+   * Returns false when the run stops first.
+   */
+  async acquireGlobal(limit: number): Promise<boolean> {
+    for (;;) {
+      if (this.stopped) return false;
+      const observed = Atomics.load(this.i32, I.RELEASES);
+      const current = Atomics.load(this.i32, I.IN_FLIGHT);
+      if (current < limit) {
+        if (Atomics.compareExchange(this.i32, I.IN_FLIGHT, current, current + 1) === current) {
+          this.updateMax(current + 1);
+          return true;
+        }
+        continue;
+      }
+      await this.waitChange(I.RELEASES, observed);
+    }
+  }
+
+  private updateMax(now: number): void {
+    let max = Atomics.load(this.i32, I.MAX_IN_FLIGHT);
+    while (now > max) {
+      const seen = Atomics.compareExchange(this.i32, I.MAX_IN_FLIGHT, max, now);
+      if (seen === max) break;
+      max = seen;
+    }
+  }
+
+  // ------------------------------------------------------------------ servers
+
+  serverOutstanding(server: number): number {
+    return Atomics.load(this.i32, I.SERVERS + server);
+  }
+
+  serverMaxInFlight(server: number): number {
+    return Atomics.load(this.i32, I.SERVERS + this.shape.servers + server);
+  }
+
+  /**
+   * Takes a slot on a server below its cap, preferring the fewest outstanding (ties go to the
+   * server after `cursor`). Returns the server index, or -1 when every server is at its cap.
+   */
+  tryAcquireServer(caps: readonly number[], cursor: number): number {
+    const n = caps.length;
+    for (;;) {
+      let best = -1;
+      let bestLoad = Infinity;
+      for (let k = 0; k < n; k++) {
+        const s = (cursor + k) % n;
+        const load = Atomics.load(this.i32, I.SERVERS + s);
+        if (load < caps[s]! && load < bestLoad) {
+          best = s;
+          bestLoad = load;
+        }
+      }
+      if (best < 0) return -1;
+      if (Atomics.compareExchange(this.i32, I.SERVERS + best, bestLoad, bestLoad + 1) === bestLoad) {
+        const maxAt = I.SERVERS + this.shape.servers + best;
+        let max = Atomics.load(this.i32, maxAt);
+        while (bestLoad + 1 > max) {
+          const seen = Atomics.compareExchange(this.i32, maxAt, max, bestLoad + 1);
+          if (seen === max) break;
+          max = seen;
+        }
+        return best;
+      }
+    }
+  }
+
+  /** Waits for a server slot; resolves -1 if the run stops first. */
+  async acquireServer(caps: readonly number[], cursor: number): Promise<number> {
+    for (;;) {
+      if (this.stopped) return -1;
+      const observed = Atomics.load(this.i32, I.RELEASES);
+      const server = this.tryAcquireServer(caps, cursor);
+      if (server >= 0) return server;
+      await this.waitChange(I.RELEASES, observed);
+    }
+  }
+
+  releaseServer(server: number): void {
+    Atomics.sub(this.i32, I.SERVERS + server, 1);
+    this.released();
+  }
+
+  /** Signals that a server slot or a global place was freed. */
+  released(): void {
+    Atomics.add(this.i32, I.RELEASES, 1);
+    Atomics.notify(this.i32, I.RELEASES);
+  }
+
+  // ------------------------------------------------------------------ barrier
+
+  /** Resolves once batch `k` may start (every request of batch k-1 has ended). */
+  async waitForBatch(k: number): Promise<void> {
+    for (;;) {
+      const g = Atomics.load(this.i32, I.GENERATION);
+      if (g >= k) return;
+      await this.waitChange(I.GENERATION, g);
+    }
+  }
+
+  /**
+   * Marks one request of batch `k` (of `size` requests) ended at `end`; the last one records the
+   * batch end time and opens batch k+1 in every thread.
+   */
+  endInBatch(k: number, size: number, end: number): void {
+    if (Atomics.add(this.i32, I.BATCH_DONE, 1) + 1 === size) {
+      Atomics.store(this.i32, I.BATCH_DONE, 0);
+      this.f64[F.BATCH_ENDS + k] = end;
+      Atomics.add(this.i32, I.GENERATION, 1);
+      Atomics.notify(this.i32, I.GENERATION);
+    }
+  }
+
+  /** When batch `k` ended (valid once batch k+1 may start). */
+  batchEnd(k: number): number {
+    return this.f64[F.BATCH_ENDS + k]!;
+  }
+
+  // ------------------------------------------------------------------ waiting
+
+  private async waitUntil(index: number, value: number): Promise<void> {
+    for (;;) {
+      const v = Atomics.load(this.i32, index);
+      if (v >= value) return;
+      await this.waitChange(index, v);
+    }
+  }
+
+  private async waitChange(index: number, observed: number): Promise<void> {
+    const result = Atomics.waitAsync(this.i32, index, observed);
+    if (result.async) await result.value;
+  }
+}

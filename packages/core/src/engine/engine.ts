@@ -1,0 +1,330 @@
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import {
+  ErrorCodes, hashString, isLlmbenchError, LlmbenchError, mulberry32, type Backend, type Logger, type MetricReadings, type PluginContext,
+} from '@llmbench/plugin-api';
+import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
+import { Tally } from '../metrics/tally.js';
+import { requestFactory } from '../runner/requests.js';
+import type { ResolvedServer, ResolvedWorkload } from '../scenario/load.js';
+import { monotonicClock } from './clock.js';
+import { Control, type ControlShape } from './control.js';
+import { runPartition, type PartitionPoint } from './partition.js';
+import type { ErrorReply, ProgressMessage, RunReply, WorkerTask } from './protocol.js';
+import { RawWriter } from './raw.js';
+
+/**
+ * Default worker threads. On 2 cores the server under test (or the OS) needs the other core, and
+ * one thread drives loopback load faster than two (docs/performance.md); above that, half the cores.
+ */
+export function defaultThreads(cores = availableParallelism()): number {
+  return cores <= 2 ? 1 : Math.min(8, Math.floor(cores / 2));
+}
+
+export interface EnginePoint {
+  readonly concurrency: number;
+  readonly barrier: boolean;
+  readonly requests: number;
+  readonly rate?: number;
+  readonly arrivals?: 'uniform' | 'poisson';
+}
+
+export interface EngineResult {
+  /** Merged over every thread; in-flight maxima are the global ones. */
+  readonly tally: Tally;
+  readonly wallMs: number;
+  readonly barrier?: { readonly batches: number; readonly idleSlotMs: number };
+}
+
+export interface LiveProgress {
+  readonly done: number;
+  readonly failures: number;
+  /** Successful latencies so far (microseconds), merged from the latest thread snapshots. */
+  readonly latency: Histogram;
+}
+
+export interface EngineConfig {
+  /** Worker threads for backends that run in workers. */
+  readonly threads: number;
+  readonly logger: Logger;
+  readonly progressIntervalMs?: number;
+}
+
+const WORKER_URL = import.meta.url.endsWith('.ts')
+  ? new URL('../../dist/engine/worker.js', import.meta.url) // running from sources (tests): use the build
+  : new URL('./worker.js', import.meta.url);
+
+/**
+ * The load engine: the main thread plans, merges and reports; requests are sent from a fixed pool
+ * of Piscina worker threads (or, for backends placed in the main thread, from the main thread).
+ */
+export class LoadEngine {
+  private pool: Piscina | undefined;
+  private sessions = 0;
+
+  constructor(readonly config: EngineConfig) {
+    if (!Number.isInteger(config.threads) || config.threads < 1) {
+      throw new LlmbenchError(ErrorCodes.USAGE, `threads must be a whole number >= 1, got ${config.threads}`);
+    }
+  }
+
+  /** Creates and sets up one backend per server (in this thread, for server metrics and main-placed sending). */
+  async open(spec: { servers: readonly ResolvedServer[]; workload: ResolvedWorkload; base: PluginContext; experiment: string }): Promise<EngineSession> {
+    const backends: Backend[] = [];
+    const session = new EngineSession(this, `s${++this.sessions}`, spec, backends);
+    try {
+      for (const server of spec.servers) {
+        const backend = await guard(`backend ${server.backend.resolved.ref} (${server.id})`, ErrorCodes.PLUGIN_FAILED, () =>
+          server.backend.resolved.plugin.create(
+            {
+              ...spec.base,
+              server: {
+                id: server.id,
+                ...(server.url === undefined ? {} : { url: server.url }),
+                ...(server.model === undefined ? {} : { model: server.model }),
+                maxConcurrentRequests: server.maxConcurrentRequests,
+              },
+            },
+            server.backend.options,
+          ),
+        );
+        backends.push(backend);
+        await guard(`server ${server.id} setup`, ErrorCodes.BACKEND_UNREACHABLE, () => backend.setup?.());
+      }
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+    return session;
+  }
+
+  /** The worker pool, started on first use with a fixed number of threads. */
+  workers(): Piscina {
+    this.pool ??= new Piscina({
+      filename: fileURLToPath(WORKER_URL),
+      minThreads: this.config.threads,
+      maxThreads: this.config.threads,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      // Workers keep sockets open and wait with Atomics.waitAsync: Piscina must not block them.
+      atomics: 'disabled',
+      closeTimeout: 5_000,
+      // Workers load the built JavaScript: drop resolution conditions a test runner may have set.
+      execArgv: withoutConditions(process.execArgv),
+    });
+    return this.pool;
+  }
+
+  /** Stops the worker threads, waiting at most 5 s for them. */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close({ force: true });
+  }
+}
+
+export class EngineSession {
+  readonly runsInMain: boolean;
+  private live: { control: Control; snapshots: Map<number, Histogram>; mainTally?: Tally } | undefined;
+
+  constructor(
+    private readonly engine: LoadEngine,
+    readonly id: string,
+    private readonly spec: { servers: readonly ResolvedServer[]; workload: ResolvedWorkload; base: PluginContext; experiment: string },
+    private readonly backends: Backend[],
+  ) {
+    this.runsInMain = spec.servers.some((s) => s.backend.resolved.plugin.placement === 'main');
+  }
+
+  /** Runs the point once; `record: false` is warmup (sent, not measured). Stops early when `signal` aborts. */
+  async run(options: { point: EnginePoint; record: boolean; signal: AbortSignal; run: number; rawPath?: string }): Promise<EngineResult> {
+    const { point } = options;
+    const parties = this.runsInMain ? 1 : this.engine.config.threads;
+    const batches = point.barrier ? Math.ceil(point.requests / point.concurrency) : 0;
+    const shape: ControlShape = { servers: this.spec.servers.length, batches, parties };
+    const control = Control.create(shape);
+    const stop = () => control.stop();
+    options.signal.addEventListener('abort', stop, { once: true });
+    if (options.signal.aborted) control.stop();
+    const partitionPoint: PartitionPoint = {
+      concurrency: point.concurrency,
+      barrier: point.barrier,
+      requests: point.requests,
+      ...(point.rate === undefined ? {} : { rate: point.rate }),
+      ...(point.rate !== undefined && point.arrivals === 'poisson'
+        ? { offsets: poissonOffsets(point.requests, point.rate, this.spec.base.seed ^ hashString(this.spec.experiment)) }
+        : {}),
+    };
+    this.live = { control, snapshots: new Map() };
+    try {
+      const replies = this.runsInMain
+        ? [await this.runHere(control, partitionPoint, options)]
+        : await this.runInWorkers(control, shape, partitionPoint, options);
+      const tally = new Tally(this.spec.servers.length);
+      let idleSlotMs = 0;
+      let lastEnd = control.t0;
+      for (const reply of replies) {
+        tally.merge(Tally.deserialize(reply.tally));
+        idleSlotMs += reply.idleSlotMs;
+        if (reply.lastEnd > lastEnd) lastEnd = reply.lastEnd;
+      }
+      tally.maxInFlight = control.maxInFlight;
+      tally.servers.forEach((s, i) => (s.maxInFlight = control.serverMaxInFlight(i)));
+      return { tally, wallMs: Math.max(0, lastEnd - control.t0), ...(point.barrier ? { barrier: { batches, idleSlotMs } } : {}) };
+    } finally {
+      options.signal.removeEventListener('abort', stop);
+      control.stop(); // releases anything still waiting on this control block
+    }
+  }
+
+  /** Requests ended so far in the current run, and latencies measured so far. */
+  progress(): LiveProgress | undefined {
+    if (!this.live) return undefined;
+    const latency = createHistogram();
+    if (this.live.mainTally) latency.add(this.live.mainTally.latency());
+    for (const h of this.live.snapshots.values()) latency.add(h);
+    return { done: this.live.control.done, failures: this.live.control.failures, latency };
+  }
+
+  async serverMetrics(): Promise<MetricReadings[]> {
+    return Promise.all(
+      this.backends.map((b, i) =>
+        guard(`server ${this.spec.servers[i]!.id} serverMetrics`, ErrorCodes.PLUGIN_FAILED, async () => (await b.serverMetrics?.()) ?? {}),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    const errors: unknown[] = [];
+    if (!this.runsInMain && this.engine.config.threads > 0 && this.live) {
+      const shape: ControlShape = { servers: 0, batches: 0, parties: this.engine.config.threads };
+      const control = Control.create(shape);
+      const pool = this.engine.workers();
+      const replies = await Promise.allSettled(
+        Array.from({ length: shape.parties }, () => pool.run({ kind: 'close', session: this.id, control: control.buffer, shape } satisfies WorkerTask)),
+      );
+      for (const r of replies) if (r.status === 'rejected') errors.push(r.reason);
+    }
+    for (const [i, backend] of this.backends.entries()) {
+      try {
+        await backend.teardown?.();
+      } catch (error) {
+        errors.push(new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `server ${this.spec.servers[i]!.id} teardown failed: ${(error as Error).message}`, { cause: error }));
+      }
+    }
+    if (errors.length) throw errors[0];
+  }
+
+  private async runHere(control: Control, point: PartitionPoint, options: { record: boolean; run: number; rawPath?: string }): Promise<RunReply> {
+    const raw = options.rawPath && options.record
+      ? new RawWriter(options.rawPath, { experiment: this.spec.experiment, run: options.run, thread: 0, servers: this.spec.servers.map((s) => s.id) })
+      : undefined;
+    const tally = new Tally(this.spec.servers.length);
+    this.live!.mainTally = tally;
+    try {
+      await control.arrive(monotonicClock.now);
+      const result = await runPartition({
+        point,
+        lanes: { start: 0, count: point.concurrency },
+        servers: this.backends.map((backend, i) => ({ backend, cap: this.spec.servers[i]!.maxConcurrentRequests })),
+        request: requestFactory(this.spec.workload, { warmup: !options.record }),
+        clock: monotonicClock,
+        control,
+        timeoutMs: this.spec.workload.timeoutMs,
+        cursor: 0,
+        record: options.record,
+        tally,
+        ...(raw ? { raw } : {}),
+      });
+      return { tally: result.tally.serialize(), idleSlotMs: result.idleSlotMs, lastEnd: result.lastEnd };
+    } finally {
+      raw?.close();
+    }
+  }
+
+  private async runInWorkers(control: Control, shape: ControlShape, point: PartitionPoint, options: { record: boolean; run: number; rawPath?: string }): Promise<RunReply[]> {
+    const pool = this.engine.workers();
+    const parties = shape.parties;
+    const session = {
+      id: this.id,
+      servers: this.spec.servers.map((s) => ({
+        id: s.id,
+        ...(s.url === undefined ? {} : { url: s.url }),
+        ...(s.model === undefined ? {} : { model: s.model }),
+        cap: s.maxConcurrentRequests,
+        moduleUrl: s.backend.resolved.moduleUrl,
+        rawOptions: s.backend.rawOptions,
+      })),
+      workload: this.spec.workload,
+      scenarioDir: this.spec.base.scenarioDir,
+      seed: this.spec.base.seed,
+    };
+    let laneStart = 0;
+    const tasks = Array.from({ length: parties }, (_, p) => {
+      const count = Math.floor(point.concurrency / parties) + (p < point.concurrency % parties ? 1 : 0);
+      const lanes = { start: laneStart, count };
+      laneStart += count;
+      const channel = new MessageChannel();
+      channel.port1.on('message', (m: ProgressMessage) => this.live?.snapshots.set(m.partition, decodeHistogram(m.latency)));
+      channel.port1.unref();
+      const task: WorkerTask = {
+        kind: 'run',
+        session,
+        partition: p,
+        point,
+        lanes,
+        control: control.buffer,
+        shape,
+        record: options.record,
+        ...(options.rawPath && options.record ? { raw: { path: options.rawPath, experiment: this.spec.experiment, run: options.run } } : {}),
+        progress: channel.port2,
+        progressIntervalMs: this.engine.config.progressIntervalMs ?? 500,
+      };
+      return pool
+        .run(task, { transferList: [channel.port2] })
+        .catch((error: unknown) => {
+          control.stop();
+          throw new LlmbenchError(ErrorCodes.INTERNAL, `worker thread failed: ${(error as Error).message}`, { cause: error });
+        })
+        .finally(() => channel.port1.close()) as Promise<RunReply | ErrorReply>;
+    });
+    const replies = await Promise.all(tasks);
+    const failed = replies.find((r): r is ErrorReply => 'error' in r);
+    if (failed) throw new LlmbenchError(failed.error.code as LlmbenchError['code'], failed.error.message);
+    return replies as RunReply[];
+  }
+}
+
+function withoutConditions(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--conditions' || arg === '-C') i++;
+    else if (!arg.startsWith('--conditions=') && !arg.startsWith('-C=')) out.push(arg);
+  }
+  return out;
+}
+
+/** Intended start offsets (ms) of a Poisson process at `rate` per second, seeded. */
+function poissonOffsets(n: number, rate: number, seed: number): Float64Array {
+  const random = mulberry32(seed);
+  const offsets = new Float64Array(new SharedArrayBuffer(8 * n));
+  let t = 0;
+  for (let i = 0; i < n; i++) {
+    offsets[i] = t;
+    t += (-Math.log(1 - random()) * 1000) / rate;
+  }
+  return offsets;
+}
+
+/** Runs a plugin hook, turning anything it throws into an LlmbenchError that names the plugin. */
+export async function guard<T>(what: string, code: LlmbenchError['code'], fn: () => T | PromiseLike<T>): Promise<Awaited<T>> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (isLlmbenchError(error)) throw error;
+    throw new LlmbenchError(code, `${what} failed: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,220 @@
+import { outcomeFromError, type Backend, type BenchRequest, type Clock, type Outcome } from '@llmbench/plugin-api';
+import { Tally } from '../metrics/tally.js';
+import type { Control } from './control.js';
+import type { RawWriter } from './raw.js';
+
+export interface PartitionPoint {
+  readonly concurrency: number;
+  readonly barrier: boolean;
+  readonly requests: number;
+  /** Requests per second (paced, open loop); undefined for closed loop. */
+  readonly rate?: number;
+  /** Intended start offsets (ms from t0) for paced Poisson arrivals; evenly spaced when absent. */
+  readonly offsets?: Float64Array;
+}
+
+export interface PartitionInput {
+  readonly point: PartitionPoint;
+  /** Global lane ids this partition runs: [start, start + count). Closed loop only. */
+  readonly lanes: { readonly start: number; readonly count: number };
+  readonly servers: readonly { readonly backend: Backend; readonly cap: number }[];
+  readonly request: (index: number) => BenchRequest;
+  readonly clock: Clock;
+  /** Waits in the clock's time (paced mode); real timers by default. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly control: Control;
+  readonly timeoutMs: number;
+  /** Start offset of this partition in the server round-robin, so threads spread their first picks. */
+  readonly cursor: number;
+  /** Measure into a tally (false for warmup). */
+  readonly record: boolean;
+  readonly raw?: RawWriter;
+  /** Where to measure (default: a new tally); pass one to read it while the run is going. */
+  readonly tally?: Tally;
+}
+
+export interface PartitionResult {
+  readonly tally: Tally;
+  /** Sum over this partition's requests of (batch end - request end), ms. */
+  readonly idleSlotMs: number;
+  /** Clock time of the last response in this partition. */
+  readonly lastEnd: number;
+}
+
+/**
+ * Runs one thread's share of a load point. Closed loop: each lane sends a request, waits for it, and
+ * claims the next (semaphore), or sends exactly one request per batch and waits at the barrier.
+ * Paced: requests start at their intended times, at most `concurrency` in flight globally, and their
+ * latency counts from the intended time. Every request ends as one outcome in the tally.
+ */
+export async function runPartition(input: PartitionInput): Promise<PartitionResult> {
+  const { point, control, clock, servers } = input;
+  const caps = servers.map((s) => s.cap);
+  const tally = input.tally ?? new Tally(servers.length);
+  const dispatcher = new Dispatcher(control, input.timeoutMs);
+  let cursor = input.cursor;
+  let idleSlotMs = 0;
+  let lastEnd = -Infinity;
+
+  /** Sends request `index`; latency counts from `from` (the intended start in paced mode). Returns the end time. */
+  const one = async (index: number, from?: number): Promise<number> => {
+    let server = control.tryAcquireServer(caps, cursor);
+    let queuedMs = 0;
+    if (server < 0) {
+      const queuedAt = clock.now();
+      server = await control.acquireServer(caps, cursor);
+      queuedMs = clock.now() - queuedAt;
+    }
+    cursor = (cursor + 1) % caps.length;
+    if (server < 0) {
+      // Stopped while waiting for a slot: never sent, so not a request.
+      control.abandon();
+      return clock.now();
+    }
+    const start = clock.now();
+    tally.started(server, queuedMs);
+    const outcome = await dispatcher.send(servers[server]!.backend, input.request(index));
+    const end = clock.now();
+    control.releaseServer(server);
+    const latency = end - (from ?? start);
+    control.end(outcome.kind !== 'ok');
+    if (input.record) {
+      if (outcome.kind === 'ok') tally.succeeded(server, latency);
+      else tally.failed(server, outcome);
+      input.raw?.record(index, server, start - control.t0, latency, outcome);
+    } else tally.discard(server);
+    if (end > lastEnd) lastEnd = end;
+    return end;
+  };
+
+  try {
+    if (point.rate !== undefined) await paced(input, one);
+    else if (point.barrier) {
+      idleSlotMs = await barrierLanes(input, one);
+    } else {
+      const lane = async (): Promise<void> => {
+        while (!control.stopped) {
+          const index = control.claim();
+          if (index >= point.requests) return;
+          control.begin();
+          await one(index);
+        }
+      };
+      await Promise.all(Array.from({ length: input.lanes.count }, lane));
+    }
+  } finally {
+    dispatcher.close();
+  }
+  return { tally, idleSlotMs, lastEnd };
+}
+
+async function barrierLanes(input: PartitionInput, one: (index: number) => Promise<number>): Promise<number> {
+  const { point, control } = input;
+  const n = point.concurrency;
+  let idle = 0;
+  const lane = async (lane: number): Promise<void> => {
+    for (let k = 0; ; k++) {
+      const index = k * n + lane;
+      if (index >= point.requests) return;
+      await control.waitForBatch(k);
+      if (control.stopped) return;
+      control.begin();
+      const end = await one(index);
+      const size = Math.min(n, point.requests - k * n);
+      control.endInBatch(k, size, end);
+      await control.waitForBatch(k + 1);
+      if (control.stopped) return;
+      idle += control.batchEnd(k) - end;
+    }
+  };
+  await Promise.all(Array.from({ length: input.lanes.count }, (_, j) => lane(input.lanes.start + j)));
+  return idle;
+}
+
+async function paced(input: PartitionInput, one: (index: number, from: number) => Promise<number>): Promise<void> {
+  const { point, control, clock } = input;
+  const interval = 1000 / point.rate!;
+  const inFlight = new Set<Promise<number>>();
+  for (;;) {
+    if (control.stopped) break;
+    const index = control.claim();
+    if (index >= point.requests) break;
+    const intended = control.t0 + (point.offsets ? point.offsets[index]! : index * interval);
+    const wait = intended - clock.now();
+    if (wait > 0) await (input.sleep ?? sleep)(wait);
+    if (!(await control.acquireGlobal(point.concurrency))) break;
+    const p = one(index, intended).finally(() => {
+      control.released();
+      inFlight.delete(p);
+    });
+    inFlight.add(p);
+  }
+  await Promise.all(inFlight);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const RUN_STOPPED: Outcome = { kind: 'aborted', message: 'run stopped' };
+
+interface Pending {
+  readonly controller: AbortController;
+  readonly finish: (outcome: Outcome) => void;
+}
+
+/**
+ * Sends requests with a whole-request deadline. A request resolves as `timeout` at its deadline and
+ * as `aborted` when the run stops (in any thread), even if the backend ignores its signal; a backend
+ * that throws is mapped to an outcome.
+ */
+class Dispatcher {
+  private readonly pending = new Set<Pending>();
+  private closed = false;
+
+  constructor(private readonly control: Control, private readonly timeoutMs: number) {
+    void control.whenStopped().then(() => {
+      if (!this.closed) this.stopAll();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  send(backend: Backend, request: BenchRequest): Promise<Outcome> {
+    if (this.control.stopped) return Promise.resolve(RUN_STOPPED);
+    const controller = new AbortController();
+    return new Promise<Outcome>((resolve) => {
+      const entry: Pending = {
+        controller,
+        finish: (outcome) => {
+          if (!this.pending.delete(entry)) return;
+          clearTimeout(timer);
+          resolve(outcome);
+        },
+      };
+      this.pending.add(entry);
+      const timer = setTimeout(() => {
+        const message = `no response within ${this.timeoutMs} ms`;
+        controller.abort(new DOMException(message, 'TimeoutError'));
+        entry.finish({ kind: 'timeout', phase: 'total', message });
+      }, this.timeoutMs);
+      let result: Promise<Outcome>;
+      try {
+        result = backend.send(request, controller.signal);
+      } catch (error) {
+        entry.finish(outcomeFromError(error));
+        return;
+      }
+      result.then(entry.finish, (error: unknown) => entry.finish(outcomeFromError(error)));
+    });
+  }
+
+  private stopAll(): void {
+    for (const entry of [...this.pending]) {
+      entry.controller.abort(new DOMException('run stopped', 'AbortError'));
+      entry.finish(RUN_STOPPED);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { ResolvedWorkload } from '../scenario/load.js';
+import type { SerializedTally } from '../metrics/tally.js';
+import type { ControlShape } from './control.js';
+import type { PartitionPoint } from './partition.js';
+
+/** A server as a worker needs it: plain data, so it crosses threads by structured clone. */
+export interface WorkerServer {
+  readonly id: string;
+  readonly url?: string;
+  readonly model?: string;
+  readonly cap: number;
+  readonly moduleUrl: string;
+  /** Options as written; the worker validates them with the plugin's own schema. */
+  readonly rawOptions: Record<string, unknown>;
+}
+
+export interface WorkerSession {
+  /** Identifies one point's backends; a thread creates them on first use and keeps them until `close`. */
+  readonly id: string;
+  readonly servers: readonly WorkerServer[];
+  readonly workload: ResolvedWorkload;
+  readonly scenarioDir: string;
+  readonly seed: number;
+}
+
+export interface RunTask {
+  readonly kind: 'run';
+  readonly session: WorkerSession;
+  readonly partition: number;
+  readonly point: PartitionPoint;
+  readonly lanes: { readonly start: number; readonly count: number };
+  readonly control: SharedArrayBuffer;
+  readonly shape: ControlShape;
+  readonly record: boolean;
+  readonly raw?: { readonly path: string; readonly experiment: string; readonly run: number };
+  /** Progress snapshots go here while the run lasts. */
+  readonly progress?: MessagePort;
+  readonly progressIntervalMs: number;
+}
+
+export interface CloseTask {
+  readonly kind: 'close';
+  readonly session: string;
+  readonly control: SharedArrayBuffer;
+  readonly shape: ControlShape;
+}
+
+export type WorkerTask = RunTask | CloseTask;
+
+export interface RunReply {
+  readonly tally: SerializedTally;
+  readonly idleSlotMs: number;
+  readonly lastEnd: number;
+}
+
+/** Errors cross threads as data so their code survives. */
+export interface ErrorReply {
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+export interface ProgressMessage {
+  readonly partition: number;
+  /** The partition's successful-latency histogram so far (encoded). */
+  readonly latency: string;
+}

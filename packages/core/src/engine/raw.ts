@@ -1,0 +1,43 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Outcome } from '@llmbench/plugin-api';
+
+const FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Appends one JSON line per request to a file, buffered in 64 KB chunks: memory stays flat however
+ * many requests run. Several threads may append to the same file; each chunk holds whole lines and is
+ * written with one append, so lines never interleave.
+ */
+export class RawWriter {
+  private readonly fd: number;
+  private chunk = '';
+  private readonly prefix: string;
+  private readonly serverIds: readonly string[];
+
+  constructor(path: string, context: { experiment: string; run: number; thread: number; servers: readonly string[] }) {
+    this.fd = openSync(path, 'a');
+    this.prefix = `{"experiment":${JSON.stringify(context.experiment)},"run":${context.run},"thread":${context.thread},"index":`;
+    this.serverIds = context.servers.map((s) => JSON.stringify(s));
+  }
+
+  record(index: number, server: number, startMs: number, latencyMs: number, outcome: Outcome): void {
+    let line = `${this.prefix}${index},"server":${this.serverIds[server]},"start_ms":${startMs.toFixed(3)},"latency_ms":${latencyMs.toFixed(3)},"outcome":"${outcome.kind}"`;
+    if (outcome.kind === 'ok' || outcome.kind === 'http_error') {
+      if (outcome.status !== undefined) line += `,"status":${outcome.status}`;
+    }
+    if (outcome.kind === 'ok' && outcome.usage?.outputTokens !== undefined) line += `,"output_tokens":${outcome.usage.outputTokens}`;
+    this.chunk += `${line}}\n`;
+    if (this.chunk.length >= FLUSH_BYTES) this.flush();
+  }
+
+  flush(): void {
+    if (this.chunk.length === 0) return;
+    writeSync(this.fd, this.chunk);
+    this.chunk = '';
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}

@@ -1,0 +1,163 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createMockServer, MockOptionsSchema, type MockOptions } from './index.js';
+
+export interface MockHttpServerOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** Mock behaviour (latency model, tokens, error rate, seed), as for the in-process mock. */
+  readonly mock?: Partial<MockOptions> | Record<string, unknown>;
+  /** Record each request's server-side start and end times (ms, process monotonic clock). */
+  readonly trace?: boolean;
+}
+
+export interface MockHttpServer {
+  readonly url: string;
+  readonly port: number;
+  /** The server's own counters (and trace, when enabled). */
+  stats(): MockHttpStats;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export interface MockHttpStats {
+  readonly requests_received: number;
+  readonly requests_completed: number;
+  readonly requests_cancelled: number;
+  readonly errors_injected: number;
+  readonly in_flight: number;
+  readonly max_in_flight: number;
+  readonly tokens_generated: number;
+  readonly trace?: readonly (readonly [number, number])[];
+}
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/**
+ * A loopback OpenAI-style server driven by the mock's latency models: POST /v1/chat/completions and
+ * /v1/completions (JSON or SSE with `stream: true`), GET /v1/models, plus GET /llmbench/stats and
+ * POST /llmbench/reset for tests and benchmarks.
+ */
+export async function startMockHttpServer(options: MockHttpServerOptions = {}): Promise<MockHttpServer> {
+  const mockOptions = MockOptionsSchema.parse(options.mock ?? {});
+  let sim = createMockServer(mockOptions, mockOptions.seed ?? 1);
+  let trace: [number, number][] = [];
+  let created = Math.floor(Date.now() / 1000);
+
+  const server: Server = createServer({ keepAlive: true, keepAliveTimeout: 60_000 }, (req, res) => {
+    const path = req.url ?? '/';
+    if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/completions')) {
+      void complete(req, res, path === '/v1/chat/completions');
+    } else if (req.method === 'GET' && path === '/v1/models') {
+      json(res, 200, { object: 'list', data: [{ id: 'mock-model', object: 'model', created, owned_by: 'llmbench' }] });
+    } else if (req.method === 'GET' && path === '/llmbench/stats') {
+      json(res, 200, stats());
+    } else if (req.method === 'POST' && path === '/llmbench/reset') {
+      reset();
+      json(res, 200, { ok: true });
+    } else {
+      json(res, 404, { error: { message: `no route for ${req.method} ${path}`, type: 'not_found' } });
+    }
+  });
+
+  async function complete(req: IncomingMessage, res: ServerResponse, chat: boolean): Promise<void> {
+    const started = now();
+    let body: { stream?: unknown; model?: unknown };
+    try {
+      body = JSON.parse(await readBody(req)) as typeof body;
+    } catch {
+      json(res, 400, { error: { message: 'request body is not valid JSON', type: 'invalid_request_error' } });
+      return;
+    }
+    const model = typeof body.model === 'string' ? body.model : 'mock-model';
+    const id = `cmpl-${sim.counters.requests_received}`;
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const streaming = body.stream === true;
+    let headersSent = false;
+    const outcome = await sim.handle(
+      controller.signal,
+      streaming
+        ? (i) => {
+            if (!headersSent) {
+              res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+              headersSent = true;
+            }
+            const delta = chat ? `{"index":0,"delta":{${i === 0 ? '"role":"assistant",' : ''}"content":" tok${i}"},"finish_reason":null}` : `{"index":0,"text":" tok${i}","finish_reason":null}`;
+            res.write(`data: {"id":"${id}","object":"${chat ? 'chat.completion.chunk' : 'text_completion'}","created":${created},"model":${JSON.stringify(model)},"choices":[${delta}]}\n\n`);
+          }
+        : undefined,
+    );
+    if (options.trace) trace.push([started, now()]);
+    if (outcome.kind === 'aborted') return;
+    if (outcome.kind !== 'ok') {
+      if (headersSent) res.end();
+      else json(res, outcome.kind === 'http_error' ? outcome.status : 500, { error: { message: 'injected error', type: 'server_error' } });
+      return;
+    }
+    const tokens = outcome.usage?.outputTokens ?? 0;
+    const usage = `{"prompt_tokens":10,"completion_tokens":${tokens},"total_tokens":${10 + tokens}}`;
+    if (streaming) {
+      const finish = chat ? '{"index":0,"delta":{},"finish_reason":"stop"}' : '{"index":0,"text":"","finish_reason":"stop"}';
+      const object = chat ? 'chat.completion.chunk' : 'text_completion';
+      res.end(
+        `data: {"id":"${id}","object":"${object}","created":${created},"model":${JSON.stringify(model)},"choices":[${finish}]}\n\n` +
+          `data: {"id":"${id}","object":"${object}","created":${created},"model":${JSON.stringify(model)},"choices":[],"usage":${usage}}\n\n` +
+          'data: [DONE]\n\n',
+      );
+      return;
+    }
+    const text = Array.from({ length: tokens }, (_, i) => ` tok${i}`).join('');
+    const choice = chat
+      ? `{"index":0,"message":{"role":"assistant","content":${JSON.stringify(text)}},"finish_reason":"stop"}`
+      : `{"index":0,"text":${JSON.stringify(text)},"finish_reason":"stop"}`;
+    const payload = `{"id":"${id}","object":"${chat ? 'chat.completion' : 'text_completion'}","created":${created},"model":${JSON.stringify(model)},"choices":[${choice}],"usage":${usage}}`;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+    res.end(payload);
+  }
+
+  function stats(): MockHttpStats {
+    return { ...sim.counters, ...(options.trace ? { trace } : {}) };
+  }
+
+  function reset(): void {
+    sim = createMockServer(mockOptions, mockOptions.seed ?? 1);
+    trace = [];
+    created = Math.floor(Date.now() / 1000);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    stats,
+    reset,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  const payload = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
+}

@@ -1,0 +1,253 @@
+import { Pool, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { defineBackend, type BenchRequest, type Clock, type Outcome, type TokenUsage } from '@llmbench/plugin-api';
+import { SseParser } from './sse.js';
+
+export { SseParser } from './sse.js';
+
+export const OpenAIOptionsSchema = z.strictObject({
+  base_url: z.url().optional().describe("Server origin, e.g. http://127.0.0.1:8000 (default: the server's url, else http://127.0.0.1:8000)."),
+  path_prefix: z.string().default('/v1').describe('Prefix of the API paths.'),
+  endpoint: z.enum(['chat', 'completions']).default('chat').describe('/chat/completions (messages) or /completions (prompt).'),
+  api_key: z.string().optional().describe('Sent as "Authorization: Bearer <key>"; use ${env:NAME}.'),
+  headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers.'),
+  include_usage: z.boolean().default(true).describe('Ask streamed responses for a final usage chunk (stream_options.include_usage).'),
+  extra_body: z.record(z.string(), z.unknown()).default({}).describe('Fields merged into every request body.'),
+  connections: z.number().int().positive().optional().describe("Sockets per thread (default: the server's max_concurrent_requests, else 128)."),
+  connect_timeout_ms: z.number().int().positive().default(10_000),
+  first_byte_timeout_ms: z.number().int().positive().default(300_000).describe('Time to response headers.'),
+});
+
+export type OpenAIOptions = z.output<typeof OpenAIOptionsSchema>;
+
+export const DEFAULT_BASE_URL = 'http://127.0.0.1:8000';
+
+/**
+ * An OpenAI-compatible client for the load engine. Request bodies are built once per prompt; the
+ * response is read through undici's dispatch handler API (no stream objects per response), SSE is
+ * parsed incrementally, and every result becomes an Outcome.
+ */
+export class OpenAIClient {
+  private readonly pool: Pool;
+  private readonly path: string;
+  private readonly headers: Record<string, string>;
+  private readonly bodies = new WeakMap<readonly unknown[], Buffer>();
+
+  constructor(
+    readonly options: OpenAIOptions,
+    readonly origin: string,
+    private readonly clock: Clock,
+    connections: number,
+    private readonly defaultModel?: string,
+  ) {
+    this.pool = new Pool(origin, {
+      connections,
+      connectTimeout: options.connect_timeout_ms,
+      headersTimeout: options.first_byte_timeout_ms,
+      bodyTimeout: 0,
+      keepAliveTimeout: 60_000,
+    });
+    this.path = `${options.path_prefix}/${options.endpoint === 'chat' ? 'chat/completions' : 'completions'}`;
+    this.headers = {
+      'content-type': 'application/json',
+      ...(options.api_key ? { authorization: `Bearer ${options.api_key}` } : {}),
+      ...options.headers,
+    };
+  }
+
+  /** The JSON body for a request, built once per message array (prompts are reused across requests). */
+  body(request: BenchRequest): Buffer {
+    let body = this.bodies.get(request.messages);
+    if (!body) {
+      const model = this.defaultModel ?? request.model;
+      const value: Record<string, unknown> = {
+        ...(model === undefined ? {} : { model }),
+        ...(this.options.endpoint === 'chat'
+          ? { messages: request.messages }
+          : { prompt: request.messages.map((m) => m.content).join('\n\n') }),
+        ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+        ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+        ...(request.stream ? { stream: true, ...(this.options.include_usage ? { stream_options: { include_usage: true } } : {}) } : {}),
+        ...this.options.extra_body,
+      };
+      body = Buffer.from(JSON.stringify(value));
+      this.bodies.set(request.messages, body);
+    }
+    return body;
+  }
+
+  send(request: BenchRequest, signal: AbortSignal): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      const handler = new ResponseHandler(request.stream, this.clock, resolve, signal);
+      this.pool.dispatch({ method: 'POST', path: this.path, headers: this.headers, body: this.body(request) }, handler);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** Collects one response and settles it as an Outcome. */
+class ResponseHandler implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private retryAfterMs: number | undefined;
+  private chunks: Buffer[] = [];
+  private settled = false;
+  private sse: SseParser | undefined;
+  private firstTokenAt: number | undefined;
+  private counted = 0;
+  private usage: TokenUsage | undefined;
+  private done = false;
+  private streamError: string | undefined;
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly onAbort = (): void => this.controller?.abort(new DOMException('aborted', 'AbortError'));
+
+  constructor(
+    private readonly stream: boolean,
+    private readonly clock: Clock,
+    private readonly resolve: (o: Outcome) => void,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.signal.aborted) controller.abort(new DOMException('aborted', 'AbortError'));
+    else this.signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.status = statusCode;
+    if (statusCode >= 200 && statusCode < 300 && this.stream) {
+      this.sse = new SseParser((payload) => this.event(payload));
+    } else if (statusCode === 429 || statusCode === 503) {
+      const retry = headers['retry-after'];
+      const seconds = Number(Array.isArray(retry) ? retry[0] : retry);
+      if (Number.isFinite(seconds)) this.retryAfterMs = seconds * 1000;
+    }
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.sse) this.sse.push(chunk);
+    else this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.status < 200 || this.status >= 300) {
+      return this.settle({ kind: 'http_error', status: this.status, message: errorMessage(Buffer.concat(this.chunks).toString('utf8')), ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }) });
+    }
+    if (this.sse) {
+      this.sse.end();
+      if (this.streamError) return this.settle({ kind: 'protocol_error', message: this.streamError });
+      if (!this.done) return this.settle({ kind: 'protocol_error', message: 'stream ended without data: [DONE]' });
+      return this.settle({
+        kind: 'ok',
+        status: this.status,
+        usage: this.usage ?? { outputTokens: this.counted, source: 'counted' },
+        ...(this.firstTokenAt === undefined ? {} : { firstTokenAt: this.firstTokenAt }),
+      });
+    }
+    let parsed: { choices?: unknown; usage?: RawUsage };
+    try {
+      parsed = JSON.parse(Buffer.concat(this.chunks).toString('utf8')) as typeof parsed;
+    } catch {
+      return this.settle({ kind: 'protocol_error', message: 'response is not valid JSON' });
+    }
+    if (!Array.isArray(parsed.choices)) return this.settle({ kind: 'protocol_error', message: 'response has no choices' });
+    const usage = usageOf(parsed.usage);
+    this.settle({ kind: 'ok', status: this.status, ...(usage ? { usage } : {}) });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.settle(outcomeOf(error));
+  }
+
+  private event(payload: string): void {
+    if (this.done || this.streamError) return;
+    if (payload === '[DONE]') {
+      this.done = true;
+      return;
+    }
+    let chunk: { choices?: { delta?: { content?: string | null }; text?: string }[]; usage?: RawUsage | null };
+    try {
+      chunk = JSON.parse(payload) as typeof chunk;
+    } catch {
+      this.streamError = `malformed SSE data: ${payload.slice(0, 60)}`;
+      return;
+    }
+    const choice = chunk.choices?.[0];
+    if (choice) {
+      const text = choice.delta?.content ?? choice.text;
+      if (typeof text === 'string' && text.length > 0) {
+        this.firstTokenAt ??= this.clock.now();
+        this.counted++;
+      }
+    }
+    const usage = usageOf(chunk.usage ?? undefined);
+    if (usage) this.usage = usage;
+  }
+
+  private settle(outcome: Outcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.resolve(outcome);
+  }
+}
+
+interface RawUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+}
+
+function usageOf(raw: RawUsage | undefined): TokenUsage | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  return {
+    ...(typeof raw.prompt_tokens === 'number' ? { inputTokens: raw.prompt_tokens } : {}),
+    ...(typeof raw.completion_tokens === 'number' ? { outputTokens: raw.completion_tokens } : {}),
+    ...(typeof raw.prompt_tokens_details?.cached_tokens === 'number' ? { cachedTokens: raw.prompt_tokens_details.cached_tokens } : {}),
+    source: 'server',
+  };
+}
+
+function errorMessage(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
+    const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.message);
+    if (typeof message === 'string') return message.slice(0, 200);
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return body.trim().slice(0, 200) || undefined;
+}
+
+/** undici errors by code: timeouts by phase, socket trouble as connection errors. */
+export function outcomeOf(error: Error): Outcome {
+  const code = (error as { code?: string }).code;
+  if (error.name === 'AbortError' || code === 'UND_ERR_ABORTED') return { kind: 'aborted', message: error.message };
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { kind: 'timeout', phase: 'connect', message: error.message };
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return { kind: 'timeout', phase: 'first_byte', message: error.message };
+  if (code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout', phase: 'total', message: error.message };
+  if (code === 'UND_ERR_RESPONSE_STATUS_CODE') return { kind: 'protocol_error', message: error.message };
+  if (code?.startsWith('UND_ERR_') && code !== 'UND_ERR_SOCKET' && code !== 'UND_ERR_CLOSED') {
+    return { kind: 'protocol_error', message: `${code}: ${error.message}` };
+  }
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return { kind: 'connection_error', ...(code ?? cause?.code ? { code: (code ?? cause?.code)! } : {}), message: error.message };
+}
+
+export default defineBackend({
+  name: 'openai',
+  description: 'Any OpenAI-compatible server: /v1/chat/completions or /v1/completions, JSON or SSE.',
+  options: OpenAIOptionsSchema,
+  create(ctx, options) {
+    const origin = new URL(options.base_url ?? ctx.server.url ?? DEFAULT_BASE_URL).origin;
+    const cap = ctx.server.maxConcurrentRequests;
+    const client = new OpenAIClient(options, origin, ctx.clock, options.connections ?? (Number.isFinite(cap) ? cap : 128), ctx.server.model);
+    return {
+      send: (request, signal) => client.send(request, signal),
+      teardown: () => client.close(),
+    };
+  },
+});
