@@ -62,10 +62,18 @@ export interface ExperimentResult {
     };
   };
   point: {
+    /**
+     * Most requests in flight (for paced points: the max_in_flight bound).
+     */
     concurrency: number;
     barrier: boolean;
     requests: number;
     servers: string[];
+    /**
+     * Paced points: requests started per second.
+     */
+    rate?: number;
+    arrivals?: "uniform" | "poisson";
   };
   runs: RunStats[];
   summary: SummaryStats;
@@ -133,7 +141,7 @@ export interface FailureCounts {
   aborted: number;
 }
 /**
- * Latency of successful requests in milliseconds, from send to the end of the response.
+ * Latency of successful requests in milliseconds, from send (paced points: from the intended start) to the end of the response.
  */
 export interface LatencyStats {
   /**

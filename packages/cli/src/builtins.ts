@@ -11,6 +11,7 @@ export const BUILTIN_PACKAGES: Readonly<Record<string, string>> = {
   'backend:openai': '@llmbench/backend-openai',
   'strategy:semaphore': '@llmbench/strategy-semaphore',
   'strategy:batch': '@llmbench/strategy-batch',
+  'strategy:rate': '@llmbench/strategy-rate',
   'reporter:console': '@llmbench/reporter-console',
   'reporter:json': '@llmbench/reporter-json',
 };

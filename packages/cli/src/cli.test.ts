@@ -71,6 +71,19 @@ describe('llmbench run', () => {
     expect(results.passed).toBe(true);
   });
 
+  test('the quickstart gives the same request counts with any thread count', async () => {
+    const counts: unknown[] = [];
+    for (const threads of ['1', '4']) {
+      const out = await mkdtemp(join(tmpdir(), 'llmbench-qs-t'));
+      const ran = await llmbench(['run', 'scenarios/quickstart.yaml', '--threads', threads, '--out', out]);
+      expect(ran.code).toBe(0);
+      const results = await onlyResults(out);
+      counts.push(results.experiments.map((e) => [e.name, e.summary.requests, e.summary.successes, e.summary.barrier?.batches ?? null]));
+    }
+    expect(counts[0]).toEqual([['batch-50', 1000, 1000, 20], ['semaphore-10', 1000, 1000, null]]);
+    expect(counts[1]).toEqual(counts[0]);
+  });
+
   test('the mock server never sees more than C in flight under a semaphore, nor more than N under a batch', async () => {
     const dir = await tempDir({
       's.yaml': `
@@ -146,6 +159,30 @@ reporters: [json]
     expect(results.experiments.map((e) => [e.name, e.summary.requests])).toEqual([['first', 20]]);
   });
 
+  test('Ctrl-C stops the run: exit 3, and what was measured is written with status interrupted', async () => {
+    const dir = await tempDir({
+      's.yaml': `
+backend: { use: mock, options: { latency: { model: fixed, ms: 20 } } }
+workload: { requests: 100000 }
+experiments: [{ name: long, strategy: { use: semaphore, options: { concurrency: 4 } } }]
+reporters: [json]
+`,
+    });
+    const ran = await new Promise<Ran>((resolve) => {
+      const child = execFile(process.execPath, [bin, 'run', 's.yaml', '--out', 'out'], { cwd: dir, timeout: 60_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
+      );
+      setTimeout(() => child.kill('SIGINT'), 1500);
+    });
+    expect(ran.code).toBe(3);
+    const results = await onlyResults(join(dir, 'out'));
+    expect(results.status).toBe('interrupted');
+    const s = results.experiments[0]!.summary;
+    expect(s.requests).toBeGreaterThan(0);
+    expect(s.requests).toBeLessThan(100000);
+    expect(s.requests).toBe(s.successes + s.failures.aborted);
+  });
+
   test('values from the environment never reach the results file', async () => {
     const dir = await tempDir({
       's.yaml': `
@@ -190,7 +227,7 @@ experiments:
         '  bad.yaml:8:22  experiments.1.strategy.use: no strategy plugin "fifo"; tried:',
         '    - @llmbench/strategy-fifo (not installed)',
         '    - fifo (not installed)',
-        '    fix: use one of the known strategies (batch, semaphore), install @llmbench/strategy-fifo, or give a path to a module',
+        '    fix: use one of the known strategies (batch, rate, semaphore), install @llmbench/strategy-fifo, or give a path to a module',
         '',
       ].join('\n'),
     );
@@ -229,11 +266,17 @@ describe('usage', () => {
     expect((await llmbench(['run', 'x.yaml', '--bogus'])).code).toBe(2);
   });
 
+  test('a bad --threads value exits 2 with the reason', async () => {
+    const ran = await llmbench(['run', 'scenarios/quickstart.yaml', '--threads', '0']);
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toContain("option '-t, --threads <n>' argument '0' is invalid. expected a whole number >= 1");
+  });
+
   test('plugins lists the built-ins with their options', async () => {
     const ran = await llmbench(['plugins', '--json']);
     expect(ran.code).toBe(0);
     const list = JSON.parse(ran.stdout) as { kind: string; name: string; options: Record<string, { default?: unknown }> }[];
-    expect(list.map((p) => `${p.kind}:${p.name}`)).toEqual(['backend:mock', 'backend:openai', 'strategy:semaphore', 'strategy:batch', 'reporter:console', 'reporter:json']);
+    expect(list.map((p) => `${p.kind}:${p.name}`)).toEqual(['backend:mock', 'backend:openai', 'strategy:semaphore', 'strategy:batch', 'strategy:rate', 'reporter:console', 'reporter:json']);
     expect(list.find((p) => p.name === 'batch')!.options.size!.default).toBe(50);
   });
 });

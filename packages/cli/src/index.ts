@@ -27,7 +27,7 @@ Exit codes:
   0  success
   1  the run finished but a threshold failed
   2  usage or configuration error (bad flags, invalid scenario, unknown plugin)
-  3  runtime error (a plugin failed, a report could not be written); results measured so far are still written
+  3  runtime error or interrupted (Ctrl-C); results measured so far are still written
 `;
 
 function positiveInt(value: string): number {
@@ -43,7 +43,17 @@ function nonNegativeInt(value: string): number {
 }
 
 function processIO(): CliIO {
+  const stop = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write(`\n${signal}: stopping; requests in flight end as aborted and what was measured is written (again to quit at once)\n`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   return {
+    signal: stop.signal,
     stdout: { write: (t) => void process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) },
     stderr: { write: (t) => void process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) },
     cwd: process.cwd(),
@@ -134,7 +144,6 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       io.stdout.write(`mock server listening on ${server.url}\n`);
       await new Promise<void>((resolveStop) => {
         if (io.signal) io.signal.addEventListener('abort', () => resolveStop(), { once: true });
-        else for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolveStop());
       });
       await server.close();
     });

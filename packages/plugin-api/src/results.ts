@@ -20,7 +20,7 @@ export const LatencyStatsSchema = z
     p95: ms,
     p99: ms,
   })
-  .describe('Latency of successful requests in milliseconds, from send to the end of the response.').meta({ id: 'LatencyStats' });
+  .describe('Latency of successful requests in milliseconds, from send (paced points: from the intended start) to the end of the response.').meta({ id: 'LatencyStats' });
 
 export const FailureCountsSchema = z
   .object({
@@ -97,10 +97,12 @@ export const ExperimentResultSchema = z.object({
   params: z.record(z.string(), z.union([z.number(), z.string()])),
   strategy: z.object({ name: z.string(), options: z.record(z.string(), z.unknown()) }),
   point: z.object({
-    concurrency: z.number().int().positive(),
+    concurrency: z.number().int().positive().describe('Most requests in flight (for paced points: the max_in_flight bound).'),
     barrier: z.boolean(),
     requests: count,
     servers: z.array(z.string()),
+    rate: z.number().positive().optional().describe('Paced points: requests started per second.'),
+    arrivals: z.enum(['uniform', 'poisson']).optional(),
   }),
   runs: z.array(RunStatsSchema),
   summary: SummaryStatsSchema,

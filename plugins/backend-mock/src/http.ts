@@ -90,7 +90,9 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
           }
         : undefined,
     );
-    if (options.trace) trace.push([started, now()]);
+    // The trace covers what the server sees of the exchange: from the request's headers to the last
+    // byte of the response handed to the socket.
+    if (options.trace) res.once('finish', () => trace.push([started, now()]));
     if (outcome.kind === 'aborted') return;
     if (outcome.kind !== 'ok') {
       if (headersSent) res.end();

@@ -144,18 +144,18 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
         kind: 'ok',
         status: this.status,
         usage: this.usage ?? { outputTokens: this.counted, source: 'counted' },
-        ...(this.firstTokenAt === undefined ? {} : { firstTokenAt: this.firstTokenAt }),
-      });
+        firstTokenAt: this.firstTokenAt,
+      } as Outcome);
     }
     let parsed: { choices?: unknown; usage?: RawUsage };
     try {
-      parsed = JSON.parse(Buffer.concat(this.chunks).toString('utf8')) as typeof parsed;
+      const text = this.chunks.length === 1 ? this.chunks[0]!.toString('utf8') : Buffer.concat(this.chunks).toString('utf8');
+      parsed = JSON.parse(text) as typeof parsed;
     } catch {
       return this.settle({ kind: 'protocol_error', message: 'response is not valid JSON' });
     }
     if (!Array.isArray(parsed.choices)) return this.settle({ kind: 'protocol_error', message: 'response has no choices' });
-    const usage = usageOf(parsed.usage);
-    this.settle({ kind: 'ok', status: this.status, ...(usage ? { usage } : {}) });
+    this.settle({ kind: 'ok', status: this.status, usage: usageOf(parsed.usage), firstTokenAt: undefined } as Outcome);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -183,14 +183,13 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
         this.counted++;
       }
     }
-    const usage = usageOf(chunk.usage ?? undefined);
-    if (usage) this.usage = usage;
+    if (chunk.usage) this.usage = usageOf(chunk.usage);
   }
 
   private settle(outcome: Outcome): void {
     if (this.settled) return;
     this.settled = true;
-    this.signal.removeEventListener('abort', this.onAbort);
+    // The signal belongs to this request alone and is dropped with it: no need to detach.
     this.resolve(outcome);
   }
 }
@@ -201,14 +200,15 @@ interface RawUsage {
   prompt_tokens_details?: { cached_tokens?: number } | null;
 }
 
-function usageOf(raw: RawUsage | undefined): TokenUsage | undefined {
+function usageOf(raw: RawUsage | undefined | null): TokenUsage | undefined {
   if (!raw || typeof raw !== 'object') return undefined;
+  const cached = raw.prompt_tokens_details?.cached_tokens;
   return {
-    ...(typeof raw.prompt_tokens === 'number' ? { inputTokens: raw.prompt_tokens } : {}),
-    ...(typeof raw.completion_tokens === 'number' ? { outputTokens: raw.completion_tokens } : {}),
-    ...(typeof raw.prompt_tokens_details?.cached_tokens === 'number' ? { cachedTokens: raw.prompt_tokens_details.cached_tokens } : {}),
+    inputTokens: typeof raw.prompt_tokens === 'number' ? raw.prompt_tokens : undefined,
+    outputTokens: typeof raw.completion_tokens === 'number' ? raw.completion_tokens : undefined,
+    cachedTokens: typeof cached === 'number' ? cached : undefined,
     source: 'server',
-  };
+  } as TokenUsage;
 }
 
 function errorMessage(body: string): string | undefined {

@@ -252,6 +252,11 @@ export class Control {
     }
   }
 
+  /** Batches that ended completely (a stop does not count as one). */
+  get completedBatches(): number {
+    return Atomics.load(this.i32, I.GENERATION) & ((1 << 30) - 1);
+  }
+
   /** When batch `k` ended (valid once batch k+1 may start). */
   batchEnd(k: number): number {
     return this.f64[F.BATCH_ENDS + k]!;

@@ -172,7 +172,7 @@ export class EngineSession {
       }
       tally.maxInFlight = control.maxInFlight;
       tally.servers.forEach((s, i) => (s.maxInFlight = control.serverMaxInFlight(i)));
-      return { tally, wallMs: Math.max(0, lastEnd - control.t0), ...(point.barrier ? { barrier: { batches, idleSlotMs } } : {}) };
+      return { tally, wallMs: Math.max(0, lastEnd - control.t0), ...(point.barrier ? { barrier: { batches: control.completedBatches, idleSlotMs } } : {}) };
     } finally {
       options.signal.removeEventListener('abort', stop);
       control.stop(); // releases anything still waiting on this control block

@@ -51,7 +51,7 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
   const { point, control, clock, servers } = input;
   const caps = servers.map((s) => s.cap);
   const tally = input.tally ?? new Tally(servers.length);
-  const dispatcher = new Dispatcher(control, input.timeoutMs);
+  const dispatcher = new Dispatcher(control, clock, input.timeoutMs);
   let cursor = input.cursor;
   let idleSlotMs = 0;
   let lastEnd = -Infinity;
@@ -140,8 +140,8 @@ async function paced(input: PartitionInput, one: (index: number, from: number) =
     const index = control.claim();
     if (index >= point.requests) break;
     const intended = control.t0 + (point.offsets ? point.offsets[index]! : index * interval);
-    const wait = intended - clock.now();
-    if (wait > 0) await (input.sleep ?? sleep)(wait);
+    // Timers may fire early against the monotonic clock: wait until the intended time has come.
+    for (let wait = intended - clock.now(); wait > 0; wait = intended - clock.now()) await (input.sleep ?? sleep)(wait);
     if (!(await control.acquireGlobal(point.concurrency))) break;
     const p = one(index, intended).finally(() => {
       control.released();
@@ -153,68 +153,110 @@ async function paced(input: PartitionInput, one: (index: number, from: number) =
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, Math.ceil(ms)));
 }
 
 const RUN_STOPPED: Outcome = { kind: 'aborted', message: 'run stopped' };
 
-interface Pending {
-  readonly controller: AbortController;
-  readonly finish: (outcome: Outcome) => void;
+/** One request in flight: settled once, by its response, its deadline or the run stopping. */
+class Pending {
+  done = false;
+  constructor(
+    readonly controller: AbortController,
+    readonly resolve: (outcome: Outcome) => void,
+    readonly deadline: number,
+  ) {}
 }
 
 /**
- * Sends requests with a whole-request deadline. A request resolves as `timeout` at its deadline and
- * as `aborted` when the run stops (in any thread), even if the backend ignores its signal; a backend
- * that throws is mapped to an outcome.
+ * Sends requests with a whole-request deadline, using one sweep timer per thread rather than one timer
+ * per request: every request has the same timeout, so start order is deadline order and the queue's
+ * head is always the next to expire. A request resolves as `timeout` at its deadline (within one sweep
+ * interval) and as `aborted` when the run stops (in any thread), even if the backend ignores its
+ * signal; a backend that throws is mapped to an outcome.
  */
 class Dispatcher {
-  private readonly pending = new Set<Pending>();
+  private queue: Pending[] = [];
+  private head = 0;
+  private live = 0;
+  private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly sweepMs: number;
 
-  constructor(private readonly control: Control, private readonly timeoutMs: number) {
+  constructor(private readonly control: Control, private readonly clock: Clock, private readonly timeoutMs: number) {
+    this.sweepMs = Math.min(250, Math.max(1, Math.floor(timeoutMs / 10)));
     void control.whenStopped().then(() => {
-      if (!this.closed) this.stopAll();
+      if (!this.closed) this.settleAll(RUN_STOPPED);
     });
   }
 
   close(): void {
     this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   send(backend: Backend, request: BenchRequest): Promise<Outcome> {
     if (this.control.stopped) return Promise.resolve(RUN_STOPPED);
     const controller = new AbortController();
     return new Promise<Outcome>((resolve) => {
-      const entry: Pending = {
-        controller,
-        finish: (outcome) => {
-          if (!this.pending.delete(entry)) return;
-          clearTimeout(timer);
-          resolve(outcome);
-        },
-      };
-      this.pending.add(entry);
-      const timer = setTimeout(() => {
-        const message = `no response within ${this.timeoutMs} ms`;
-        controller.abort(new DOMException(message, 'TimeoutError'));
-        entry.finish({ kind: 'timeout', phase: 'total', message });
-      }, this.timeoutMs);
+      const entry = new Pending(controller, resolve, this.clock.now() + this.timeoutMs);
+      this.queue.push(entry);
+      this.live++;
+      this.timer ??= setInterval(() => this.sweep(), this.sweepMs);
       let result: Promise<Outcome>;
       try {
         result = backend.send(request, controller.signal);
       } catch (error) {
-        entry.finish(outcomeFromError(error));
+        this.finish(entry, outcomeFromError(error));
         return;
       }
-      result.then(entry.finish, (error: unknown) => entry.finish(outcomeFromError(error)));
+      result.then(
+        (outcome) => this.finish(entry, outcome),
+        (error: unknown) => this.finish(entry, outcomeFromError(error)),
+      );
     });
   }
 
-  private stopAll(): void {
-    for (const entry of [...this.pending]) {
+  private finish(entry: Pending, outcome: Outcome): void {
+    if (entry.done) return;
+    entry.done = true;
+    this.live--;
+    entry.resolve(outcome);
+  }
+
+  private sweep(): void {
+    const now = this.clock.now();
+    const q = this.queue;
+    while (this.head < q.length) {
+      const entry = q[this.head]!;
+      if (!entry.done) {
+        if (entry.deadline > now) break;
+        const message = `no response within ${this.timeoutMs} ms`;
+        entry.controller.abort(new DOMException(message, 'TimeoutError'));
+        this.finish(entry, { kind: 'timeout', phase: 'total', message });
+      }
+      this.head++;
+    }
+    // Drop settled entries from the front; finished-out-of-order ones go when the head passes them.
+    if (this.head > 1024 && this.head * 2 > q.length) {
+      this.queue = q.slice(this.head);
+      this.head = 0;
+    }
+    if (this.live === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      this.queue = [];
+      this.head = 0;
+    }
+  }
+
+  private settleAll(outcome: Outcome): void {
+    for (let i = this.head; i < this.queue.length; i++) {
+      const entry = this.queue[i]!;
+      if (entry.done) continue;
       entry.controller.abort(new DOMException('run stopped', 'AbortError'));
-      entry.finish(RUN_STOPPED);
+      this.finish(entry, outcome);
     }
   }
 }

@@ -8,13 +8,10 @@ import type { ResolvedWorkload } from '../scenario/load.js';
 export function requestFactory(workload: ResolvedWorkload, options: { model?: string; warmup?: boolean } = {}): (index: number) => BenchRequest {
   const system: ChatMessage[] = workload.systemPrompt === undefined ? [] : [{ role: 'system', content: workload.systemPrompt }];
   const model = options.model ?? workload.model;
-  const base = {
-    stream: workload.stream,
-    warmup: options.warmup ?? false,
-    ...(model === undefined ? {} : { model }),
-    ...(workload.maxTokens === undefined ? {} : { maxTokens: workload.maxTokens }),
-    ...(workload.temperature === undefined ? {} : { temperature: workload.temperature }),
-  };
+  const stream = workload.stream;
+  const warmup = options.warmup ?? false;
+  const maxTokens = workload.maxTokens;
+  const temperature = workload.temperature;
   const builders = workload.prompts.map((prompt): ((index: number) => readonly ChatMessage[]) => {
     if (typeof prompt !== 'string') {
       const messages = [...system, ...prompt.messages];
@@ -27,5 +24,6 @@ export function requestFactory(workload: ResolvedWorkload, options: { model?: st
     const parts = prompt.split('{i}');
     return (index) => [...system, { role: 'user', content: parts.join(String(index)) }];
   });
-  return (index) => ({ ...base, index, messages: builders[index % builders.length]!(index) });
+  // One object shape for every request (no per-request spread): the hot path stays monomorphic.
+  return (index) => ({ index, messages: builders[index % builders.length]!(index), model, maxTokens, temperature, stream, warmup });
 }

@@ -259,7 +259,13 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
     label,
     params: point.params ?? { concurrency: point.concurrency, ...(barrier ? { batch_size: point.concurrency } : {}), ...(point.rate === undefined ? {} : { rate: point.rate }) },
     strategy: { name: experiment.strategy.resolved.ref, options: experiment.strategy.options as Record<string, unknown> },
-    point: { concurrency: point.concurrency, barrier, requests, servers: servers.map((s) => s.id) },
+    point: {
+      concurrency: point.concurrency,
+      barrier,
+      requests,
+      servers: servers.map((s) => s.id),
+      ...(point.rate === undefined ? {} : { rate: point.rate, arrivals: point.arrivals ?? 'uniform' }),
+    },
     runs,
     summary: {
       ...summarizeTally(pooled.tally, servers, pooled.wallMs, {
@@ -279,6 +285,7 @@ function checkPoints(experiment: ResolvedExperiment, points: readonly LoadPoint[
     if (!Number.isInteger(p.concurrency) || p.concurrency < 1) throw bad(`returned concurrency ${p.concurrency}; it must be an integer >= 1`);
     if (p.requests !== undefined && (!Number.isInteger(p.requests) || p.requests < 0)) throw bad(`returned requests ${p.requests}`);
     if (p.servers !== undefined && (!Number.isInteger(p.servers) || p.servers < 1)) throw bad(`returned servers ${p.servers}`);
+    if (p.rate !== undefined && !(Number.isFinite(p.rate) && p.rate > 0)) throw bad(`returned rate ${p.rate}; it must be > 0`);
   }
   return points;
 }

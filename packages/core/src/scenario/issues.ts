@@ -121,6 +121,11 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
       emit(path, { message: `${describeValue(value)} is not a valid ${issue.format}`, expected: `a ${issue.format}`, hint: `write a ${issue.format}${example}${issue.format === 'regex' ? '' : ''}` });
       return;
     }
+    case 'invalid_key': {
+      const inner = issue.issues[0];
+      emit(path, { message: `key "${field}" is not allowed${inner ? `: ${inner.message}` : ''}`, hint: inner?.message ?? 'rename the key' }, true);
+      return;
+    }
     default: {
       emit(path, { message: issue.message, hint: hintFromParams(issue) ?? 'see docs/scenarios.md for this field' });
     }

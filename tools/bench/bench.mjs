@@ -1,0 +1,248 @@
+// llmbench benchmarks. Every figure is measured against a peer in the same run, medians of repeats.
+//   node tools/bench/bench.mjs [overhead] [accuracy] [scale] [micro] [--repeats 3] [--threads 1,2]
+// Default: all four. See docs/performance.md for recorded figures.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = join(root, 'packages/cli/bin/llmbench.js');
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const sections = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
+const want = (s) => sections.length === 0 || sections.includes(s);
+const REPEATS = Number(flag('repeats', 3));
+const THREADS = String(flag('threads', '1,2')).split(',').map(Number);
+const PROMPT = 'Say hi';
+const MAX_TOKENS = 16;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (x, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? '-' : Number(x).toFixed(d));
+
+/** Starts `llmbench mock-server` in its own process; resolves with its URL and a stop function. */
+function startServer(mock, trace = false) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'mock-server', '--port', '0', '--options', JSON.stringify(mock), ...(trace ? ['--trace'] : [])], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve({ url: m[1], stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGINT'); }) });
+    });
+    child.once('exit', (code) => reject(new Error(`mock server exited (${code})`)));
+  });
+}
+
+async function serverStats(url) {
+  return (await fetch(`${url}/llmbench/stats`)).json();
+}
+
+async function resetServer(url) {
+  await fetch(`${url}/llmbench/reset`, { method: 'POST' });
+}
+
+/** Runs a client script in a child process and returns the JSON line it prints. */
+function client(script, cfg) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, 'clients', script), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(`${script} exited ${code}`))));
+  });
+}
+
+async function requestBody() {
+  const { OpenAIClient, OpenAIOptionsSchema } = await import('@llmbench/backend-openai');
+  const c = new OpenAIClient(OpenAIOptionsSchema.parse({}), 'http://127.0.0.1:1', { now: () => 0 }, 1);
+  const body = c.body({ index: 0, messages: [{ role: 'user', content: PROMPT }], maxTokens: MAX_TOKENS, stream: false, warmup: false });
+  await c.close();
+  return body.toString();
+}
+
+async function overhead() {
+  console.log('\n== overhead: llmbench vs autocannon, concurrency 64, zero-latency mock server, same request ==');
+  const server = await startServer({ latency: { model: 'fixed', ms: 0 }, output_tokens: MAX_TOKENS });
+  const body = await requestBody();
+  const requests = Number(flag('requests', 150_000));
+  const duration = Number(flag('duration', 6));
+  const rows = [];
+  try {
+    for (let r = 1; r <= REPEATS; r++) {
+      const order = r % 2 ? ['llmbench', 'autocannon', 'undici'] : ['undici', 'autocannon', 'llmbench'];
+      const run = {};
+      for (const who of order) {
+        if (who === 'autocannon') {
+          await resetServer(server.url);
+          run.autocannon = await client('autocannon.mjs', { url: server.url, connections: 64, duration, body });
+        } else if (who === 'undici') {
+          await resetServer(server.url);
+          run.undici = await client('undici.mjs', { url: server.url, connections: 64, requests, body });
+        } else {
+          for (const threads of THREADS) {
+            await resetServer(server.url);
+            run[`llmbench-${threads}`] = await client('llmbench.mjs', { url: server.url, concurrency: 64, requests, threads, warmup: 2000, prompt: PROMPT, maxTokens: MAX_TOKENS });
+          }
+        }
+      }
+      rows.push(run);
+      for (const [name, x] of Object.entries(run)) {
+        console.log(`  run ${r} ${name.padEnd(12)} ${fmt(x.rps, 0).padStart(7)} req/s  cpu ${fmt((x.cpu_ms * 1000) / x.requests, 2)} µs/req  p50 ${fmt(x.p50_ms, 2)} ms  p99 ${fmt(x.p99_ms, 2)} ms  (${x.requests} requests${x.non2xx ? `, ${x.non2xx} non-2xx` : ''}${x.errors ? `, ${x.errors} errors` : ''})`);
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  const ac = rows.map((r) => r.autocannon);
+  console.log(`\n  medians of ${REPEATS} (ratio = llmbench / autocannon, from each run's own pair):`);
+  console.log(`  ${'client'.padEnd(14)} ${'req/s'.padStart(8)} ${'cpu µs/req'.padStart(11)} ${'req/s ratio'.padStart(12)} ${'cpu ratio'.padStart(10)}`);
+  console.log(`  ${'autocannon'.padEnd(14)} ${fmt(median(ac.map((x) => x.rps)), 0).padStart(8)} ${fmt(median(ac.map((x) => (x.cpu_ms * 1000) / x.requests)), 2).padStart(11)}`);
+  const un = rows.map((r) => r.undici);
+  console.log(
+    `  ${'bare undici'.padEnd(14)} ${fmt(median(un.map((x) => x.rps)), 0).padStart(8)} ${fmt(median(un.map((x) => (x.cpu_ms * 1000) / x.requests)), 2).padStart(11)} ${fmt(median(rows.map((r) => r.undici.rps / r.autocannon.rps)), 2).padStart(12)} ${fmt(median(rows.map((r) => r.undici.cpu_ms / r.undici.requests / (r.autocannon.cpu_ms / r.autocannon.requests))), 2).padStart(10)}   (the floor for any undici client)`,
+  );
+  for (const threads of THREADS) {
+    const lb = rows.map((r) => r[`llmbench-${threads}`]);
+    const rpsRatio = median(rows.map((r) => r[`llmbench-${threads}`].rps / r.autocannon.rps));
+    const cpuRatio = median(rows.map((r) => (r[`llmbench-${threads}`].cpu_ms / r[`llmbench-${threads}`].requests) / (r.autocannon.cpu_ms / r.autocannon.requests)));
+    console.log(
+      `  ${`llmbench -t ${threads}`.padEnd(14)} ${fmt(median(lb.map((x) => x.rps)), 0).padStart(8)} ${fmt(median(lb.map((x) => (x.cpu_ms * 1000) / x.requests)), 2).padStart(11)} ${fmt(rpsRatio, 2).padStart(12)} ${fmt(cpuRatio, 2).padStart(10)}`,
+    );
+  }
+  for (const threads of THREADS) {
+    const own = median(rows.map((r) => (r[`llmbench-${threads}`].cpu_ms / r[`llmbench-${threads}`].requests - r.undici.cpu_ms / r.undici.requests) * 1000));
+    console.log(`  llmbench -t ${threads} own overhead above bare undici: ${fmt(own, 1)} µs CPU per request`);
+  }
+  console.log('  targets: req/s ratio >= 1.00, cpu ratio <= 1.00');
+}
+
+async function accuracy() {
+  console.log('\n== accuracy: llmbench latency vs the time the mock server recorded, and vs a bare undici client, same server, same run ==');
+  const cases = [
+    { name: 'fixed 2 ms', mock: { latency: { model: 'fixed', ms: 2 } }, requests: 2000 },
+    { name: '5 ms + jitter (normal, sd 1)', mock: { latency: { model: 'normal', mean_ms: 5, stddev_ms: 1 } }, requests: 2000 },
+    { name: 'fixed 50 ms', mock: { latency: { model: 'fixed', ms: 50 } }, requests: 400 },
+  ];
+  const body = await requestBody();
+  const bound = (x) => Math.max(0.01 * x, 0.2);
+  const rows = [];
+  for (const c of cases) {
+    const server = await startServer({ ...c.mock, output_tokens: MAX_TOKENS }, true);
+    try {
+      const serverPercentiles = async () => {
+        const trace = (await serverStats(server.url)).trace.map(([s, e]) => e - s).sort((a, b) => a - b);
+        const rank = (p) => trace[Math.max(0, Math.ceil((p / 100) * trace.length) - 1)];
+        return { p50: rank(50), p99: rank(99) };
+      };
+      const reps = [];
+      for (let r = 1; r <= REPEATS; r++) {
+        await resetServer(server.url);
+        const floor = await client('undici.mjs', { url: server.url, connections: 4, requests: c.requests, body });
+        const floorServer = await serverPercentiles();
+        await resetServer(server.url);
+        const lb = await client('llmbench.mjs', { url: server.url, concurrency: 4, requests: c.requests, threads: 1, warmup: 0, prompt: PROMPT, maxTokens: MAX_TOKENS });
+        const lbServer = await serverPercentiles();
+        reps.push({
+          server50: lbServer.p50, server99: lbServer.p99,
+          lb50: lb.p50_ms, lb99: lb.p99_ms,
+          vsServer50: lb.p50_ms - lbServer.p50, vsServer99: lb.p99_ms - lbServer.p99,
+          floorVsServer50: floor.p50_ms - floorServer.p50, floorVsServer99: floor.p99_ms - floorServer.p99,
+          vsFloor50: lb.p50_ms - lbServer.p50 - (floor.p50_ms - floorServer.p50),
+          vsFloor99: lb.p99_ms - lbServer.p99 - (floor.p99_ms - floorServer.p99),
+        });
+      }
+      const m = (k) => median(reps.map((x) => x[k]));
+      rows.push({ name: c.name, m });
+    } finally {
+      await server.stop();
+    }
+  }
+  console.log(`  medians of ${REPEATS}; ms; "vs server" = measured - server-recorded (request headers to response flushed)`);
+  console.log(`  ${'injected'.padEnd(30)} ${'server'.padStart(7)} ${'llmbench'.padStart(8)} ${'vs server'.padStart(9)} ${'undici vs server'.padStart(16)} ${'llmbench vs undici'.padStart(18)} ${'bound'.padStart(6)}`);
+  for (const { name, m } of rows) {
+    for (const p of ['50', '99']) {
+      const own = m(`vsFloor${p}`);
+      console.log(
+        `  ${`${name} p${p}`.padEnd(30)} ${fmt(m(`server${p}`), 3).padStart(7)} ${fmt(m(`lb${p}`), 3).padStart(8)} ${fmt(m(`vsServer${p}`), 3).padStart(9)} ${fmt(m(`floorVsServer${p}`), 3).padStart(16)} ${fmt(own, 3).padStart(18)} ${fmt(bound(m(`server${p}`)), 2).padStart(6)}  ${Math.abs(m(`vsServer${p}`)) <= bound(m(`server${p}`)) ? 'ok' : Math.abs(own) <= bound(m(`server${p}`)) ? 'harness ok (loopback floor exceeds bound)' : 'NO'}`,
+      );
+    }
+  }
+  console.log('  bound = max(1%, 0.2 ms); "undici vs server" is the loopback floor any client pays on this machine');
+}
+
+async function scale() {
+  const requests = Number(flag('scale-requests', 1_000_000));
+  console.log(`\n== scale: ${requests.toLocaleString('en-US')} requests, concurrency 64, zero-latency mock server ==`);
+  const server = await startServer({ latency: { model: 'fixed', ms: 0 }, output_tokens: MAX_TOKENS });
+  try {
+    const run = await client('llmbench.mjs', { url: server.url, concurrency: 64, requests, threads: THREADS[0], warmup: 0, prompt: PROMPT, maxTokens: MAX_TOKENS });
+    const stats = await serverStats(server.url);
+    console.log(`  requests measured ${run.measured}, server received ${stats.requests_received}, ${fmt(run.rps, 0)} req/s, wall ${fmt(run.wall_s, 1)} s`);
+    console.log(`  peak RSS of the llmbench process (all threads): ${fmt(run.max_rss_mb, 1)} MB   target <= 250 MB: ${run.max_rss_mb <= 250 ? 'yes' : 'NO'}`);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function micro() {
+  console.log('\n== micro: hot paths (tinybench) ==');
+  const { Bench } = await import('tinybench');
+  const { OpenAIClient, OpenAIOptionsSchema, SseParser } = await import('@llmbench/backend-openai');
+  const { Tally } = await import('@llmbench/core');
+  const client = new OpenAIClient(OpenAIOptionsSchema.parse({}), 'http://127.0.0.1:1', { now: () => 0 }, 1);
+  const messages = [{ role: 'user', content: PROMPT }];
+  const reused = { index: 0, messages, maxTokens: 16, stream: false, warmup: false };
+  const chunk = (i) => `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" tok${i}"},"finish_reason":null}]}\n\n`;
+  const stream = Buffer.from(Array.from({ length: 16 }, (_, i) => chunk(i)).join('') + 'data: {"id":"c","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":16}}\n\ndata: [DONE]\n\n');
+  const half = stream.length >> 1;
+  const response = '{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":" tok0 tok1 tok2 tok3"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":16,"total_tokens":26}}';
+  const tally = new Tally(1);
+  let x = 0;
+  const bench = new Bench({ time: 500 });
+  bench
+    .add('request body (prompt reused: cached)', () => void client.body(reused))
+    .add('request body (templated prompt: built)', () => void client.body({ ...reused, messages: [{ role: 'user', content: `${PROMPT} ${x++}` }] }))
+    .add('SSE parse, 16-token stream in 2 chunks + JSON per event', () => {
+      let n = 0;
+      const p = new SseParser((d) => {
+        if (d !== '[DONE]') n += JSON.parse(d).choices.length;
+      });
+      p.push(stream.subarray(0, half));
+      p.push(stream.subarray(half));
+      p.end();
+      return n;
+    })
+    .add('SSE parse alone (events not decoded)', () => {
+      let n = 0;
+      const p = new SseParser(() => void n++);
+      p.push(stream.subarray(0, half));
+      p.push(stream.subarray(half));
+      p.end();
+      return n;
+    })
+    .add('JSON response parse', () => JSON.parse(response).usage.completion_tokens)
+    .add('histogram record (tally.succeeded)', () => {
+      tally.started(0, 0);
+      tally.succeeded(0, 1 + (x++ % 1000) / 7);
+    });
+  await bench.run();
+  for (const t of bench.tasks) {
+    const r = t.result;
+    console.log(`  ${t.name.padEnd(58)} ${fmt(r.throughput.mean, 0).padStart(12)} ops/s   ${fmt(r.latency.mean * 1e6, 0).padStart(8)} ns/op`);
+  }
+  await client.close();
+}
+
+if (want('overhead')) await overhead();
+if (want('accuracy')) await accuracy();
+if (want('scale')) await scale();
+if (want('micro')) await micro();
