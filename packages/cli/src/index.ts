@@ -47,7 +47,7 @@ function processIO(): CliIO {
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (++interrupts > 1) process.exit(130);
-    process.stderr.write(`\n${signal}: stopping; requests in flight end as aborted and what was measured is written (again to quit at once)\n`);
+    process.stderr.write(`\n${signal}: stopping; press Ctrl-C again to quit at once\n`);
     stop.abort();
   };
   process.on('SIGINT', onSignal);
