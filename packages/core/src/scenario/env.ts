@@ -11,17 +11,20 @@ export interface EnvResult {
   readonly issues: readonly ConfigIssue[];
   /** Dotted paths of values whose variable is unset: other problems there are consequences, not news. */
   readonly unsetPaths: ReadonlySet<string>;
+  /** Paths (as segments) of values that were exactly one `${env:...}`: candidates for `coerceEnvValues`. */
+  readonly wholeRefs: readonly (readonly PathSegment[])[];
 }
 
 /**
- * Replaces `${env:NAME}` in every string value; an unset variable is an issue at that value. A value
- * that is exactly one reference to a number or true/false becomes that number or boolean, so
- * `port: ${env:PORT}` works.
+ * Replaces `${env:NAME}` in every string value; an unset variable is an issue at that value. Values
+ * stay strings; `coerceEnvValues` later turns whole-value references into numbers or booleans where
+ * the schema asks for one, so `port: ${env:PORT}` works and `model: ${env:MODEL}` stays text.
  */
 export function expandEnv(source: SourceFile, env: NodeJS.ProcessEnv, base: readonly PathSegment[] = []): EnvResult {
   const secrets = new Set<string>();
   const issues: ConfigIssue[] = [];
   const unsetPaths = new Set<string>();
+  const wholeRefs: PathSegment[][] = [];
   const walk = (value: unknown, path: PathSegment[]): unknown => {
     if (typeof value === 'string') {
       if (!value.includes('${env:')) return value;
@@ -42,10 +45,7 @@ export function expandEnv(source: SourceFile, env: NodeJS.ProcessEnv, base: read
         if (v !== '') secrets.add(v);
         return v;
       });
-      if (WHOLE_ENV_REF.test(value)) {
-        if (/^-?\d+(\.\d+)?$/.test(expanded)) return Number(expanded);
-        if (expanded === 'true' || expanded === 'false') return expanded === 'true';
-      }
+      if (WHOLE_ENV_REF.test(value)) wholeRefs.push([...base, ...path]);
       return expanded;
     }
     if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]));
@@ -54,7 +54,7 @@ export function expandEnv(source: SourceFile, env: NodeJS.ProcessEnv, base: read
     }
     return value;
   };
-  return { value: walk(source.value, []), secrets, issues, unsetPaths };
+  return { value: walk(source.value, []), secrets, issues, unsetPaths, wholeRefs };
 }
 
 /**
@@ -88,3 +88,27 @@ export function redactText(text: string, secrets: ReadonlySet<string>): string {
 
 /** Option names that hold credentials whatever their source. */
 const SECRET_KEY = /(^|_)(api_?key|token|secret|password|authorization)$/i;
+
+/**
+ * Turns whole-value `${env:...}` strings into numbers or booleans where `wants(path)` says the schema
+ * takes one there (and the text is one); everything else stays as the environment gave it.
+ */
+export function coerceEnvValues(
+  data: unknown,
+  refs: readonly (readonly PathSegment[])[],
+  wants: (path: readonly PathSegment[]) => ReadonlySet<string>,
+): unknown {
+  for (const path of refs) {
+    if (path.length === 0) continue;
+    let parent: unknown = data;
+    for (const seg of path.slice(0, -1)) parent = (parent as Record<PathSegment, unknown> | undefined)?.[seg];
+    if (parent === null || typeof parent !== 'object') continue;
+    const key = path[path.length - 1]!;
+    const value = (parent as Record<PathSegment, unknown>)[key];
+    if (typeof value !== 'string') continue;
+    const types = wants(path);
+    if (types.has('number') && /^-?\d+(\.\d+)?$/.test(value)) (parent as Record<PathSegment, unknown>)[key] = Number(value);
+    else if (types.has('boolean') && (value === 'true' || value === 'false')) (parent as Record<PathSegment, unknown>)[key] = value === 'true';
+  }
+  return data;
+}

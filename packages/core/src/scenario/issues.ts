@@ -210,7 +210,7 @@ export function allowedKeys(schema: AnySchema, path: readonly PathSegment[]): st
  * The schemas that can apply at `path`, descending through optional/default/pipe wrappers, arrays,
  * records and union members; wrappers at the end are unwrapped, unions at the end are kept whole.
  */
-function schemasAt(schema: AnySchema, path: readonly PathSegment[]): AnySchema[] {
+export function schemasAt(schema: AnySchema, path: readonly PathSegment[]): AnySchema[] {
   const out: AnySchema[] = [];
   const visit = (s: AnySchema | undefined, rest: readonly PathSegment[]): void => {
     if (!s) return;
@@ -268,4 +268,11 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
+}
+
+/** The primitive types (number, boolean, string...) a schema accepts at `path`. */
+export function typesAt(schema: AnySchema, path: readonly PathSegment[]): Set<string> {
+  const types = new Set<string>();
+  for (const s of schemasAt(schema, path)) types.add((s._zod.def as unknown as { type: string }).type);
+  return types;
 }

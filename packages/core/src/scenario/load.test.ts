@@ -383,15 +383,17 @@ describe('a valid scenario loads with defaults, project config and environment',
     expect(stored).toContain('[redacted]');
   });
 
-  test('a whole-value ${env:...} holding a number becomes a number', async () => {
+  test('a whole-value ${env:...} becomes a number only where the schema wants a number', async () => {
     const dir = await project({
       'scenario.yaml': yaml`
-        servers: [{ id: s, host: 127.0.0.1, port: "\${env:TEST_PORT}", backend: fake }]
+        servers: [{ id: s, host: 127.0.0.1, port: "\${env:TEST_PORT}", model: "\${env:TEST_MODEL}", backend: { use: fake, options: { api_key: "\${env:TEST_KEY}", latency_ms: "\${env:TEST_PORT}" } } }]
         experiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]
         `,
     });
-    const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: { TEST_PORT: '8123' } });
+    const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: { TEST_PORT: '8123', TEST_MODEL: '7', TEST_KEY: '12345678' } });
     expect(s.servers[0]!.url).toBe('http://127.0.0.1:8123');
+    expect(s.servers[0]!.model).toBe('7');
+    expect(s.servers[0]!.backend.options).toMatchObject({ api_key: '12345678', latency_ms: 8123 });
   });
 
   test('a project-config plugin alias replaces a built-in of the same name', async () => {

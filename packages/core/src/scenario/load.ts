@@ -6,8 +6,8 @@ import {
 } from '@llmbench/plugin-api';
 import { loadProjectConfig, type LoadedConfig } from '../config.js';
 import { PluginResolver, type ResolvedPlugin } from '../plugins/resolve.js';
-import { expandEnv, redactSecrets } from './env.js';
-import { closest, toConfigIssues } from './issues.js';
+import { coerceEnvValues, expandEnv, redactSecrets } from './env.js';
+import { closest, toConfigIssues, typesAt } from './issues.js';
 import { salvage } from './salvage.js';
 import {
   ScenarioSchema,
@@ -105,7 +105,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   issues.push(...expanded.issues);
   const unset = new Set([...expanded.unsetPaths, ...(config?.unsetPaths ?? [])]);
   const secrets = new Set([...expanded.secrets, ...(config?.secrets ?? [])]);
-  const merged = mergeDefaults(expanded.value, config);
+  const merged = coerceEnvValues(mergeDefaults(expanded.value, config), expanded.wholeRefs, (p) => typesAt(ScenarioSchema, p));
   const locateIn = locator(source, config);
 
   // Validate the whole file, then keep checking whatever parts are valid on their own (plugins,
@@ -121,7 +121,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
     ...(config?.config.plugins ? { aliases: config.config.plugins, aliasDir: config.dir } : {}),
     baseDir: dir,
   });
-  const configure = <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[]) => configurePlugin(resolver, kind, ref, at, check);
+  const configure = <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[]) => configurePlugin(resolver, kind, ref, at, check, expanded.wholeRefs);
 
   const servers = await resolveServers(scenario, config, configure, check, resolver.knownNames('backend'));
   const serverIds = servers.map((s) => s.id);
@@ -281,6 +281,7 @@ async function configurePlugin<K extends PluginKind>(
   ref: PluginRef,
   at: PathSegment[],
   check: Checker,
+  envRefs: readonly (readonly PathSegment[])[],
 ): Promise<Configured<K> | undefined> {
   const name = typeof ref === 'string' ? ref : ref.use;
   const rawOptions = typeof ref === 'string' ? {} : (ref.options ?? {});
@@ -292,6 +293,9 @@ async function configurePlugin<K extends PluginKind>(
     check.issue(typeof ref === 'string' ? at : [...at, 'use'], error.message, error.hint ?? 'check the plugin name');
     return undefined;
   }
+  const base = [...at, 'options'].join('.');
+  const inOptions = envRefs.filter((p) => p.join('.').startsWith(`${base}.`)).map((p) => p.slice(at.length + 1));
+  coerceEnvValues(rawOptions, inOptions, (p) => typesAt(resolved.plugin.options as unknown as z.core.$ZodType, p));
   const parsed = resolved.plugin.options.safeParse(rawOptions);
   if (!parsed.success) {
     check.zodIssues(parsed.error, resolved.plugin.options, rawOptions, [...at, 'options']);
