@@ -99,11 +99,15 @@ export class Control {
 
   /** Counts a request as started (global in flight) and keeps the maximum. */
   begin(): void {
-    const now = Atomics.add(this.i32, I.IN_FLIGHT, 1) + 1;
-    let max = Atomics.load(this.i32, I.MAX_IN_FLIGHT);
-    while (now > max) {
-      const seen = Atomics.compareExchange(this.i32, I.MAX_IN_FLIGHT, max, now);
-      if (seen === max) break;
+    this.raise(I.MAX_IN_FLIGHT, Atomics.add(this.i32, I.IN_FLIGHT, 1) + 1);
+  }
+
+  /** Raises the shared maximum at `index` to `value` if it is lower (lock-free). */
+  private raise(index: number, value: number): void {
+    let max = Atomics.load(this.i32, index);
+    while (value > max) {
+      const seen = Atomics.compareExchange(this.i32, index, max, value);
+      if (seen === max) return;
       max = seen;
     }
   }
@@ -147,21 +151,12 @@ export class Control {
       const current = Atomics.load(this.i32, I.IN_FLIGHT);
       if (current < limit) {
         if (Atomics.compareExchange(this.i32, I.IN_FLIGHT, current, current + 1) === current) {
-          this.updateMax(current + 1);
+          this.raise(I.MAX_IN_FLIGHT, current + 1);
           return true;
         }
         continue;
       }
       await this.waitChange(I.RELEASES, observed);
-    }
-  }
-
-  private updateMax(now: number): void {
-    let max = Atomics.load(this.i32, I.MAX_IN_FLIGHT);
-    while (now > max) {
-      const seen = Atomics.compareExchange(this.i32, I.MAX_IN_FLIGHT, max, now);
-      if (seen === max) break;
-      max = seen;
     }
   }
 
@@ -194,13 +189,7 @@ export class Control {
       }
       if (best < 0) return -1;
       if (Atomics.compareExchange(this.i32, I.SERVERS + best, bestLoad, bestLoad + 1) === bestLoad) {
-        const maxAt = I.SERVERS + this.shape.servers + best;
-        let max = Atomics.load(this.i32, maxAt);
-        while (bestLoad + 1 > max) {
-          const seen = Atomics.compareExchange(this.i32, maxAt, max, bestLoad + 1);
-          if (seen === max) break;
-          max = seen;
-        }
+        this.raise(I.SERVERS + this.shape.servers + best, bestLoad + 1);
         return best;
       }
     }
