@@ -101,6 +101,19 @@ export interface RunStats {
    * HDR histogram of successful latencies in microseconds, compressed base64 (hdr-histogram-js encodeIntoCompressedBase64).
    */
   latency_histogram: string;
+  /**
+   * Time to first token (first chunk with choices - send), streamed successful requests only; null when none.
+   */
+  ttft_ms: LatencyStats | null;
+  /**
+   * Inter-token latency: gaps between consecutive chunks with choices, pooled over requests.
+   */
+  itl_ms: LatencyStats | null;
+  /**
+   * Time per output token: (latency - TTFT) / (output tokens - 1), requests with more than one output token.
+   */
+  tpot_ms: LatencyStats | null;
+  tokens: TokenStats;
   max_in_flight: number;
   servers: ServerStats[];
   barrier?: BarrierStats;
@@ -155,6 +168,32 @@ export interface LatencyStats {
   p90: number;
   p95: number;
   p99: number;
+}
+export interface TokenStats {
+  /**
+   * Prompt tokens summed over successful requests (server-reported).
+   */
+  input: number;
+  /**
+   * Output tokens summed over successful requests.
+   */
+  output: number;
+  /**
+   * Prompt tokens the server reported as cached (prompt_tokens_details.cached_tokens).
+   */
+  cached: number;
+  /**
+   * output / wall_time_s
+   */
+  output_tokens_per_second: number;
+  /**
+   * Successful requests whose counts came from the server usage, were counted from streamed chunks, or are unknown.
+   */
+  sources: {
+    server: number;
+    counted: number;
+    none: number;
+  };
 }
 export interface ServerStats {
   id: string;
@@ -231,6 +270,19 @@ export interface SummaryStats {
    * HDR histogram of successful latencies in microseconds, compressed base64 (hdr-histogram-js encodeIntoCompressedBase64).
    */
   latency_histogram: string;
+  /**
+   * Time to first token (first chunk with choices - send), streamed successful requests only; null when none.
+   */
+  ttft_ms: LatencyStats | null;
+  /**
+   * Inter-token latency: gaps between consecutive chunks with choices, pooled over requests.
+   */
+  itl_ms: LatencyStats | null;
+  /**
+   * Time per output token: (latency - TTFT) / (output tokens - 1), requests with more than one output token.
+   */
+  tpot_ms: LatencyStats | null;
+  tokens: TokenStats;
   max_in_flight: number;
   servers: ServerStats[];
   barrier?: BarrierStats;

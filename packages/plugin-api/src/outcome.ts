@@ -17,8 +17,16 @@ export interface OkOutcome {
   readonly kind: 'ok';
   readonly status?: number;
   readonly usage?: TokenUsage;
-  /** Clock time (ms, same clock as `BackendContext.clock`) of the first content chunk, for streamed responses. */
+  /**
+   * Streamed responses: clock time (ms, `BackendContext.clock`) of the first chunk carrying choices.
+   * TTFT = firstTokenAt - send time.
+   */
   readonly firstTokenAt?: number;
+  /**
+   * Streamed responses: clock times of every chunk carrying choices, in order (the first equals
+   * `firstTokenAt`). ITL is the gaps between consecutive entries.
+   */
+  readonly chunkTimes?: readonly number[];
 }
 
 export interface HttpErrorOutcome {

@@ -61,6 +61,18 @@ export const BarrierStatsSchema = z
   })
   .describe('Only for batch (barrier) points.').meta({ id: 'BarrierStats' });
 
+export const TokenStatsSchema = z
+  .object({
+    input: count.describe('Prompt tokens summed over successful requests (server-reported).'),
+    output: count.describe('Output tokens summed over successful requests.'),
+    cached: count.describe('Prompt tokens the server reported as cached (prompt_tokens_details.cached_tokens).'),
+    output_tokens_per_second: z.number().nonnegative().describe('output / wall_time_s'),
+    sources: z
+      .object({ server: count, counted: count, none: count })
+      .describe('Successful requests whose counts came from the server usage, were counted from streamed chunks, or are unknown.'),
+  })
+  .meta({ id: 'TokenStats' });
+
 export const MetricSummarySchema = z.object({ first: z.number(), last: z.number(), min: z.number(), max: z.number(), avg: z.number(), samples: count }).meta({ id: 'MetricSummary' });
 
 export const RunStatsSchema = z.object({
@@ -74,6 +86,10 @@ export const RunStatsSchema = z.object({
   requests_per_second: z.number().nonnegative().describe('requests / wall_time_s'),
   latency_ms: LatencyStatsSchema.nullable().describe('Null when no request succeeded.'),
   latency_histogram: z.string().describe('HDR histogram of successful latencies in microseconds, compressed base64 (hdr-histogram-js encodeIntoCompressedBase64).'),
+  ttft_ms: LatencyStatsSchema.nullable().describe('Time to first token (first chunk with choices - send), streamed successful requests only; null when none.'),
+  itl_ms: LatencyStatsSchema.nullable().describe('Inter-token latency: gaps between consecutive chunks with choices, pooled over requests.'),
+  tpot_ms: LatencyStatsSchema.nullable().describe('Time per output token: (latency - TTFT) / (output tokens - 1), requests with more than one output token.'),
+  tokens: TokenStatsSchema,
   max_in_flight: count,
   servers: z.array(ServerStatsSchema),
   barrier: BarrierStatsSchema.optional(),
@@ -155,6 +171,7 @@ export type FailureSample = z.infer<typeof FailureSampleSchema>;
 export type ServerStats = z.infer<typeof ServerStatsSchema>;
 export type BarrierStats = z.infer<typeof BarrierStatsSchema>;
 export type MetricSummary = z.infer<typeof MetricSummarySchema>;
+export type TokenStats = z.infer<typeof TokenStatsSchema>;
 export type RunStats = z.infer<typeof RunStatsSchema>;
 export type SummaryStats = z.infer<typeof SummaryStatsSchema>;
 export type ExperimentResult = z.infer<typeof ExperimentResultSchema>;

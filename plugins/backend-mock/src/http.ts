@@ -1,13 +1,33 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { mulberry32 } from '@llmbench/plugin-api';
 import { createMockServer, MockOptionsSchema, type MockOptions } from './index.js';
+
+export const FAULT_KINDS = ['http_500', 'http_429', 'slow_first_byte', 'stall', 'reset', 'malformed_json', 'malformed_sse'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export const FaultsSchema = z.strictObject({
+  rate: z.number().min(0).max(1).default(0).describe('Fraction of requests that get a fault.'),
+  kinds: z.array(z.enum(FAULT_KINDS)).min(1).default([...FAULT_KINDS]).describe('Faults to choose from, uniformly.'),
+  retry_after_s: z.number().int().nonnegative().default(1).describe('Retry-After sent with 429.'),
+  slow_first_byte_ms: z.number().nonnegative().default(2000).describe('Delay before the response headers.'),
+  stall_ms: z.number().nonnegative().default(2000).describe('Pause mid-response before the connection is closed.'),
+  seed: z.number().int().default(7),
+});
+export type FaultsConfig = z.output<typeof FaultsSchema>;
 
 export interface MockHttpServerOptions {
   readonly host?: string;
   readonly port?: number;
   /** Mock behaviour (latency model, tokens, error rate, seed), as for the in-process mock. */
   readonly mock?: Partial<MockOptions> | Record<string, unknown>;
-  /** Record each request's server-side start and end times (ms, process monotonic clock). */
+  /** Fault injection: a fraction of requests fail in one of the given ways. */
+  readonly faults?: Partial<FaultsConfig> | Record<string, unknown>;
+  /**
+   * Record each request's server-side times (ms, process monotonic clock): [start, end] or, for
+   * streamed responses, [start, end, first chunk written, last content chunk written].
+   */
   readonly trace?: boolean;
 }
 
@@ -28,7 +48,11 @@ export interface MockHttpStats {
   readonly in_flight: number;
   readonly max_in_flight: number;
   readonly tokens_generated: number;
-  readonly trace?: readonly (readonly [number, number])[];
+  /** Requests answered completely and correctly (no fault injected, not cancelled). */
+  readonly responses_ok: number;
+  /** Faults injected, by kind. */
+  readonly faults: Readonly<Record<FaultKind, number>>;
+  readonly trace?: readonly (readonly number[])[];
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -40,8 +64,17 @@ const now = (): number => Number(process.hrtime.bigint()) / 1e6;
  */
 export async function startMockHttpServer(options: MockHttpServerOptions = {}): Promise<MockHttpServer> {
   const mockOptions = MockOptionsSchema.parse(options.mock ?? {});
+  const faults = FaultsSchema.parse(options.faults ?? {});
   let sim = createMockServer(mockOptions, mockOptions.seed ?? 1);
-  let trace: [number, number][] = [];
+  let faultRandom = mulberry32(faults.seed);
+  let injected = emptyFaults();
+  let responsesOk = 0;
+  let received = 0;
+  const pickFault = (): FaultKind | undefined => {
+    if (faults.rate <= 0 || faultRandom() >= faults.rate) return undefined;
+    return faults.kinds[Math.floor(faultRandom() * faults.kinds.length)]!;
+  };
+  let trace: number[][] = [];
   let created = Math.floor(Date.now() / 1000);
 
   const server: Server = createServer({ keepAlive: true, keepAliveTimeout: 60_000 }, (req, res) => {
@@ -62,6 +95,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
 
   async function complete(req: IncomingMessage, res: ServerResponse, chat: boolean): Promise<void> {
     const started = now();
+    received++;
     let body: { stream?: unknown; model?: unknown };
     try {
       body = JSON.parse(await readBody(req)) as typeof body;
@@ -71,12 +105,21 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     }
     const model = typeof body.model === 'string' ? body.model : 'mock-model';
     const id = `cmpl-${sim.counters.requests_received}`;
+    const fault = pickFault();
+    if (fault !== undefined) {
+      injected[fault]++;
+      if (options.trace) res.once('close', () => trace.push([started, now()]));
+      await injectFault(fault, req, res, body.stream === true, chat);
+      return;
+    }
     const controller = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });
     const streaming = body.stream === true;
     let headersSent = false;
+    let firstChunk: number | undefined;
+    let lastChunk: number | undefined;
     const outcome = await sim.handle(
       controller.signal,
       streaming
@@ -87,13 +130,16 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
             }
             const delta = chat ? `{"index":0,"delta":{${i === 0 ? '"role":"assistant",' : ''}"content":" tok${i}"},"finish_reason":null}` : `{"index":0,"text":" tok${i}","finish_reason":null}`;
             res.write(`data: {"id":"${id}","object":"${chat ? 'chat.completion.chunk' : 'text_completion'}","created":${created},"model":${JSON.stringify(model)},"choices":[${delta}]}\n\n`);
+            lastChunk = now();
+            firstChunk ??= lastChunk;
           }
         : undefined,
     );
     // The trace covers what the server sees of the exchange: from the request's headers to the last
     // byte of the response handed to the socket.
-    if (options.trace) res.once('finish', () => trace.push([started, now()]));
+    if (options.trace) res.once('finish', () => trace.push(firstChunk === undefined ? [started, now()] : [started, now(), firstChunk, lastChunk!]));
     if (outcome.kind === 'aborted') return;
+    if (outcome.kind === 'ok') res.once('finish', () => void responsesOk++);
     if (outcome.kind !== 'ok') {
       if (headersSent) res.end();
       else json(res, outcome.kind === 'http_error' ? outcome.status : 500, { error: { message: 'injected error', type: 'server_error' } });
@@ -120,12 +166,55 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     res.end(payload);
   }
 
+  /** Fails one request the given way; what the client sees is documented per kind. */
+  async function injectFault(fault: FaultKind, req: IncomingMessage, res: ServerResponse, stream: boolean, chat: boolean): Promise<void> {
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    switch (fault) {
+      case 'http_500':
+        return json(res, 500, { error: { message: 'injected: internal error', type: 'server_error' } });
+      case 'http_429':
+        res.setHeader('retry-after', String(faults.retry_after_s));
+        return json(res, 429, { error: { message: 'injected: rate limited', type: 'rate_limit_error' } });
+      case 'slow_first_byte':
+        await wait(faults.slow_first_byte_ms);
+        if (!res.destroyed) json(res, 200, { id: 'slow', object: chat ? 'chat.completion' : 'text_completion', choices: [], usage: { prompt_tokens: 1, completion_tokens: 0 } });
+        return;
+      case 'stall':
+        res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+        res.write(stream ? 'data: {"id":"stall","choices":[{"index":0,"delta":{"content":" tok"}}]}\n\n' : '{"id":"stall","choices":');
+        await wait(faults.stall_ms);
+        res.destroy();
+        return;
+      case 'reset':
+        req.socket.destroy();
+        return;
+      case 'malformed_json':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"id":"bad","choices":[{"index":0,');
+        return;
+      case 'malformed_sse':
+        if (!stream) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"id":"bad","choices":[{"index":0,');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end('data: {"id":"bad","choices":[{"index":0,"delta":{"content":" tok"}}]}\n\ndata: {not json}\n\ndata: [DONE]\n\n');
+        return;
+    }
+  }
+
   function stats(): MockHttpStats {
-    return { ...sim.counters, ...(options.trace ? { trace } : {}) };
+    // Every completion request that arrived, faulted or not (the simulator sees only unfaulted ones).
+    return { ...sim.counters, requests_received: received, responses_ok: responsesOk, faults: { ...injected }, ...(options.trace ? { trace } : {}) };
   }
 
   function reset(): void {
     sim = createMockServer(mockOptions, mockOptions.seed ?? 1);
+    faultRandom = mulberry32(faults.seed);
+    injected = emptyFaults();
+    responsesOk = 0;
+    received = 0;
     trace = [];
     created = Math.floor(Date.now() / 1000);
   }
@@ -147,6 +236,10 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
         server.closeAllConnections();
       }),
   };
+}
+
+function emptyFaults(): Record<FaultKind, number> {
+  return { http_500: 0, http_429: 0, slow_first_byte: 0, stall: 0, reset: 0, malformed_json: 0, malformed_sse: 0 };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

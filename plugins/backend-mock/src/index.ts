@@ -6,8 +6,8 @@ import {
 
 export { LatencyModelSchema, SharedAccelerator, sampleLatency, delay, realScheduler } from './model.js';
 export type { LatencyModel, Scheduler } from './model.js';
-export { startMockHttpServer } from './http.js';
-export type { MockHttpServer, MockHttpServerOptions, MockHttpStats } from './http.js';
+export { startMockHttpServer, FaultsSchema, FAULT_KINDS } from './http.js';
+export type { MockHttpServer, MockHttpServerOptions, MockHttpStats, FaultKind, FaultsConfig } from './http.js';
 
 export const MockOptionsSchema = z.strictObject({
   latency: LatencyModelSchema.default({ model: 'fixed', ms: 10 }).describe('How long requests take.'),
@@ -41,7 +41,18 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
     try {
       const fail = options.error_rate > 0 && random() < options.error_rate;
       let tokens = options.output_tokens;
-      if (latency.model === 'shared') {
+      if (latency.model === 'tokens') {
+        if (onToken && !fail) {
+          for (let i = 0; i < tokens; i++) {
+            const ms = i === 0 ? latency.ttft_ms : latency.itl_ms;
+            if (ms > 0) await delay(scheduler, ms, signal);
+            onToken(i, tokens);
+          }
+        } else {
+          const ms = latency.ttft_ms + (tokens - 1) * latency.itl_ms;
+          if (ms > 0) await delay(scheduler, ms, signal);
+        }
+      } else if (latency.model === 'shared') {
         const spread = latency.jitter * (2 * random() - 1);
         tokens = Math.max(1, Math.round(options.output_tokens * (1 + spread)));
         await accelerator!.generate(tokens, signal);

@@ -26,6 +26,11 @@ export const LatencyModelSchema = z.discriminatedUnion('model', [
     mean_ms: z.number().positive(),
   }),
   z.strictObject({
+    model: z.literal('tokens'),
+    ttft_ms: z.number().nonnegative().default(20).describe('Time to the first token (prefill).'),
+    itl_ms: z.number().nonnegative().default(5).describe('Time between consecutive tokens (decode).'),
+  }).describe('A fixed per-token schedule: first token after ttft_ms, then one every itl_ms; latency = ttft_ms + (tokens - 1) x itl_ms.'),
+  z.strictObject({
     model: z.literal('shared'),
     step_ms: z.number().positive().default(0.6).describe('Fixed cost of one decode step of the whole batch.'),
     per_request_ms: z.number().nonnegative().default(0.1).describe('Extra step cost for each request in the batch.'),
@@ -51,7 +56,7 @@ export const realScheduler: Scheduler = {
 };
 
 /** Draws a service time in ms for the independent (non-shared) models. */
-export function sampleLatency(model: Exclude<LatencyModel, { model: 'shared' }>, random: () => number): number {
+export function sampleLatency(model: Exclude<LatencyModel, { model: 'shared' } | { model: 'tokens' }>, random: () => number): number {
   switch (model.model) {
     case 'fixed':
       return model.ms;

@@ -96,6 +96,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   private settled = false;
   private sse: SseParser | undefined;
   private firstTokenAt: number | undefined;
+  private chunkTimes: number[] | undefined;
   private counted = 0;
   private usage: TokenUsage | undefined;
   private done = false;
@@ -145,6 +146,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
         status: this.status,
         usage: this.usage ?? { outputTokens: this.counted, source: 'counted' },
         firstTokenAt: this.firstTokenAt,
+        chunkTimes: this.chunkTimes,
       } as Outcome);
     }
     let parsed: { choices?: unknown; usage?: RawUsage };
@@ -175,13 +177,15 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
       this.streamError = `malformed SSE data: ${payload.slice(0, 60)}`;
       return;
     }
+    // As vLLM's benchmark: every chunk with choices is a token event (TTFT at the first, ITL between
+    // them); the usage chunk has none. Non-empty content counts as a token when the server sends no usage.
     const choice = chunk.choices?.[0];
     if (choice) {
+      const now = this.clock.now();
+      this.firstTokenAt ??= now;
+      (this.chunkTimes ??= []).push(now);
       const text = choice.delta?.content ?? choice.text;
-      if (typeof text === 'string' && text.length > 0) {
-        this.firstTokenAt ??= this.clock.now();
-        this.counted++;
-      }
+      if (typeof text === 'string' && text.length > 0) this.counted++;
     }
     if (chunk.usage) this.usage = usageOf(chunk.usage);
   }

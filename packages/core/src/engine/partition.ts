@@ -79,8 +79,10 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     const latency = end - (from ?? start);
     control.end(outcome.kind !== 'ok');
     if (input.record) {
-      if (outcome.kind === 'ok') tally.succeeded(server, latency);
-      else tally.failed(server, outcome);
+      if (outcome.kind === 'ok') {
+        tally.succeeded(server, latency);
+        tally.streamed(outcome, from ?? start, latency);
+      } else tally.failed(server, outcome);
       input.raw?.record(index, server, start - control.t0, latency, outcome);
     } else tally.discard(server);
     if (end > lastEnd) lastEnd = end;

@@ -1,4 +1,4 @@
-import { FAILURE_KINDS, type FailureCounts, type FailureKind, type FailureOutcome, type FailureSample } from '@llmbench/plugin-api';
+import { FAILURE_KINDS, type FailureCounts, type FailureKind, type FailureOutcome, type FailureSample, type OkOutcome } from '@llmbench/plugin-api';
 import { addMoments, createHistogram, decodeHistogram, emptyMoments, encodeHistogram, type Histogram, type Moments } from './histogram.js';
 
 export const MAX_SAMPLES_PER_KIND = 5;
@@ -41,8 +41,30 @@ export class ServerTally {
 }
 
 /** A tally as plain data, to cross threads (structured clone) without losing anything. */
+/** Token counts summed over successful requests, and where the counts came from. */
+export interface TokenTotals {
+  input: number;
+  output: number;
+  cached: number;
+  /** Requests whose counts came from the server's `usage`, were counted from chunks, or are unknown. */
+  server: number;
+  counted: number;
+  none: number;
+}
+
+export function emptyTokens(): TokenTotals {
+  return { input: 0, output: 0, cached: 0, server: 0, counted: 0, none: 0 };
+}
+
 export interface SerializedTally {
   readonly maxInFlight: number;
+  readonly ttft: string;
+  readonly itl: string;
+  readonly tpot: string;
+  readonly ttftMoments: Moments;
+  readonly itlMoments: Moments;
+  readonly tpotMoments: Moments;
+  readonly tokens: TokenTotals;
   readonly servers: readonly {
     readonly requests: number;
     readonly successes: number;
@@ -65,6 +87,14 @@ export class Tally {
   readonly servers: ServerTally[];
   inFlight = 0;
   maxInFlight = 0;
+  /** Streaming timings (microseconds): time to first token, inter-token latency (pooled gaps), time per output token. */
+  readonly ttft: Histogram = createHistogram();
+  readonly itl: Histogram = createHistogram();
+  readonly tpot: Histogram = createHistogram();
+  readonly ttftMoments: Moments = emptyMoments();
+  readonly itlMoments: Moments = emptyMoments();
+  readonly tpotMoments: Moments = emptyMoments();
+  readonly tokens: TokenTotals = emptyTokens();
   private readonly samples = new Map<FailureKind, Map<string, number>>();
 
   constructor(serverCount: number) {
@@ -92,13 +122,31 @@ export class Tally {
     this.inFlight--;
     s.requests++;
     s.successes++;
-    s.latency.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
-    const m = s.moments;
-    m.count++;
-    m.sum += latencyMs;
-    m.sumSquares += latencyMs * latencyMs;
-    if (latencyMs < m.min) m.min = latencyMs;
-    if (latencyMs > m.max) m.max = latencyMs;
+    record(s.latency, s.moments, latencyMs);
+  }
+
+  /**
+   * Records what a successful response says beyond its latency (vLLM benchmark definitions):
+   * TTFT = first chunk with choices - send; ITL = gaps between consecutive chunks with choices;
+   * TPOT = (E2EL - TTFT) / (output tokens - 1), for requests with more than one output token.
+   */
+  streamed(outcome: OkOutcome, sentAt: number, e2elMs: number): void {
+    const usage = outcome.usage;
+    const t = this.tokens;
+    if (usage) {
+      t.input += usage.inputTokens ?? 0;
+      t.output += usage.outputTokens ?? 0;
+      t.cached += usage.cachedTokens ?? 0;
+      t[usage.source]++;
+    } else t.none++;
+    const first = outcome.firstTokenAt;
+    if (first === undefined) return;
+    const ttftMs = first - sentAt;
+    record(this.ttft, this.ttftMoments, ttftMs);
+    const times = outcome.chunkTimes;
+    if (times) for (let i = 1; i < times.length; i++) record(this.itl, this.itlMoments, times[i]! - times[i - 1]!);
+    const out = usage?.outputTokens;
+    if (out !== undefined && out > 1) record(this.tpot, this.tpotMoments, (e2elMs - ttftMs) / (out - 1));
   }
 
   failed(server: number, outcome: FailureOutcome): void {
@@ -112,6 +160,13 @@ export class Tally {
 
   merge(other: Tally): void {
     other.servers.forEach((s, i) => this.servers[i]!.merge(s));
+    this.ttft.add(other.ttft);
+    this.itl.add(other.itl);
+    this.tpot.add(other.tpot);
+    addMoments(this.ttftMoments, other.ttftMoments);
+    addMoments(this.itlMoments, other.itlMoments);
+    addMoments(this.tpotMoments, other.tpotMoments);
+    addTokens(this.tokens, other.tokens);
     this.maxInFlight = Math.max(this.maxInFlight, other.maxInFlight);
     for (const [kind, messages] of other.samples) for (const [msg, n] of messages) this.sample(kind, msg, n);
   }
@@ -126,6 +181,13 @@ export class Tally {
   serialize(): SerializedTally {
     return {
       maxInFlight: this.maxInFlight,
+      ttft: encodeHistogram(this.ttft),
+      itl: encodeHistogram(this.itl),
+      tpot: encodeHistogram(this.tpot),
+      ttftMoments: { ...this.ttftMoments },
+      itlMoments: { ...this.itlMoments },
+      tpotMoments: { ...this.tpotMoments },
+      tokens: { ...this.tokens },
       servers: this.servers.map((s) => ({
         requests: s.requests,
         successes: s.successes,
@@ -144,6 +206,13 @@ export class Tally {
   static deserialize(data: SerializedTally): Tally {
     const t = new Tally(data.servers.length);
     t.maxInFlight = data.maxInFlight;
+    t.ttft.add(decodeHistogram(data.ttft));
+    t.itl.add(decodeHistogram(data.itl));
+    t.tpot.add(decodeHistogram(data.tpot));
+    Object.assign(t.ttftMoments, data.ttftMoments);
+    Object.assign(t.itlMoments, data.itlMoments);
+    Object.assign(t.tpotMoments, data.tpotMoments);
+    Object.assign(t.tokens, data.tokens);
     data.servers.forEach((d, i) => {
       const s = t.servers[i]!;
       s.requests = d.requests;
@@ -175,6 +244,25 @@ export class Tally {
     if (current !== undefined) messages.set(message, current + n);
     else if (messages.size < MAX_SAMPLES_PER_KIND) messages.set(message, n);
   }
+}
+
+function record(h: Histogram, m: Moments, ms: number): void {
+  const v = ms < 0 ? 0 : ms;
+  h.recordValue(Math.max(1, Math.round(v * 1000)));
+  m.count++;
+  m.sum += v;
+  m.sumSquares += v * v;
+  if (v < m.min) m.min = v;
+  if (v > m.max) m.max = v;
+}
+
+function addTokens(into: TokenTotals, from: Readonly<TokenTotals>): void {
+  into.input += from.input;
+  into.output += from.output;
+  into.cached += from.cached;
+  into.server += from.server;
+  into.counted += from.counted;
+  into.none += from.none;
 }
 
 export function failureMessage(o: FailureOutcome): string {

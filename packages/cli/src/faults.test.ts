@@ -1,0 +1,61 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { loadScenario, runScenario } from '@llmbench/core';
+import { startMockHttpServer, type MockHttpServer } from '@llmbench/backend-mock';
+import { builtinPlugins } from './builtins.js';
+
+let server: MockHttpServer;
+
+beforeAll(async () => {
+  server = await startMockHttpServer({
+    mock: { latency: { model: 'uniform', min_ms: 1, max_ms: 3 } },
+    // Every fault fails its request for sure: slow and stalled responses outlast the 300 ms timeout.
+    faults: { rate: 0.1, slow_first_byte_ms: 700, stall_ms: 700 },
+  });
+});
+
+afterAll(() => server.close());
+
+test.each([1, 2])('with faults on 1 request in 10, of every kind, every request is accounted for and successes match the server (%i threads)', async (threads) => {
+  server.reset();
+  const dir = await mkdtemp(join(tmpdir(), 'llmbench-faults-'));
+  const file = join(dir, 'faults.yaml');
+  await writeFile(
+    file,
+    `servers: [{ id: mock, url: "${server.url}", backend: openai }]
+workload: { requests: 700, timeout_ms: 300, max_tokens: 8 }
+experiments:
+  - { name: json, strategy: { use: semaphore, options: { concurrency: 16 } } }
+  - { name: sse, strategy: { use: semaphore, options: { concurrency: 16 } }, workload: { stream: true } }
+reporters: []
+`,
+  );
+  const scenario = await loadScenario(file, { builtins: builtinPlugins(), env: {} });
+  const { results, errors } = await runScenario(scenario, { version: 'test', threads, out: { write() {}, isTTY: false } });
+  expect(errors).toEqual([]);
+  expect(results.status).toBe('completed');
+
+  const stats = server.stats();
+  const sum = (f: (s: (typeof results.experiments)[number]['summary']) => number) => results.experiments.reduce((n, e) => n + f(e.summary), 0);
+  expect(sum((s) => s.requests)).toBe(1400);
+  expect(stats.requests_received).toBe(1400);
+  for (const e of results.experiments) {
+    const s = e.summary;
+    const failures = s.failures.http_error + s.failures.timeout + s.failures.connection_error + s.failures.protocol_error + s.failures.aborted;
+    expect(s.successes + failures).toBe(s.requests);
+  }
+  const injected = Object.values(stats.faults).reduce((a, b) => a + b, 0);
+  expect(injected).toBeGreaterThan(100);
+  expect(Object.values(stats.faults).every((n) => n > 0)).toBe(true);
+  // Successes match what the server itself answered correctly, exactly; failures match faults by kind.
+  expect(sum((s) => s.successes)).toBe(stats.responses_ok);
+  expect(sum((s) => s.failures.http_error)).toBe(stats.faults.http_500 + stats.faults.http_429);
+  expect(sum((s) => s.failures.timeout)).toBe(stats.faults.slow_first_byte + stats.faults.stall);
+  expect(sum((s) => s.failures.connection_error)).toBe(stats.faults.reset);
+  expect(sum((s) => s.failures.protocol_error)).toBe(stats.faults.malformed_json + stats.faults.malformed_sse);
+  expect(sum((s) => s.failures.aborted)).toBe(0);
+  const rate = sum((s) => s.successes) / 1400;
+  expect(rate).toBeCloseTo(stats.responses_ok / stats.requests_received, 10);
+});
