@@ -114,6 +114,10 @@ export interface RunStats {
    */
   tpot_ms: LatencyStats | null;
   tokens: TokenStats;
+  /**
+   * Server-side prefix-cache hit rate: sum of prefix_cache_hits deltas / sum of prefix_cache_queries deltas over servers that report them (vLLM, in tokens); null when none do.
+   */
+  prefix_cache_hit_rate: number | null;
   max_in_flight: number;
   servers: ServerStats[];
   barrier?: BarrierStats;
@@ -283,6 +287,10 @@ export interface SummaryStats {
    */
   tpot_ms: LatencyStats | null;
   tokens: TokenStats;
+  /**
+   * Server-side prefix-cache hit rate: sum of prefix_cache_hits deltas / sum of prefix_cache_queries deltas over servers that report them (vLLM, in tokens); null when none do.
+   */
+  prefix_cache_hit_rate: number | null;
   max_in_flight: number;
   servers: ServerStats[];
   barrier?: BarrierStats;

@@ -9,6 +9,7 @@ const require = createRequire(import.meta.url);
 export const BUILTIN_PACKAGES: Readonly<Record<string, string>> = {
   'backend:mock': '@llmbench/backend-mock',
   'backend:openai': '@llmbench/backend-openai',
+  'backend:vllm': '@llmbench/backend-vllm',
   'strategy:semaphore': '@llmbench/strategy-semaphore',
   'strategy:batch': '@llmbench/strategy-batch',
   'strategy:rate': '@llmbench/strategy-rate',

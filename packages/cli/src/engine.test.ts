@@ -61,7 +61,7 @@ reporters: []
 `,
       threads,
     );
-    const trace = [...servers[0]!.stats().trace!].sort((a, b) => a[0] - b[0]);
+    const trace = [...servers[0]!.stats().trace!].map((r) => [r[0]!, r[1]!] as const).sort((a, b) => a[0] - b[0]);
     expect(trace).toHaveLength(120);
     for (let k = 1; k < 20; k++) {
       const previous = trace.slice((k - 1) * 6, k * 6);

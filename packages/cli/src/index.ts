@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { defaultThreads, loadScenario, PluginResolver, redactText, runScenario, type LoadedScenario } from '@llmbench/core';
-import { MockOptionsSchema, startMockHttpServer } from '@llmbench/backend-mock';
+import { FaultsSchema, MockOptionsSchema, startMockHttpServer } from '@llmbench/backend-mock';
 import { ErrorCodes, LlmbenchError, PLUGIN_KINDS, type Logger, type TextSink } from '@llmbench/plugin-api';
 import { BUILTIN_PACKAGES, builtinPlugins } from './builtins.js';
 import { displayPath, exitCodeFor, ExitCode, renderError } from './render.js';
@@ -29,6 +29,18 @@ Exit codes:
   2  usage or configuration error (bad flags, invalid scenario, unknown plugin)
   3  runtime error or interrupted (Ctrl-C); results measured so far are still written
 `;
+
+/**
+ * What `llmbench mock-server --profile` starts. All profiles speak every dialect (OpenAI /v1, vLLM
+ * /metrics); they differ in port and in how the simulated server behaves. The vllm profile is a
+ * shared GPU whose step time grows with the batch, so 50 in flight buy throughput with latency, as in
+ * the batch-vs-semaphore study.
+ */
+const MOCK_PROFILES: Record<string, { port: number; mock: Record<string, unknown> }> = {
+  openai: { port: 8000, mock: {} },
+  vllm: { port: 8000, mock: { latency: { model: 'shared', step_ms: 0.12, per_request_ms: 0.03, jitter: 0.2 }, output_tokens: 16 } },
+  lmstudio: { port: 1234, mock: { latency: { model: 'tokens', ttft_ms: 40, itl_ms: 20 }, output_tokens: 16 } },
+};
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -125,23 +137,35 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   program
     .command('mock-server')
     .description('serve an OpenAI-style mock LLM on loopback, driven by the mock latency models')
-    .option('-p, --port <port>', 'port (0 picks a free one)', nonNegativeInt, 8000)
+    .option('--profile <name>', 'defaults of a server kind: vllm (port 8000, shared-GPU latency), lmstudio (port 1234), openai (port 8000)', 'openai')
+    .option('-p, --port <port>', 'port (0 picks a free one; default from the profile)', nonNegativeInt)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--latency-ms <ms>', 'fixed latency per request (shorthand for --options \'{"latency":{"model":"fixed","ms":N}}\')', Number)
     .option('--options <json>', 'mock options as JSON: latency, output_tokens, error_rate, seed (see llmbench plugins)')
+    .option('--faults <json>', 'fault injection as JSON: rate, kinds (http_500, http_429, slow_first_byte, stall, reset, malformed_json, malformed_sse), retry_after_s, slow_first_byte_ms, stall_ms, seed')
     .option('--trace', 'record each request\'s server-side start and end (GET /llmbench/stats)')
-    .action(async (opts: { port: number; host: string; latencyMs?: number; options?: string; trace?: boolean }) => {
-      let mock: Record<string, unknown> = {};
+    .action(async (opts: { profile: string; port?: number; host: string; latencyMs?: number; options?: string; faults?: string; trace?: boolean }) => {
+      const profile = MOCK_PROFILES[opts.profile];
+      if (!profile) throw new LlmbenchError(ErrorCodes.USAGE, `unknown profile "${opts.profile}"; use one of: ${Object.keys(MOCK_PROFILES).join(', ')}`);
+      let mock: Record<string, unknown> = { ...profile.mock };
       try {
-        mock = opts.options ? (JSON.parse(opts.options) as Record<string, unknown>) : {};
+        mock = { ...mock, ...(opts.options ? (JSON.parse(opts.options) as Record<string, unknown>) : {}) };
       } catch (error) {
         throw new LlmbenchError(ErrorCodes.USAGE, `--options is not valid JSON: ${(error as Error).message}`);
       }
       if (opts.latencyMs !== undefined) mock = { ...mock, latency: { model: 'fixed', ms: opts.latencyMs } };
       const parsed = MockOptionsSchema.safeParse(mock);
       if (!parsed.success) throw new LlmbenchError(ErrorCodes.USAGE, `invalid mock options: ${z.prettifyError(parsed.error)}`);
-      const server = await startMockHttpServer({ host: opts.host, port: opts.port, mock: parsed.data, ...(opts.trace ? { trace: true } : {}) });
-      io.stdout.write(`mock server listening on ${server.url}\n`);
+      let faults: Record<string, unknown> = {};
+      try {
+        faults = opts.faults ? (JSON.parse(opts.faults) as Record<string, unknown>) : {};
+      } catch (error) {
+        throw new LlmbenchError(ErrorCodes.USAGE, `--faults is not valid JSON: ${(error as Error).message}`);
+      }
+      const faultsParsed = FaultsSchema.safeParse(faults);
+      if (!faultsParsed.success) throw new LlmbenchError(ErrorCodes.USAGE, `invalid --faults: ${z.prettifyError(faultsParsed.error)}`);
+      const server = await startMockHttpServer({ host: opts.host, port: opts.port ?? profile.port, mock: parsed.data, faults: faultsParsed.data, ...(opts.trace ? { trace: true } : {}) });
+      io.stdout.write(`mock server (${opts.profile}) listening on ${server.url}\n`);
       await new Promise<void>((resolveStop) => {
         if (io.signal) io.signal.addEventListener('abort', () => resolveStop(), { once: true });
       });

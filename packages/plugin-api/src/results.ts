@@ -90,6 +90,12 @@ export const RunStatsSchema = z.object({
   itl_ms: LatencyStatsSchema.nullable().describe('Inter-token latency: gaps between consecutive chunks with choices, pooled over requests.'),
   tpot_ms: LatencyStatsSchema.nullable().describe('Time per output token: (latency - TTFT) / (output tokens - 1), requests with more than one output token.'),
   tokens: TokenStatsSchema,
+  prefix_cache_hit_rate: z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .describe('Server-side prefix-cache hit rate: sum of prefix_cache_hits deltas / sum of prefix_cache_queries deltas over servers that report them (vLLM, in tokens); null when none do.'),
   max_in_flight: count,
   servers: z.array(ServerStatsSchema),
   barrier: BarrierStatsSchema.optional(),

@@ -52,6 +52,9 @@ export interface MockHttpStats {
   readonly responses_ok: number;
   /** Faults injected, by kind. */
   readonly faults: Readonly<Record<FaultKind, number>>;
+  /** Prompt tokens looked up in the prefix cache, and how many of them were cached (vLLM V1 counters). */
+  readonly prefix_cache_queries: number;
+  readonly prefix_cache_hits: number;
   readonly trace?: readonly (readonly number[])[];
 }
 
@@ -68,6 +71,8 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   let sim = createMockServer(mockOptions, mockOptions.seed ?? 1);
   let faultRandom = mulberry32(faults.seed);
   let injected = emptyFaults();
+  // vLLM-style prefix cache (token counts, block-aligned, at most prompt - 1 tokens, like vLLM V1).
+  let cache = new PrefixCache();
   let responsesOk = 0;
   let received = 0;
   const pickFault = (): FaultKind | undefined => {
@@ -83,6 +88,10 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
       void complete(req, res, path === '/v1/chat/completions');
     } else if (req.method === 'GET' && path === '/v1/models') {
       json(res, 200, { object: 'list', data: [{ id: 'mock-model', object: 'model', created, owned_by: 'llmbench' }] });
+    } else if (req.method === 'GET' && path === '/metrics') {
+      const payload = prometheus();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+      res.end(payload);
     } else if (req.method === 'GET' && path === '/llmbench/stats') {
       json(res, 200, stats());
     } else if (req.method === 'POST' && path === '/llmbench/reset') {
@@ -96,7 +105,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   async function complete(req: IncomingMessage, res: ServerResponse, chat: boolean): Promise<void> {
     const started = now();
     received++;
-    let body: { stream?: unknown; model?: unknown };
+    let body: { stream?: unknown; model?: unknown; messages?: unknown; prompt?: unknown };
     try {
       body = JSON.parse(await readBody(req)) as typeof body;
     } catch {
@@ -105,6 +114,9 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     }
     const model = typeof body.model === 'string' ? body.model : 'mock-model';
     const id = `cmpl-${sim.counters.requests_received}`;
+    const prompt = promptParts(body);
+    const promptTokens = Math.max(1, estimateTokens(prompt.prefix) + estimateTokens(prompt.rest));
+    const cachedTokens = cache.lookup(prompt.prefix, promptTokens);
     const fault = pickFault();
     if (fault !== undefined) {
       injected[fault]++;
@@ -146,7 +158,9 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
       return;
     }
     const tokens = outcome.usage?.outputTokens ?? 0;
-    const usage = `{"prompt_tokens":10,"completion_tokens":${tokens},"total_tokens":${10 + tokens}}`;
+    cache.generated += tokens;
+    const details = cachedTokens > 0 ? `,"prompt_tokens_details":{"cached_tokens":${cachedTokens}}` : '';
+    const usage = `{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens + tokens},"completion_tokens":${tokens}${details}}`;
     if (streaming) {
       const finish = chat ? '{"index":0,"delta":{},"finish_reason":"stop"}' : '{"index":0,"text":"","finish_reason":"stop"}';
       const object = chat ? 'chat.completion.chunk' : 'text_completion';
@@ -204,9 +218,34 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     }
   }
 
+  /** vLLM V1 metric names (`vllm/v1/metrics/loggers.py`), counters with the `_total` suffix. */
+  function prometheus(): string {
+    const labels = '{engine="0",model_name="mock-model"}';
+    const c = sim.counters;
+    const lines: string[] = [];
+    const metric = (name: string, type: string, help: string, value: number) =>
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${labels} ${Number.isInteger(value) ? value.toFixed(1) : value}`);
+    metric('vllm:num_requests_running', 'gauge', 'Number of requests in model execution batches.', c.in_flight);
+    metric('vllm:num_requests_waiting', 'gauge', 'Number of requests waiting to be processed.', 0);
+    metric('vllm:kv_cache_usage_perc', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', Math.min(1, c.in_flight / 256));
+    metric('vllm:prefix_cache_queries_total', 'counter', 'Prefix cache queries, in terms of number of queried tokens.', cache.queries);
+    metric('vllm:prefix_cache_hits_total', 'counter', 'Prefix cache hits, in terms of number of cached tokens.', cache.hits);
+    metric('vllm:prompt_tokens_total', 'counter', 'Number of prefill tokens processed.', cache.queries);
+    metric('vllm:generation_tokens_total', 'counter', 'Number of generation tokens processed.', cache.generated);
+    return `${lines.join('\n')}\n`;
+  }
+
   function stats(): MockHttpStats {
     // Every completion request that arrived, faulted or not (the simulator sees only unfaulted ones).
-    return { ...sim.counters, requests_received: received, responses_ok: responsesOk, faults: { ...injected }, ...(options.trace ? { trace } : {}) };
+    return {
+      ...sim.counters,
+      requests_received: received,
+      responses_ok: responsesOk,
+      faults: { ...injected },
+      prefix_cache_queries: cache.queries,
+      prefix_cache_hits: cache.hits,
+      ...(options.trace ? { trace } : {}),
+    };
   }
 
   function reset(): void {
@@ -215,6 +254,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     injected = emptyFaults();
     responsesOk = 0;
     received = 0;
+    cache = new PrefixCache();
     trace = [];
     created = Math.floor(Date.now() / 1000);
   }
@@ -236,6 +276,56 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
         server.closeAllConnections();
       }),
   };
+}
+
+const BLOCK_TOKENS = 16;
+
+/**
+ * A prompt-prefix cache counted as vLLM V1 counts it: every prompt token is a query; a prompt whose
+ * cacheable prefix (the system message) was seen before hits for that prefix's tokens, rounded down
+ * to whole 16-token blocks and never the whole prompt (vLLM recomputes at least the last token).
+ */
+class PrefixCache {
+  queries = 0;
+  hits = 0;
+  generated = 0;
+  private readonly seen = new Set<string>();
+
+  lookup(prefix: string, promptTokens: number): number {
+    this.queries += promptTokens;
+    if (prefix === '') return 0;
+    if (!this.seen.has(prefix)) {
+      this.seen.add(prefix);
+      return 0;
+    }
+    const cached = Math.min(Math.floor(estimateTokens(prefix) / BLOCK_TOKENS) * BLOCK_TOKENS, promptTokens - 1);
+    this.hits += cached;
+    return cached;
+  }
+}
+
+/** A rough tokenizer: one token per 4 characters (what the mock charges for a prompt). */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/** The cacheable prefix (leading system messages) and the rest of a chat or completion prompt. */
+function promptParts(body: { messages?: unknown; prompt?: unknown }): { prefix: string; rest: string } {
+  if (Array.isArray(body.messages)) {
+    let prefix = '';
+    let rest = '';
+    let leading = true;
+    for (const m of body.messages as { role?: unknown; content?: unknown }[]) {
+      const content = typeof m?.content === 'string' ? m.content : '';
+      if (leading && m?.role === 'system') prefix += content;
+      else {
+        leading = false;
+        rest += content;
+      }
+    }
+    return { prefix, rest };
+  }
+  return { prefix: '', rest: typeof body.prompt === 'string' ? body.prompt : '' };
 }
 
 function emptyFaults(): Record<FaultKind, number> {

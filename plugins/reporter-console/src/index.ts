@@ -20,6 +20,11 @@ export function renderExperiment(e: ExperimentResult): string {
     `  P99 response time: ${formatMs(s.latency_ms?.p99)}`,
     `  Total time: ${formatMs(s.wall_time_s * 1000)}`,
   ];
+  if (s.ttft_ms) lines.push(`  TTFT p50/p95: ${formatMs(s.ttft_ms.p50)} / ${formatMs(s.ttft_ms.p95)}`);
+  if (s.itl_ms) lines.push(`  ITL p50/p95: ${formatMs(s.itl_ms.p50)} / ${formatMs(s.itl_ms.p95)}`);
+  if (s.tpot_ms) lines.push(`  TPOT p50: ${formatMs(s.tpot_ms.p50)}`);
+  if (s.tokens.output > 0) lines.push(`  Output tokens/sec: ${formatRate(s.tokens.output_tokens_per_second)}`);
+  if (s.prefix_cache_hit_rate !== null) lines.push(`  Prefix cache hit rate: ${formatPercent(s.prefix_cache_hit_rate)}`);
   if (s.barrier) {
     lines.push(`  Barrier idle: ${formatPercent(s.barrier.idle_fraction)} of slot time over ${s.barrier.batches} batches`);
   }

@@ -22,7 +22,7 @@ export function summarizeTally(
   servers: readonly ServerInfo[],
   wallMs: number,
   extra: { barrier?: { batches: number; idleSlotMs: number; slots: number } } = {},
-): Omit<SummaryStats, 'server_metrics' | 'collectors'> {
+): Omit<SummaryStats, 'server_metrics' | 'collectors' | 'prefix_cache_hit_rate'> {
   const latency = createHistogram();
   const moments = emptyMoments();
   const failures = emptyFailures();

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import {
   ErrorCodes, LlmbenchError, isLlmbenchError, RESULTS_SCHEMA_VERSION, type Clock, type Collector,
-  type ExperimentResult, type LoadPoint, type Logger, type MetricSummary, type PluginContext, type ProgressSnapshot,
+  type ExperimentResult, type LoadPoint, type Logger, type MetricReadings, type MetricSummary, type PluginContext, type ProgressSnapshot,
   type Reporter, type RunResults, type RunStartInfo, type RunStats, type TextSink,
 } from '@llmbench/plugin-api';
 import { describeEnvironment } from '../environment.js';
@@ -202,7 +202,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
 
   const session = await ctx.engine.open({ servers, workload: experiment.workload, base: ctx.base, experiment: name });
   const runs: RunStats[] = [];
-  const pooled = { tally: new Tally(servers.length), wallMs: 0, batches: 0, idleSlotMs: 0 };
+  const pooled = { tally: new Tally(servers.length), wallMs: 0, batches: 0, idleSlotMs: 0, cacheHits: 0, cacheQueries: 0 };
   try {
     if (experiment.workload.warmup > 0) {
       await session.run({ point: { ...enginePoint, requests: experiment.workload.warmup }, record: false, signal: ctx.signal, run: 0 });
@@ -241,10 +241,14 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       pooled.wallMs += result.wallMs;
       pooled.batches += result.barrier?.batches ?? 0;
       pooled.idleSlotMs += result.barrier?.idleSlotMs ?? 0;
+      const cache = cacheDelta(before, after);
+      pooled.cacheHits += cache.hits;
+      pooled.cacheQueries += cache.queries;
       runs.push({
         run,
         started_at: startedAt,
         ...stats,
+        prefix_cache_hit_rate: cache.queries > 0 ? round6(cache.hits / cache.queries) : null,
         server_metrics: Object.fromEntries(servers.map((s, i) => [s.id, { start: before[i]!, end: after[i]! }])),
         collectors: collected,
       });
@@ -271,11 +275,27 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       ...summarizeTally(pooled.tally, servers, pooled.wallMs, {
         ...(barrier ? { barrier: { batches: pooled.batches, idleSlotMs: pooled.idleSlotMs, slots: point.concurrency } } : {}),
       }),
+      prefix_cache_hit_rate: pooled.cacheQueries > 0 ? round6(pooled.cacheHits / pooled.cacheQueries) : null,
       server_metrics: runs[runs.length - 1]?.server_metrics ?? {},
       collectors: runs[runs.length - 1]?.collectors ?? {},
     },
   };
 }
+
+/** Prefix-cache counter deltas over a run, summed over the servers that report both counters. */
+function cacheDelta(before: readonly MetricReadings[], after: readonly MetricReadings[]): { hits: number; queries: number } {
+  let hits = 0;
+  let queries = 0;
+  before.forEach((b, i) => {
+    const a = after[i]!;
+    if (b.prefix_cache_hits === undefined || b.prefix_cache_queries === undefined || a.prefix_cache_hits === undefined || a.prefix_cache_queries === undefined) return;
+    hits += a.prefix_cache_hits - b.prefix_cache_hits;
+    queries += a.prefix_cache_queries - b.prefix_cache_queries;
+  });
+  return { hits, queries };
+}
+
+const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
 function checkPoints(experiment: ResolvedExperiment, points: readonly LoadPoint[]): readonly LoadPoint[] {
   const bad = (why: string) =>

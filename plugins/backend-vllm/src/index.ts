@@ -1,0 +1,51 @@
+import { request } from 'undici';
+import { z } from 'zod';
+import { OpenAIClient, OpenAIOptionsSchema } from '@llmbench/backend-openai';
+import { defineBackend } from '@llmbench/plugin-api';
+import { parsePrometheus, vllmReadings } from './prometheus.js';
+
+export { parsePrometheus, vllmReadings } from './prometheus.js';
+
+export const DEFAULT_VLLM_URL = 'http://localhost:8000';
+
+export const VllmOptionsSchema = OpenAIOptionsSchema.extend({
+  ignore_eos: z.boolean().default(false).describe('vLLM: keep generating past EOS, so every request produces max_tokens tokens.'),
+  min_tokens: z.number().int().nonnegative().optional().describe('vLLM: generate at least this many tokens before EOS may end the output.'),
+  metrics_path: z.string().default('/metrics').describe('Prometheus endpoint scraped at experiment start and end.'),
+  scrape_metrics: z.boolean().default(true).describe('Read /metrics (prefix-cache hit rate, KV-cache usage, running/waiting).'),
+});
+
+export type VllmOptions = z.output<typeof VllmOptionsSchema>;
+
+/**
+ * vLLM's OpenAI-compatible server (default http://localhost:8000), with vLLM's own request options
+ * and its Prometheus metrics as server readings: prefix_cache_queries/hits (token counters: their
+ * deltas give the hit rate), kv_cache_usage (0..1), requests_running/waiting, prompt/generation tokens.
+ */
+export default defineBackend({
+  name: 'vllm',
+  description: 'vLLM: OpenAI-compatible requests plus ignore_eos/min_tokens and /metrics (prefix cache, KV cache, queue).',
+  options: VllmOptionsSchema,
+  create(ctx, options) {
+    const origin = new URL(options.base_url ?? ctx.server.url ?? DEFAULT_VLLM_URL).origin;
+    const extra = {
+      ...(options.ignore_eos ? { ignore_eos: true } : {}),
+      ...(options.min_tokens === undefined ? {} : { min_tokens: options.min_tokens }),
+      ...options.extra_body,
+    };
+    const cap = ctx.server.maxConcurrentRequests;
+    const client = new OpenAIClient({ ...options, extra_body: extra }, origin, ctx.clock, options.connections ?? (Number.isFinite(cap) ? cap : 128), ctx.server.model);
+    const headers = options.api_key ? { authorization: `Bearer ${options.api_key}` } : undefined;
+    return {
+      send: (req, signal) => client.send(req, signal),
+      async serverMetrics() {
+        if (!options.scrape_metrics) return {};
+        const res = await request(`${origin}${options.metrics_path}`, { method: 'GET', ...(headers ? { headers } : {}), headersTimeout: 10_000, bodyTimeout: 10_000 });
+        const text = await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`GET ${options.metrics_path} answered ${res.statusCode}`);
+        return vllmReadings(parsePrometheus(text));
+      },
+      teardown: () => client.close(),
+    };
+  },
+});
