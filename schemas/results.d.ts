@@ -115,6 +115,18 @@ export interface RunStats {
   tpot_ms: LatencyStats | null;
   tokens: TokenStats;
   /**
+   * Time to first token as the server reported it (LM Studio native stats), when it did.
+   */
+  server_ttft_ms: LatencyStats | null;
+  /**
+   * Generation speed as the server reported it per request (LM Studio native stats): mean, min and max over requests.
+   */
+  server_tokens_per_second: {
+    avg: number;
+    min: number;
+    max: number;
+  } | null;
+  /**
    * Server-side prefix-cache hit rate: sum of prefix_cache_hits deltas / sum of prefix_cache_queries deltas over servers that report them (vLLM, in tokens); null when none do.
    */
   prefix_cache_hit_rate: number | null;
@@ -287,6 +299,18 @@ export interface SummaryStats {
    */
   tpot_ms: LatencyStats | null;
   tokens: TokenStats;
+  /**
+   * Time to first token as the server reported it (LM Studio native stats), when it did.
+   */
+  server_ttft_ms: LatencyStats | null;
+  /**
+   * Generation speed as the server reported it per request (LM Studio native stats): mean, min and max over requests.
+   */
+  server_tokens_per_second: {
+    avg: number;
+    min: number;
+    max: number;
+  } | null;
   /**
    * Server-side prefix-cache hit rate: sum of prefix_cache_hits deltas / sum of prefix_cache_queries deltas over servers that report them (vLLM, in tokens); null when none do.
    */

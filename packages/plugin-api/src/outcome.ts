@@ -27,6 +27,15 @@ export interface OkOutcome {
    * `firstTokenAt`). ITL is the gaps between consecutive entries.
    */
   readonly chunkTimes?: readonly number[];
+  /** What the server itself reported about this request (e.g. LM Studio's native `stats`). */
+  readonly serverTiming?: ServerTiming;
+}
+
+export interface ServerTiming {
+  /** Server-measured time to first token, ms. */
+  readonly ttftMs?: number;
+  /** Server-measured generation speed, output tokens per second. */
+  readonly tokensPerSecond?: number;
 }
 
 export interface HttpErrorOutcome {

@@ -90,6 +90,11 @@ export const RunStatsSchema = z.object({
   itl_ms: LatencyStatsSchema.nullable().describe('Inter-token latency: gaps between consecutive chunks with choices, pooled over requests.'),
   tpot_ms: LatencyStatsSchema.nullable().describe('Time per output token: (latency - TTFT) / (output tokens - 1), requests with more than one output token.'),
   tokens: TokenStatsSchema,
+  server_ttft_ms: LatencyStatsSchema.nullable().describe('Time to first token as the server reported it (LM Studio native stats), when it did.'),
+  server_tokens_per_second: z
+    .object({ avg: z.number().nonnegative(), min: z.number().nonnegative(), max: z.number().nonnegative() })
+    .nullable()
+    .describe('Generation speed as the server reported it per request (LM Studio native stats): mean, min and max over requests.'),
   prefix_cache_hit_rate: z
     .number()
     .min(0)

@@ -67,7 +67,7 @@ const now = (): number => Number(process.hrtime.bigint()) / 1e6;
  */
 export async function startMockHttpServer(options: MockHttpServerOptions = {}): Promise<MockHttpServer> {
   const mockOptions = MockOptionsSchema.parse(options.mock ?? {});
-  const faults = FaultsSchema.parse(options.faults ?? {});
+  let faults = FaultsSchema.parse(options.faults ?? {});
   let sim = createMockServer(mockOptions, mockOptions.seed ?? 1);
   let faultRandom = mulberry32(faults.seed);
   let injected = emptyFaults();
@@ -85,7 +85,15 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   const server: Server = createServer({ keepAlive: true, keepAliveTimeout: 60_000 }, (req, res) => {
     const path = req.url ?? '/';
     if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/completions')) {
-      void complete(req, res, path === '/v1/chat/completions');
+      void complete(req, res, path === '/v1/chat/completions', false);
+    } else if (req.method === 'POST' && (path === '/api/v0/chat/completions' || path === '/api/v0/completions')) {
+      void complete(req, res, path === '/api/v0/chat/completions', true);
+    } else if (req.method === 'GET' && (path === '/api/v0/models' || path.startsWith('/api/v0/models/'))) {
+      // LM Studio's native model list (docs: /api/v0/models), with the load state.
+      const model = { id: 'mock-model', object: 'model', type: 'llm', publisher: 'llmbench', arch: 'mock', compatibility_type: 'gguf', quantization: 'Q4_K_M', state: 'loaded', max_context_length: 32768 };
+      if (path === '/api/v0/models') json(res, 200, { object: 'list', data: [model] });
+      else if (decodeURIComponent(path.slice('/api/v0/models/'.length)) === model.id) json(res, 200, model);
+      else json(res, 404, { error: `model not found: ${path.slice('/api/v0/models/'.length)}` });
     } else if (req.method === 'GET' && path === '/v1/models') {
       json(res, 200, { object: 'list', data: [{ id: 'mock-model', object: 'model', created, owned_by: 'llmbench' }] });
     } else if (req.method === 'GET' && path === '/metrics') {
@@ -94,6 +102,15 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
       res.end(payload);
     } else if (req.method === 'GET' && path === '/llmbench/stats') {
       json(res, 200, stats());
+    } else if (req.method === 'POST' && path === '/llmbench/faults') {
+      // Test control: replace the fault configuration at run time (the contract kit uses this).
+      void readBody(req).then((text) => {
+        const parsed = FaultsSchema.safeParse(text ? JSON.parse(text) : {});
+        if (!parsed.success) return json(res, 400, { error: { message: z.prettifyError(parsed.error), type: 'invalid_request_error' } });
+        faults = parsed.data;
+        faultRandom = mulberry32(faults.seed);
+        json(res, 200, { ok: true, faults });
+      }, () => json(res, 400, { error: { message: 'unreadable body', type: 'invalid_request_error' } }));
     } else if (req.method === 'POST' && path === '/llmbench/reset') {
       reset();
       json(res, 200, { ok: true });
@@ -102,7 +119,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     }
   });
 
-  async function complete(req: IncomingMessage, res: ServerResponse, chat: boolean): Promise<void> {
+  async function complete(req: IncomingMessage, res: ServerResponse, chat: boolean, native: boolean): Promise<void> {
     const started = now();
     received++;
     let body: { stream?: unknown; model?: unknown; messages?: unknown; prompt?: unknown };
@@ -166,7 +183,8 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
       const object = chat ? 'chat.completion.chunk' : 'text_completion';
       res.end(
         `data: {"id":"${id}","object":"${object}","created":${created},"model":${JSON.stringify(model)},"choices":[${finish}]}\n\n` +
-          `data: {"id":"${id}","object":"${object}","created":${created},"model":${JSON.stringify(model)},"choices":[],"usage":${usage}}\n\n` +
+          // LM Studio's native streams carry no usage (lmstudio-bug-tracker #676); /v1 streams do.
+          (native ? '' : `data: {"id":"${id}","object":"${object}","created":${created},"model":${JSON.stringify(model)},"choices":[],"usage":${usage}}\n\n`) +
           'data: [DONE]\n\n',
       );
       return;
@@ -175,7 +193,13 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     const choice = chat
       ? `{"index":0,"message":{"role":"assistant","content":${JSON.stringify(text)}},"finish_reason":"stop"}`
       : `{"index":0,"text":${JSON.stringify(text)},"finish_reason":"stop"}`;
-    const payload = `{"id":"${id}","object":"${chat ? 'chat.completion' : 'text_completion'}","created":${created},"model":${JSON.stringify(model)},"choices":[${choice}],"usage":${usage}}`;
+    // LM Studio's native endpoint adds server-side stats (seconds) to non-streamed responses.
+    const generation = (now() - started) / 1000;
+    const ttft = mockOptions.latency.model === 'tokens' ? mockOptions.latency.ttft_ms / 1000 : generation / Math.max(1, tokens);
+    const stats = native
+      ? `,"stats":{"tokens_per_second":${generation > 0 ? tokens / generation : 0},"time_to_first_token":${ttft},"generation_time":${generation},"stop_reason":"eosFound"},"model_info":{"arch":"mock","quant":"Q4_K_M","format":"gguf","context_length":32768},"runtime":{"name":"llmbench-mock","version":"0","supported_formats":["gguf"]}`
+      : '';
+    const payload = `{"id":"${id}","object":"${chat ? 'chat.completion' : 'text_completion'}","created":${created},"model":${JSON.stringify(model)},"choices":[${choice}],"usage":${usage}${stats}}`;
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
     res.end(payload);
   }

@@ -1,6 +1,6 @@
 import { Pool, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { defineBackend, type BenchRequest, type Clock, type Outcome, type TokenUsage } from '@llmbench/plugin-api';
+import { defineBackend, type BenchRequest, type Clock, type Outcome, type ServerTiming, type TokenUsage } from '@llmbench/plugin-api';
 import { SseParser } from './sse.js';
 
 export { SseParser } from './sse.js';
@@ -149,7 +149,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
         chunkTimes: this.chunkTimes,
       } as Outcome);
     }
-    let parsed: { choices?: unknown; usage?: RawUsage };
+    let parsed: { choices?: unknown; usage?: RawUsage; stats?: { time_to_first_token?: unknown; tokens_per_second?: unknown } };
     try {
       const text = this.chunks.length === 1 ? this.chunks[0]!.toString('utf8') : Buffer.concat(this.chunks).toString('utf8');
       parsed = JSON.parse(text) as typeof parsed;
@@ -157,7 +157,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
       return this.settle({ kind: 'protocol_error', message: 'response is not valid JSON' });
     }
     if (!Array.isArray(parsed.choices)) return this.settle({ kind: 'protocol_error', message: 'response has no choices' });
-    this.settle({ kind: 'ok', status: this.status, usage: usageOf(parsed.usage), firstTokenAt: undefined } as Outcome);
+    this.settle({ kind: 'ok', status: this.status, usage: usageOf(parsed.usage), firstTokenAt: undefined, serverTiming: serverTimingOf(parsed.stats) } as Outcome);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -213,6 +213,14 @@ function usageOf(raw: RawUsage | undefined | null): TokenUsage | undefined {
     cachedTokens: typeof cached === 'number' ? cached : undefined,
     source: 'server',
   } as TokenUsage;
+}
+
+/** LM Studio's native `stats` (seconds and tokens/s), when a response carries them. */
+function serverTimingOf(stats: { time_to_first_token?: unknown; tokens_per_second?: unknown } | undefined): ServerTiming | undefined {
+  if (!stats || typeof stats !== 'object') return undefined;
+  const ttft = typeof stats.time_to_first_token === 'number' ? stats.time_to_first_token * 1000 : undefined;
+  const tps = typeof stats.tokens_per_second === 'number' ? stats.tokens_per_second : undefined;
+  return ttft === undefined && tps === undefined ? undefined : ({ ttftMs: ttft, tokensPerSecond: tps } as ServerTiming);
 }
 
 function errorMessage(body: string): string | undefined {

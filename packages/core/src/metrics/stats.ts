@@ -69,6 +69,10 @@ export function summarizeTally(
     ttft_ms: latencyStats(tally.ttft, tally.ttftMoments),
     itl_ms: latencyStats(tally.itl, tally.itlMoments),
     tpot_ms: latencyStats(tally.tpot, tally.tpotMoments),
+    server_ttft_ms: latencyStats(tally.serverTtft, tally.serverTtftMoments),
+    server_tokens_per_second: tally.serverTps.count
+      ? { avg: round(tally.serverTps.sum / tally.serverTps.count), min: round(tally.serverTps.min), max: round(tally.serverTps.max) }
+      : null,
     tokens: {
       input: tally.tokens.input,
       output: tally.tokens.output,

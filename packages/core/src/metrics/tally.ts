@@ -65,6 +65,9 @@ export interface SerializedTally {
   readonly itlMoments: Moments;
   readonly tpotMoments: Moments;
   readonly tokens: TokenTotals;
+  readonly serverTtft: string;
+  readonly serverTtftMoments: Moments;
+  readonly serverTps: Moments;
   readonly servers: readonly {
     readonly requests: number;
     readonly successes: number;
@@ -95,6 +98,9 @@ export class Tally {
   readonly itlMoments: Moments = emptyMoments();
   readonly tpotMoments: Moments = emptyMoments();
   readonly tokens: TokenTotals = emptyTokens();
+  readonly serverTtft: Histogram = createHistogram();
+  readonly serverTtftMoments: Moments = emptyMoments();
+  readonly serverTps: Moments = emptyMoments();
   private readonly samples = new Map<FailureKind, Map<string, number>>();
 
   constructor(serverCount: number) {
@@ -139,6 +145,11 @@ export class Tally {
       t.cached += usage.cachedTokens ?? 0;
       t[usage.source]++;
     } else t.none++;
+    const st = outcome.serverTiming;
+    if (st) {
+      if (st.ttftMs !== undefined) record(this.serverTtft, this.serverTtftMoments, st.ttftMs);
+      if (st.tokensPerSecond !== undefined) addSample(this.serverTps, st.tokensPerSecond);
+    }
     const first = outcome.firstTokenAt;
     if (first === undefined) return;
     const ttftMs = first - sentAt;
@@ -167,6 +178,9 @@ export class Tally {
     addMoments(this.itlMoments, other.itlMoments);
     addMoments(this.tpotMoments, other.tpotMoments);
     addTokens(this.tokens, other.tokens);
+    this.serverTtft.add(other.serverTtft);
+    addMoments(this.serverTtftMoments, other.serverTtftMoments);
+    addMoments(this.serverTps, other.serverTps);
     this.maxInFlight = Math.max(this.maxInFlight, other.maxInFlight);
     for (const [kind, messages] of other.samples) for (const [msg, n] of messages) this.sample(kind, msg, n);
   }
@@ -188,6 +202,9 @@ export class Tally {
       itlMoments: { ...this.itlMoments },
       tpotMoments: { ...this.tpotMoments },
       tokens: { ...this.tokens },
+      serverTtft: encodeHistogram(this.serverTtft),
+      serverTtftMoments: { ...this.serverTtftMoments },
+      serverTps: { ...this.serverTps },
       servers: this.servers.map((s) => ({
         requests: s.requests,
         successes: s.successes,
@@ -213,6 +230,9 @@ export class Tally {
     Object.assign(t.itlMoments, data.itlMoments);
     Object.assign(t.tpotMoments, data.tpotMoments);
     Object.assign(t.tokens, data.tokens);
+    t.serverTtft.add(decodeHistogram(data.serverTtft));
+    Object.assign(t.serverTtftMoments, data.serverTtftMoments);
+    Object.assign(t.serverTps, data.serverTps);
     data.servers.forEach((d, i) => {
       const s = t.servers[i]!;
       s.requests = d.requests;
@@ -249,6 +269,14 @@ export class Tally {
 function record(h: Histogram, m: Moments, ms: number): void {
   const v = ms < 0 ? 0 : ms;
   h.recordValue(Math.max(1, Math.round(v * 1000)));
+  m.count++;
+  m.sum += v;
+  m.sumSquares += v * v;
+  if (v < m.min) m.min = v;
+  if (v > m.max) m.max = v;
+}
+
+function addSample(m: Moments, v: number): void {
   m.count++;
   m.sum += v;
   m.sumSquares += v * v;

@@ -348,9 +348,16 @@ async function resolveServers(
     let backendRef: PluginRef | undefined = def.backend;
     let backendAt: PathSegment[] = [...at, 'backend'];
     if (!backendRef && def.type !== undefined) {
-      const alias = SERVER_TYPE_ALIASES[def.type];
-      backendRef = alias ?? def.type;
-      backendAt = [...at, 'type'];
+      const alias = SERVER_TYPE_ALIASES[def.type] ?? def.type;
+      const defaultName = typeof defaultBackend === 'string' ? defaultBackend : defaultBackend?.use;
+      // `type: lm_studio` with a top-level `backend: { use: lmstudio, options }`: the options apply.
+      if (defaultBackend && defaultName === alias) {
+        backendRef = defaultBackend;
+        backendAt = ['backend'];
+      } else {
+        backendRef = alias;
+        backendAt = [...at, 'type'];
+      }
     }
     if (!backendRef) {
       backendRef = defaultBackend;
