@@ -36,10 +36,10 @@ Exit codes:
  * shared GPU whose step time grows with the batch, so 50 in flight buy throughput with latency, as in
  * the batch-vs-semaphore study.
  */
-const MOCK_PROFILES: Record<string, { port: number; mock: Record<string, unknown> }> = {
-  openai: { port: 8000, mock: {} },
-  vllm: { port: 8000, mock: { latency: { model: 'shared', step_ms: 0.12, per_request_ms: 0.03, jitter: 0.2 }, output_tokens: 16 } },
-  lmstudio: { port: 1234, mock: { latency: { model: 'tokens', ttft_ms: 40, itl_ms: 20 }, output_tokens: 16 } },
+const MOCK_PROFILES: Record<string, { port: number; mock: Record<string, unknown>; prefillMsPer1kTokens: number }> = {
+  openai: { port: 8000, mock: {}, prefillMsPer1kTokens: 0 },
+  vllm: { port: 8000, mock: { latency: { model: 'shared', step_ms: 0.12, per_request_ms: 0.03, jitter: 0.2 }, output_tokens: 16 }, prefillMsPer1kTokens: 10 },
+  lmstudio: { port: 1234, mock: { latency: { model: 'tokens', ttft_ms: 40, itl_ms: 20 }, output_tokens: 16 }, prefillMsPer1kTokens: 40 },
 };
 
 function positiveInt(value: string): number {
@@ -143,8 +143,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     .option('--latency-ms <ms>', 'fixed latency per request (shorthand for --options \'{"latency":{"model":"fixed","ms":N}}\')', Number)
     .option('--options <json>', 'mock options as JSON: latency, output_tokens, error_rate, seed (see llmbench plugins)')
     .option('--faults <json>', 'fault injection as JSON: rate, kinds (http_500, http_429, slow_first_byte, stall, reset, malformed_json, malformed_sse), retry_after_s, slow_first_byte_ms, stall_ms, seed')
+    .option('--prefill-ms <ms>', 'ms per 1,000 prompt tokens not in the prefix cache (default from the profile)', Number)
     .option('--trace', 'record each request\'s server-side start and end (GET /llmbench/stats)')
-    .action(async (opts: { profile: string; port?: number; host: string; latencyMs?: number; options?: string; faults?: string; trace?: boolean }) => {
+    .action(async (opts: { profile: string; port?: number; host: string; latencyMs?: number; options?: string; faults?: string; prefillMs?: number; trace?: boolean }) => {
       const profile = MOCK_PROFILES[opts.profile];
       if (!profile) throw new LlmbenchError(ErrorCodes.USAGE, `unknown profile "${opts.profile}"; use one of: ${Object.keys(MOCK_PROFILES).join(', ')}`);
       let mock: Record<string, unknown> = { ...profile.mock };
@@ -164,7 +165,14 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       }
       const faultsParsed = FaultsSchema.safeParse(faults);
       if (!faultsParsed.success) throw new LlmbenchError(ErrorCodes.USAGE, `invalid --faults: ${z.prettifyError(faultsParsed.error)}`);
-      const server = await startMockHttpServer({ host: opts.host, port: opts.port ?? profile.port, mock: parsed.data, faults: faultsParsed.data, ...(opts.trace ? { trace: true } : {}) });
+      const server = await startMockHttpServer({
+        host: opts.host,
+        port: opts.port ?? profile.port,
+        mock: parsed.data,
+        faults: faultsParsed.data,
+        prefillMsPer1kTokens: opts.prefillMs ?? profile.prefillMsPer1kTokens,
+        ...(opts.trace ? { trace: true } : {}),
+      });
       io.stdout.write(`mock server (${opts.profile}) listening on ${server.url}\n`);
       await new Promise<void>((resolveStop) => {
         if (io.signal) io.signal.addEventListener('abort', () => resolveStop(), { once: true });

@@ -37,6 +37,10 @@ reporters: []
     expect(s.prefix_cache_hit_rate).toBe(Math.round((hits / queries) * 1e6) / 1e6);
     expect(s.tokens.cached).toBe(hits);
     expect(s.server_metrics.v!.end).toMatchObject({ prefix_cache_hits: after.prefix_cache_hits, prefix_cache_queries: after.prefix_cache_queries });
+    // vLLM gauges are also sampled during the run, as the series "server:<id>".
+    const sampled = s.collectors['server:v']!;
+    expect(sampled.kv_cache_usage!.samples).toBeGreaterThanOrEqual(2);
+    expect(sampled.requests_running!.max).toBeGreaterThanOrEqual(0);
   } finally {
     await server.close();
   }

@@ -22,6 +22,11 @@ export interface MockHttpServerOptions {
   readonly port?: number;
   /** Mock behaviour (latency model, tokens, error rate, seed), as for the in-process mock. */
   readonly mock?: Partial<MockOptions> | Record<string, unknown>;
+  /**
+   * Prefill cost: this many ms per 1,000 prompt tokens not served from the prefix cache, before
+   * generation starts (so a repeated system prompt makes requests cheaper, as on a real server).
+   */
+  readonly prefillMsPer1kTokens?: number;
   /** Fault injection: a fraction of requests fail in one of the given ways. */
   readonly faults?: Partial<FaultsConfig> | Record<string, unknown>;
   /**
@@ -149,6 +154,8 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     let headersSent = false;
     let firstChunk: number | undefined;
     let lastChunk: number | undefined;
+    const prefillMs = ((options.prefillMsPer1kTokens ?? 0) * (promptTokens - cachedTokens)) / 1000;
+    if (prefillMs > 0) await new Promise((r) => setTimeout(r, prefillMs));
     const outcome = await sim.handle(
       controller.signal,
       streaming

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
-  ErrorCodes, hashString, isLlmbenchError, LlmbenchError, mulberry32, type Backend, type Logger, type MetricReadings, type PluginContext,
+  ErrorCodes, hashString, isLlmbenchError, LlmbenchError, mulberry32, type Backend, type Collector, type Logger, type MetricReadings, type PluginContext,
 } from '@llmbench/plugin-api';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { Tally } from '../metrics/tally.js';
@@ -186,6 +186,16 @@ export class EngineSession {
     if (this.live.mainTally) latency.add(this.live.mainTally.latency());
     for (const h of this.live.snapshots.values()) latency.add(h);
     return { done: this.live.control.done, failures: this.live.control.failures, latency };
+  }
+
+  /**
+   * Each server's readings as a collector, for sampling during a run (servers whose backend reports
+   * no readings are left out). Named `server:<id>` in results.
+   */
+  serverSamplers(intervalMs: number): { name: string; collector: Collector; intervalMs: number }[] {
+    return this.backends.flatMap((b, i) =>
+      b.serverMetrics ? [{ name: `server:${this.spec.servers[i]!.id}`, collector: { sample: () => b.serverMetrics!() }, intervalMs }] : [],
+    );
   }
 
   async serverMetrics(): Promise<MetricReadings[]> {

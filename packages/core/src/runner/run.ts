@@ -35,6 +35,8 @@ export interface RunScenarioOptions {
   readonly threads?: number;
   /** Append one JSON line per measured request to this file. */
   readonly rawPath?: string;
+  /** How often server readings are sampled during a run (ms, default 1000). */
+  readonly serverSampleIntervalMs?: number;
 }
 
 export interface RunOutcome {
@@ -210,7 +212,8 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
     for (let run = 1; run <= experiment.runs && !ctx.signal.aborted; run++) {
       const startedAt = ctx.now().toISOString();
       const before = await session.serverMetrics();
-      const sampling = startSampling(ctx.collectors);
+      // Server readings (vLLM KV-cache usage, queue depth...) are sampled during the run like collectors.
+      const sampling = startSampling([...ctx.collectors, ...session.serverSamplers(ctx.options.serverSampleIntervalMs ?? 1000)]);
       const t0 = ctx.clock.now();
       const ticker = setInterval(() => {
         const live = session.progress();

@@ -1,0 +1,41 @@
+import { afterEach, expect, test } from 'vitest';
+import { startMockHttpServer, type MockHttpServer } from './http.js';
+
+let server: MockHttpServer | undefined;
+afterEach(async () => server?.close());
+
+const chat = (url: string, system: string, user: string) =>
+  fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ messages: [{ role: 'system', content: system }, { role: 'user', content: user }] }),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as { usage: { prompt_tokens: number; prompt_tokens_details?: { cached_tokens: number } } } }));
+
+test('a repeated system prompt is served from the prefix cache: counted as vLLM counts it, and cheaper', async () => {
+  server = await startMockHttpServer({ mock: { latency: { model: 'fixed', ms: 0 } }, prefillMsPer1kTokens: 1000 });
+  const system = 'x'.repeat(400); // 100 tokens at 4 characters each
+  const t0 = performance.now();
+  const first = await chat(server.url, system, 'question one');
+  const cold = performance.now() - t0;
+  const t1 = performance.now();
+  const second = await chat(server.url, system, 'question two');
+  const warm = performance.now() - t1;
+  expect(first.body.usage.prompt_tokens_details).toBeUndefined();
+  // 100 prefix tokens cached in whole 16-token blocks: 96.
+  expect(second.body.usage.prompt_tokens_details).toEqual({ cached_tokens: 96 });
+  expect(server.stats()).toMatchObject({ prefix_cache_hits: 96, prefix_cache_queries: first.body.usage.prompt_tokens + second.body.usage.prompt_tokens });
+  // 1 ms per uncached token: ~103 ms cold, ~7 ms warm.
+  expect(cold).toBeGreaterThan(90);
+  expect(warm).toBeLessThan(cold / 3);
+});
+
+test('/metrics exposes the prefix-cache counters under vLLM V1 names', async () => {
+  server = await startMockHttpServer({});
+  await chat(server.url, 'y'.repeat(200), 'a');
+  await chat(server.url, 'y'.repeat(200), 'b');
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const stats = server.stats();
+  expect(text).toContain('# TYPE vllm:prefix_cache_hits_total counter');
+  expect(text).toContain(`vllm:prefix_cache_hits_total{engine="0",model_name="mock-model"} ${stats.prefix_cache_hits}.0`);
+  expect(text).toContain(`vllm:prefix_cache_queries_total{engine="0",model_name="mock-model"} ${stats.prefix_cache_queries}.0`);
+  expect(text).toContain('vllm:kv_cache_usage_perc');
+});
