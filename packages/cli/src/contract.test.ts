@@ -18,6 +18,7 @@ async function plugin(name: string): Promise<BackendPlugin> {
 
 test.each([
   ['openai', {}],
+  ['openai', { endpoint: 'completions' }],
   ['vllm', {}],
   ['lmstudio', {}],
   ['lmstudio', { api: 'native' }],
