@@ -83,6 +83,10 @@ export interface Scenario {
    * @minItems 1
    */
   servers?: [Server | string, ...(Server | string)[]];
+  /**
+   * A workers file as the seed guide writes it ({"workers": [{"id", "host", "port", "type", "model", "max_concurrent_requests"}]}), relative to the scenario; its workers are added to servers.
+   */
+  workers_file?: string;
   workload?: Workload;
   /**
    * @minItems 1

@@ -1,6 +1,7 @@
 // Generates the public format files from their one hand-written source (the zod schemas):
 //   schemas/scenario.schema.json, schemas/config.schema.json  (inputs, for editors; io: 'input')
 //   schemas/results.schema.json                               (output, for consumers)
+//   schemas/workers.schema.json                               (the seed guide's workers file)
 //   schemas/scenario.d.ts, schemas/results.d.ts               (json-schema-to-typescript)
 // `--check` regenerates in memory and fails when a checked-in file differs.
 import { readFile, writeFile } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { compile } from 'json-schema-to-typescript';
 import { z } from 'zod';
-import { ProjectConfigSchema, PluginResolver, ScenarioSchema } from '@llmbench/core';
+import { ProjectConfigSchema, PluginResolver, ScenarioSchema, WorkersFileSchema } from '@llmbench/core';
 import { RunResultsSchema } from '@llmbench/plugin-api';
 import { builtinPlugins, BUILTIN_PACKAGES } from 'llmbench';
 
@@ -60,11 +61,13 @@ async function generate() {
   const scenario = jsonSchema(ScenarioSchema, 'input', 'scenario.schema.json');
   const config = jsonSchema(ProjectConfigSchema, 'input', 'config.schema.json');
   const results = jsonSchema(RunResultsSchema, 'output', 'results.schema.json');
+  const workers = jsonSchema(WorkersFileSchema, 'input', 'workers.schema.json');
   const json = (v) => `${JSON.stringify(v, null, 2)}\n`;
   return {
     'scenario.schema.json': json(await withBuiltinOptions(structuredClone(scenario))),
     'config.schema.json': json(await withBuiltinOptions(structuredClone(config))),
     'results.schema.json': json(results),
+    'workers.schema.json': json(workers),
     'scenario.d.ts': await types(scenario, 'Scenario'),
     'results.d.ts': await types(results, 'RunResults'),
   };

@@ -110,7 +110,13 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     } else if (req.method === 'POST' && path === '/llmbench/faults') {
       // Test control: replace the fault configuration at run time (the contract kit uses this).
       void readBody(req).then((text) => {
-        const parsed = FaultsSchema.safeParse(text ? JSON.parse(text) : {});
+        let value: unknown;
+        try {
+          value = text ? JSON.parse(text) : {};
+        } catch {
+          return json(res, 400, { error: { message: 'body is not valid JSON', type: 'invalid_request_error' } });
+        }
+        const parsed = FaultsSchema.safeParse(value);
         if (!parsed.success) return json(res, 400, { error: { message: z.prettifyError(parsed.error), type: 'invalid_request_error' } });
         faults = parsed.data;
         faultRandom = mulberry32(faults.seed);

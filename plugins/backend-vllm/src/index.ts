@@ -9,9 +9,10 @@ export { parsePrometheus, vllmReadings } from './prometheus.js';
 export const DEFAULT_VLLM_URL = 'http://localhost:8000';
 
 export const VllmOptionsSchema = OpenAIOptionsSchema.extend({
+  base_url: z.url().optional().describe("Server origin (default: the server's url, else http://localhost:8000)."),
   ignore_eos: z.boolean().default(false).describe('vLLM: keep generating past EOS, so every request produces max_tokens tokens.'),
   min_tokens: z.number().int().nonnegative().optional().describe('vLLM: generate at least this many tokens before EOS may end the output.'),
-  metrics_path: z.string().default('/metrics').describe('Prometheus endpoint scraped at experiment start and end.'),
+  metrics_path: z.string().default('/metrics').describe('Prometheus endpoint, read at the start and end of every run and sampled about every second during it.'),
   scrape_metrics: z.boolean().default(true).describe('Read /metrics (prefix-cache hit rate, KV-cache usage, running/waiting).'),
 });
 
@@ -35,15 +36,23 @@ export default defineBackend({
     };
     const cap = ctx.server.maxConcurrentRequests;
     const client = new OpenAIClient({ ...options, extra_body: extra }, origin, ctx.clock, options.connections ?? (Number.isFinite(cap) ? cap : 128), ctx.server.model);
-    const headers = options.api_key ? { authorization: `Bearer ${options.api_key}` } : undefined;
+    const headers = { ...options.headers, ...(options.api_key ? { authorization: `Bearer ${options.api_key}` } : {}) };
+    let warned = false;
     return {
       send: (req, signal) => client.send(req, signal),
       async serverMetrics() {
         if (!options.scrape_metrics) return {};
-        const res = await request(`${origin}${options.metrics_path}`, { method: 'GET', ...(headers ? { headers } : {}), headersTimeout: 10_000, bodyTimeout: 10_000 });
-        const text = await res.body.text();
-        if (res.statusCode !== 200) throw new Error(`GET ${options.metrics_path} answered ${res.statusCode}`);
-        return vllmReadings(parsePrometheus(text));
+        // A server whose metrics cannot be read is still benchmarked: warn once, report no readings.
+        try {
+          const res = await request(`${origin}${options.metrics_path}`, { method: 'GET', headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
+          const text = await res.body.text();
+          if (res.statusCode !== 200) throw new Error(`GET ${options.metrics_path} answered ${res.statusCode}`);
+          return vllmReadings(parsePrometheus(text));
+        } catch (error) {
+          if (!warned) ctx.logger.warn(`${ctx.server.id}: cannot read vLLM metrics (${(error as Error).message}); no prefix-cache or KV-cache figures (set scrape_metrics: false to skip)`);
+          warned = true;
+          return {};
+        }
       },
       teardown: () => client.close(),
     };

@@ -48,7 +48,7 @@ describe('scenario validation reports every issue with file:line:column, path, e
         at: 'scenario.yaml:2:1',
         path: 'experimnts',
         message: 'unknown field "experimnts"',
-        expected: 'one of $schema, name, description, backend, servers, workload, experiments, runs, seed, reporters, collectors, thresholds',
+        expected: 'one of $schema, name, description, backend, servers, workers_file, workload, experiments, runs, seed, reporters, collectors, thresholds',
         hint: 'did you mean "experiments"?',
       },
     ]);
@@ -404,6 +404,35 @@ describe('a valid scenario loads with defaults, project config and environment',
     });
     const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
     expect(s.experiments[0]!.strategy.resolved.plugin.name).toBe('mine');
+  });
+
+  test("the seed's workers file is read as-is and becomes servers", async () => {
+    const dir = await project({
+      'scenario.yaml': 'workers_file: config/my_workers.json\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+      'config/my_workers.json': JSON.stringify(
+        {
+          workers: [
+            { id: 'mac-studio-1', host: '192.168.1.105', port: 1234, type: 'fake', model: 'mistral-7b-instruct-v0.2', max_concurrent_requests: 5 },
+            { id: 'mac-studio-2', host: '192.168.1.106', port: 1234, type: 'fake', model: 'mistral-7b-instruct-v0.2', max_concurrent_requests: 5 },
+          ],
+        },
+        null,
+        2,
+      ),
+    });
+    const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
+    expect(s.servers.map((v) => [v.id, v.url, v.model, v.maxConcurrentRequests, v.backend.resolved.ref])).toEqual([
+      ['mac-studio-1', 'http://192.168.1.105:1234', 'mistral-7b-instruct-v0.2', 5, 'fake'],
+      ['mac-studio-2', 'http://192.168.1.106:1234', 'mistral-7b-instruct-v0.2', 5, 'fake'],
+    ]);
+  });
+
+  test('problems in a workers file are located in that file', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': 'workers_file: w.json\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+      'w.json': '{\n  "workers": [\n    { "id": "a", "host": "h", "port": "1234", "type": "fake" }\n  ]\n}\n',
+    });
+    expect(issues.map((i) => `${i.at} ${i.path}: ${i.message}`)).toEqual(['w.json:3:39 workers.0.port: "1234" is a string']);
   });
 
   test('package.json#llmbench is found as project config', async () => {

@@ -11,6 +11,7 @@ import { closest, toConfigIssues, typesAt } from './issues.js';
 import { salvage } from './salvage.js';
 import {
   ScenarioSchema,
+  WorkersFileSchema,
   type CollectorRef, type PluginRef, type Scenario, type Threshold, type Workload,
 } from './schema.js';
 import { readSource, type PathSegment, type SourceFile } from './source.js';
@@ -123,7 +124,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   });
   const configure = <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[]) => configurePlugin(resolver, kind, ref, at, check, expanded.wholeRefs);
 
-  const servers = await resolveServers(scenario, config, configure, check, resolver.knownNames('backend'));
+  const servers = await resolveServers(scenario, config, configure, check, resolver.knownNames('backend'), dir);
   const serverIds = servers.map((s) => s.id);
   const baseWorkload = { ...scenario.workload };
   const runs = scenario.runs ?? 1;
@@ -304,15 +305,45 @@ async function configurePlugin<K extends PluginKind>(
   return { resolved, options: parsed.data, rawOptions };
 }
 
+/** Reads and validates the seed's workers file; its issues point into that file. */
+async function readWorkersFile(path: string, check: Checker): Promise<WorkerEntry[]> {
+  let source: SourceFile;
+  try {
+    source = await readSource(path);
+  } catch (error) {
+    if (!isLlmbenchError(error)) throw error;
+    if (error.issues.length) check.issues.push(...error.issues);
+    else check.issue(['workers_file'], error.message, 'point workers_file at the seed\'s workers JSON, relative to the scenario');
+    return [];
+  }
+  const parsed = WorkersFileSchema.safeParse(source.value);
+  if (!parsed.success) {
+    check.issues.push(...toConfigIssues(parsed.error.issues, { source, schema: WorkersFileSchema, data: source.value }));
+    return [];
+  }
+  return parsed.data.workers.map((w) => ({
+    id: w.id,
+    host: w.host,
+    port: w.port,
+    type: w.type,
+    ...(w.model === undefined ? {} : { model: w.model }),
+    ...(w.max_concurrent_requests === undefined ? {} : { max_concurrent_requests: w.max_concurrent_requests }),
+  }));
+}
+
+type WorkerEntry = Extract<NonNullable<NonNullable<Salvaged['servers']>[number]>, object>;
+
 async function resolveServers(
   scenario: Salvaged,
   config: LoadedConfig | undefined,
   configure: <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[]) => Promise<Configured<K> | undefined>,
   check: Checker,
   knownBackends: readonly string[],
+  dir: string,
 ): Promise<ResolvedServer[]> {
   const defaultBackend = scenario.backend;
-  if (!scenario.servers) {
+  const workers = scenario.workers_file === undefined ? [] : await readWorkersFile(resolve(dir, scenario.workers_file), check);
+  if (!scenario.servers && scenario.workers_file === undefined) {
     if (!defaultBackend) {
       const choices = knownBackends.length ? ` (one of: ${knownBackends.join(', ')})` : '';
       check.issue([], 'no backend: nothing says which server to drive', `add "backend: <name>"${choices} or a "servers" list`, 'a backend or servers');
@@ -325,20 +356,23 @@ async function resolveServers(
   const servers: ResolvedServer[] = [];
   const ids = new Set<string>();
   const named = config?.config.servers ?? {};
-  for (const [i, entry] of scenario.servers.entries()) {
-    if (!entry) continue;
+  const entries: { entry: NonNullable<NonNullable<Salvaged['servers']>[number]>; at: PathSegment[] }[] = [
+    ...(scenario.servers ?? []).flatMap((entry, i) => (entry ? [{ entry, at: ['servers', i] as PathSegment[] }] : [])),
+    ...workers.map((entry) => ({ entry, at: ['workers_file'] as PathSegment[] })),
+  ];
+  for (const { entry, at: entryAt } of entries) {
     let def;
     if (typeof entry === 'string') {
       const fromConfig = named[entry];
       if (!fromConfig) {
         const guess = closest(entry, Object.keys(named));
-        check.issue(['servers', i], `no server named "${entry}" in the project config${config ? ` (${config.file})` : ' (none found)'}`,
+        check.issue(entryAt, `no server named "${entry}" in the project config${config ? ` (${config.file})` : ' (none found)'}`,
           guess ? `did you mean "${guess}"?` : 'define it under "servers" in llmbench.config.yaml, or write the server inline');
         continue;
       }
       def = { ...fromConfig, id: fromConfig.id ?? entry };
     } else def = entry;
-    const at: PathSegment[] = ['servers', i];
+    const at: PathSegment[] = entryAt;
     if (ids.has(def.id)) check.issue([...at, 'id'], `server id "${def.id}" is used twice`, 'give each server a unique id');
     ids.add(def.id);
     if (def.url !== undefined && def.host !== undefined) check.issue([...at, 'host'], 'both url and host are set', 'keep one: url, or host + port');

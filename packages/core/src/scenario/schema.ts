@@ -127,6 +127,11 @@ export const ScenarioSchema = z
       .min(1)
       .optional()
       .describe('Servers to drive. Default: one server handled by the backend with its default URL.'),
+    workers_file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A workers file as the seed guide writes it ({"workers": [{"id", "host", "port", "type", "model", "max_concurrent_requests"}]}), relative to the scenario; its workers are added to servers.'),
     workload: WorkloadSchema.optional(),
     experiments: z.array(ExperimentSchema).min(1),
     runs: z.number().int().positive().optional().describe('Repeats of every experiment (default 1).'),
@@ -163,6 +168,24 @@ export const ProjectConfigSchema = z
   })
   .describe('llmbench project config (llmbench.config.*, .llmbenchrc*, package.json#llmbench)')
   .meta({ title: 'ProjectConfig' });
+
+/** The seed guide's workers file, read as-is. */
+export const WorkersFileSchema = z
+  .strictObject({
+    workers: z
+      .array(
+        z.strictObject({
+          id: name,
+          host: z.string().min(1),
+          port: z.number().int().min(1).max(65535),
+          type: z.string().min(1).describe('Server kind: lm_studio, vllm, openai (or any backend name).'),
+          model: z.string().min(1).optional(),
+          max_concurrent_requests: z.number().int().positive().optional(),
+        }),
+      )
+      .min(1),
+  })
+  .meta({ title: 'WorkersFile' });
 
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
 export type Scenario = z.output<typeof ScenarioSchema>;
