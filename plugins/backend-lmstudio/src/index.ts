@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { z } from 'zod';
-import { OpenAIClient, OpenAIOptionsSchema } from '@llmbench/backend-openai';
+import { clientFor, OpenAIOptionsSchema } from '@llmbench/backend-openai';
 import { defineBackend } from '@llmbench/plugin-api';
 
 export const DEFAULT_LMSTUDIO_URL = 'http://localhost:1234';
@@ -40,15 +40,7 @@ export default defineBackend({
   description: 'LM Studio: OpenAI-compatible or native /api/v0 requests, server-side stats, model load state.',
   options: LmStudioOptionsSchema,
   create(ctx, options) {
-    const origin = new URL(options.base_url ?? ctx.server.url ?? DEFAULT_LMSTUDIO_URL).origin;
-    const cap = ctx.server.maxConcurrentRequests;
-    const client = new OpenAIClient(
-      { ...options, path_prefix: options.api === 'native' ? '/api/v0' : '/v1' },
-      origin,
-      ctx.clock,
-      options.connections ?? (Number.isFinite(cap) ? cap : 128),
-      ctx.server.model,
-    );
+    const { client, origin } = clientFor(ctx, { ...options, path_prefix: options.api === 'native' ? '/api/v0' : '/v1' }, DEFAULT_LMSTUDIO_URL);
     const headers = options.api_key ? { authorization: `Bearer ${options.api_key}` } : undefined;
     const model = ctx.server.model;
     return {

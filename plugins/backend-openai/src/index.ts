@@ -1,6 +1,6 @@
 import { Pool, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { defineBackend, type BenchRequest, type Clock, type Outcome, type ServerTiming, type TokenUsage } from '@llmbench/plugin-api';
+import { defineBackend, type BackendContext, type BenchRequest, type Clock, type Outcome, type ServerTiming, type TokenUsage } from '@llmbench/plugin-api';
 import { SseParser } from './sse.js';
 
 export { SseParser } from './sse.js';
@@ -249,14 +249,24 @@ export function outcomeOf(error: Error): Outcome {
   return { kind: 'connection_error', ...(code ?? cause?.code ? { code: (code ?? cause?.code)! } : {}), message: error.message };
 }
 
+/**
+ * The client a backend uses for one server: origin from `base_url`, else the server's url, else
+ * `defaultUrl`; sockets per thread from `connections`, else the server's max_concurrent_requests,
+ * else 128; the server's `model` (if any) wins over the workload's.
+ */
+export function clientFor(ctx: BackendContext, options: OpenAIOptions, defaultUrl: string): { client: OpenAIClient; origin: string } {
+  const origin = new URL(options.base_url ?? ctx.server.url ?? defaultUrl).origin;
+  const cap = ctx.server.maxConcurrentRequests;
+  const connections = options.connections ?? (Number.isFinite(cap) ? cap : 128);
+  return { client: new OpenAIClient(options, origin, ctx.clock, connections, ctx.server.model), origin };
+}
+
 export default defineBackend({
   name: 'openai',
   description: 'Any OpenAI-compatible server: /v1/chat/completions or /v1/completions, JSON or SSE.',
   options: OpenAIOptionsSchema,
   create(ctx, options) {
-    const origin = new URL(options.base_url ?? ctx.server.url ?? DEFAULT_BASE_URL).origin;
-    const cap = ctx.server.maxConcurrentRequests;
-    const client = new OpenAIClient(options, origin, ctx.clock, options.connections ?? (Number.isFinite(cap) ? cap : 128), ctx.server.model);
+    const { client } = clientFor(ctx, options, DEFAULT_BASE_URL);
     return {
       send: (request, signal) => client.send(request, signal),
       teardown: () => client.close(),

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { z } from 'zod';
-import { OpenAIClient, OpenAIOptionsSchema } from '@llmbench/backend-openai';
+import { clientFor, OpenAIOptionsSchema } from '@llmbench/backend-openai';
 import { defineBackend } from '@llmbench/plugin-api';
 import { parsePrometheus, vllmReadings } from './prometheus.js';
 
@@ -28,14 +28,12 @@ export default defineBackend({
   description: 'vLLM: OpenAI-compatible requests plus ignore_eos/min_tokens and /metrics (prefix cache, KV cache, queue).',
   options: VllmOptionsSchema,
   create(ctx, options) {
-    const origin = new URL(options.base_url ?? ctx.server.url ?? DEFAULT_VLLM_URL).origin;
     const extra = {
       ...(options.ignore_eos ? { ignore_eos: true } : {}),
       ...(options.min_tokens === undefined ? {} : { min_tokens: options.min_tokens }),
       ...options.extra_body,
     };
-    const cap = ctx.server.maxConcurrentRequests;
-    const client = new OpenAIClient({ ...options, extra_body: extra }, origin, ctx.clock, options.connections ?? (Number.isFinite(cap) ? cap : 128), ctx.server.model);
+    const { client, origin } = clientFor(ctx, { ...options, extra_body: extra }, DEFAULT_VLLM_URL);
     const headers = { ...options.headers, ...(options.api_key ? { authorization: `Bearer ${options.api_key}` } : {}) };
     let warned = false;
     return {
