@@ -7,13 +7,10 @@ import {
 } from '@llmbench/plugin-api';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { Tally } from '../metrics/tally.js';
-import { requestFactory } from '../runner/requests.js';
 import type { ResolvedServer, ResolvedWorkload } from '../scenario/load.js';
-import { monotonicClock } from './clock.js';
 import { Control, type ControlShape } from './control.js';
-import { runPartition, type PartitionPoint } from './partition.js';
+import { runShare, type PartitionPoint } from './partition.js';
 import type { ErrorReply, ProgressMessage, RunReply, WorkerTask } from './protocol.js';
-import { RawWriter } from './raw.js';
 
 /**
  * Default worker threads. On 2 cores the server under test (or the OS) needs the other core, and
@@ -208,7 +205,7 @@ export class EngineSession {
 
   async close(): Promise<void> {
     const errors: unknown[] = [];
-    if (!this.runsInMain && this.engine.config.threads > 0 && this.live) {
+    if (!this.runsInMain && this.live) {
       const shape: ControlShape = { servers: 0, batches: 0, parties: this.engine.config.threads };
       const control = Control.create(shape);
       const pool = this.engine.workers();
@@ -228,30 +225,19 @@ export class EngineSession {
   }
 
   private async runHere(control: Control, point: PartitionPoint, options: { record: boolean; run: number; rawPath?: string }): Promise<RunReply> {
-    const raw = options.rawPath && options.record
-      ? new RawWriter(options.rawPath, { experiment: this.spec.experiment, run: options.run, thread: 0, servers: this.spec.servers.map((s) => s.id) })
-      : undefined;
     const tally = new Tally(this.spec.servers.length);
     this.live!.mainTally = tally;
-    try {
-      await control.arrive(monotonicClock.now);
-      const result = await runPartition({
-        point,
-        lanes: { start: 0, count: point.concurrency },
-        servers: this.backends.map((backend, i) => ({ backend, cap: this.spec.servers[i]!.maxConcurrentRequests })),
-        request: requestFactory(this.spec.workload, { warmup: !options.record }),
-        clock: monotonicClock,
-        control,
-        timeoutMs: this.spec.workload.timeoutMs,
-        cursor: 0,
-        record: options.record,
-        tally,
-        ...(raw ? { raw } : {}),
-      });
-      return { tally: result.tally.serialize(), idleSlotMs: result.idleSlotMs, lastEnd: result.lastEnd };
-    } finally {
-      raw?.close();
-    }
+    return runShare({
+      control,
+      point,
+      lanes: { start: 0, count: point.concurrency },
+      servers: this.backends.map((backend, i) => ({ id: this.spec.servers[i]!.id, backend, cap: this.spec.servers[i]!.maxConcurrentRequests })),
+      workload: this.spec.workload,
+      record: options.record,
+      thread: 0,
+      tally,
+      ...(options.rawPath ? { raw: { path: options.rawPath, experiment: this.spec.experiment, run: options.run } } : {}),
+    });
   }
 
   private async runInWorkers(control: Control, shape: ControlShape, point: PartitionPoint, options: { record: boolean; run: number; rawPath?: string }): Promise<RunReply[]> {

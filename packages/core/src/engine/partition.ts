@@ -1,7 +1,11 @@
 import { outcomeFromError, type Backend, type BenchRequest, type Clock, type Outcome } from '@llmbench/plugin-api';
 import { Tally } from '../metrics/tally.js';
+import { requestFactory } from '../runner/requests.js';
+import type { ResolvedWorkload } from '../scenario/load.js';
+import { monotonicClock } from './clock.js';
 import type { Control } from './control.js';
-import type { RawWriter } from './raw.js';
+import type { RunReply } from './protocol.js';
+import { RawWriter } from './raw.js';
 
 export interface PartitionPoint {
   readonly concurrency: number;
@@ -108,6 +112,47 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     dispatcher.close();
   }
   return { tally, idleSlotMs, lastEnd };
+}
+
+/**
+ * One thread's share of a run, in the main thread or a worker alike: opens the raw-record file when
+ * asked, waits at the start line with the other threads, runs the partition on the process-wide
+ * clock, and returns its tally serialized for the merge.
+ */
+export async function runShare(share: {
+  readonly control: Control;
+  readonly point: PartitionPoint;
+  readonly lanes: { readonly start: number; readonly count: number };
+  readonly servers: readonly { readonly id: string; readonly backend: Backend; readonly cap: number }[];
+  readonly workload: ResolvedWorkload;
+  readonly record: boolean;
+  readonly thread: number;
+  readonly tally: Tally;
+  readonly raw?: { readonly path: string; readonly experiment: string; readonly run: number };
+}): Promise<RunReply> {
+  const raw = share.raw && share.record
+    ? new RawWriter(share.raw.path, { ...share.raw, thread: share.thread, servers: share.servers.map((s) => s.id) })
+    : undefined;
+  try {
+    const request = requestFactory(share.workload, { warmup: !share.record });
+    await share.control.arrive(monotonicClock.now);
+    const result = await runPartition({
+      point: share.point,
+      lanes: share.lanes,
+      servers: share.servers,
+      request,
+      clock: monotonicClock,
+      control: share.control,
+      timeoutMs: share.workload.timeoutMs,
+      cursor: share.thread % Math.max(1, share.servers.length),
+      record: share.record,
+      tally: share.tally,
+      ...(raw ? { raw } : {}),
+    });
+    return { tally: result.tally.serialize(), idleSlotMs: result.idleSlotMs, lastEnd: result.lastEnd };
+  } finally {
+    raw?.close();
+  }
 }
 
 async function barrierLanes(input: PartitionInput, one: (index: number) => Promise<number>): Promise<number> {

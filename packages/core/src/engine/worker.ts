@@ -1,12 +1,10 @@
 import { ErrorCodes, isLlmbenchError, type Backend, type BackendPlugin, type Logger } from '@llmbench/plugin-api';
 import { encodeHistogram } from '../metrics/histogram.js';
 import { Tally } from '../metrics/tally.js';
-import { requestFactory } from '../runner/requests.js';
 import { monotonicClock } from './clock.js';
 import { Control } from './control.js';
-import { runPartition } from './partition.js';
+import { runShare } from './partition.js';
 import type { ErrorReply, RunReply, WorkerSession, WorkerTask } from './protocol.js';
-import { RawWriter } from './raw.js';
 
 /** Backends of each open session in this thread. */
 const sessions = new Map<string, Promise<Backend[]>>();
@@ -41,31 +39,24 @@ async function run(t: Extract<WorkerTask, { kind: 'run' }>): Promise<RunReply> {
     control.stop();
     throw error;
   }
-  const raw = t.raw ? new RawWriter(t.raw.path, { ...t.raw, thread: t.partition, servers: t.session.servers.map((s) => s.id) }) : undefined;
-  const request = requestFactory(t.session.workload, { warmup: !t.record });
-  await control.arrive(monotonicClock.now);
   const tally = new Tally(backends.length);
   const ticker = t.progress
     ? setInterval(() => t.progress!.postMessage({ partition: t.partition, latency: encodeHistogram(tally.latency()) }), t.progressIntervalMs)
     : undefined;
   try {
-    const result = await runPartition({
-      tally,
+    return await runShare({
+      control,
       point: t.point,
       lanes: t.lanes,
-      servers: backends.map((backend, i) => ({ backend, cap: t.session.servers[i]!.cap })),
-      request,
-      clock: monotonicClock,
-      control,
-      timeoutMs: t.session.workload.timeoutMs,
-      cursor: t.partition % Math.max(1, backends.length),
+      servers: backends.map((backend, i) => ({ id: t.session.servers[i]!.id, backend, cap: t.session.servers[i]!.cap })),
+      workload: t.session.workload,
       record: t.record,
-      ...(raw ? { raw } : {}),
+      thread: t.partition,
+      tally,
+      ...(t.raw ? { raw: t.raw } : {}),
     });
-    return { tally: result.tally.serialize(), idleSlotMs: result.idleSlotMs, lastEnd: result.lastEnd };
   } finally {
     if (ticker) clearInterval(ticker);
-    raw?.close();
     t.progress?.close();
   }
 }

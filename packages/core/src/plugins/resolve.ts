@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  ErrorCodes, LlmbenchError, isPlugin, type AnyPlugin, type BackendPlugin, type CollectorPlugin,
+  ErrorCodes, LlmbenchError, isPlugin, type BackendPlugin, type CollectorPlugin,
   type PluginKind, type ReporterPlugin, type StrategyPlugin,
 } from '@llmbench/plugin-api';
 
