@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
-  ErrorCodes, hashString, isLlmbenchError, LlmbenchError, mulberry32, type Backend, type Collector, type Logger, type MetricReadings, type PluginContext,
+  ErrorCodes, hashString, isLlmbenchError, LlmbenchError, mulberry32, type Backend, type Collector, type Logger, type PluginContext,
 } from '@llmbench/plugin-api';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { Tally } from '../metrics/tally.js';
@@ -192,14 +192,6 @@ export class EngineSession {
   serverSamplers(intervalMs: number): { name: string; collector: Collector; intervalMs: number }[] {
     return this.backends.flatMap((b, i) =>
       b.serverMetrics ? [{ name: `server:${this.spec.servers[i]!.id}`, collector: { sample: () => b.serverMetrics!() }, intervalMs }] : [],
-    );
-  }
-
-  async serverMetrics(): Promise<MetricReadings[]> {
-    return Promise.all(
-      this.backends.map((b, i) =>
-        guard(`server ${this.spec.servers[i]!.id} serverMetrics`, ErrorCodes.PLUGIN_FAILED, async () => (await b.serverMetrics?.()) ?? {}),
-      ),
     );
   }
 

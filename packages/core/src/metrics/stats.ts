@@ -7,7 +7,8 @@ export interface ServerInfo {
   readonly url?: string;
 }
 
-const round = (x: number, digits = 3): number => {
+/** `x` rounded to `digits` decimals (3 by default). */
+export const round = (x: number, digits = 3): number => {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 };

@@ -6,7 +6,7 @@ import {
   type Reporter, type RunResults, type RunStartInfo, type RunStats, type TextSink,
 } from '@llmbench/plugin-api';
 import { describeEnvironment } from '../environment.js';
-import { summarizeTally } from '../metrics/stats.js';
+import { round, summarizeTally } from '../metrics/stats.js';
 import { Tally } from '../metrics/tally.js';
 import type { LoadedScenario, ResolvedExperiment } from '../scenario/load.js';
 import { redactSecrets } from '../scenario/env.js';
@@ -211,9 +211,9 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
     }
     for (let run = 1; run <= experiment.runs && !ctx.signal.aborted; run++) {
       const startedAt = ctx.now().toISOString();
-      const before = await session.serverMetrics();
-      // Server readings (vLLM KV-cache usage, queue depth...) are sampled during the run like collectors.
-      const sampling = startSampling([...ctx.collectors, ...session.serverSamplers(ctx.options.serverSampleIntervalMs ?? 1000)]);
+      // Server readings (vLLM KV-cache usage, queue depth...) are sampled like collectors: the first
+      // samples, taken before the load starts, and the last, taken after it, are the run's start and end.
+      const sampling = await startSampling([...ctx.collectors, ...session.serverSamplers(ctx.options.serverSampleIntervalMs ?? 1000)]);
       const t0 = ctx.clock.now();
       const ticker = setInterval(() => {
         const live = session.progress();
@@ -236,7 +236,9 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         clearInterval(ticker);
       }
       const collected = await sampling.stop();
-      const after = await session.serverMetrics();
+      const series = servers.map((s) => collected[`server:${s.id}`] ?? {});
+      const before = series.map((m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.first])));
+      const after = series.map((m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.last])));
       const stats = summarizeTally(result.tally, servers, result.wallMs, {
         ...(result.barrier ? { barrier: { ...result.barrier, slots: point.concurrency } } : {}),
       });
@@ -251,7 +253,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         run,
         started_at: startedAt,
         ...stats,
-        prefix_cache_hit_rate: cache.queries > 0 ? round6(cache.hits / cache.queries) : null,
+        prefix_cache_hit_rate: cache.queries > 0 ? round(cache.hits / cache.queries, 6) : null,
         server_metrics: Object.fromEntries(servers.map((s, i) => [s.id, { start: before[i]!, end: after[i]! }])),
         collectors: collected,
       });
@@ -278,7 +280,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       ...summarizeTally(pooled.tally, servers, pooled.wallMs, {
         ...(barrier ? { barrier: { batches: pooled.batches, idleSlotMs: pooled.idleSlotMs, slots: point.concurrency } } : {}),
       }),
-      prefix_cache_hit_rate: pooled.cacheQueries > 0 ? round6(pooled.cacheHits / pooled.cacheQueries) : null,
+      prefix_cache_hit_rate: pooled.cacheQueries > 0 ? round(pooled.cacheHits / pooled.cacheQueries, 6) : null,
       server_metrics: runs[runs.length - 1]?.server_metrics ?? {},
       collectors: runs[runs.length - 1]?.collectors ?? {},
     },
@@ -298,8 +300,6 @@ function cacheDelta(before: readonly MetricReadings[], after: readonly MetricRea
   return { hits, queries };
 }
 
-const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
-
 function checkPoints(experiment: ResolvedExperiment, points: readonly LoadPoint[]): readonly LoadPoint[] {
   const bad = (why: string) =>
     new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `strategy ${experiment.strategy.resolved.ref} of experiment "${experiment.name}" ${why}`);
@@ -317,8 +317,11 @@ interface Sampling {
   stop(): Promise<Record<string, Record<string, MetricSummary>>>;
 }
 
-/** Samples every collector now, every interval, and once more at stop. */
-function startSampling(collectors: readonly { name: string; collector: Collector; intervalMs: number }[]): Sampling {
+/**
+ * Starts every collector and takes its first sample (before the load begins), then samples each
+ * every interval and once more at stop.
+ */
+async function startSampling(collectors: readonly { name: string; collector: Collector; intervalMs: number }[]): Promise<Sampling> {
   const series = collectors.map(() => new Map<string, MetricSummary>());
   const take = async (i: number): Promise<void> => {
     const readings = await collectors[i]!.collector.sample();
@@ -334,26 +337,27 @@ function startSampling(collectors: readonly { name: string; collector: Collector
       }
     }
   };
-  const failures: unknown[] = [];
-  const pending: Promise<void>[] = [];
-  const sampleSafely = (i: number) => {
-    const p = take(i).catch((e: unknown) => void failures.push(e));
-    pending.push(p);
+  const failures: { name: string; error: unknown }[] = [];
+  const pending = new Set<Promise<void>>();
+  const sampleSafely = (i: number): void => {
+    const p: Promise<void> = take(i)
+      .catch((error: unknown) => void failures.push({ name: collectors[i]!.name, error }))
+      .finally(() => pending.delete(p));
+    pending.add(p);
   };
-  const started = Promise.all(collectors.map(async (c, i) => {
-    await c.collector.start?.();
-    sampleSafely(i);
-  }));
+  await Promise.all(collectors.map((c) => guard(`collector ${c.name} start`, ErrorCodes.PLUGIN_FAILED, () => c.collector.start?.())));
+  collectors.forEach((_, i) => sampleSafely(i));
+  await Promise.all(pending);
   const timers = collectors.map((c, i) => setInterval(() => sampleSafely(i), c.intervalMs));
   return {
     async stop() {
-      await started;
       timers.forEach(clearInterval);
       collectors.forEach((_, i) => sampleSafely(i));
       await Promise.all(pending);
       await Promise.all(collectors.map((c) => c.collector.stop?.()));
-      if (failures.length) {
-        throw new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `collector failed: ${(failures[0] as Error).message}`, { cause: failures[0] });
+      const first = failures[0];
+      if (first) {
+        throw new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `${first.name} failed: ${(first.error as Error).message}`, { cause: first.error });
       }
       return Object.fromEntries(collectors.map((c, i) => [c.name, Object.fromEntries(series[i]!)]));
     },
