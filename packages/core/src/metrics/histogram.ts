@@ -84,3 +84,53 @@ export function latencyStats(h: Histogram, m: Readonly<Moments>): LatencyStats |
     p99: percentileMs(h, 99),
   };
 }
+
+/** Records one millisecond sample: microseconds in the histogram (at least 1), exact moments (negatives as 0). */
+export function recordMs(h: Histogram, m: Moments, ms: number): void {
+  const v = ms < 0 ? 0 : ms;
+  h.recordValue(Math.max(1, Math.round(v * 1000)));
+  m.count++;
+  m.sum += v;
+  m.sumSquares += v * v;
+  if (v < m.min) m.min = v;
+  if (v > m.max) m.max = v;
+}
+
+export interface SerializedDistribution {
+  readonly histogram: string;
+  readonly moments: Moments;
+}
+
+/**
+ * Millisecond samples kept two ways, as everywhere in llmbench: an HDR histogram for percentiles and
+ * exact moments for avg/min/max/stddev. Mergeable exactly and serializable across threads.
+ */
+export class Distribution {
+  readonly histogram: Histogram = createHistogram();
+  readonly moments: Moments = emptyMoments();
+
+  record(ms: number): void {
+    recordMs(this.histogram, this.moments, ms);
+  }
+
+  merge(other: Distribution): void {
+    this.histogram.add(other.histogram);
+    addMoments(this.moments, other.moments);
+  }
+
+  serialize(): SerializedDistribution {
+    return { histogram: encodeHistogram(this.histogram), moments: { ...this.moments } };
+  }
+
+  static deserialize(data: SerializedDistribution): Distribution {
+    const d = new Distribution();
+    d.histogram.add(decodeHistogram(data.histogram));
+    Object.assign(d.moments, data.moments);
+    return d;
+  }
+
+  /** Null when nothing was recorded. */
+  stats(): LatencyStats | null {
+    return latencyStats(this.histogram, this.moments);
+  }
+}

@@ -67,10 +67,10 @@ export function summarizeTally(
     requests_per_second: wall > 0 ? round(requests / wall) : 0,
     latency_ms: latencyStats(latency, moments),
     latency_histogram: encodeHistogram(latency),
-    ttft_ms: latencyStats(tally.ttft, tally.ttftMoments),
-    itl_ms: latencyStats(tally.itl, tally.itlMoments),
-    tpot_ms: latencyStats(tally.tpot, tally.tpotMoments),
-    server_ttft_ms: latencyStats(tally.serverTtft, tally.serverTtftMoments),
+    ttft_ms: tally.ttft.stats(),
+    itl_ms: tally.itl.stats(),
+    tpot_ms: tally.tpot.stats(),
+    server_ttft_ms: tally.serverTtft.stats(),
     server_tokens_per_second: tally.serverTps.count
       ? { avg: round(tally.serverTps.sum / tally.serverTps.count), min: round(tally.serverTps.min), max: round(tally.serverTps.max) }
       : null,

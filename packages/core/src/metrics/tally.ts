@@ -1,5 +1,8 @@
 import { FAILURE_KINDS, type FailureCounts, type FailureKind, type FailureOutcome, type FailureSample, type OkOutcome } from '@llmbench/plugin-api';
-import { addMoments, createHistogram, decodeHistogram, emptyMoments, encodeHistogram, type Histogram, type Moments } from './histogram.js';
+import {
+  addMoments, createHistogram, decodeHistogram, Distribution, emptyMoments, encodeHistogram, recordMs,
+  type Histogram, type Moments, type SerializedDistribution,
+} from './histogram.js';
 
 export const MAX_SAMPLES_PER_KIND = 5;
 
@@ -58,16 +61,12 @@ export function emptyTokens(): TokenTotals {
 
 export interface SerializedTally {
   readonly maxInFlight: number;
-  readonly ttft: string;
-  readonly itl: string;
-  readonly tpot: string;
-  readonly ttftMoments: Moments;
-  readonly itlMoments: Moments;
-  readonly tpotMoments: Moments;
-  readonly tokens: TokenTotals;
-  readonly serverTtft: string;
-  readonly serverTtftMoments: Moments;
+  readonly ttft: SerializedDistribution;
+  readonly itl: SerializedDistribution;
+  readonly tpot: SerializedDistribution;
+  readonly serverTtft: SerializedDistribution;
   readonly serverTps: Moments;
+  readonly tokens: TokenTotals;
   readonly servers: readonly {
     readonly requests: number;
     readonly successes: number;
@@ -90,17 +89,14 @@ export class Tally {
   readonly servers: ServerTally[];
   inFlight = 0;
   maxInFlight = 0;
-  /** Streaming timings (microseconds): time to first token, inter-token latency (pooled gaps), time per output token. */
-  readonly ttft: Histogram = createHistogram();
-  readonly itl: Histogram = createHistogram();
-  readonly tpot: Histogram = createHistogram();
-  readonly ttftMoments: Moments = emptyMoments();
-  readonly itlMoments: Moments = emptyMoments();
-  readonly tpotMoments: Moments = emptyMoments();
-  readonly tokens: TokenTotals = emptyTokens();
-  readonly serverTtft: Histogram = createHistogram();
-  readonly serverTtftMoments: Moments = emptyMoments();
+  /** Streaming timings: time to first token, inter-token latency (pooled gaps), time per output token. */
+  readonly ttft = new Distribution();
+  readonly itl = new Distribution();
+  readonly tpot = new Distribution();
+  /** What servers reported themselves (LM Studio stats): TTFT, and tokens/s (moments only). */
+  readonly serverTtft = new Distribution();
   readonly serverTps: Moments = emptyMoments();
+  readonly tokens: TokenTotals = emptyTokens();
   private readonly samples = new Map<FailureKind, Map<string, number>>();
 
   constructor(serverCount: number) {
@@ -128,7 +124,7 @@ export class Tally {
     this.inFlight--;
     s.requests++;
     s.successes++;
-    record(s.latency, s.moments, latencyMs);
+    recordMs(s.latency, s.moments, latencyMs);
   }
 
   /**
@@ -147,17 +143,17 @@ export class Tally {
     } else t.none++;
     const st = outcome.serverTiming;
     if (st) {
-      if (st.ttftMs !== undefined) record(this.serverTtft, this.serverTtftMoments, st.ttftMs);
+      if (st.ttftMs !== undefined) this.serverTtft.record(st.ttftMs);
       if (st.tokensPerSecond !== undefined) addSample(this.serverTps, st.tokensPerSecond);
     }
     const first = outcome.firstTokenAt;
     if (first === undefined) return;
     const ttftMs = first - sentAt;
-    record(this.ttft, this.ttftMoments, ttftMs);
+    this.ttft.record(ttftMs);
     const times = outcome.chunkTimes;
-    if (times) for (let i = 1; i < times.length; i++) record(this.itl, this.itlMoments, times[i]! - times[i - 1]!);
+    if (times) for (let i = 1; i < times.length; i++) this.itl.record(times[i]! - times[i - 1]!);
     const out = usage?.outputTokens;
-    if (out !== undefined && out > 1) record(this.tpot, this.tpotMoments, (e2elMs - ttftMs) / (out - 1));
+    if (out !== undefined && out > 1) this.tpot.record((e2elMs - ttftMs) / (out - 1));
   }
 
   failed(server: number, outcome: FailureOutcome): void {
@@ -171,16 +167,12 @@ export class Tally {
 
   merge(other: Tally): void {
     other.servers.forEach((s, i) => this.servers[i]!.merge(s));
-    this.ttft.add(other.ttft);
-    this.itl.add(other.itl);
-    this.tpot.add(other.tpot);
-    addMoments(this.ttftMoments, other.ttftMoments);
-    addMoments(this.itlMoments, other.itlMoments);
-    addMoments(this.tpotMoments, other.tpotMoments);
-    addTokens(this.tokens, other.tokens);
-    this.serverTtft.add(other.serverTtft);
-    addMoments(this.serverTtftMoments, other.serverTtftMoments);
+    this.ttft.merge(other.ttft);
+    this.itl.merge(other.itl);
+    this.tpot.merge(other.tpot);
+    this.serverTtft.merge(other.serverTtft);
     addMoments(this.serverTps, other.serverTps);
+    addTokens(this.tokens, other.tokens);
     this.maxInFlight = Math.max(this.maxInFlight, other.maxInFlight);
     for (const [kind, messages] of other.samples) for (const [msg, n] of messages) this.sample(kind, msg, n);
   }
@@ -195,16 +187,12 @@ export class Tally {
   serialize(): SerializedTally {
     return {
       maxInFlight: this.maxInFlight,
-      ttft: encodeHistogram(this.ttft),
-      itl: encodeHistogram(this.itl),
-      tpot: encodeHistogram(this.tpot),
-      ttftMoments: { ...this.ttftMoments },
-      itlMoments: { ...this.itlMoments },
-      tpotMoments: { ...this.tpotMoments },
-      tokens: { ...this.tokens },
-      serverTtft: encodeHistogram(this.serverTtft),
-      serverTtftMoments: { ...this.serverTtftMoments },
+      ttft: this.ttft.serialize(),
+      itl: this.itl.serialize(),
+      tpot: this.tpot.serialize(),
+      serverTtft: this.serverTtft.serialize(),
       serverTps: { ...this.serverTps },
+      tokens: { ...this.tokens },
       servers: this.servers.map((s) => ({
         requests: s.requests,
         successes: s.successes,
@@ -223,16 +211,12 @@ export class Tally {
   static deserialize(data: SerializedTally): Tally {
     const t = new Tally(data.servers.length);
     t.maxInFlight = data.maxInFlight;
-    t.ttft.add(decodeHistogram(data.ttft));
-    t.itl.add(decodeHistogram(data.itl));
-    t.tpot.add(decodeHistogram(data.tpot));
-    Object.assign(t.ttftMoments, data.ttftMoments);
-    Object.assign(t.itlMoments, data.itlMoments);
-    Object.assign(t.tpotMoments, data.tpotMoments);
-    Object.assign(t.tokens, data.tokens);
-    t.serverTtft.add(decodeHistogram(data.serverTtft));
-    Object.assign(t.serverTtftMoments, data.serverTtftMoments);
+    t.ttft.merge(Distribution.deserialize(data.ttft));
+    t.itl.merge(Distribution.deserialize(data.itl));
+    t.tpot.merge(Distribution.deserialize(data.tpot));
+    t.serverTtft.merge(Distribution.deserialize(data.serverTtft));
     Object.assign(t.serverTps, data.serverTps);
+    Object.assign(t.tokens, data.tokens);
     data.servers.forEach((d, i) => {
       const s = t.servers[i]!;
       s.requests = d.requests;
@@ -264,16 +248,6 @@ export class Tally {
     if (current !== undefined) messages.set(message, current + n);
     else if (messages.size < MAX_SAMPLES_PER_KIND) messages.set(message, n);
   }
-}
-
-function record(h: Histogram, m: Moments, ms: number): void {
-  const v = ms < 0 ? 0 : ms;
-  h.recordValue(Math.max(1, Math.round(v * 1000)));
-  m.count++;
-  m.sum += v;
-  m.sumSquares += v * v;
-  if (v < m.min) m.min = v;
-  if (v > m.max) m.max = v;
 }
 
 function addSample(m: Moments, v: number): void {
