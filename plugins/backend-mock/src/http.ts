@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { mulberry32 } from '@llmbench/plugin-api';
 import { createMockServer, MockOptionsSchema, type MockOptions } from './index.js';
+import { delay, realScheduler } from './model.js';
 
 export const FAULT_KINDS = ['http_500', 'http_429', 'slow_first_byte', 'stall', 'reset', 'malformed_json', 'malformed_sse'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -161,7 +162,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     let firstChunk: number | undefined;
     let lastChunk: number | undefined;
     const prefillMs = ((options.prefillMsPer1kTokens ?? 0) * (promptTokens - cachedTokens)) / 1000;
-    if (prefillMs > 0) await new Promise((r) => setTimeout(r, prefillMs));
+    if (prefillMs > 0) await delay(realScheduler, prefillMs);
     const outcome = await sim.handle(
       controller.signal,
       streaming
@@ -219,7 +220,6 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
 
   /** Fails one request the given way; what the client sees is documented per kind. */
   async function injectFault(fault: FaultKind, req: IncomingMessage, res: ServerResponse, stream: boolean, chat: boolean): Promise<void> {
-    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
     switch (fault) {
       case 'http_500':
         return json(res, 500, { error: { message: 'injected: internal error', type: 'server_error' } });
@@ -227,13 +227,13 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
         res.setHeader('retry-after', String(faults.retry_after_s));
         return json(res, 429, { error: { message: 'injected: rate limited', type: 'rate_limit_error' } });
       case 'slow_first_byte':
-        await wait(faults.slow_first_byte_ms);
+        await delay(realScheduler, faults.slow_first_byte_ms);
         if (!res.destroyed) json(res, 200, { id: 'slow', object: chat ? 'chat.completion' : 'text_completion', choices: [], usage: { prompt_tokens: 1, completion_tokens: 0 } });
         return;
       case 'stall':
         res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
         res.write(stream ? 'data: {"id":"stall","choices":[{"index":0,"delta":{"content":" tok"}}]}\n\n' : '{"id":"stall","choices":');
-        await wait(faults.stall_ms);
+        await delay(realScheduler, faults.stall_ms);
         res.destroy();
         return;
       case 'reset':

@@ -5,9 +5,9 @@ import type { ResolvedWorkload } from '../scenario/load.js';
  * Builds requests from a workload. Prompts are used in turn; message arrays are built once per
  * prompt, and only prompts containing "{i}" are templated per request.
  */
-export function requestFactory(workload: ResolvedWorkload, options: { model?: string; warmup?: boolean } = {}): (index: number) => BenchRequest {
+export function requestFactory(workload: ResolvedWorkload, options: { warmup?: boolean } = {}): (index: number) => BenchRequest {
   const system: ChatMessage[] = workload.systemPrompt === undefined ? [] : [{ role: 'system', content: workload.systemPrompt }];
-  const model = options.model ?? workload.model;
+  const model = workload.model;
   const stream = workload.stream;
   const warmup = options.warmup ?? false;
   const maxTokens = workload.maxTokens;
