@@ -142,8 +142,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
       const server = servers.find((s) => s.id === id);
       if (server) chosen.push(server);
       else {
-        const guess = closest(id, serverIds);
-        check.issue(['experiments', i, 'servers', j], `no server with id "${id}"`, guess ? `did you mean "${guess}"?` : `use one of: ${serverIds.join(', ')}`);
+        check.issue(['experiments', i, 'servers', j], `no server with id "${id}"`, pickHint(id, serverIds));
       }
     }
     if (strategy && workload) {
@@ -174,8 +173,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   for (const [i, t] of (scenario.thresholds ?? []).entries()) {
     if (t?.experiment === undefined) continue;
     if (!names.has(t.experiment)) {
-      const guess = closest(t.experiment, [...names]);
-      check.issue(['thresholds', i, 'experiment'], `no experiment named "${t.experiment}"`, guess ? `did you mean "${guess}"?` : `use one of: ${[...names].join(', ')}`);
+      check.issue(['thresholds', i, 'experiment'], `no experiment named "${t.experiment}"`, pickHint(t.experiment, [...names]));
     }
   }
 
@@ -210,6 +208,12 @@ function overrideWorkload(base: Workload, override: Workload | undefined): Workl
     delete merged.prompts_file;
   }
   return { ...merged, ...override };
+}
+
+/** The fix for an unknown name: the likely intended one, else `otherwise` (default: the names to choose from). */
+function pickHint(name: string, known: readonly string[], otherwise = `use one of: ${known.join(', ')}`): string {
+  const guess = closest(name, known);
+  return guess ? `did you mean "${guess}"?` : otherwise;
 }
 
 function invalid(file: string, found: readonly ConfigIssue[], unset: ReadonlySet<string>): LlmbenchError {
@@ -365,9 +369,8 @@ async function resolveServers(
     if (typeof entry === 'string') {
       const fromConfig = named[entry];
       if (!fromConfig) {
-        const guess = closest(entry, Object.keys(named));
         check.issue(entryAt, `no server named "${entry}" in the project config${config ? ` (${config.file})` : ' (none found)'}`,
-          guess ? `did you mean "${guess}"?` : 'define it under "servers" in llmbench.config.yaml, or write the server inline');
+          pickHint(entry, Object.keys(named), 'define it under "servers" in llmbench.config.yaml, or write the server inline'));
         continue;
       }
       def = { ...fromConfig, id: fromConfig.id ?? entry };
