@@ -74,6 +74,17 @@ export interface ExperimentResult {
      */
     rate?: number;
     arrivals?: "uniform" | "poisson";
+    /**
+     * How requests were spread over the servers (docs/scenarios.md#balancer).
+     */
+    balancer: {
+      policy: "latency-aware" | "least-outstanding" | "round-robin";
+      ewma_alpha: number;
+      ewma_decay_ms: number;
+      eject_after: number;
+      backoff_ms: number;
+      max_backoff_ms: number;
+    };
   };
   runs: RunStats[];
   summary: SummaryStats;
@@ -131,6 +142,14 @@ export interface RunStats {
    */
   prefix_cache_hit_rate: number | null;
   max_in_flight: number;
+  /**
+   * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).
+   */
+  queue_ms: LatencyStats | null;
+  /**
+   * Requests that had to wait for a server slot.
+   */
+  queued_requests: number;
   servers: ServerStats[];
   barrier?: BarrierStats;
   /**
@@ -228,12 +247,21 @@ export interface ServerStats {
   max_in_flight: number;
   latency_ms: LatencyStats | null;
   /**
-   * Time requests waited client-side for a free slot on this server (max_concurrent_requests).
+   * Time requests waited client-side for a free slot (max_concurrent_requests) before going to this server; null when it got none.
    */
-  queue_ms: {
-    avg: number;
-    max: number;
-  };
+  queue_ms: LatencyStats | null;
+  /**
+   * Requests that had to wait for a slot before going to this server.
+   */
+  queued_requests: number;
+  /**
+   * Time with at least one request in flight to this server / wall time.
+   */
+  busy_fraction: number;
+  /**
+   * Times the load balancer took this server out after consecutive failures (it is probed back in after a back-off).
+   */
+  ejections: number;
 }
 /**
  * Only for batch (barrier) points.
@@ -316,6 +344,14 @@ export interface SummaryStats {
    */
   prefix_cache_hit_rate: number | null;
   max_in_flight: number;
+  /**
+   * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).
+   */
+  queue_ms: LatencyStats | null;
+  /**
+   * Requests that had to wait for a server slot.
+   */
+  queued_requests: number;
   servers: ServerStats[];
   barrier?: BarrierStats;
   /**

@@ -85,7 +85,8 @@ reporters: []
     expect(servers.reduce((n, s) => n + s.stats().requests_received, 0)).toBe(600);
     const summary = results.experiments[0]!.summary;
     expect(summary.servers.map((s) => s.max_in_flight)).toEqual([2, 3, 4]);
-    expect(Math.max(...summary.servers.map((s) => s.queue_ms.max))).toBeGreaterThan(0);
+    expect(Math.max(...summary.servers.map((s) => s.queue_ms?.max ?? 0))).toBeGreaterThan(0);
+    expect(summary.queued_requests).toBeGreaterThan(0);
   });
 });
 

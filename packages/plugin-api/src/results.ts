@@ -48,9 +48,10 @@ export const ServerStatsSchema = z.object({
   load_share: z.number().min(0).max(1).describe('Fraction of the run\'s requests this server received.'),
   max_in_flight: count.describe('Most requests in flight to this server at once, as the client saw it.'),
   latency_ms: LatencyStatsSchema.nullable(),
-  queue_ms: z
-    .object({ avg: ms, max: ms })
-    .describe('Time requests waited client-side for a free slot on this server (max_concurrent_requests).'),
+  queue_ms: LatencyStatsSchema.nullable().describe('Time requests waited client-side for a free slot (max_concurrent_requests) before going to this server; null when it got none.'),
+  queued_requests: count.describe('Requests that had to wait for a slot before going to this server.'),
+  busy_fraction: z.number().min(0).max(1).describe('Time with at least one request in flight to this server / wall time.'),
+  ejections: count.describe('Times the load balancer took this server out after consecutive failures (it is probed back in after a back-off).'),
 }).meta({ id: 'ServerStats' });
 
 export const BarrierStatsSchema = z
@@ -102,6 +103,8 @@ export const RunStatsSchema = z.object({
     .nullable()
     .describe('Server-side prefix-cache hit rate: sum of prefix_cache_hits deltas / sum of prefix_cache_queries deltas over servers that report them (vLLM, in tokens); null when none do.'),
   max_in_flight: count,
+  queue_ms: LatencyStatsSchema.nullable().describe('Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).'),
+  queued_requests: count.describe('Requests that had to wait for a server slot.'),
   servers: z.array(ServerStatsSchema),
   barrier: BarrierStatsSchema.optional(),
   failure_samples: z.array(FailureSampleSchema).describe('Up to 5 distinct messages per failure kind, with counts.'),
@@ -130,6 +133,14 @@ export const ExperimentResultSchema = z.object({
     servers: z.array(z.string()),
     rate: z.number().positive().optional().describe('Paced points: requests started per second.'),
     arrivals: z.enum(['uniform', 'poisson']).optional(),
+    balancer: z.object({
+      policy: z.enum(['latency-aware', 'least-outstanding', 'round-robin']),
+      ewma_alpha: z.number(),
+      ewma_decay_ms: z.number(),
+      eject_after: count,
+      backoff_ms: z.number(),
+      max_backoff_ms: z.number(),
+    }).describe('How requests were spread over the servers (docs/scenarios.md#balancer).'),
   }),
   runs: z.array(RunStatsSchema),
   summary: SummaryStatsSchema,

@@ -32,8 +32,12 @@ export function renderExperiment(e: ExperimentResult): string {
   if (failures) lines.push(`  Failures: ${failures}`);
   lines.push('', 'Worker utilization:');
   for (const server of s.servers) {
-    const queue = server.queue_ms.max > 0 ? `, queue avg ${formatMs(server.queue_ms.avg)}` : '';
-    lines.push(`  ${server.id}: ${server.requests} requests, ${formatPercent(server.success_rate)} success rate, ${formatPercent(server.load_share)} of load${queue}`);
+    const extra = [
+      `busy ${formatPercent(server.busy_fraction)}`,
+      ...(server.queued_requests > 0 && server.queue_ms ? [`queue p95 ${formatMs(server.queue_ms.p95)}`] : []),
+      ...(server.ejections > 0 ? [`taken out ${server.ejections}x`] : []),
+    ];
+    lines.push(`  ${server.id}: ${server.requests} requests, ${formatPercent(server.success_rate)} success rate, ${formatPercent(server.load_share)} of load, ${extra.join(', ')}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -3,7 +3,6 @@
  * All coordination is here, exact under any thread count:
  * - request indexes are claimed from one counter, so each is sent exactly once;
  * - a barrier generation word releases batch k+1 only after all of batch k ended, in every thread;
- * - per-server in-flight counters are acquired by compare-and-swap, so no cap is ever exceeded;
  * - in paced mode a global in-flight counter bounds the requests outstanding.
  * Waiting uses Atomics.waitAsync, so no thread blocks its event loop.
  */
@@ -19,13 +18,12 @@ const I = {
   MAX_IN_FLIGHT: 8,
   DONE: 9,
   FAILURES: 10,
-  SERVERS: 16,
 } as const;
+const INTS = 16;
 
 const F = { T0: 0, BATCH_ENDS: 1 } as const;
 
 export interface ControlShape {
-  readonly servers: number;
   /** Number of barrier batches (0 when there is no barrier). */
   readonly batches: number;
   /** Tasks (threads) that must arrive before the run starts. */
@@ -39,15 +37,12 @@ export class Control {
 
   constructor(readonly buffer: SharedArrayBuffer, shape: ControlShape) {
     this.shape = shape;
-    const intBytes = (I.SERVERS + 2 * shape.servers) * 4;
-    const aligned = Math.ceil(intBytes / 8) * 8;
-    this.i32 = new Int32Array(buffer, 0, I.SERVERS + 2 * shape.servers);
-    this.f64 = new Float64Array(buffer, aligned, 1 + shape.batches);
+    this.i32 = new Int32Array(buffer, 0, INTS);
+    this.f64 = new Float64Array(buffer, INTS * 4, 1 + shape.batches);
   }
 
   static create(shape: ControlShape): Control {
-    const intBytes = Math.ceil(((I.SERVERS + 2 * shape.servers) * 4) / 8) * 8;
-    return new Control(new SharedArrayBuffer(intBytes + 8 * (1 + shape.batches)), shape);
+    return new Control(new SharedArrayBuffer(INTS * 4 + 8 * (1 + shape.batches)), shape);
   }
 
   // ------------------------------------------------------------------ start and stop
@@ -160,55 +155,16 @@ export class Control {
     }
   }
 
-  // ------------------------------------------------------------------ servers
+  // ------------------------------------------------------------------ releases
 
-  serverOutstanding(server: number): number {
-    return Atomics.load(this.i32, I.SERVERS + server);
+  /** Changes whenever a server slot or a global place is freed; read it before trying, then wait on it. */
+  get releases(): number {
+    return Atomics.load(this.i32, I.RELEASES);
   }
 
-  serverMaxInFlight(server: number): number {
-    return Atomics.load(this.i32, I.SERVERS + this.shape.servers + server);
-  }
-
-  /**
-   * Takes a slot on a server below its cap, preferring the fewest outstanding (ties go to the
-   * server after `cursor`). Returns the server index, or -1 when every server is at its cap.
-   */
-  tryAcquireServer(caps: readonly number[], cursor: number): number {
-    const n = caps.length;
-    for (;;) {
-      let best = -1;
-      let bestLoad = Infinity;
-      for (let k = 0; k < n; k++) {
-        const s = (cursor + k) % n;
-        const load = Atomics.load(this.i32, I.SERVERS + s);
-        if (load < caps[s]! && load < bestLoad) {
-          best = s;
-          bestLoad = load;
-        }
-      }
-      if (best < 0) return -1;
-      if (Atomics.compareExchange(this.i32, I.SERVERS + best, bestLoad, bestLoad + 1) === bestLoad) {
-        this.raise(I.SERVERS + this.shape.servers + best, bestLoad + 1);
-        return best;
-      }
-    }
-  }
-
-  /** Waits for a server slot; resolves -1 if the run stops first. */
-  async acquireServer(caps: readonly number[], cursor: number): Promise<number> {
-    for (;;) {
-      if (this.stopped) return -1;
-      const observed = Atomics.load(this.i32, I.RELEASES);
-      const server = this.tryAcquireServer(caps, cursor);
-      if (server >= 0) return server;
-      await this.waitChange(I.RELEASES, observed);
-    }
-  }
-
-  releaseServer(server: number): void {
-    Atomics.sub(this.i32, I.SERVERS + server, 1);
-    this.released();
+  /** Resolves once something was released after `observed` was read (or the run stops). */
+  waitForRelease(observed: number): Promise<void> {
+    return this.waitChange(I.RELEASES, observed);
   }
 
   /** Signals that a server slot or a global place was freed. */

@@ -8,6 +8,8 @@ import {
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { Tally } from '../metrics/tally.js';
 import type { ResolvedServer, ResolvedWorkload } from '../scenario/load.js';
+import { Balancer, DEFAULT_BALANCER, type BalancerOptions } from './balancer.js';
+import { monotonicClock } from './clock.js';
 import { Control, type ControlShape } from './control.js';
 import { runShare, type PartitionPoint } from './partition.js';
 import type { ErrorReply, ProgressMessage, RunReply, WorkerTask } from './protocol.js';
@@ -68,7 +70,7 @@ export class LoadEngine {
   }
 
   /** Creates and sets up one backend per server (in this thread, for server metrics and main-placed sending). */
-  async open(spec: { servers: readonly ResolvedServer[]; workload: ResolvedWorkload; base: PluginContext; experiment: string }): Promise<EngineSession> {
+  async open(spec: SessionSpec): Promise<EngineSession> {
     const backends: Backend[] = [];
     const session = new EngineSession(this, `s${++this.sessions}`, spec, backends);
     try {
@@ -122,6 +124,15 @@ export class LoadEngine {
   }
 }
 
+export interface SessionSpec {
+  readonly servers: readonly ResolvedServer[];
+  readonly workload: ResolvedWorkload;
+  readonly base: PluginContext;
+  readonly experiment: string;
+  /** How requests are spread over the servers (default: latency-aware). */
+  readonly balancer?: BalancerOptions;
+}
+
 export class EngineSession {
   readonly runsInMain: boolean;
   private live: { control: Control; snapshots: Map<number, Histogram>; mainTally?: Tally } | undefined;
@@ -129,7 +140,7 @@ export class EngineSession {
   constructor(
     private readonly engine: LoadEngine,
     readonly id: string,
-    private readonly spec: { servers: readonly ResolvedServer[]; workload: ResolvedWorkload; base: PluginContext; experiment: string },
+    private readonly spec: SessionSpec,
     private readonly backends: Backend[],
   ) {
     this.runsInMain = spec.servers.some((s) => s.backend.resolved.plugin.placement === 'main');
@@ -140,8 +151,14 @@ export class EngineSession {
     const { point } = options;
     const parties = this.runsInMain ? 1 : this.engine.config.threads;
     const batches = point.barrier ? Math.ceil(point.requests / point.concurrency) : 0;
-    const shape: ControlShape = { servers: this.spec.servers.length, batches, parties };
+    const shape: ControlShape = { batches, parties };
     const control = Control.create(shape);
+    const balancer = Balancer.create(
+      this.spec.servers.map((s) => s.maxConcurrentRequests),
+      this.spec.balancer ?? DEFAULT_BALANCER,
+      control,
+      monotonicClock.now,
+    );
     const stop = () => control.stop();
     options.signal.addEventListener('abort', stop, { once: true });
     if (options.signal.aborted) control.stop();
@@ -157,8 +174,8 @@ export class EngineSession {
     this.live = { control, snapshots: new Map() };
     try {
       const replies = this.runsInMain
-        ? [await this.runHere(control, partitionPoint, options)]
-        : await this.runInWorkers(control, shape, partitionPoint, options);
+        ? [await this.runHere(control, balancer, partitionPoint, options)]
+        : await this.runInWorkers(control, balancer, shape, partitionPoint, options);
       const tally = new Tally(this.spec.servers.length);
       let idleSlotMs = 0;
       let lastEnd = control.t0;
@@ -168,7 +185,11 @@ export class EngineSession {
         if (reply.lastEnd > lastEnd) lastEnd = reply.lastEnd;
       }
       tally.maxInFlight = control.maxInFlight;
-      tally.servers.forEach((s, i) => (s.maxInFlight = control.serverMaxInFlight(i)));
+      tally.servers.forEach((s, i) => {
+        s.maxInFlight = balancer.maxInFlight(i);
+        s.busyMs = balancer.busyMs(i, lastEnd - control.t0);
+        s.ejections = balancer.ejections(i);
+      });
       return { tally, wallMs: Math.max(0, lastEnd - control.t0), ...(point.barrier ? { barrier: { batches: control.completedBatches, idleSlotMs } } : {}) };
     } finally {
       options.signal.removeEventListener('abort', stop);
@@ -198,7 +219,7 @@ export class EngineSession {
   async close(): Promise<void> {
     const errors: unknown[] = [];
     if (!this.runsInMain && this.live) {
-      const shape: ControlShape = { servers: 0, batches: 0, parties: this.engine.config.threads };
+      const shape: ControlShape = { batches: 0, parties: this.engine.config.threads };
       const control = Control.create(shape);
       const pool = this.engine.workers();
       const replies = await Promise.allSettled(
@@ -216,7 +237,7 @@ export class EngineSession {
     if (errors.length) throw errors[0];
   }
 
-  private async runHere(control: Control, point: PartitionPoint, options: { record: boolean; run: number; rawPath?: string }): Promise<RunReply> {
+  private async runHere(control: Control, balancer: Balancer, point: PartitionPoint, options: { record: boolean; run: number; rawPath?: string }): Promise<RunReply> {
     const tally = new Tally(this.spec.servers.length);
     this.live!.mainTally = tally;
     return runShare({
@@ -224,6 +245,7 @@ export class EngineSession {
       point,
       lanes: { start: 0, count: point.concurrency },
       servers: this.backends.map((backend, i) => ({ id: this.spec.servers[i]!.id, backend, cap: this.spec.servers[i]!.maxConcurrentRequests })),
+      balancer: { buffer: balancer.buffer, options: balancer.options },
       workload: this.spec.workload,
       record: options.record,
       thread: 0,
@@ -232,7 +254,7 @@ export class EngineSession {
     });
   }
 
-  private async runInWorkers(control: Control, shape: ControlShape, point: PartitionPoint, options: { record: boolean; run: number; rawPath?: string }): Promise<RunReply[]> {
+  private async runInWorkers(control: Control, balancer: Balancer, shape: ControlShape, point: PartitionPoint, options: { record: boolean; run: number; rawPath?: string }): Promise<RunReply[]> {
     const pool = this.engine.workers();
     const parties = shape.parties;
     const session = {
@@ -265,6 +287,7 @@ export class EngineSession {
         lanes,
         control: control.buffer,
         shape,
+        balancer: { buffer: balancer.buffer, options: balancer.options },
         record: options.record,
         ...(options.rawPath && options.record ? { raw: { path: options.rawPath, experiment: this.spec.experiment, run: options.run } } : {}),
         progress: channel.port2,

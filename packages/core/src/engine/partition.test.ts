@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Backend, BenchRequest, Outcome } from '@llmbench/plugin-api';
+import { Balancer, DEFAULT_BALANCER, type BalancerOptions } from './balancer.js';
 import { Control } from './control.js';
 import { runPartition } from './partition.js';
 import { VirtualTime } from '../__fixtures__/virtual-time.js';
@@ -27,16 +28,23 @@ function countingBackend(time: VirtualTime, latency: (index: number) => number, 
 }
 
 /** Runs a point in this thread on virtual time, as the engine does for main-placed backends. */
-async function run(time: VirtualTime, servers: EngineServer[], point: { concurrency: number; barrier?: boolean; requests: number; rate?: number }, signal = never) {
+async function run(
+  time: VirtualTime,
+  servers: EngineServer[],
+  point: { concurrency: number; barrier?: boolean; requests: number; rate?: number },
+  signal = never,
+  options: Partial<BalancerOptions> = {},
+) {
   const barrier = point.barrier ?? false;
-  const control = Control.create({ servers: servers.length, batches: barrier ? Math.ceil(point.requests / point.concurrency) : 0, parties: 1 });
+  const control = Control.create({ batches: barrier ? Math.ceil(point.requests / point.concurrency) : 0, parties: 1 });
+  const balancer = Balancer.create(servers.map((s) => s.cap), { ...DEFAULT_BALANCER, ...options }, control, () => time.now());
   signal.addEventListener('abort', () => control.stop());
   await control.arrive(() => time.now());
   const result = await time.run(
-    runPartition({ point: { ...point, barrier }, lanes: { start: 0, count: point.concurrency }, servers, request, clock: time, sleep: (ms) => time.sleep(ms), control, timeoutMs: 60_000, cursor: 0, record: true }),
+    runPartition({ point: { ...point, barrier }, lanes: { start: 0, count: point.concurrency }, servers, balancer, request, clock: time, sleep: (ms) => time.sleep(ms), control, timeoutMs: 60_000, cursor: 0, record: true }),
   );
   control.stop();
-  return { ...result, control, wallMs: result.lastEnd - control.t0 };
+  return { ...result, control, balancer, wallMs: result.lastEnd - control.t0 };
 }
 
 describe('semaphore', () => {
@@ -92,8 +100,8 @@ describe('per-server caps', () => {
     const result = await run(time, servers.map((s) => ({ backend: s.backend, cap: s.cap })), { concurrency: 10, requests: 300 });
     expect(servers.map((s) => s.stats.maxInFlight)).toEqual([1, 2, 3]);
     expect(servers.reduce((n, s) => n + s.stats.received, 0)).toBe(300);
-    expect([0, 1, 2].map((i) => result.control.serverMaxInFlight(i))).toEqual([1, 2, 3]);
-    expect(result.tally.servers.some((s) => s.queueMaxMs > 0)).toBe(true);
+    expect([0, 1, 2].map((i) => result.balancer.maxInFlight(i))).toEqual([1, 2, 3]);
+    expect(result.tally.servers.some((s) => s.waited > 0 && s.queue.moments.max > 0)).toBe(true);
   });
 
   test('load goes to the least-loaded server when latencies are equal', async () => {
@@ -101,6 +109,100 @@ describe('per-server caps', () => {
     const servers = [0, 1, 2].map(() => countingBackend(time, () => 10));
     await run(time, servers.map((s) => ({ backend: s.backend, cap: 5 })), { concurrency: 15, requests: 150 });
     expect(servers.map((s) => s.stats.received)).toEqual([50, 50, 50]);
+  });
+});
+
+describe('load balancer', () => {
+  const share = (servers: { stats: { received: number } }[]) => {
+    const total = servers.reduce((n, s) => n + s.stats.received, 0);
+    return servers.map((s) => s.stats.received / total);
+  };
+
+  test.each(['latency-aware', 'least-outstanding', 'round-robin'] as const)('%s: a 2x slower server gets clearly less than a third when all are saturated', async (policy) => {
+    const time = new VirtualTime();
+    const servers = [10, 10, 20].map((ms) => countingBackend(time, () => ms));
+    await run(time, servers.map((s) => ({ backend: s.backend, cap: 5 })), { concurrency: 20, requests: 600 }, never, { policy });
+    const shares = share(servers);
+    // Saturated, every policy can only fill the slot that frees: shares follow speed (2 : 2 : 1).
+    expect(shares[2]).toBeCloseTo(0.2, 1);
+    expect(servers.map((s) => s.stats.maxInFlight)).toEqual([5, 5, 5]);
+  });
+
+  test('latency-aware sends less to a slower server than least-outstanding does when there is room', async () => {
+    const slowShare = async (policy: BalancerOptions['policy']) => {
+      const time = new VirtualTime();
+      const servers = [10, 10, 20].map((ms) => countingBackend(time, () => ms));
+      await run(time, servers.map((s) => ({ backend: s.backend, cap: 5 })), { concurrency: 6, requests: 600 }, never, { policy });
+      return share(servers)[2]!;
+    };
+    const aware = await slowShare('latency-aware');
+    const outstanding = await slowShare('least-outstanding');
+    expect(outstanding).toBeGreaterThan(0.15);
+    expect(aware).toBeLessThan(outstanding / 2);
+  });
+
+  test('equal servers share evenly at concurrency 1 under every policy', async () => {
+    for (const policy of ['latency-aware', 'least-outstanding', 'round-robin'] as const) {
+      const time = new VirtualTime();
+      const servers = [0, 1, 2].map(() => countingBackend(time, () => 10));
+      await run(time, servers.map((s) => ({ backend: s.backend, cap: 5 })), { concurrency: 1, requests: 300 }, never, { policy });
+      expect(servers.map((s) => s.stats.received), policy).toEqual([100, 100, 100]);
+    }
+  });
+
+  test('a failing server is taken out, probed back in after its back-off, and every request is accounted for', async () => {
+    const time = new VirtualTime();
+    const healthy = [0, 1].map(() => countingBackend(time, () => 10));
+    const sick = { received: 0, failed: 0, receivedAfterRecovery: 0 };
+    const broken: Backend = {
+      async send() {
+        sick.received++;
+        if (time.now() < 1500) {
+          sick.failed++;
+          return { kind: 'connection_error', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' };
+        }
+        sick.receivedAfterRecovery++;
+        await time.sleep(10);
+        return { kind: 'ok' };
+      },
+    };
+    const result = await run(
+      time,
+      [...healthy.map((s) => ({ backend: s.backend, cap: 5 })), { backend: broken, cap: 5 }],
+      { concurrency: 10, requests: 3000 },
+      never,
+      { backoffMs: 500, ejectAfter: 3 },
+    );
+    const t = result.tally.servers;
+    // Out after 3 failures, probe at +500 ms fails (back-off doubles to 1000), probe at +1500 ms succeeds.
+    expect(sick.failed).toBe(4);
+    expect(t[2]!.failures.connection_error).toBe(4);
+    expect(result.balancer.ejections(2)).toBe(1);
+    expect(sick.receivedAfterRecovery).toBeGreaterThan(100);
+    expect(t.reduce((n, s) => n + s.requests, 0)).toBe(3000);
+    expect(t.reduce((n, s) => n + s.successes, 0)).toBe(3000 - 4);
+  });
+
+  test('when every server fails, requests still go out (panic routing) and the run does not wait on back-offs', async () => {
+    const time = new VirtualTime();
+    const failing: Backend = {
+      async send() {
+        await time.sleep(1);
+        return { kind: 'http_error', status: 503, message: 'unavailable' };
+      },
+    };
+    const result = await run(time, [{ backend: failing, cap: 2 }, { backend: failing, cap: 2 }], { concurrency: 4, requests: 400 }, never, { backoffMs: 10_000 });
+    expect(result.tally.servers.reduce((n, s) => n + s.failures.http_error, 0)).toBe(400);
+    expect(result.wallMs).toBe(100); // 400 requests, 4 at a time, 1 ms each
+  });
+
+  test('busy fraction counts time with at least one request in flight', async () => {
+    const time = new VirtualTime();
+    const { backend } = countingBackend(time, () => 10);
+    const result = await run(time, [{ backend, cap: 1 }], { concurrency: 1, requests: 10, rate: 50 });
+    // Starts every 20 ms, 10 ms each: busy 10 x 10 ms over 190 ms.
+    expect(result.balancer.busyMs(0, result.wallMs)).toBeCloseTo(100, 6);
+    expect(result.wallMs).toBe(190);
   });
 });
 
@@ -159,12 +261,13 @@ describe('outcomes', () => {
 
   test('a request with no answer ends as a total timeout even if the backend ignores its signal', async () => {
     const backend: Backend = { send: () => new Promise<Outcome>(() => undefined) };
-    const control = Control.create({ servers: 1, batches: 0, parties: 1 });
+    const control = Control.create({ batches: 0, parties: 1 });
     await control.arrive(() => performance.now());
     const result = await runPartition({
       point: { concurrency: 2, barrier: false, requests: 2 },
       lanes: { start: 0, count: 2 },
-      servers: [{ backend, cap: Infinity }],
+      servers: [{ backend }],
+      balancer: Balancer.create([Infinity], DEFAULT_BALANCER, control, () => performance.now()),
       request,
       clock: { now: () => performance.now() },
       control,

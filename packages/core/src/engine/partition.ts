@@ -3,6 +3,7 @@ import { Tally } from '../metrics/tally.js';
 import { requestFactory } from '../runner/requests.js';
 import type { ResolvedWorkload } from '../scenario/load.js';
 import { monotonicClock } from './clock.js';
+import { Balancer, type BalancerOptions } from './balancer.js';
 import type { Control } from './control.js';
 import type { RunReply } from './protocol.js';
 import { RawWriter } from './raw.js';
@@ -21,14 +22,16 @@ export interface PartitionInput {
   readonly point: PartitionPoint;
   /** Global lane ids this partition runs: [start, start + count). Closed loop only. */
   readonly lanes: { readonly start: number; readonly count: number };
-  readonly servers: readonly { readonly backend: Backend; readonly cap: number }[];
+  readonly servers: readonly { readonly backend: Backend }[];
+  /** Picks a server for each request, within the servers' caps, shared by every thread of the run. */
+  readonly balancer: Balancer;
   readonly request: (index: number) => BenchRequest;
   readonly clock: Clock;
   /** Waits in the clock's time (paced mode); real timers by default. */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly control: Control;
   readonly timeoutMs: number;
-  /** Start offset of this partition in the server round-robin, so threads spread their first picks. */
+  /** Start of this partition's tie-breaking rotation over servers, so threads spread their first picks. */
   readonly cursor: number;
   /** Measure into a tally (false for warmup). */
   readonly record: boolean;
@@ -52,8 +55,7 @@ export interface PartitionResult {
  * latency counts from the intended time. Every request ends as one outcome in the tally.
  */
 export async function runPartition(input: PartitionInput): Promise<PartitionResult> {
-  const { point, control, clock, servers } = input;
-  const caps = servers.map((s) => s.cap);
+  const { point, control, clock, servers, balancer } = input;
   const tally = input.tally ?? new Tally(servers.length);
   const dispatcher = new Dispatcher(control, clock, input.timeoutMs);
   let cursor = input.cursor;
@@ -62,14 +64,14 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
 
   /** Sends request `index`; latency counts from `from` (the intended start in paced mode). Returns the end time. */
   const one = async (index: number, from?: number): Promise<number> => {
-    let server = control.tryAcquireServer(caps, cursor);
+    let server = balancer.tryAcquire(cursor);
     let queuedMs = 0;
     if (server < 0) {
       const queuedAt = clock.now();
-      server = await control.acquireServer(caps, cursor);
+      server = await balancer.acquire(cursor);
       queuedMs = clock.now() - queuedAt;
     }
-    cursor = (cursor + 1) % caps.length;
+    cursor = (cursor + 1) % servers.length;
     if (server < 0) {
       // Stopped while waiting for a slot: never sent, so not a request.
       control.abandon();
@@ -79,7 +81,7 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     tally.started(server, queuedMs);
     const outcome = await dispatcher.send(servers[server]!.backend, input.request(index));
     const end = clock.now();
-    control.releaseServer(server);
+    balancer.release(server, outcome, end - start);
     const latency = end - (from ?? start);
     control.end(outcome.kind !== 'ok');
     if (input.record) {
@@ -124,6 +126,7 @@ export async function runShare(share: {
   readonly point: PartitionPoint;
   readonly lanes: { readonly start: number; readonly count: number };
   readonly servers: readonly { readonly id: string; readonly backend: Backend; readonly cap: number }[];
+  readonly balancer: { readonly buffer: SharedArrayBuffer; readonly options: BalancerOptions };
   readonly workload: ResolvedWorkload;
   readonly record: boolean;
   readonly thread: number;
@@ -140,6 +143,7 @@ export async function runShare(share: {
       point: share.point,
       lanes: share.lanes,
       servers: share.servers,
+      balancer: new Balancer(share.balancer.buffer, share.servers.map((s) => s.cap), share.balancer.options, share.control, monotonicClock.now),
       request,
       clock: monotonicClock,
       control: share.control,

@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ResolvedWorkload } from '../scenario/load.js';
 import type { SerializedTally } from '../metrics/tally.js';
+import type { BalancerOptions } from './balancer.js';
 import type { ControlShape } from './control.js';
 import type { PartitionPoint } from './partition.js';
 
@@ -32,6 +33,7 @@ export interface RunTask {
   readonly lanes: { readonly start: number; readonly count: number };
   readonly control: SharedArrayBuffer;
   readonly shape: ControlShape;
+  readonly balancer: { readonly buffer: SharedArrayBuffer; readonly options: BalancerOptions };
   readonly record: boolean;
   readonly raw?: { readonly path: string; readonly experiment: string; readonly run: number };
   /** Progress snapshots go here while the run lasts. */

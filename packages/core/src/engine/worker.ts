@@ -49,6 +49,7 @@ async function run(t: Extract<WorkerTask, { kind: 'run' }>): Promise<RunReply> {
       point: t.point,
       lanes: t.lanes,
       servers: backends.map((backend, i) => ({ id: t.session.servers[i]!.id, backend, cap: t.session.servers[i]!.cap })),
+      balancer: t.balancer,
       workload: t.session.workload,
       record: t.record,
       thread: t.partition,

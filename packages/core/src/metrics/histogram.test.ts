@@ -258,14 +258,25 @@ describe('Tally.merge', () => {
     expect(a.servers[0]!.maxInFlight).toBe(5);
   });
 
-  test('merging adds queue time sums and counts and keeps the longest queue time', () => {
+  test('merging pools queue times and counts the requests that waited', () => {
     const a = new Tally(1);
     const b = new Tally(1);
     a.started(0, 4);
-    a.started(0, 10);
+    a.started(0, 0);
     b.started(0, 7);
     a.merge(b);
-    expect(a.servers[0]).toMatchObject({ queueSumMs: 21, queued: 3, queueMaxMs: 10 });
+    const s = a.servers[0]!;
+    expect(s.waited).toBe(2);
+    expect(s.queue.moments).toMatchObject({ count: 3, sum: 11, max: 7 });
+  });
+
+  test('busy time and ejections survive serialization and add up on merge', () => {
+    const a = new Tally(1);
+    a.servers[0]!.busyMs = 120;
+    a.servers[0]!.ejections = 2;
+    const b = Tally.deserialize(a.serialize());
+    b.merge(a);
+    expect(b.servers[0]).toMatchObject({ busyMs: 240, ejections: 4 });
   });
 });
 

@@ -1,5 +1,5 @@
 import { FAILURE_KINDS, type BarrierStats, type ServerStats, type SummaryStats } from '@llmbench/plugin-api';
-import { addMoments, createHistogram, emptyMoments, encodeHistogram, latencyStats } from './histogram.js';
+import { addMoments, createHistogram, Distribution, emptyMoments, encodeHistogram, latencyStats } from './histogram.js';
 import { emptyFailures, type Tally } from './tally.js';
 
 export interface ServerInfo {
@@ -16,7 +16,7 @@ export const round = (x: number, digits = 3): number => {
 /**
  * Turns a tally into the numbers of a results file.
  * success_rate = successes / requests; requests_per_second = requests / wall_time_s;
- * load_share = server requests / all requests.
+ * load_share = server requests / all requests; busy_fraction = time with >= 1 request in flight / wall time.
  */
 export function summarizeTally(
   tally: Tally,
@@ -27,9 +27,13 @@ export function summarizeTally(
   const latency = createHistogram();
   const moments = emptyMoments();
   const failures = emptyFailures();
+  const queue = new Distribution();
+  let queued = 0;
   let requests = 0;
   let successes = 0;
   for (const s of tally.servers) {
+    queue.merge(s.queue);
+    queued += s.waited;
     latency.add(s.latency);
     addMoments(moments, s.moments);
     requests += s.requests;
@@ -46,7 +50,10 @@ export function summarizeTally(
     load_share: requests ? round(s.requests / requests, 6) : 0,
     max_in_flight: s.maxInFlight,
     latency_ms: latencyStats(s.latency, s.moments),
-    queue_ms: { avg: s.queued ? round(s.queueSumMs / s.queued) : 0, max: round(s.queueMaxMs) },
+    queue_ms: s.queue.stats(),
+    queued_requests: s.waited,
+    busy_fraction: wallMs > 0 ? round(Math.min(1, s.busyMs / wallMs), 6) : 0,
+    ejections: s.ejections,
   }));
   let barrier: BarrierStats | undefined;
   if (extra.barrier) {
@@ -82,6 +89,8 @@ export function summarizeTally(
       sources: { server: tally.tokens.server, counted: tally.tokens.counted, none: tally.tokens.none },
     },
     max_in_flight: tally.maxInFlight,
+    queue_ms: queue.stats(),
+    queued_requests: queued,
     servers: serverStats,
     ...(barrier ? { barrier } : {}),
     failure_samples: tally.failureSamples(),

@@ -26,9 +26,14 @@ export class ServerTally {
   readonly moments: Moments = emptyMoments();
   inFlight = 0;
   maxInFlight = 0;
-  queueSumMs = 0;
-  queueMaxMs = 0;
-  queued = 0;
+  /** Time each request waited client-side for a slot on this server. */
+  readonly queue = new Distribution();
+  /** Requests that had to wait at all. */
+  waited = 0;
+  /** Time with at least one request in flight (set from the balancer after a run). */
+  busyMs = 0;
+  /** Times the balancer took this server out for failing. */
+  ejections = 0;
 
   merge(other: ServerTally): void {
     this.requests += other.requests;
@@ -37,9 +42,10 @@ export class ServerTally {
     this.latency.add(other.latency);
     addMoments(this.moments, other.moments);
     this.maxInFlight = Math.max(this.maxInFlight, other.maxInFlight);
-    this.queueSumMs += other.queueSumMs;
-    this.queueMaxMs = Math.max(this.queueMaxMs, other.queueMaxMs);
-    this.queued += other.queued;
+    this.queue.merge(other.queue);
+    this.waited += other.waited;
+    this.busyMs += other.busyMs;
+    this.ejections += other.ejections;
   }
 }
 
@@ -74,9 +80,10 @@ export interface SerializedTally {
     readonly latency: string;
     readonly moments: Moments;
     readonly maxInFlight: number;
-    readonly queueSumMs: number;
-    readonly queueMaxMs: number;
-    readonly queued: number;
+    readonly queue: SerializedDistribution;
+    readonly waited: number;
+    readonly busyMs: number;
+    readonly ejections: number;
   }[];
   readonly samples: readonly FailureSample[];
 }
@@ -107,9 +114,8 @@ export class Tally {
     const s = this.servers[server]!;
     if (++s.inFlight > s.maxInFlight) s.maxInFlight = s.inFlight;
     if (++this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
-    s.queueSumMs += queuedMs;
-    s.queued++;
-    if (queuedMs > s.queueMaxMs) s.queueMaxMs = queuedMs;
+    s.queue.record(queuedMs);
+    if (queuedMs > 0) s.waited++;
   }
 
   /** Ends a request that is not measured (warmup). */
@@ -200,9 +206,10 @@ export class Tally {
         latency: encodeHistogram(s.latency),
         moments: { ...s.moments },
         maxInFlight: s.maxInFlight,
-        queueSumMs: s.queueSumMs,
-        queueMaxMs: s.queueMaxMs,
-        queued: s.queued,
+        queue: s.queue.serialize(),
+        waited: s.waited,
+        busyMs: s.busyMs,
+        ejections: s.ejections,
       })),
       samples: this.failureSamples(),
     };
@@ -225,9 +232,10 @@ export class Tally {
       s.latency.add(decodeHistogram(d.latency));
       Object.assign(s.moments, d.moments);
       s.maxInFlight = d.maxInFlight;
-      s.queueSumMs = d.queueSumMs;
-      s.queueMaxMs = d.queueMaxMs;
-      s.queued = d.queued;
+      s.queue.merge(Distribution.deserialize(d.queue));
+      s.waited = d.waited;
+      s.busyMs = d.busyMs;
+      s.ejections = d.ejections;
     });
     for (const sample of data.samples) t.sample(sample.kind, sample.message, sample.count);
     return t;

@@ -202,7 +202,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
     ...(point.rate === undefined ? {} : { rate: point.rate, arrivals: point.arrivals ?? 'uniform' }),
   };
 
-  const session = await ctx.engine.open({ servers, workload: experiment.workload, base: ctx.base, experiment: name });
+  const session = await ctx.engine.open({ servers, workload: experiment.workload, base: ctx.base, experiment: name, balancer: experiment.balancer });
   const runs: RunStats[] = [];
   const pooled = { tally: new Tally(servers.length), wallMs: 0, batches: 0, idleSlotMs: 0, cacheHits: 0, cacheQueries: 0 };
   try {
@@ -274,6 +274,14 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       requests,
       servers: servers.map((s) => s.id),
       ...(point.rate === undefined ? {} : { rate: point.rate, arrivals: point.arrivals ?? 'uniform' }),
+      balancer: {
+        policy: experiment.balancer.policy,
+        ewma_alpha: experiment.balancer.ewmaAlpha,
+        ewma_decay_ms: experiment.balancer.ewmaDecayMs,
+        eject_after: experiment.balancer.ejectAfter,
+        backoff_ms: experiment.balancer.backoffMs,
+        max_backoff_ms: experiment.balancer.maxBackoffMs,
+      },
     },
     runs,
     summary: {

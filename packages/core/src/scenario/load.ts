@@ -12,8 +12,9 @@ import { salvage } from './salvage.js';
 import {
   ScenarioSchema,
   WorkersFileSchema,
-  type CollectorRef, type PluginRef, type Scenario, type Threshold, type Workload,
+  type BalancerInput, type CollectorRef, type PluginRef, type Scenario, type Threshold, type Workload,
 } from './schema.js';
+import { DEFAULT_BALANCER, type BalancerOptions } from '../engine/balancer.js';
 import { readSource, type PathSegment, type SourceFile } from './source.js';
 
 export type Prompt = string | { readonly messages: readonly ChatMessage[] };
@@ -53,6 +54,7 @@ export interface ResolvedExperiment {
   readonly workload: ResolvedWorkload;
   readonly runs: number;
   readonly servers: readonly ResolvedServer[];
+  readonly balancer: BalancerOptions;
 }
 
 export interface ResolvedCollector extends Configured<'collector'> {
@@ -153,6 +155,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
         workload,
         runs: exp.runs ?? runs,
         servers: exp.servers ? chosen : servers,
+        balancer: resolveBalancer(exp.balancer ?? scenario.balancer),
       });
     }
   }
@@ -192,6 +195,21 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
     ...(config ? { configFile: config.file } : {}),
     definition: redactSecrets(scenario, secrets) as Record<string, unknown>,
     secrets,
+  };
+}
+
+/** Balancer settings with defaults filled in; a bare policy name keeps the default health checks. */
+export function resolveBalancer(input: BalancerInput | null | undefined): BalancerOptions {
+  if (!input) return DEFAULT_BALANCER;
+  if (typeof input === 'string') return { ...DEFAULT_BALANCER, policy: input };
+  const d = DEFAULT_BALANCER;
+  return {
+    policy: input.policy ?? d.policy,
+    ewmaAlpha: input.ewma_alpha ?? d.ewmaAlpha,
+    ewmaDecayMs: input.ewma_decay_ms ?? d.ewmaDecayMs,
+    ejectAfter: input.eject_after ?? d.ejectAfter,
+    backoffMs: input.backoff_ms ?? d.backoffMs,
+    maxBackoffMs: Math.max(input.max_backoff_ms ?? d.maxBackoffMs, input.backoff_ms ?? d.backoffMs),
   };
 }
 
@@ -245,7 +263,7 @@ function mergeDefaults(raw: unknown, config: LoadedConfig | undefined): unknown 
   const defaults = config?.config.defaults;
   if (!defaults || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
   const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
-  for (const key of ['backend', 'runs', 'reporters', 'collectors', 'thresholds'] as const) {
+  for (const key of ['backend', 'balancer', 'runs', 'reporters', 'collectors', 'thresholds'] as const) {
     if (out[key] === undefined && defaults[key] !== undefined) out[key] = defaults[key];
   }
   if (defaults.workload) out.workload = overrideWorkload(defaults.workload, out.workload as Workload | undefined);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BALANCER_POLICIES, DEFAULT_BALANCER } from '../engine/balancer.js';
 
 /**
  * Scenario and project-config formats. These zod schemas are the one hand-written description;
@@ -81,6 +82,25 @@ const workloadFields = {
 
 export const WorkloadSchema = z.strictObject(workloadFields).partial().meta({ id: 'Workload' });
 
+const policy = z
+  .enum(BALANCER_POLICIES as ['latency-aware', 'least-outstanding', 'round-robin'])
+  .describe('latency-aware: lowest (outstanding + 1) x recent latency (EWMA); least-outstanding: fewest requests in flight; round-robin: in turn. Every policy respects max_concurrent_requests.');
+
+export const BalancerSchema = z
+  .union([
+    policy,
+    z.strictObject({
+      policy: policy.optional().describe(`Default ${DEFAULT_BALANCER.policy}.`),
+      ewma_alpha: z.number().gt(0).max(1).optional().describe(`Weight of the newest latency in the moving average (default ${DEFAULT_BALANCER.ewmaAlpha}).`),
+      ewma_decay_ms: z.number().positive().optional().describe(`A server's average decays toward 0 with this time constant while it gets no responses, so it is tried again (default ${DEFAULT_BALANCER.ewmaDecayMs}).`),
+      eject_after: z.number().int().nonnegative().optional().describe(`Consecutive failures (5xx, 408, 429, timeouts, connection and protocol errors) that take a server out; 0 never does (default ${DEFAULT_BALANCER.ejectAfter}).`),
+      backoff_ms: z.number().int().positive().optional().describe(`How long a server stays out before one probe request; doubles after each failed probe (default ${DEFAULT_BALANCER.backoffMs}).`),
+      max_backoff_ms: z.number().int().positive().optional().describe(`Longest back-off (default ${DEFAULT_BALANCER.maxBackoffMs}).`),
+    }),
+  ])
+  .describe('How requests are spread over servers: a policy name, or { policy, ... } with health-check settings.')
+  .meta({ id: 'Balancer' });
+
 export const THRESHOLD_METRICS = [
   'success_rate',
   'requests_per_second',
@@ -114,6 +134,7 @@ export const ExperimentSchema = z.strictObject({
   workload: WorkloadSchema.optional().describe('Overrides of the scenario workload for this experiment.'),
   runs: z.number().int().positive().optional().describe('Overrides the scenario\'s runs.'),
   servers: z.array(z.string().min(1)).min(1).optional().describe('Ids of the servers this experiment uses (default: all).'),
+  balancer: BalancerSchema.optional().describe('Overrides the scenario\'s balancer for this experiment (to compare policies).'),
 }).meta({ id: 'Experiment' });
 
 export const ScenarioSchema = z
@@ -132,6 +153,7 @@ export const ScenarioSchema = z
       .min(1)
       .optional()
       .describe('A workers file as the seed guide writes it ({"workers": [{"id", "host", "port", "type", "model", "max_concurrent_requests"}]}), relative to the scenario; its workers are added to servers.'),
+    balancer: BalancerSchema.optional(),
     workload: WorkloadSchema.optional(),
     experiments: z.array(ExperimentSchema).min(1),
     runs: z.number().int().positive().optional().describe('Repeats of every experiment (default 1).'),
@@ -149,6 +171,7 @@ export const ProjectConfigSchema = z
     defaults: z
       .strictObject({
         backend: PluginRefSchema.optional(),
+        balancer: BalancerSchema.optional(),
         workload: WorkloadSchema.optional(),
         runs: z.number().int().positive().optional(),
         reporters: z.array(PluginRefSchema).optional(),
@@ -196,3 +219,4 @@ export type ServerDef = z.output<typeof ServerSchema>;
 export type Workload = z.output<typeof WorkloadSchema>;
 export type Threshold = z.output<typeof ThresholdSchema>;
 export type Experiment = z.output<typeof ExperimentSchema>;
+export type BalancerInput = z.output<typeof BalancerSchema>;

@@ -1,0 +1,287 @@
+import type { Outcome } from '@llmbench/plugin-api';
+import type { Control } from './control.js';
+
+/**
+ * The client-side load balancer, shared by every thread of a run through one SharedArrayBuffer.
+ *
+ * - Caps: a slot on a server is taken by compare-and-swap below its `max_concurrent_requests`, so no
+ *   cap is ever exceeded, whatever the thread count; requests with no slot wait (queue time).
+ * - Policy: `latency-aware` (default) picks the lowest (outstanding + 1) x EWMA latency, the EWMA
+ *   decaying with the age of its last sample so an idle server is tried again; `least-outstanding`
+ *   picks the fewest outstanding; `round-robin` takes servers in turn. Scores within
+ *   `TIE_TOLERANCE` of the best are ties, broken by each thread's rotating cursor.
+ * - Health: `eject_after` consecutive failures a server can be blamed for take it out for a back-off
+ *   period (doubling on each failed probe, up to `max_backoff_ms`); when the period ends one probe
+ *   request is sent, and its success brings the server back. When every server is out, requests go
+ *   to all of them anyway (panic routing, as Envoy does), so a broken fleet slows nothing down and
+ *   every request still ends as an outcome.
+ * - Busy time: each 0 -> 1 transition of a server's slot counter adds its time to one sum and each
+ *   1 -> 0 transition to another; busy time = sum of ends - sum of starts, exact without a lock.
+ */
+export type BalancerPolicy = 'latency-aware' | 'least-outstanding' | 'round-robin';
+export const BALANCER_POLICIES: readonly BalancerPolicy[] = ['latency-aware', 'least-outstanding', 'round-robin'];
+
+export interface BalancerOptions {
+  readonly policy: BalancerPolicy;
+  /** Weight of the newest latency sample in the EWMA (0..1]. */
+  readonly ewmaAlpha: number;
+  /** Time constant (ms) with which an EWMA decays toward zero while the server gets no samples. */
+  readonly ewmaDecayMs: number;
+  /** Consecutive blamable failures that take a server out (0: never). */
+  readonly ejectAfter: number;
+  readonly backoffMs: number;
+  readonly maxBackoffMs: number;
+}
+
+export const DEFAULT_BALANCER: BalancerOptions = {
+  policy: 'latency-aware',
+  ewmaAlpha: 0.3,
+  ewmaDecayMs: 2000,
+  ejectAfter: 3,
+  backoffMs: 1000,
+  maxBackoffMs: 30_000,
+};
+
+/** Scores within this factor of the best are treated as equal, so equal servers share the load. */
+export const TIE_TOLERANCE = 1.1;
+
+const UP = 0;
+const DOWN = 1;
+const PROBING = 2;
+
+// Int32 fields per server, then one global word.
+const I_SLOTS = 0;
+const I_MAX = 1;
+const I_CONSEC = 2;
+const I_STATE = 3;
+const I_EJECTIONS = 4;
+const I_FIELDS = 5;
+// Float64 fields per server.
+const F_EWMA = 0;
+const F_SAMPLED_AT = 1;
+const F_DOWN_UNTIL = 2;
+const F_BACKOFF = 3;
+const F_FIELDS = 4;
+// BigInt64 fields per server: busy starts and ends summed, in microseconds since t0.
+const B_STARTS = 0;
+const B_ENDS = 1;
+const B_FIELDS = 2;
+
+/** Whether a failure says something about the server (client-side errors and aborts do not). */
+export function blamesServer(outcome: Outcome): boolean {
+  switch (outcome.kind) {
+    case 'ok':
+    case 'aborted':
+      return false;
+    case 'http_error':
+      return outcome.status >= 500 || outcome.status === 429 || outcome.status === 408;
+    default:
+      return true;
+  }
+}
+
+export class Balancer {
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly big: BigInt64Array;
+  private readonly n: number;
+  private readonly policy: number;
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly caps: readonly number[],
+    readonly options: BalancerOptions,
+    private readonly control: Control,
+    private readonly now: () => number,
+  ) {
+    const n = (this.n = caps.length);
+    const layout = Balancer.layout(n);
+    this.i32 = new Int32Array(buffer, 0, n * I_FIELDS + 1);
+    this.f64 = new Float64Array(buffer, layout.f64, n * F_FIELDS);
+    this.big = new BigInt64Array(buffer, layout.big, n * B_FIELDS);
+    this.policy = BALANCER_POLICIES.indexOf(options.policy);
+  }
+
+  private static layout(n: number): { f64: number; big: number; bytes: number } {
+    const f64 = Math.ceil(((n * I_FIELDS + 1) * 4) / 8) * 8;
+    const big = f64 + n * F_FIELDS * 8;
+    return { f64, big, bytes: big + n * B_FIELDS * 8 };
+  }
+
+  static create(caps: readonly number[], options: BalancerOptions, control: Control, now: () => number): Balancer {
+    const b = new Balancer(new SharedArrayBuffer(Balancer.layout(caps.length).bytes), caps, options, control, now);
+    for (let s = 0; s < caps.length; s++) b.f64[s * F_FIELDS + F_BACKOFF] = options.backoffMs;
+    return b;
+  }
+
+  // ------------------------------------------------------------------ picking
+
+  /**
+   * Takes a slot on the server the policy prefers, or returns -1 when none has room. `cursor`
+   * rotates ties (each thread passes its own).
+   */
+  tryAcquire(cursor: number): number {
+    const n = this.n;
+    const { i32, caps } = this;
+    const t = this.now();
+    for (;;) {
+      const start = this.policy === 2 ? Atomics.load(i32, n * I_FIELDS) % n : cursor % n;
+      let healthy = 0;
+      let best = -1;
+      let bestLoad = 0;
+      let bestScore = Infinity;
+      // A due probe goes first: it is how a server comes back.
+      for (let k = 0; k < n; k++) {
+        const s = (start + k) % n;
+        const state = Atomics.load(i32, s * I_FIELDS + I_STATE);
+        if (state === UP) {
+          healthy++;
+          continue;
+        }
+        if (state === DOWN && t >= this.f64[s * F_FIELDS + F_DOWN_UNTIL]!) {
+          if (Atomics.compareExchange(i32, s * I_FIELDS + I_STATE, DOWN, PROBING) !== DOWN) continue;
+          if (this.takeSlot(s)) return s;
+          Atomics.store(i32, s * I_FIELDS + I_STATE, DOWN); // full of old requests: probe later
+        }
+      }
+      const panic = healthy === 0;
+      const minEwma = this.policy === 0 ? this.minEwma(t) : 0;
+      const tolerance = this.policy === 0 ? TIE_TOLERANCE : 1;
+      for (let k = 0; k < n; k++) {
+        const s = (start + k) % n;
+        if (!panic && Atomics.load(i32, s * I_FIELDS + I_STATE) !== UP) continue;
+        const load = Atomics.load(i32, s * I_FIELDS + I_SLOTS);
+        if (load >= caps[s]!) continue;
+        if (this.policy === 2) {
+          best = s;
+          bestLoad = load;
+          break;
+        }
+        const score = this.policy === 0 ? (load + 1) * (this.ewma(s, t) || minEwma || 1) : load;
+        if (score < bestScore / tolerance || (best < 0 && score <= bestScore)) {
+          best = s;
+          bestLoad = load;
+          bestScore = score;
+        }
+      }
+      if (best < 0) return -1;
+      if (Atomics.compareExchange(i32, best * I_FIELDS + I_SLOTS, bestLoad, bestLoad + 1) !== bestLoad) continue;
+      this.took(best, bestLoad + 1);
+      if (this.policy === 2) Atomics.add(i32, n * I_FIELDS, 1);
+      return best;
+    }
+  }
+
+  /** Waits for a slot; resolves -1 if the run stops first. */
+  async acquire(cursor: number): Promise<number> {
+    for (;;) {
+      if (this.control.stopped) return -1;
+      const observed = this.control.releases;
+      const server = this.tryAcquire(cursor);
+      if (server >= 0) return server;
+      await this.control.waitForRelease(observed);
+    }
+  }
+
+  private takeSlot(s: number): boolean {
+    const i = s * I_FIELDS + I_SLOTS;
+    for (;;) {
+      const load = Atomics.load(this.i32, i);
+      if (load >= this.caps[s]!) return false;
+      if (Atomics.compareExchange(this.i32, i, load, load + 1) === load) {
+        this.took(s, load + 1);
+        return true;
+      }
+    }
+  }
+
+  private took(s: number, load: number): void {
+    const i = s * I_FIELDS + I_MAX;
+    let max = Atomics.load(this.i32, i);
+    while (load > max) {
+      const seen = Atomics.compareExchange(this.i32, i, max, load);
+      if (seen === max) break;
+      max = seen;
+    }
+    if (load === 1) Atomics.add(this.big, s * B_FIELDS + B_STARTS, this.sinceT0());
+  }
+
+  /** The server's latency EWMA, decayed by the age of its last sample; 0 when it has none. */
+  private ewma(s: number, t: number): number {
+    const e = this.f64[s * F_FIELDS + F_EWMA]!;
+    if (e === 0) return 0;
+    const age = t - this.f64[s * F_FIELDS + F_SAMPLED_AT]!;
+    return age > 0 ? e * Math.exp(-age / this.options.ewmaDecayMs) : e;
+  }
+
+  private minEwma(t: number): number {
+    let min = 0;
+    for (let s = 0; s < this.n; s++) {
+      const e = this.ewma(s, t);
+      if (e > 0 && (min === 0 || e < min)) min = e;
+    }
+    return min;
+  }
+
+  // ------------------------------------------------------------------ outcomes
+
+  /** Frees the slot and learns from the outcome: latency into the EWMA, failures into health. */
+  release(s: number, outcome: Outcome, latencyMs: number): void {
+    const t = this.now();
+    this.learn(s, outcome, latencyMs, t);
+    if (Atomics.sub(this.i32, s * I_FIELDS + I_SLOTS, 1) === 1) Atomics.add(this.big, s * B_FIELDS + B_ENDS, this.sinceT0());
+    this.control.released();
+  }
+
+  private learn(s: number, outcome: Outcome, latencyMs: number, t: number): void {
+    const { i32, f64, options } = this;
+    const state = s * I_FIELDS + I_STATE;
+    if (outcome.kind === 'ok') {
+      const e = f64[s * F_FIELDS + F_EWMA]!;
+      f64[s * F_FIELDS + F_EWMA] = e === 0 ? latencyMs : e + options.ewmaAlpha * (latencyMs - e);
+      f64[s * F_FIELDS + F_SAMPLED_AT] = t;
+      Atomics.store(i32, s * I_FIELDS + I_CONSEC, 0);
+      if (Atomics.load(i32, state) !== UP) {
+        f64[s * F_FIELDS + F_BACKOFF] = options.backoffMs;
+        Atomics.store(i32, state, UP);
+      }
+      return;
+    }
+    if (!blamesServer(outcome) || options.ejectAfter === 0) return;
+    const consecutive = Atomics.add(i32, s * I_FIELDS + I_CONSEC, 1) + 1;
+    if (Atomics.load(i32, state) === PROBING) {
+      const backoff = Math.min(options.maxBackoffMs, f64[s * F_FIELDS + F_BACKOFF]! * 2);
+      f64[s * F_FIELDS + F_BACKOFF] = backoff;
+      f64[s * F_FIELDS + F_DOWN_UNTIL] = t + backoff;
+      Atomics.store(i32, state, DOWN);
+    } else if (consecutive >= options.ejectAfter && Atomics.compareExchange(i32, state, UP, DOWN) === UP) {
+      f64[s * F_FIELDS + F_DOWN_UNTIL] = t + f64[s * F_FIELDS + F_BACKOFF]!;
+      Atomics.add(i32, s * I_FIELDS + I_EJECTIONS, 1);
+    }
+  }
+
+  private sinceT0(): bigint {
+    return BigInt(Math.round((this.now() - this.control.t0) * 1000));
+  }
+
+  // ------------------------------------------------------------------ readings
+
+  outstanding(s: number): number {
+    return Atomics.load(this.i32, s * I_FIELDS + I_SLOTS);
+  }
+
+  maxInFlight(s: number): number {
+    return Atomics.load(this.i32, s * I_FIELDS + I_MAX);
+  }
+
+  ejections(s: number): number {
+    return Atomics.load(this.i32, s * I_FIELDS + I_EJECTIONS);
+  }
+
+  /** Time (ms) the server had at least one request in flight, up to `endMs` after t0 for one still busy. */
+  busyMs(s: number, endMs: number): number {
+    let busy = Number(Atomics.load(this.big, s * B_FIELDS + B_ENDS) - Atomics.load(this.big, s * B_FIELDS + B_STARTS)) / 1000;
+    if (this.outstanding(s) > 0) busy += endMs;
+    return Math.max(0, busy);
+  }
+}
