@@ -14,8 +14,10 @@ export const BUILTIN_PACKAGES: Readonly<Record<string, string>> = {
   'strategy:semaphore': '@llmbench/strategy-semaphore',
   'strategy:batch': '@llmbench/strategy-batch',
   'strategy:rate': '@llmbench/strategy-rate',
+  'strategy:scaling': '@llmbench/strategy-scaling',
   'reporter:console': '@llmbench/reporter-console',
   'reporter:json': '@llmbench/reporter-json',
+  'reporter:benchmark-json': '@llmbench/reporter-benchmark-json',
 };
 
 /**

@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { defaultThreads, loadScenario, PluginResolver, redactText, runScenario, type LoadedScenario } from '@llmbench/core';
+import {
+  BALANCER_POLICIES, BENCHMARK_DEFAULTS, BENCHMARK_MODES, benchmarkScenario, defaultThreads, loadScenario, PluginResolver, redactText, runScenario,
+  type BalancerPolicy, type BenchmarkOptions, type LoadedScenario, type RunOutcome,
+} from '@llmbench/core';
 import { FaultsSchema, MockOptionsSchema, startMockHttpServer } from '@llmbench/backend-mock';
 import { ErrorCodes, LlmbenchError, PLUGIN_KINDS, type Logger, type TextSink } from '@llmbench/plugin-api';
 import { BUILTIN_PACKAGES, builtinPlugins } from './builtins.js';
@@ -48,6 +51,11 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** Collects a variadic option's values (`--concurrency-levels 5 10 20`) as whole numbers >= 1. */
+function intList(value: string, previous: number[] | undefined): number[] {
+  return [...(previous ?? []), positiveInt(value)];
+}
+
 function nonNegativeInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
@@ -91,10 +99,16 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     })
     .addHelpText('after', EXIT_CODES_HELP);
 
+  const warned = new Set<string>();
   const logger: Logger = {
     debug: (m) => void (debug && io.stderr.write(`debug: ${m}\n`)),
     info: (m) => io.stderr.write(`${m}\n`),
-    warn: (m) => io.stderr.write(`warning: ${m}\n`),
+    // A sweep opens its servers once per point: say each distinct warning once.
+    warn: (m) => {
+      if (warned.has(m)) return;
+      warned.add(m);
+      io.stderr.write(`warning: ${m}\n`);
+    },
     error: (m) => io.stderr.write(`error: ${m}\n`),
   };
 
@@ -118,11 +132,65 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
         logger,
         ...(io.signal ? { signal: io.signal } : {}),
       });
-      for (const f of outcome.files) io.stdout.write(`wrote ${displayPath(f, io.cwd)}\n`);
-      for (const e of outcome.errors) io.stderr.write(renderError(e, { cwd: io.cwd, debug }));
-      if (outcome.errors.length > 0) exitCode = ExitCode.RUNTIME;
-      else if (outcome.results.status === 'interrupted') exitCode = ExitCode.RUNTIME;
-      else if (!outcome.results.passed) exitCode = ExitCode.THRESHOLDS_FAILED;
+      exitCode = finish(outcome);
+    });
+
+  /** Lists the files a run wrote and its errors; returns the exit code. */
+  const finish = (outcome: RunOutcome): number => {
+    for (const f of outcome.files) io.stdout.write(`wrote ${displayPath(f, io.cwd)}\n`);
+    for (const e of outcome.errors) io.stderr.write(renderError(e, { cwd: io.cwd, debug }));
+    if (outcome.errors.length > 0) return ExitCode.RUNTIME;
+    if (outcome.results.status === 'interrupted') return ExitCode.RUNTIME;
+    if (!outcome.results.passed) return ExitCode.THRESHOLDS_FAILED;
+    return ExitCode.OK;
+  };
+
+  program
+    .command('benchmark')
+    .description('the seed benchmark script: concurrency and worker scaling tests over a workers file, written as its JSON')
+    .requiredOption('-c, --config <file>', 'workers file: {"workers": [{"id", "host", "port", "type", "model", "max_concurrent_requests"}]}')
+    .addOption(new Option('--mode <mode>', 'which tests to run').choices(BENCHMARK_MODES).default(BENCHMARK_DEFAULTS.mode))
+    .option('--requests <n>', 'requests per concurrency level / worker count', positiveInt, BENCHMARK_DEFAULTS.requests)
+    .option('--concurrency-levels <n...>', `concurrency levels (default: ${BENCHMARK_DEFAULTS.concurrencyLevels.join(' ')})`, intList)
+    .option('--worker-counts <n...>', `worker counts, capped at the workers in the file (default: ${BENCHMARK_DEFAULTS.workerCounts.join(' ')})`, intList)
+    .option('-o, --output <file>', '"{timestamp}" is replaced', BENCHMARK_DEFAULTS.output)
+    .option('--warmup <n>', 'requests sent before each point and not measured', nonNegativeInt)
+    .option('--max-tokens <n>', 'max_tokens sent with each request', positiveInt)
+    .option('--timeout-ms <ms>', 'whole-request timeout (default 60000)', positiveInt)
+    .addOption(new Option('--balancer <policy>', 'how requests are spread over workers (default latency-aware)').choices(BALANCER_POLICIES))
+    .option('-t, --threads <n>', `worker threads sending requests (default ${defaultThreads()} on this machine)`, positiveInt)
+    .addHelpText('after', `
+The JSON has concurrency_benchmark[] and scaling_benchmark[] entries (concurrency, requests_per_second,
+success_rate in %, avg/p50/p95/p99_response_time in seconds, worker_stats per worker), so the seed's jq
+one-liners and comparison script run on it unchanged; the full llmbench results are under "results".
+${EXIT_CODES_HELP}`)
+    .action(async (opts: {
+      config: string; mode: BenchmarkOptions['mode']; requests: number; concurrencyLevels?: number[]; workerCounts?: number[]; output: string;
+      warmup?: number; maxTokens?: number; timeoutMs?: number; balancer?: BalancerPolicy; threads?: number;
+    }) => {
+      const generated = benchmarkScenario({
+        config: opts.config,
+        mode: opts.mode,
+        requests: opts.requests,
+        concurrencyLevels: opts.concurrencyLevels ?? BENCHMARK_DEFAULTS.concurrencyLevels,
+        workerCounts: opts.workerCounts ?? BENCHMARK_DEFAULTS.workerCounts,
+        output: opts.output,
+        ...(opts.warmup === undefined ? {} : { warmup: opts.warmup }),
+        ...(opts.maxTokens === undefined ? {} : { maxTokens: opts.maxTokens }),
+        ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+        ...(opts.balancer === undefined ? {} : { balancer: opts.balancer }),
+        cwd: io.cwd,
+      });
+      const scenario = await loadScenario(generated.file, { builtins: builtinPlugins(), env: io.env, text: generated.text });
+      const outcome = await runScenario(scenario, {
+        version: VERSION,
+        ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+        cwd: io.cwd,
+        out: io.stdout,
+        logger,
+        ...(io.signal ? { signal: io.signal } : {}),
+      });
+      exitCode = finish(outcome);
     });
 
   program
@@ -145,7 +213,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     .option('--faults <json>', 'fault injection as JSON: rate, kinds (http_500, http_429, slow_first_byte, stall, reset, malformed_json, malformed_sse), retry_after_s, slow_first_byte_ms, stall_ms, seed')
     .option('--prefill-ms <ms>', 'ms per 1,000 prompt tokens not in the prefix cache (default from the profile)', Number)
     .option('--trace', 'record each request\'s server-side start and end (GET /llmbench/stats)')
-    .action(async (opts: { profile: string; port?: number; host: string; latencyMs?: number; options?: string; faults?: string; prefillMs?: number; trace?: boolean }) => {
+    .option('--model <id...>', 'model ids the server lists as loaded (default: mock-model)')
+    .option('-n, --count <n>', 'start N independent servers on consecutive ports (a local stand-in for N machines)', positiveInt, 1)
+    .action(async (opts: { profile: string; port?: number; host: string; latencyMs?: number; options?: string; faults?: string; prefillMs?: number; trace?: boolean; count: number; model?: string[] }) => {
       const profile = MOCK_PROFILES[opts.profile];
       if (!profile) throw new LlmbenchError(ErrorCodes.USAGE, `unknown profile "${opts.profile}"; use one of: ${Object.keys(MOCK_PROFILES).join(', ')}`);
       let mock: Record<string, unknown> = { ...profile.mock };
@@ -165,19 +235,30 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       }
       const faultsParsed = FaultsSchema.safeParse(faults);
       if (!faultsParsed.success) throw new LlmbenchError(ErrorCodes.USAGE, `invalid --faults: ${z.prettifyError(faultsParsed.error)}`);
-      const server = await startMockHttpServer({
-        host: opts.host,
-        port: opts.port ?? profile.port,
-        mock: parsed.data,
-        faults: faultsParsed.data,
-        prefillMsPer1kTokens: opts.prefillMs ?? profile.prefillMsPer1kTokens,
-        ...(opts.trace ? { trace: true } : {}),
-      });
-      io.stdout.write(`mock server (${opts.profile}) listening on ${server.url}\n`);
-      await new Promise<void>((resolveStop) => {
-        if (io.signal) io.signal.addEventListener('abort', () => resolveStop(), { once: true });
-      });
-      await server.close();
+      const port = opts.port ?? profile.port;
+      if (opts.count > 1 && port === 0) throw new LlmbenchError(ErrorCodes.USAGE, '--count needs a fixed first --port (servers take consecutive ports)');
+      const servers = [];
+      try {
+        for (let i = 0; i < opts.count; i++) {
+          const server = await startMockHttpServer({
+            host: opts.host,
+            port: port === 0 ? 0 : port + i,
+            // Each server its own seed, so N servers are N machines, not N copies of one.
+            mock: { ...parsed.data, seed: (parsed.data.seed ?? 1) + i },
+            faults: faultsParsed.data,
+            prefillMsPer1kTokens: opts.prefillMs ?? profile.prefillMsPer1kTokens,
+            ...(opts.trace ? { trace: true } : {}),
+            ...(opts.model ? { models: opts.model } : {}),
+          });
+          servers.push(server);
+          io.stdout.write(`mock server (${opts.profile}) listening on ${server.url}\n`);
+        }
+        await new Promise<void>((resolveStop) => {
+          if (io.signal) io.signal.addEventListener('abort', () => resolveStop(), { once: true });
+        });
+      } finally {
+        await Promise.all(servers.map((s) => s.close()));
+      }
     });
 
   program

@@ -20,3 +20,7 @@ export { createHistogram, decodeHistogram, encodeHistogram, latencyStats, percen
 export { Tally, ServerTally } from './metrics/tally.js';
 export { summarizeTally } from './metrics/stats.js';
 export { describeEnvironment } from './environment.js';
+export { benchmarkScenario, BENCHMARK_DEFAULTS, BENCHMARK_MODES } from './benchmark.js';
+export type { BenchmarkOptions } from './benchmark.js';
+export { Balancer, BALANCER_POLICIES, DEFAULT_BALANCER, blamesServer } from './engine/balancer.js';
+export type { BalancerOptions, BalancerPolicy } from './engine/balancer.js';

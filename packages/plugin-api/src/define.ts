@@ -74,11 +74,18 @@ export interface StrategyInput {
   readonly requests: number;
   /** Servers available to the experiment. */
   readonly servers: number;
+  /** Each server's max_concurrent_requests, in order (Infinity when unlimited). */
+  readonly caps: readonly number[];
 }
 
 export interface Strategy {
   /** The points to run, in order. One point for simple strategies; a sweep returns many. */
   points(input: StrategyInput): readonly LoadPoint[];
+  /**
+   * Called after each point with every point of this experiment measured so far; returning false
+   * skips the remaining points (early stop, e.g. when throughput stops growing).
+   */
+  shouldContinue?(done: readonly ExperimentResult[]): boolean;
 }
 
 // ---------------------------------------------------------------- reporters

@@ -4,3 +4,4 @@ export * from './outcome.js';
 export * from './results.js';
 export type * from './types.js';
 export { mulberry32, hashString, gaussian } from './random.js';
+export { writeFileAtomic } from './files.js';

@@ -144,6 +144,21 @@ export const ExperimentResultSchema = z.object({
   }),
   runs: z.array(RunStatsSchema),
   summary: SummaryStatsSchema,
+  sweep: z
+    .object({
+      index: count.describe('Position of this point in its sweep (0 = the baseline).'),
+      baseline: z.string().describe('Name of the sweep\'s first point.'),
+      servers: count.describe('Servers this point used.'),
+      throughput_per_server: z.number().nonnegative().describe('requests_per_second / servers'),
+      speedup: z.number().nonnegative().describe('requests_per_second / the baseline\'s requests_per_second'),
+      efficiency: z
+        .number()
+        .nonnegative()
+        .nullable()
+        .describe('Scaling efficiency: requests_per_second / ((servers / baseline servers) x baseline requests_per_second); null when the server count is the baseline\'s.'),
+    })
+    .optional()
+    .describe('Only for points of a sweep (an experiment with more than one point).'),
 }).meta({ id: 'ExperimentResult' });
 
 export const ThresholdResultSchema = z.object({

@@ -35,6 +35,8 @@ export interface MockHttpServerOptions {
    * streamed responses, [start, end, first chunk written, last content chunk written].
    */
   readonly trace?: boolean;
+  /** Model ids the server lists as loaded (default: ["mock-model"]). */
+  readonly models?: readonly string[];
 }
 
 export interface MockHttpServer {
@@ -87,6 +89,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   };
   let trace: number[][] = [];
   let created = Math.floor(Date.now() / 1000);
+  const models = options.models?.length ? [...options.models] : ['mock-model'];
 
   const server: Server = createServer({ keepAlive: true, keepAliveTimeout: 60_000 }, (req, res) => {
     const path = req.url ?? '/';
@@ -96,12 +99,14 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
       void complete(req, res, path === '/api/v0/chat/completions', true);
     } else if (req.method === 'GET' && (path === '/api/v0/models' || path.startsWith('/api/v0/models/'))) {
       // LM Studio's native model list (docs: /api/v0/models), with the load state.
-      const model = { id: 'mock-model', object: 'model', type: 'llm', publisher: 'llmbench', arch: 'mock', compatibility_type: 'gguf', quantization: 'Q4_K_M', state: 'loaded', max_context_length: 32768 };
-      if (path === '/api/v0/models') json(res, 200, { object: 'list', data: [model] });
-      else if (decodeURIComponent(path.slice('/api/v0/models/'.length)) === model.id) json(res, 200, model);
-      else json(res, 404, { error: `model not found: ${path.slice('/api/v0/models/'.length)}` });
+      const list = models.map((id) => ({ id, object: 'model', type: 'llm', publisher: 'llmbench', arch: 'mock', compatibility_type: 'gguf', quantization: 'Q4_K_M', state: 'loaded', max_context_length: 32768 }));
+      const wanted = decodeURIComponent(path.slice('/api/v0/models/'.length));
+      const model = list.find((m) => m.id === wanted);
+      if (path === '/api/v0/models') json(res, 200, { object: 'list', data: list });
+      else if (model) json(res, 200, model);
+      else json(res, 404, { error: `model not found: ${wanted}` });
     } else if (req.method === 'GET' && path === '/v1/models') {
-      json(res, 200, { object: 'list', data: [{ id: 'mock-model', object: 'model', created, owned_by: 'llmbench' }] });
+      json(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created, owned_by: 'llmbench' })) });
     } else if (req.method === 'GET' && path === '/metrics') {
       const payload = prometheus();
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(payload) });

@@ -1,20 +1,5 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { z } from 'zod';
-import { defineReporter } from '@llmbench/plugin-api';
-
-/** Writes `text` to `path` atomically: a temp file in the same directory, then a rename. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(temp, text, 'utf8');
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
+import { defineReporter, writeFileAtomic } from '@llmbench/plugin-api';
 
 export default defineReporter({
   name: 'json',

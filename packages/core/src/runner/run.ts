@@ -128,17 +128,26 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
         experiment.strategy.resolved.plugin.create(base, experiment.strategy.options),
       );
       const planned = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
-        strategy.points({ requests: experiment.workload.requests, servers: experiment.servers.length }),
+        strategy.points({
+          requests: experiment.workload.requests,
+          servers: experiment.servers.length,
+          caps: experiment.servers.map((s) => s.maxConcurrentRequests),
+        }),
       );
       const points = checkPoints(experiment, planned);
+      const done: ExperimentResult[] = [];
       for (const point of points) {
         if (signal.aborted) break;
-        const result = redactSecrets(
-          await runPoint(experiment, point, points.length > 1, { engine, base, clock, now, signal, collectors, options, reporters: notify }),
-          scenario.secrets,
-        ) as ExperimentResult;
+        const measured = await runPoint(experiment, point, points.length > 1, { engine, base, clock, now, signal, collectors, options, reporters: notify });
+        const result = redactSecrets(points.length > 1 ? withSweep(measured, done[0] ?? measured, done.length) : measured, scenario.secrets) as ExperimentResult;
+        done.push(result);
         experiments.push(result);
         await notify('onExperimentEnd', (r) => r.onExperimentEnd?.(result));
+        const more = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () => strategy.shouldContinue?.(done) ?? true);
+        if (!more) {
+          logger.info(`${experiment.name}: stopped the sweep after ${done.length} of ${points.length} points (the strategy's early stop)`);
+          break;
+        }
       }
       if (signal.aborted) break;
     }
@@ -291,6 +300,28 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       prefix_cache_hit_rate: pooled.cacheQueries > 0 ? round(pooled.cacheHits / pooled.cacheQueries, 6) : null,
       server_metrics: runs[runs.length - 1]?.server_metrics ?? {},
       collectors: runs[runs.length - 1]?.collectors ?? {},
+    },
+  };
+}
+
+/**
+ * A sweep point's standing against the sweep's first point: speedup = rps / rps_0, throughput per
+ * server = rps / n, efficiency = rps / ((n / n_0) x rps_0) when the server count changed.
+ */
+function withSweep(result: ExperimentResult, baseline: ExperimentResult, index: number): ExperimentResult {
+  const rps = result.summary.requests_per_second;
+  const rps0 = baseline.summary.requests_per_second;
+  const n = result.point.servers.length;
+  const n0 = baseline.point.servers.length;
+  return {
+    ...result,
+    sweep: {
+      index,
+      baseline: baseline.name,
+      servers: n,
+      throughput_per_server: n > 0 ? round(rps / n) : 0,
+      speedup: rps0 > 0 ? round(rps / rps0) : 0,
+      efficiency: n === n0 ? null : rps0 > 0 && n0 > 0 ? round(rps / ((n / n0) * rps0)) : 0,
     },
   };
 }

@@ -15,7 +15,7 @@ import {
   type BalancerInput, type CollectorRef, type PluginRef, type Scenario, type Threshold, type Workload,
 } from './schema.js';
 import { DEFAULT_BALANCER, type BalancerOptions } from '../engine/balancer.js';
-import { readSource, type PathSegment, type SourceFile } from './source.js';
+import { parseSource, readSource, type PathSegment, type SourceFile } from './source.js';
 
 export type Prompt = string | { readonly messages: readonly ChatMessage[] };
 
@@ -83,6 +83,8 @@ export interface LoadOptions {
   /** Built-in plugins, `"<kind>:<name>"` -> module URL (the CLI provides them). */
   readonly builtins: Readonly<Record<string, string>>;
   readonly env?: NodeJS.ProcessEnv;
+  /** The scenario's text, when it is generated rather than read from `file` (which then only names it). */
+  readonly text?: string;
 }
 
 export const WORKLOAD_DEFAULTS = { requests: 100, warmup: 0, stream: false, timeout_ms: 60_000 } as const;
@@ -100,7 +102,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   const env = options.env ?? process.env;
   const path = resolve(file);
   const dir = dirname(path);
-  const source = await readSource(path);
+  const source = options.text === undefined ? await readSource(path) : parseSource(path, options.text);
   const config = await loadProjectConfig(dir, env);
   const issues: ConfigIssue[] = [...(config?.issues ?? [])];
 
