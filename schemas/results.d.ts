@@ -88,6 +88,35 @@ export interface ExperimentResult {
   };
   runs: RunStats[];
   summary: SummaryStats;
+  /**
+   * Only for points of a sweep (an experiment with more than one point).
+   */
+  sweep?: {
+    /**
+     * Position of this point in its sweep (0 = the baseline).
+     */
+    index: number;
+    /**
+     * Name of the sweep's first point.
+     */
+    baseline: string;
+    /**
+     * Servers this point used.
+     */
+    servers: number;
+    /**
+     * requests_per_second / servers
+     */
+    throughput_per_server: number;
+    /**
+     * requests_per_second / the baseline's requests_per_second
+     */
+    speedup: number;
+    /**
+     * Scaling efficiency: requests_per_second / ((servers / baseline servers) x baseline requests_per_second); null when the server count is the baseline's.
+     */
+    efficiency: number | null;
+  };
 }
 export interface RunStats {
   run: number;

@@ -227,7 +227,7 @@ experiments:
         '  bad.yaml:8:22  experiments.1.strategy.use: no strategy plugin "fifo"; tried:',
         '    - @llmbench/strategy-fifo (not installed)',
         '    - fifo (not installed)',
-        '    fix: use one of the known strategies (batch, rate, semaphore), install @llmbench/strategy-fifo, or give a path to a module',
+        '    fix: use one of the known strategies (batch, rate, scaling, semaphore), install @llmbench/strategy-fifo, or give a path to a module',
         '',
       ].join('\n'),
     );
@@ -276,7 +276,8 @@ describe('usage', () => {
     const ran = await llmbench(['plugins', '--json']);
     expect(ran.code).toBe(0);
     const list = JSON.parse(ran.stdout) as { kind: string; name: string; options: Record<string, { default?: unknown }> }[];
-    expect(list.map((p) => `${p.kind}:${p.name}`)).toEqual(['backend:lmstudio', 'backend:mock', 'backend:openai', 'backend:vllm', 'strategy:semaphore', 'strategy:batch', 'strategy:rate', 'reporter:console', 'reporter:json']);
+    expect(list.map((p) => `${p.kind}:${p.name}`)).toEqual(['backend:lmstudio', 'backend:mock', 'backend:openai', 'backend:vllm', 'strategy:semaphore', 'strategy:batch', 'strategy:rate', 'strategy:scaling', 'reporter:console', 'reporter:json', 'reporter:benchmark-json']);
+    expect(list.find((p) => p.name === 'scaling')!.options.concurrency_levels!.default).toEqual([1, 5, 10, 20, 50, 100]);
     expect(list.find((p) => p.name === 'batch')!.options.size!.default).toBe(50);
   });
 });

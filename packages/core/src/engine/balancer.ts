@@ -5,7 +5,8 @@ import type { Control } from './control.js';
  * The client-side load balancer, shared by every thread of a run through one SharedArrayBuffer.
  *
  * - Caps: a slot on a server is taken by compare-and-swap below its `max_concurrent_requests`, so no
- *   cap is ever exceeded, whatever the thread count; requests with no slot wait (queue time).
+ *   cap is ever exceeded, whatever the thread count; requests with no slot queue, first come first
+ *   served across threads (queue time).
  * - Policy: `latency-aware` (default) picks the lowest (outstanding + 1) x EWMA latency, the EWMA
  *   decaying with the age of its last sample so an idle server is tried again; `least-outstanding`
  *   picks the fewest outstanding; `round-robin` takes servers in turn. Scores within
@@ -49,13 +50,17 @@ const UP = 0;
 const DOWN = 1;
 const PROBING = 2;
 
-// Int32 fields per server, then one global word.
+// Int32 fields per server, then the global words.
 const I_SLOTS = 0;
 const I_MAX = 1;
 const I_CONSEC = 2;
 const I_STATE = 3;
 const I_EJECTIONS = 4;
 const I_FIELDS = 5;
+const G_ROUND_ROBIN = 0;
+const G_TICKETS = 1;
+const G_SERVING = 2;
+const GLOBALS = 3;
 // Float64 fields per server.
 const F_EWMA = 0;
 const F_SAMPLED_AT = 1;
@@ -96,14 +101,14 @@ export class Balancer {
   ) {
     const n = (this.n = caps.length);
     const layout = Balancer.layout(n);
-    this.i32 = new Int32Array(buffer, 0, n * I_FIELDS + 1);
+    this.i32 = new Int32Array(buffer, 0, n * I_FIELDS + GLOBALS);
     this.f64 = new Float64Array(buffer, layout.f64, n * F_FIELDS);
     this.big = new BigInt64Array(buffer, layout.big, n * B_FIELDS);
     this.policy = BALANCER_POLICIES.indexOf(options.policy);
   }
 
   private static layout(n: number): { f64: number; big: number; bytes: number } {
-    const f64 = Math.ceil(((n * I_FIELDS + 1) * 4) / 8) * 8;
+    const f64 = Math.ceil(((n * I_FIELDS + GLOBALS) * 4) / 8) * 8;
     const big = f64 + n * F_FIELDS * 8;
     return { f64, big, bytes: big + n * B_FIELDS * 8 };
   }
@@ -125,7 +130,7 @@ export class Balancer {
     const { i32, caps } = this;
     const t = this.now();
     for (;;) {
-      const start = this.policy === 2 ? Atomics.load(i32, n * I_FIELDS) % n : cursor % n;
+      const start = this.policy === 2 ? Atomics.load(i32, n * I_FIELDS + G_ROUND_ROBIN) % n : cursor % n;
       let healthy = 0;
       let best = -1;
       let bestLoad = 0;
@@ -167,18 +172,39 @@ export class Balancer {
       if (best < 0) return -1;
       if (Atomics.compareExchange(i32, best * I_FIELDS + I_SLOTS, bestLoad, bestLoad + 1) !== bestLoad) continue;
       this.took(best, bestLoad + 1);
-      if (this.policy === 2) Atomics.add(i32, n * I_FIELDS, 1);
+      if (this.policy === 2) Atomics.add(i32, n * I_FIELDS + G_ROUND_ROBIN, 1);
       return best;
     }
   }
 
-  /** Waits for a slot; resolves -1 if the run stops first. */
+  /**
+   * Takes a slot at once if nobody is queued and one is free; -1 otherwise (then `acquire`), so a
+   * request never overtakes one that is already waiting.
+   */
+  tryAcquireUnqueued(cursor: number): number {
+    const g = this.n * I_FIELDS;
+    if (Atomics.load(this.i32, g + G_TICKETS) !== Atomics.load(this.i32, g + G_SERVING)) return -1;
+    return this.tryAcquire(cursor);
+  }
+
+  /**
+   * Queues for a slot, first come first served across every thread (a ticket, like a bakery's),
+   * and resolves with the server; -1 if the run stops first.
+   */
   async acquire(cursor: number): Promise<number> {
+    const g = this.n * I_FIELDS;
+    const ticket = Atomics.add(this.i32, g + G_TICKETS, 1);
     for (;;) {
       if (this.control.stopped) return -1;
       const observed = this.control.releases;
-      const server = this.tryAcquire(cursor);
-      if (server >= 0) return server;
+      if (Atomics.load(this.i32, g + G_SERVING) === ticket) {
+        const server = this.tryAcquire(cursor);
+        if (server >= 0) {
+          Atomics.add(this.i32, g + G_SERVING, 1);
+          this.control.released(); // the next in line may find a slot too
+          return server;
+        }
+      }
       await this.control.waitForRelease(observed);
     }
   }

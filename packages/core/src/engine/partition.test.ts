@@ -104,6 +104,19 @@ describe('per-server caps', () => {
     expect(result.tally.servers.some((s) => s.waited > 0 && s.queue.moments.max > 0)).toBe(true);
   });
 
+  test('requests waiting for a slot are served first come first served, so queue time is shared fairly', async () => {
+    const time = new VirtualTime();
+    const log: { index: number; start: number; end: number }[] = [];
+    const { backend } = countingBackend(time, () => 10, log);
+    const result = await run(time, [{ backend, cap: 1 }], { concurrency: 3, requests: 30 });
+    // Each request starts in the order it was claimed, however its lane got there.
+    expect(log.map((r) => r.index)).toEqual([...Array(30).keys()]);
+    const s = result.tally.servers[0]!;
+    expect(s.waited).toBe(29);
+    // In steady state every request waits for the two ahead of it: 20 ms.
+    expect(s.queue.moments.max).toBeCloseTo(20, 6);
+  });
+
   test('load goes to the least-loaded server when latencies are equal', async () => {
     const time = new VirtualTime();
     const servers = [0, 1, 2].map(() => countingBackend(time, () => 10));

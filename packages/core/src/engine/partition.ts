@@ -64,7 +64,7 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
 
   /** Sends request `index`; latency counts from `from` (the intended start in paced mode). Returns the end time. */
   const one = async (index: number, from?: number): Promise<number> => {
-    let server = balancer.tryAcquire(cursor);
+    let server = balancer.tryAcquireUnqueued(cursor);
     let queuedMs = 0;
     if (server < 0) {
       const queuedAt = clock.now();
