@@ -245,6 +245,21 @@ jq '.concurrency_benchmark[] | "\\(.concurrency): \\(.requests_per_second) req/s
     expect(speedups[0]).toBeGreaterThan(0.85); // 5 in flight fit on one studio either way
     expect(speedups[2]).toBeGreaterThan(2.4); // 20 in flight: three studios at their caps vs one
     expect(quick).toMatch(/=== Single Studio ===\n"5: [\d.]+ req\/s"\n"10: [\d.]+ req\/s"\n"20: [\d.]+ req\/s"\n=== Multiple Studios ===\n"5: /);
+    // llmbench compare: the same table from the two files, on the console and in Markdown.
+    const compared = await shell(
+      `node "$LLMBENCH" compare results_single.json results_multiple.json
+node "$LLMBENCH" compare results_single.json results_multiple.json --format md -o comparison.md > /dev/null
+cat comparison.md
+echo '{"experiments": 3}' > bad.json
+node "$LLMBENCH" compare results_single.json bad.json || echo "exit $?"`,
+      dir,
+    );
+    expect(compared.stdout).toMatch(/Experiment\s+results_single \(req\/s\)\s+results_multiple \(req\/s\)\s+Speedup/);
+    const row20 = compared.stdout.split('\n').find((l) => l.startsWith('concurrency/concurrency=20 '))!;
+    expect(Number(row20.trim().split(/\s+/)[3]!.replace('x', ''))).toBeGreaterThan(2.4);
+    expect(compared.stdout).toMatch(/^\| concurrency\/concurrency=20 \| [\d.]+ \| [\d.]+ \| [\d.]+x \|/m);
+    expect(compared.stdout).toContain('exit 2');
+    expect(compared.stderr).toMatch(/bad\.json:1:\d+ {2}experiments: 3 is a number/);
     // Scaling mode writes scaling_benchmark[] with speedup and efficiency.
     const scaling = await shell(
       `node "$LLMBENCH" benchmark -c ${config}/my_workers.json --mode scaling --requests 60 --worker-counts 1 2 3 -o scaling.json > /dev/null

@@ -3,12 +3,14 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import {
-  BALANCER_POLICIES, BENCHMARK_DEFAULTS, BENCHMARK_MODES, benchmarkScenario, defaultThreads, loadScenario, PluginResolver, redactText, runScenario,
+  BALANCER_POLICIES, BENCHMARK_DEFAULTS, BENCHMARK_MODES, benchmarkScenario, compareResults, defaultThreads, loadScenario, PluginResolver,
+  readResultsFile, redactText, runScenario,
   type BalancerPolicy, type BenchmarkOptions, type LoadedScenario, type RunOutcome,
 } from '@llmbench/core';
 import { FaultsSchema, MockOptionsSchema, startMockHttpServer } from '@llmbench/backend-mock';
-import { ErrorCodes, LlmbenchError, PLUGIN_KINDS, type Logger, type TextSink } from '@llmbench/plugin-api';
+import { ErrorCodes, LlmbenchError, PLUGIN_KINDS, writeFileAtomic, type Logger, type TextSink } from '@llmbench/plugin-api';
 import { BUILTIN_PACKAGES, builtinPlugins } from './builtins.js';
+import { renderComparisonMarkdown, renderComparisonText } from './compare.js';
 import { displayPath, exitCodeFor, ExitCode, renderError } from './render.js';
 
 export { ExitCode } from './render.js';
@@ -191,6 +193,27 @@ ${EXIT_CODES_HELP}`)
         ...(io.signal ? { signal: io.signal } : {}),
       });
       exitCode = finish(outcome);
+    });
+
+  program
+    .command('compare')
+    .description('the seed\'s speedup table for two or more results files of the same scenario (points matched by name)')
+    .argument('<files...>', 'results files from "llmbench run" (json reporter) or "llmbench benchmark"; the first is the baseline')
+    .addOption(new Option('-f, --format <format>', 'console table or Markdown').choices(['console', 'md']).default('console'))
+    .option('-o, --output <file>', 'write the table to FILE instead of stdout')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (files: string[], opts: { format: 'console' | 'md'; output?: string }) => {
+      const paths = files.map((f) => resolve(io.cwd, f));
+      const inputs = [];
+      for (const file of paths) inputs.push({ file, results: await readResultsFile(file) });
+      const comparison = compareResults(inputs, io.cwd);
+      const text = opts.format === 'md' ? renderComparisonMarkdown(comparison) : renderComparisonText(comparison);
+      if (opts.output === undefined) io.stdout.write(text);
+      else {
+        const out = resolve(io.cwd, opts.output);
+        await writeFileAtomic(out, text);
+        io.stdout.write(`wrote ${displayPath(out, io.cwd)}\n`);
+      }
     });
 
   program

@@ -24,3 +24,5 @@ export { benchmarkScenario, BENCHMARK_DEFAULTS, BENCHMARK_MODES } from './benchm
 export type { BenchmarkOptions } from './benchmark.js';
 export { Balancer, BALANCER_POLICIES, DEFAULT_BALANCER, blamesServer } from './engine/balancer.js';
 export type { BalancerOptions, BalancerPolicy } from './engine/balancer.js';
+export { compareResults, readResultsFile } from './compare.js';
+export type { Comparison, ComparisonRow, ComparedCell } from './compare.js';
