@@ -197,7 +197,7 @@ async function micro() {
   console.log('\n== micro: hot paths (tinybench) ==');
   const { Bench } = await import('tinybench');
   const { OpenAIClient, OpenAIOptionsSchema, SseParser } = await import('@llmbench/backend-openai');
-  const { Tally } = await import('@llmbench/core');
+  const { Tally, Balancer, BALANCER_CLOCKS, Control, DEFAULT_BALANCER } = await import('@llmbench/core');
   const client = new OpenAIClient(OpenAIOptionsSchema.parse({}), 'http://127.0.0.1:1', { now: () => 0 }, 1);
   const messages = [{ role: 'user', content: PROMPT }];
   const reused = { index: 0, messages, maxTokens: 16, stream: false, warmup: false };
@@ -234,6 +234,22 @@ async function micro() {
       tally.started(0, 0);
       tally.succeeded(0, 1 + (x++ % 1000) / 7);
     });
+  // The balancer's per-request work (pick a server under its cap, then release and learn), against
+  // the least any shared cap costs: one atomic increment and decrement.
+  const slots = new Int32Array(new SharedArrayBuffer(4));
+  bench.add('peer: Atomics.add + Atomics.sub on one slot', () => {
+    Atomics.add(slots, 0, 1);
+    Atomics.sub(slots, 0, 1);
+  });
+  const ok = { kind: 'ok' };
+  for (const policy of ['latency-aware', 'least-outstanding', 'round-robin']) {
+    const control = Control.create({ batches: 0, parties: 1 });
+    const balancer = Balancer.create([5, 5, 5], { ...DEFAULT_BALANCER, policy }, control, BALANCER_CLOCKS);
+    bench.add(`balancer ${policy}: pick + release, 3 servers`, () => {
+      const s = balancer.tryAcquireUnqueued(x++);
+      balancer.release(s, ok, 10 + (x % 7));
+    });
+  }
   await bench.run();
   for (const t of bench.tasks) {
     const r = t.result;

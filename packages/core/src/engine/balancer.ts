@@ -1,4 +1,5 @@
 import type { Outcome } from '@llmbench/plugin-api';
+import { monotonicClock } from './clock.js';
 import type { Control } from './control.js';
 
 /**
@@ -85,19 +86,31 @@ export function blamesServer(outcome: Outcome): boolean {
   }
 }
 
+/**
+ * The balancer's clocks, shared by every thread. `health` times EWMA ages and back-offs (seconds
+ * matter, so a cheap millisecond clock will do: Date.now in the engine); `busy` times busy periods
+ * and must be the clock of the run's t0 (the monotonic clock).
+ */
+export interface BalancerClocks {
+  readonly health: () => number;
+  readonly busy: () => number;
+}
+
 export class Balancer {
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly big: BigInt64Array;
   private readonly n: number;
   private readonly policy: number;
+  /** Each server's decayed EWMA, computed once per pick (this thread's scratch space). */
+  private readonly scratch: Float64Array;
 
   constructor(
     readonly buffer: SharedArrayBuffer,
     readonly caps: readonly number[],
     readonly options: BalancerOptions,
     private readonly control: Control,
-    private readonly now: () => number,
+    private readonly clocks: BalancerClocks,
   ) {
     const n = (this.n = caps.length);
     const layout = Balancer.layout(n);
@@ -105,6 +118,7 @@ export class Balancer {
     this.f64 = new Float64Array(buffer, layout.f64, n * F_FIELDS);
     this.big = new BigInt64Array(buffer, layout.big, n * B_FIELDS);
     this.policy = BALANCER_POLICIES.indexOf(options.policy);
+    this.scratch = new Float64Array(n);
   }
 
   private static layout(n: number): { f64: number; big: number; bytes: number } {
@@ -113,8 +127,8 @@ export class Balancer {
     return { f64, big, bytes: big + n * B_FIELDS * 8 };
   }
 
-  static create(caps: readonly number[], options: BalancerOptions, control: Control, now: () => number): Balancer {
-    const b = new Balancer(new SharedArrayBuffer(Balancer.layout(caps.length).bytes), caps, options, control, now);
+  static create(caps: readonly number[], options: BalancerOptions, control: Control, clocks: BalancerClocks): Balancer {
+    const b = new Balancer(new SharedArrayBuffer(Balancer.layout(caps.length).bytes), caps, options, control, clocks);
     for (let s = 0; s < caps.length; s++) b.f64[s * F_FIELDS + F_BACKOFF] = options.backoffMs;
     return b;
   }
@@ -127,8 +141,10 @@ export class Balancer {
    */
   tryAcquire(cursor: number): number {
     const n = this.n;
-    const { i32, caps } = this;
-    const t = this.now();
+    const { i32, caps, scratch } = this;
+    const aware = this.policy === 0;
+    // The health clock is read only when needed: for latency-aware scores, or a server that is out.
+    let t = aware ? this.clocks.health() : -1;
     for (;;) {
       const start = this.policy === 2 ? Atomics.load(i32, n * I_FIELDS + G_ROUND_ROBIN) % n : cursor % n;
       let healthy = 0;
@@ -143,15 +159,23 @@ export class Balancer {
           healthy++;
           continue;
         }
-        if (state === DOWN && t >= this.f64[s * F_FIELDS + F_DOWN_UNTIL]!) {
+        if (state !== DOWN) continue;
+        if (t < 0) t = this.clocks.health();
+        if (t >= this.f64[s * F_FIELDS + F_DOWN_UNTIL]!) {
           if (Atomics.compareExchange(i32, s * I_FIELDS + I_STATE, DOWN, PROBING) !== DOWN) continue;
           if (this.takeSlot(s)) return s;
           Atomics.store(i32, s * I_FIELDS + I_STATE, DOWN); // full of old requests: probe later
         }
       }
       const panic = healthy === 0;
-      const minEwma = this.policy === 0 ? this.minEwma(t) : 0;
-      const tolerance = this.policy === 0 ? TIE_TOLERANCE : 1;
+      let minEwma = 0;
+      if (aware) {
+        for (let s = 0; s < n; s++) {
+          const e = (scratch[s] = this.ewma(s, t));
+          if (e > 0 && (minEwma === 0 || e < minEwma)) minEwma = e;
+        }
+      }
+      const tolerance = aware ? TIE_TOLERANCE : 1;
       for (let k = 0; k < n; k++) {
         const s = (start + k) % n;
         if (!panic && Atomics.load(i32, s * I_FIELDS + I_STATE) !== UP) continue;
@@ -162,7 +186,7 @@ export class Balancer {
           bestLoad = load;
           break;
         }
-        const score = this.policy === 0 ? (load + 1) * (this.ewma(s, t) || minEwma || 1) : load;
+        const score = aware ? (load + 1) * (scratch[s]! || minEwma || 1) : load;
         if (score < bestScore / tolerance || (best < 0 && score <= bestScore)) {
           best = s;
           bestLoad = load;
@@ -240,21 +264,11 @@ export class Balancer {
     return age > 0 ? e * Math.exp(-age / this.options.ewmaDecayMs) : e;
   }
 
-  private minEwma(t: number): number {
-    let min = 0;
-    for (let s = 0; s < this.n; s++) {
-      const e = this.ewma(s, t);
-      if (e > 0 && (min === 0 || e < min)) min = e;
-    }
-    return min;
-  }
-
   // ------------------------------------------------------------------ outcomes
 
   /** Frees the slot and learns from the outcome: latency into the EWMA, failures into health. */
   release(s: number, outcome: Outcome, latencyMs: number): void {
-    const t = this.now();
-    this.learn(s, outcome, latencyMs, t);
+    this.learn(s, outcome, latencyMs, this.clocks.health());
     if (Atomics.sub(this.i32, s * I_FIELDS + I_SLOTS, 1) === 1) Atomics.add(this.big, s * B_FIELDS + B_ENDS, this.sinceT0());
     this.control.released();
   }
@@ -287,7 +301,7 @@ export class Balancer {
   }
 
   private sinceT0(): bigint {
-    return BigInt(Math.round((this.now() - this.control.t0) * 1000));
+    return BigInt(Math.round((this.clocks.busy() - this.control.t0) * 1000));
   }
 
   // ------------------------------------------------------------------ readings
@@ -311,3 +325,6 @@ export class Balancer {
     return Math.max(0, busy);
   }
 }
+
+/** The clocks the engine runs the balancer on: Date.now for health (cheap), hrtime for busy time. */
+export const BALANCER_CLOCKS: BalancerClocks = { health: Date.now, busy: monotonicClock.now };

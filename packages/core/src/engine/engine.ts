@@ -8,8 +8,7 @@ import {
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { Tally } from '../metrics/tally.js';
 import type { ResolvedServer, ResolvedWorkload } from '../scenario/load.js';
-import { Balancer, DEFAULT_BALANCER, type BalancerOptions } from './balancer.js';
-import { monotonicClock } from './clock.js';
+import { Balancer, BALANCER_CLOCKS, DEFAULT_BALANCER, type BalancerOptions } from './balancer.js';
 import { Control, type ControlShape } from './control.js';
 import { runShare, type PartitionPoint } from './partition.js';
 import type { ErrorReply, ProgressMessage, RunReply, WorkerTask } from './protocol.js';
@@ -157,7 +156,7 @@ export class EngineSession {
       this.spec.servers.map((s) => s.maxConcurrentRequests),
       this.spec.balancer ?? DEFAULT_BALANCER,
       control,
-      monotonicClock.now,
+      BALANCER_CLOCKS,
     );
     const stop = () => control.stop();
     options.signal.addEventListener('abort', stop, { once: true });

@@ -37,7 +37,7 @@ async function run(
 ) {
   const barrier = point.barrier ?? false;
   const control = Control.create({ batches: barrier ? Math.ceil(point.requests / point.concurrency) : 0, parties: 1 });
-  const balancer = Balancer.create(servers.map((s) => s.cap), { ...DEFAULT_BALANCER, ...options }, control, () => time.now());
+  const balancer = Balancer.create(servers.map((s) => s.cap), { ...DEFAULT_BALANCER, ...options }, control, { health: () => time.now(), busy: () => time.now() });
   signal.addEventListener('abort', () => control.stop());
   await control.arrive(() => time.now());
   const result = await time.run(
@@ -280,7 +280,7 @@ describe('outcomes', () => {
       point: { concurrency: 2, barrier: false, requests: 2 },
       lanes: { start: 0, count: 2 },
       servers: [{ backend }],
-      balancer: Balancer.create([Infinity], DEFAULT_BALANCER, control, () => performance.now()),
+      balancer: Balancer.create([Infinity], DEFAULT_BALANCER, control, { health: () => performance.now(), busy: () => performance.now() }),
       request,
       clock: { now: () => performance.now() },
       control,

@@ -3,7 +3,7 @@ import { Tally } from '../metrics/tally.js';
 import { requestFactory } from '../runner/requests.js';
 import type { ResolvedWorkload } from '../scenario/load.js';
 import { monotonicClock } from './clock.js';
-import { Balancer, type BalancerOptions } from './balancer.js';
+import { Balancer, BALANCER_CLOCKS, type BalancerOptions } from './balancer.js';
 import type { Control } from './control.js';
 import type { RunReply } from './protocol.js';
 import { RawWriter } from './raw.js';
@@ -143,7 +143,7 @@ export async function runShare(share: {
       point: share.point,
       lanes: share.lanes,
       servers: share.servers,
-      balancer: new Balancer(share.balancer.buffer, share.servers.map((s) => s.cap), share.balancer.options, share.control, monotonicClock.now),
+      balancer: new Balancer(share.balancer.buffer, share.servers.map((s) => s.cap), share.balancer.options, share.control, BALANCER_CLOCKS),
       request,
       clock: monotonicClock,
       control: share.control,
