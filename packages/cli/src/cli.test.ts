@@ -281,3 +281,20 @@ describe('usage', () => {
     expect(list.find((p) => p.name === 'batch')!.options.size!.default).toBe(50);
   });
 });
+
+describe('llmbench benchmark', () => {
+  test('a broken workers file is reported at its line and field, with exit 2 and nothing run', async () => {
+    const dir = await tempDir({ 'workers.json': '{"workers": [\n  {"id": "a", "host": "127.0.0.1", "port": "x", "type": "lm_studio"}\n]}\n' });
+    const ran = await llmbench(['benchmark', '-c', 'workers.json', '-o', 'out.json'], { cwd: dir });
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toContain('workers.json:2:44  workers.0.port: "x" is a string (expected number)');
+    expect(await readdir(dir)).not.toContain('out.json');
+  });
+
+  test('a missing workers file names the flag', async () => {
+    const dir = await tempDir();
+    const ran = await llmbench(['benchmark', '--config', 'config/my_workers.json'], { cwd: dir });
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toContain('--config config/my_workers.json: no such file');
+  });
+});

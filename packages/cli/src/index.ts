@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
@@ -170,6 +170,11 @@ ${EXIT_CODES_HELP}`)
       config: string; mode: BenchmarkOptions['mode']; requests: number; concurrencyLevels?: number[]; workerCounts?: number[]; output: string;
       warmup?: number; maxTokens?: number; timeoutMs?: number; balancer?: BalancerPolicy; threads?: number;
     }) => {
+      if (!existsSync(resolve(io.cwd, opts.config))) {
+        throw new LlmbenchError(ErrorCodes.FILE_NOT_FOUND, `--config ${opts.config}: no such file`, {
+          hint: 'pass the workers file, e.g. -c config/my_workers.json ({"workers": [{"id", "host", "port", "type", "model", "max_concurrent_requests"}]})',
+        });
+      }
       const generated = benchmarkScenario({
         config: opts.config,
         mode: opts.mode,
