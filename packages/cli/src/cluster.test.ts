@@ -274,7 +274,7 @@ jq -c '.scaling_benchmark[] | {num_workers, concurrency, speedup, scaling_effici
     expect(entries[2]!.scaling_efficiency).toBeGreaterThan(0.75);
   });
 
-  test.each(['concurrency-scaling', 'worker-scaling', 'single-vs-cluster'])('scenarios/%s.yaml runs end to end against three mock studios', async (name) => {
+  test.each(['concurrency-scaling', 'worker-scaling', 'single-vs-cluster', 'process-directory'])('scenarios/%s.yaml runs end to end against three mock studios', async (name) => {
     await startStudios([40, 40, 40], SEED_PORTS);
     const out = await mkdtemp(join(tmpdir(), `llmbench-${name}-`));
     const ran = await shell(`node "$LLMBENCH" run ${join(root, 'scenarios', `${name}.yaml`)} --out ${out}`, root);
@@ -286,6 +286,13 @@ jq -c '.scaling_benchmark[] | {num_workers, concurrency, speedup, scaling_effici
     expect(results.status).toBe('completed');
     expect(results.passed).toBe(true);
     const last = results.experiments.at(-1)!;
+    if (name === 'process-directory') {
+      const [single, three] = results.experiments.map((e) => e.summary);
+      expect(single!.requests + three!.requests).toBe(1000);
+      expect(single!.wall_time_s / three!.wall_time_s).toBeGreaterThan(2.5);
+      for (const s of three!.servers) expect(Math.abs(s.load_share - 1 / 3)).toBeLessThan(0.05);
+      return;
+    }
     expect(last.sweep?.index).toBe(results.experiments.filter((e) => e.experiment === last.experiment).length - 1);
     if (name === 'worker-scaling') {
       expect(results.experiments.map((e) => e.point.servers.length)).toEqual([1, 2, 3]);
