@@ -80,5 +80,10 @@ export function compareResults(inputs: readonly { file: string; results: RunResu
 /** File names without extension; relative paths when two names would be the same. */
 function shortLabels(files: readonly string[], cwd: string): string[] {
   const names = files.map((f) => basename(f, extname(f)));
-  return new Set(names).size === names.length ? names : files.map((f) => relative(cwd, f) || f);
+  const labels = new Set(names).size === names.length ? names : files.map((f) => relative(cwd, f) || f);
+  // The same file twice: number the repeats.
+  return labels.map((l, i) => {
+    const before = labels.slice(0, i).filter((x) => x === l).length;
+    return before === 0 ? l : `${l}#${before + 1}`;
+  });
 }

@@ -117,7 +117,7 @@ export function toBenchmarkFile(results: RunResults): BenchmarkFile {
     const base = entry(e);
     return {
       ...base,
-      throughput_per_worker: e.sweep?.throughput_per_server ?? base.requests_per_second / Math.max(1, base.num_workers),
+      throughput_per_worker: e.sweep?.throughput_per_server ?? r(base.requests_per_second / Math.max(1, base.num_workers), 3),
       speedup: e.sweep?.speedup ?? 1,
       scaling_efficiency: e.sweep?.efficiency ?? null,
     };

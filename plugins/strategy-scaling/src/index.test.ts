@@ -49,3 +49,10 @@ describe('early stop', () => {
     expect(keepGoing(o, done(10, 20, 21, 30))).toBe(true);
   });
 });
+
+describe('options', () => {
+  test('concurrency and concurrency_per_server together, or on a concurrency sweep, are rejected', () => {
+    expect(ScalingOptions.safeParse({ sweep: 'servers', concurrency: 10, concurrency_per_server: 5 }).error?.issues[0]).toMatchObject({ path: ['concurrency_per_server'] });
+    expect(ScalingOptions.safeParse({ concurrency: 10 }).error?.issues[0]).toMatchObject({ path: ['sweep'] });
+  });
+});

@@ -30,6 +30,12 @@ export const ScalingOptions = z.strictObject({
     ])
     .default(false)
     .describe('Skip the remaining points once throughput stops growing. true = { min_gain: 0.05, patience: 1 }.'),
+}).refine((o) => o.concurrency === undefined || o.concurrency_per_server === undefined, {
+  message: 'set concurrency or concurrency_per_server, not both',
+  path: ['concurrency_per_server'],
+}).refine((o) => o.sweep === 'servers' || (o.concurrency === undefined && o.concurrency_per_server === undefined), {
+  message: 'concurrency and concurrency_per_server are for a server sweep; a concurrency sweep uses concurrency_levels',
+  path: ['sweep'],
 });
 export type ScalingOptions = z.output<typeof ScalingOptions>;
 

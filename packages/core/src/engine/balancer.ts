@@ -44,6 +44,12 @@ export const DEFAULT_BALANCER: BalancerOptions = {
   maxBackoffMs: 30_000,
 };
 
+/**
+ * Added to the server index `tryAcquire` returns when the request is a server's probe; the caller
+ * hands the flag back to `release`, so only the probe's own outcome decides the server's fate.
+ */
+export const PROBE = 1 << 16;
+
 /** Scores within this factor of the best are treated as equal, so equal servers share the load. */
 export const TIE_TOLERANCE = 1.1;
 
@@ -137,7 +143,7 @@ export class Balancer {
 
   /**
    * Takes a slot on the server the policy prefers, or returns -1 when none has room. `cursor`
-   * rotates ties (each thread passes its own).
+   * rotates ties (each thread passes its own). A probe comes back as server + PROBE.
    */
   tryAcquire(cursor: number): number {
     const n = this.n;
@@ -163,7 +169,7 @@ export class Balancer {
         if (t < 0) t = this.clocks.health();
         if (t >= this.f64[s * F_FIELDS + F_DOWN_UNTIL]!) {
           if (Atomics.compareExchange(i32, s * I_FIELDS + I_STATE, DOWN, PROBING) !== DOWN) continue;
-          if (this.takeSlot(s)) return s;
+          if (this.takeSlot(s)) return s + PROBE;
           Atomics.store(i32, s * I_FIELDS + I_STATE, DOWN); // full of old requests: probe later
         }
       }
@@ -267,13 +273,13 @@ export class Balancer {
   // ------------------------------------------------------------------ outcomes
 
   /** Frees the slot and learns from the outcome: latency into the EWMA, failures into health. */
-  release(s: number, outcome: Outcome, latencyMs: number): void {
-    this.learn(s, outcome, latencyMs, this.clocks.health());
+  release(s: number, outcome: Outcome, latencyMs: number, probe = false): void {
+    this.learn(s, outcome, latencyMs, this.clocks.health(), probe);
     if (Atomics.sub(this.i32, s * I_FIELDS + I_SLOTS, 1) === 1) Atomics.add(this.big, s * B_FIELDS + B_ENDS, this.sinceT0());
     this.control.released();
   }
 
-  private learn(s: number, outcome: Outcome, latencyMs: number, t: number): void {
+  private learn(s: number, outcome: Outcome, latencyMs: number, t: number, probe: boolean): void {
     const { i32, f64, options } = this;
     const state = s * I_FIELDS + I_STATE;
     if (outcome.kind === 'ok') {
@@ -281,20 +287,27 @@ export class Balancer {
       f64[s * F_FIELDS + F_EWMA] = e === 0 ? latencyMs : e + options.ewmaAlpha * (latencyMs - e);
       f64[s * F_FIELDS + F_SAMPLED_AT] = t;
       Atomics.store(i32, s * I_FIELDS + I_CONSEC, 0);
+      // Any success is evidence the server works again (a probe's, or an older request's).
       if (Atomics.load(i32, state) !== UP) {
         f64[s * F_FIELDS + F_BACKOFF] = options.backoffMs;
         Atomics.store(i32, state, UP);
       }
       return;
     }
-    if (!blamesServer(outcome) || options.ejectAfter === 0) return;
-    const consecutive = Atomics.add(i32, s * I_FIELDS + I_CONSEC, 1) + 1;
-    if (Atomics.load(i32, state) === PROBING) {
-      const backoff = Math.min(options.maxBackoffMs, f64[s * F_FIELDS + F_BACKOFF]! * 2);
+    const blamed = blamesServer(outcome) && options.ejectAfter > 0;
+    if (probe) {
+      // A failed probe sends the server back out: for twice as long if the server is to blame,
+      // for the same time if not (a 404, the run stopping), so it is always probed again.
+      const backoff = blamed ? Math.min(options.maxBackoffMs, f64[s * F_FIELDS + F_BACKOFF]! * 2) : f64[s * F_FIELDS + F_BACKOFF]!;
       f64[s * F_FIELDS + F_BACKOFF] = backoff;
       f64[s * F_FIELDS + F_DOWN_UNTIL] = t + backoff;
-      Atomics.store(i32, state, DOWN);
-    } else if (consecutive >= options.ejectAfter && Atomics.compareExchange(i32, state, UP, DOWN) === UP) {
+      Atomics.compareExchange(i32, state, PROBING, DOWN);
+      return;
+    }
+    if (!blamed) return;
+    // Failures of requests sent before the server went out say nothing new about it.
+    const consecutive = Atomics.add(i32, s * I_FIELDS + I_CONSEC, 1) + 1;
+    if (consecutive >= options.ejectAfter && Atomics.compareExchange(i32, state, UP, DOWN) === UP) {
       f64[s * F_FIELDS + F_DOWN_UNTIL] = t + f64[s * F_FIELDS + F_BACKOFF]!;
       Atomics.add(i32, s * I_FIELDS + I_EJECTIONS, 1);
     }

@@ -196,6 +196,29 @@ describe('load balancer', () => {
     expect(t.reduce((n, s) => n + s.successes, 0)).toBe(3000 - 4);
   });
 
+  test('a probe that fails without blaming the server (a 404) leaves it out, to be probed again', async () => {
+    const time = new VirtualTime();
+    const healthy = countingBackend(time, () => 10);
+    let recovered = 0;
+    const flaky: Backend = {
+      async send() {
+        const t = time.now();
+        if (t < 400) return { kind: 'http_error', status: 503, message: 'down' };
+        if (t < 1200) return { kind: 'http_error', status: 404, message: 'model not loaded yet' };
+        recovered++;
+        await time.sleep(10);
+        return { kind: 'ok' };
+      },
+    };
+    const result = await run(time, [{ backend: healthy.backend, cap: 5 }, { backend: flaky, cap: 5 }], { concurrency: 5, requests: 1000 }, never, { backoffMs: 500 });
+    // Out at t=0; probe at 500 gets a 404 (out again for 500 ms, not doubled); probe at 1000: 404; at 1500: ok.
+    const samples = result.tally.failureSamples();
+    expect(samples.find((x) => x.message.startsWith('HTTP 404'))!.count).toBe(2);
+    expect(samples.find((x) => x.message.startsWith('HTTP 503'))!.count).toBeGreaterThanOrEqual(3);
+    expect(recovered).toBeGreaterThan(100);
+    expect(result.balancer.ejections(1)).toBe(1);
+  });
+
   test('when every server fails, requests still go out (panic routing) and the run does not wait on back-offs', async () => {
     const time = new VirtualTime();
     const failing: Backend = {

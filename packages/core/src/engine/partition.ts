@@ -3,7 +3,7 @@ import { Tally } from '../metrics/tally.js';
 import { requestFactory } from '../runner/requests.js';
 import type { ResolvedWorkload } from '../scenario/load.js';
 import { monotonicClock } from './clock.js';
-import { Balancer, BALANCER_CLOCKS, type BalancerOptions } from './balancer.js';
+import { Balancer, BALANCER_CLOCKS, PROBE, type BalancerOptions } from './balancer.js';
 import type { Control } from './control.js';
 import type { RunReply } from './protocol.js';
 import { RawWriter } from './raw.js';
@@ -64,14 +64,16 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
 
   /** Sends request `index`; latency counts from `from` (the intended start in paced mode). Returns the end time. */
   const one = async (index: number, from?: number): Promise<number> => {
-    let server = balancer.tryAcquireUnqueued(cursor);
+    let picked = balancer.tryAcquireUnqueued(cursor);
     let queuedMs = 0;
-    if (server < 0) {
+    if (picked < 0) {
       const queuedAt = clock.now();
-      server = await balancer.acquire(cursor);
+      picked = await balancer.acquire(cursor);
       queuedMs = clock.now() - queuedAt;
     }
     cursor = (cursor + 1) % servers.length;
+    const probe = picked >= PROBE;
+    const server = probe ? picked - PROBE : picked;
     if (server < 0) {
       // Stopped while waiting for a slot: never sent, so not a request.
       control.abandon();
@@ -81,7 +83,7 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     tally.started(server, queuedMs);
     const outcome = await dispatcher.send(servers[server]!.backend, input.request(index));
     const end = clock.now();
-    balancer.release(server, outcome, end - start);
+    balancer.release(server, outcome, end - start, probe);
     const latency = end - (from ?? start);
     control.end(outcome.kind !== 'ok');
     if (input.record) {

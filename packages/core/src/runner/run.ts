@@ -143,6 +143,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
         done.push(result);
         experiments.push(result);
         await notify('onExperimentEnd', (r) => r.onExperimentEnd?.(result));
+        if (done.length === points.length) break;
         const more = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () => strategy.shouldContinue?.(done) ?? true);
         if (!more) {
           logger.info(`${experiment.name}: stopped the sweep after ${done.length} of ${points.length} points (the strategy's early stop)`);

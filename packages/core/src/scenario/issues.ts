@@ -67,7 +67,10 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
       }
       // Report the branch that got furthest: the one whose issues are not a type mismatch at the union itself.
       const branches = issue.errors.filter((b) => b.length > 0);
-      const deeper = branches.filter((b) => !b.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+      // A mapping given where one branch wants a name (an enum) is a type mismatch too.
+      const mismatch = (i: ZodIssue) =>
+        i.path.length === 0 && (i.code === 'invalid_type' || (i.code === 'invalid_value' && value !== null && typeof value === 'object'));
+      const deeper = branches.filter((b) => !b.every(mismatch));
       const best = deeper.sort((a, b) => a.length - b.length)[0];
       if (best) {
         for (const sub of best) collect(sub, [...path, ...(sub.path as PathSegment[])], out, ctx);

@@ -453,3 +453,38 @@ describe('a valid scenario loads with defaults, project config and environment',
     });
   });
 });
+
+describe('balancer', () => {
+  const load = async (text: string) => {
+    const dir = await project({ 'scenario.yaml': text });
+    return loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
+  };
+
+  test('an experiment\'s policy name keeps the scenario\'s health-check settings; an object changes only what it names', async () => {
+    const s = await load(yaml`
+      backend: mock
+      balancer: { policy: least-outstanding, eject_after: 7, backoff_ms: 200 }
+      experiments:
+        - { name: a, strategy: semaphore }
+        - { name: b, strategy: semaphore, balancer: round-robin }
+        - { name: c, strategy: semaphore, balancer: { backoff_ms: 50 } }
+    `);
+    expect(s.experiments.map((e) => [e.balancer.policy, e.balancer.ejectAfter, e.balancer.backoffMs])).toEqual([
+      ['least-outstanding', 7, 200],
+      ['round-robin', 7, 200],
+      ['least-outstanding', 7, 50],
+    ]);
+  });
+
+  test('an unknown policy is reported at the policy field', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        backend: mock
+        balancer: { policy: fastest }
+        experiments: [{ name: a, strategy: semaphore }]
+      `,
+    });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ path: 'balancer.policy' });
+  });
+});

@@ -157,7 +157,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
         workload,
         runs: exp.runs ?? runs,
         servers: exp.servers ? chosen : servers,
-        balancer: resolveBalancer(exp.balancer ?? scenario.balancer),
+        balancer: resolveBalancer(exp.balancer, resolveBalancer(scenario.balancer)),
       });
     }
   }
@@ -200,18 +200,21 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   };
 }
 
-/** Balancer settings with defaults filled in; a bare policy name keeps the default health checks. */
-export function resolveBalancer(input: BalancerInput | null | undefined): BalancerOptions {
-  if (!input) return DEFAULT_BALANCER;
-  if (typeof input === 'string') return { ...DEFAULT_BALANCER, policy: input };
-  const d = DEFAULT_BALANCER;
+/**
+ * Balancer settings over a base (the defaults, or the scenario's for an experiment): a bare policy
+ * name changes only the policy; an object changes the fields it names.
+ */
+export function resolveBalancer(input: BalancerInput | null | undefined, base: BalancerOptions = DEFAULT_BALANCER): BalancerOptions {
+  if (!input) return base;
+  if (typeof input === 'string') return { ...base, policy: input };
+  const backoffMs = input.backoff_ms ?? base.backoffMs;
   return {
-    policy: input.policy ?? d.policy,
-    ewmaAlpha: input.ewma_alpha ?? d.ewmaAlpha,
-    ewmaDecayMs: input.ewma_decay_ms ?? d.ewmaDecayMs,
-    ejectAfter: input.eject_after ?? d.ejectAfter,
-    backoffMs: input.backoff_ms ?? d.backoffMs,
-    maxBackoffMs: Math.max(input.max_backoff_ms ?? d.maxBackoffMs, input.backoff_ms ?? d.backoffMs),
+    policy: input.policy ?? base.policy,
+    ewmaAlpha: input.ewma_alpha ?? base.ewmaAlpha,
+    ewmaDecayMs: input.ewma_decay_ms ?? base.ewmaDecayMs,
+    ejectAfter: input.eject_after ?? base.ejectAfter,
+    backoffMs,
+    maxBackoffMs: Math.max(input.max_backoff_ms ?? base.maxBackoffMs, backoffMs),
   };
 }
 
