@@ -28,6 +28,19 @@ export interface RunResults {
     memory_gb: number;
     hostname: string;
   };
+  /**
+   * Every server the scenario defines, as resolved (experiments may use a subset).
+   */
+  servers: {
+    id: string;
+    backend: string;
+    url?: string;
+    model?: string;
+    /**
+     * Null when unlimited.
+     */
+    max_concurrent_requests: number | null;
+  }[];
   started_at: string;
   finished_at: string;
   /**
@@ -116,6 +129,17 @@ export interface ExperimentResult {
      * Scaling efficiency: requests_per_second / ((servers / baseline servers) x baseline requests_per_second); null when the server count is the baseline's.
      */
     efficiency: number | null;
+  };
+  /**
+   * Only with 2 or more runs: per headline metric (requests_per_second, latency_ms.p50, ...), the mean over runs with its 95% confidence interval (Student t).
+   */
+  intervals?: {
+    [k: string]: {
+      mean: number;
+      low: number;
+      high: number;
+      n: number;
+    };
   };
 }
 export interface RunStats {

@@ -17,6 +17,7 @@ export const BUILTIN_PACKAGES: Readonly<Record<string, string>> = {
   'strategy:scaling': '@llmbench/strategy-scaling',
   'reporter:console': '@llmbench/reporter-console',
   'reporter:json': '@llmbench/reporter-json',
+  'reporter:markdown': '@llmbench/reporter-markdown',
   'reporter:benchmark-json': '@llmbench/reporter-benchmark-json',
 };
 

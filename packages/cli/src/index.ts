@@ -11,6 +11,7 @@ import { FaultsSchema, MockOptionsSchema, startMockHttpServer } from '@llmbench/
 import { ErrorCodes, LlmbenchError, PLUGIN_KINDS, writeFileAtomic, type Logger, type TextSink } from '@llmbench/plugin-api';
 import { BUILTIN_PACKAGES, builtinPlugins } from './builtins.js';
 import { renderComparisonMarkdown, renderComparisonText } from './compare.js';
+import { renderReport, REPORT_FORMATS, type ReportFormat } from './report.js';
 import { displayPath, exitCodeFor, ExitCode, renderError } from './render.js';
 
 export { ExitCode } from './render.js';
@@ -198,6 +199,24 @@ ${EXIT_CODES_HELP}`)
         ...(io.signal ? { signal: io.signal } : {}),
       });
       exitCode = finish(outcome);
+    });
+
+  program
+    .command('report')
+    .description('re-render a report from a results file alone (no re-run): the same Markdown the run wrote, or the console summary')
+    .argument('<results>', 'results file from "llmbench run" (json reporter) or "llmbench benchmark"')
+    .addOption(new Option('-f, --format <format>', 'md: the markdown reporter\'s document (with the options the scenario gave it); console: the console summary').choices(REPORT_FORMATS).default('md'))
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (file: string, opts: { format: ReportFormat; output?: string }) => {
+      const results = await readResultsFile(resolve(io.cwd, file));
+      const text = renderReport(results, opts.format);
+      if (opts.output === undefined) io.stdout.write(text);
+      else {
+        const out = resolve(io.cwd, opts.output);
+        await writeFileAtomic(out, text);
+        io.stdout.write(`wrote ${displayPath(out, io.cwd)}\n`);
+      }
     });
 
   program

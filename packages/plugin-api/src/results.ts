@@ -159,6 +159,10 @@ export const ExperimentResultSchema = z.object({
     })
     .optional()
     .describe('Only for points of a sweep (an experiment with more than one point).'),
+  intervals: z
+    .record(z.string(), z.object({ mean: z.number(), low: z.number(), high: z.number(), n: count }))
+    .optional()
+    .describe('Only with 2 or more runs: per headline metric (requests_per_second, latency_ms.p50, ...), the mean over runs with its 95% confidence interval (Student t).'),
 }).meta({ id: 'ExperimentResult' });
 
 export const ThresholdResultSchema = z.object({
@@ -191,6 +195,17 @@ export const RunResultsSchema = z
       memory_gb: z.number(),
       hostname: z.string(),
     }),
+    servers: z
+      .array(
+        z.object({
+          id: z.string(),
+          backend: z.string(),
+          url: z.string().optional(),
+          model: z.string().optional(),
+          max_concurrent_requests: count.nullable().describe('Null when unlimited.'),
+        }),
+      )
+      .describe('Every server the scenario defines, as resolved (experiments may use a subset).'),
     started_at: z.iso.datetime(),
     finished_at: z.iso.datetime(),
     status: z.enum(['completed', 'interrupted', 'failed']).describe('interrupted: stopped by a signal; failed: stopped by a runtime error. Experiments that finished are kept either way.'),

@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
-import { basename, isAbsolute, resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import {
-  ErrorCodes, LlmbenchError, isLlmbenchError, RESULTS_SCHEMA_VERSION, type Clock, type Collector,
+  ErrorCodes, HEADLINE_METRICS, LlmbenchError, isLlmbenchError, meanInterval, RESULTS_SCHEMA_VERSION, type Clock, type Collector,
   type ExperimentResult, type LoadPoint, type Logger, type MetricReadings, type MetricSummary, type PluginContext, type ProgressSnapshot,
   type Reporter, type RunResults, type RunStartInfo, type RunStats, type TextSink,
 } from '@llmbench/plugin-api';
@@ -121,7 +121,10 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
   let status: RunResults['status'] = 'completed';
   let failure: string | undefined;
   const engine = new LoadEngine({ threads: options.threads ?? defaultThreads(), logger, progressIntervalMs: Math.min(500, options.progressIntervalMs ?? 500) });
-  if (options.rawPath !== undefined) await writeFile(options.rawPath, '');
+  if (options.rawPath !== undefined) {
+    await mkdir(dirname(options.rawPath), { recursive: true });
+    await writeFile(options.rawPath, '');
+  }
   try {
     for (const experiment of scenario.experiments) {
       const strategy = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
@@ -174,6 +177,13 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
         definition: scenario.definition,
       },
       environment: describeEnvironment(),
+      servers: scenario.servers.map((s) => ({
+        id: s.id,
+        backend: s.backend.resolved.ref,
+        ...(s.url === undefined ? {} : { url: s.url }),
+        ...(s.model === undefined ? {} : { model: s.model }),
+        max_concurrent_requests: Number.isFinite(s.maxConcurrentRequests) ? s.maxConcurrentRequests : null,
+      })),
       started_at: startedAt.toISOString(),
       finished_at: now().toISOString(),
       status,
@@ -272,6 +282,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
     await session.close();
   }
 
+  const intervals = runIntervals(runs);
   return {
     name,
     experiment: experiment.name,
@@ -302,7 +313,20 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       server_metrics: runs[runs.length - 1]?.server_metrics ?? {},
       collectors: runs[runs.length - 1]?.collectors ?? {},
     },
+    ...(intervals ? { intervals } : {}),
   };
+}
+
+/** With 2 or more runs: each headline metric's mean over the runs with its 95% confidence interval. */
+function runIntervals(runs: readonly RunStats[]): ExperimentResult['intervals'] {
+  if (runs.length < 2) return undefined;
+  const out: NonNullable<ExperimentResult['intervals']> = {};
+  for (const m of HEADLINE_METRICS) {
+    const values = runs.map((r) => m.read(r)).filter((v): v is number => v !== null);
+    const interval = values.length === runs.length ? meanInterval(values) : null;
+    if (interval) out[m.key] = { mean: round(interval.mean, 6), low: round(interval.low, 6), high: round(interval.high, 6), n: interval.n };
+  }
+  return out;
 }
 
 /**

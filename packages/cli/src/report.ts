@@ -1,0 +1,29 @@
+import type { RunResults } from '@llmbench/plugin-api';
+import { renderExperiment, renderSummary } from '@llmbench/reporter-console';
+import { MarkdownOptions, renderMarkdown } from '@llmbench/reporter-markdown';
+
+export const REPORT_FORMATS = ['md', 'console'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** The options the scenario gave its first reporter named `use`, as written in the results file. */
+function reporterOptions(results: RunResults, use: string): Record<string, unknown> {
+  const reporters = results.scenario.definition.reporters;
+  if (!Array.isArray(reporters)) return {};
+  for (const r of reporters) {
+    if (r === use) return {};
+    if (typeof r === 'object' && r !== null && (r as { use?: unknown }).use === use) return ((r as { options?: Record<string, unknown> }).options ?? {});
+  }
+  return {};
+}
+
+/**
+ * A report rendered from a results file alone, with the options the run's reporter had: the
+ * Markdown is byte-identical to the file the run wrote.
+ */
+export function renderReport(results: RunResults, format: ReportFormat): string {
+  if (format === 'md') {
+    const parsed = MarkdownOptions.safeParse(reporterOptions(results, 'markdown'));
+    return renderMarkdown(results, parsed.success ? parsed.data : MarkdownOptions.parse({}));
+  }
+  return `${results.experiments.map((e) => `${renderExperiment(e)}\n`).join('')}${renderSummary(results)}`;
+}

@@ -1,0 +1,57 @@
+import type { RunStats, SummaryStats } from './results.js';
+
+/**
+ * The headline metrics every report compares experiments on, in one place: how to read each from a
+ * run's or a summary's numbers, its unit, and which direction is better. Core computes confidence
+ * intervals over runs for exactly these; reporters crown winners with them.
+ */
+export interface HeadlineMetric {
+  readonly key: string;
+  readonly label: string;
+  readonly unit: 'req/s' | 'ms' | 's' | 'ratio' | 'tok/s';
+  readonly better: 'higher' | 'lower';
+  read(stats: RunStats | SummaryStats): number | null;
+}
+
+export const HEADLINE_METRICS: readonly HeadlineMetric[] = [
+  { key: 'requests_per_second', label: 'Throughput', unit: 'req/s', better: 'higher', read: (s) => s.requests_per_second },
+  { key: 'latency_ms.p50', label: 'Latency p50', unit: 'ms', better: 'lower', read: (s) => s.latency_ms?.p50 ?? null },
+  { key: 'latency_ms.p95', label: 'Latency p95', unit: 'ms', better: 'lower', read: (s) => s.latency_ms?.p95 ?? null },
+  { key: 'latency_ms.p99', label: 'Latency p99', unit: 'ms', better: 'lower', read: (s) => s.latency_ms?.p99 ?? null },
+  { key: 'wall_time_s', label: 'Total time', unit: 's', better: 'lower', read: (s) => s.wall_time_s },
+  { key: 'success_rate', label: 'Success rate', unit: 'ratio', better: 'higher', read: (s) => s.success_rate },
+  { key: 'ttft_ms.p50', label: 'TTFT p50', unit: 'ms', better: 'lower', read: (s) => s.ttft_ms?.p50 ?? null },
+  { key: 'tokens.output_tokens_per_second', label: 'Output tokens/s', unit: 'tok/s', better: 'higher', read: (s) => (s.tokens.output > 0 ? s.tokens.output_tokens_per_second : null) },
+  { key: 'prefix_cache_hit_rate', label: 'Prefix-cache hit rate', unit: 'ratio', better: 'higher', read: (s) => s.prefix_cache_hit_rate },
+];
+
+/** A mean with its 95% confidence interval (Student's t over n runs). */
+export interface Interval {
+  readonly mean: number;
+  readonly low: number;
+  readonly high: number;
+  readonly n: number;
+}
+
+/** Two-sided 95% Student t quantiles for 1..30 degrees of freedom; 1.96 beyond. */
+const T95 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
+  2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+/**
+ * mean ± t(0.975, n-1) x s / sqrt(n), s the sample standard deviation. Null for fewer than 2 values.
+ */
+export function meanInterval(values: readonly number[]): Interval | null {
+  const n = values.length;
+  if (n < 2) return null;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
+  const half = (T95[n - 2] ?? 1.96) * Math.sqrt(variance / n);
+  return { mean, low: mean - half, high: mean + half, n };
+}
+
+/** Whether two intervals tell their means apart (they do not overlap). */
+export function separable(a: Interval, b: Interval): boolean {
+  return a.high < b.low || b.high < a.low;
+}

@@ -1,0 +1,22 @@
+/** The metric definitions a report may show, in the order it lists them (docs/metrics.md in full). */
+export const DEFINITIONS = {
+  requests: { term: 'Requests', text: 'requests sent and ended in measured runs (successes + failures of every kind); warmup is not counted.' },
+  success_rate: { term: 'Success rate', text: 'successes / requests.' },
+  throughput: { term: 'Throughput', text: 'requests / wall time, in requests per second.' },
+  wall_time: { term: 'Wall time (total time)', text: 'from the first request sent to the last response received, summed over runs.' },
+  latency: { term: 'Latency', text: 'send to end of response of successful requests (for paced load: from the intended send time); percentiles from an HDR histogram (0.1% resolution), avg exact.' },
+  ttft: { term: 'TTFT', text: 'time to first token: first streamed chunk with choices - send.' },
+  itl: { term: 'ITL', text: 'inter-token latency: gaps between consecutive streamed chunks, pooled over requests.' },
+  tpot: { term: 'TPOT', text: 'time per output token: (latency - TTFT) / (output tokens - 1), requests with more than one output token.' },
+  output_tps: { term: 'Output tokens/s', text: 'output tokens of successful requests / wall time.' },
+  prefix_cache: { term: 'Prefix-cache hit rate', text: 'server-reported prefix-cache hits / queries (token counts, vLLM counter deltas over the run).' },
+  queue: { term: 'Queue time', text: 'time a request waited client-side for a free slot on a server (max_concurrent_requests).' },
+  load_share: { term: 'Load share', text: 'a server\'s requests / all requests of the point.' },
+  busy: { term: 'Busy', text: 'time a server had at least one request in flight / wall time.' },
+  barrier: { term: 'Barrier idle', text: 'sum over requests of (batch end - request end) / (batch size x wall time): capacity left unused waiting for the slowest request of each batch.' },
+  speedup: { term: 'Speedup', text: 'throughput / the throughput of the sweep\'s first point.' },
+  efficiency: { term: 'Scaling efficiency', text: 'throughput / ((servers / first point\'s servers) x first point\'s throughput); 100% is linear scaling.' },
+  gpu_memory: { term: 'GPU memory (peak)', text: 'the highest GPU memory reading a collector took during the run.' },
+} as const;
+
+export type DefinitionKey = keyof typeof DEFINITIONS;

@@ -1,0 +1,149 @@
+import { readFile } from 'node:fs/promises';
+import MarkdownIt from 'markdown-it';
+import { describe, expect, test } from 'vitest';
+import { HEADLINE_METRICS, RunResultsSchema, type RunResults } from '@llmbench/plugin-api';
+import { MarkdownOptions, niceMax, renderMarkdown, winner } from './index.js';
+
+/**
+ * Fixtures are results files of real runs (see __fixtures__/README.md): the quickstart, the same
+ * with 3 runs (confidence intervals), a benchmark with both sweeps (scaling) and single vs cluster
+ * over three servers (multi-server).
+ */
+const FIXTURES = ['quickstart', 'quickstart-runs', 'benchmark-scaling', 'single-vs-cluster'] as const;
+
+async function fixture(name: string): Promise<RunResults> {
+  const text = await readFile(new URL(`./__fixtures__/${name}.json`, import.meta.url), 'utf8');
+  return RunResultsSchema.parse(JSON.parse(text));
+}
+
+const md = new MarkdownIt();
+
+/** The strict subset of Mermaid's xychart grammar the reporter writes, checked line by line. */
+function checkXychart(block: string): string[] {
+  const problems: string[] = [];
+  const lines = block.split('\n').map((l) => l.trim()).filter(Boolean);
+  let i = 0;
+  if (lines[i]?.startsWith('%%{')) {
+    const m = /^%%\{init: (.*)\}%%$/.exec(lines[i]!);
+    if (!m) problems.push(`bad directive: ${lines[i]}`);
+    else {
+      try {
+        JSON.parse(m[1]!);
+      } catch {
+        problems.push(`directive is not JSON: ${m[1]}`);
+      }
+    }
+    i++;
+  }
+  if (lines[i] !== 'xychart-beta') problems.push(`expected "xychart-beta", got ${lines[i]}`);
+  i++;
+  const str = '"[^"]*"';
+  const numRe = '-?\\d+(?:\\.\\d+)?';
+  let categories = -1;
+  let series = 0;
+  let sawY = false;
+  for (; i < lines.length; i++) {
+    const l = lines[i]!;
+    let m: RegExpExecArray | null;
+    if (new RegExp(`^title ${str}$`).test(l)) continue;
+    if ((m = new RegExp(`^x-axis ${str} \\[((?:${numRe}|${str})(?:, (?:${numRe}|${str}))*)\\]$`).exec(l))) {
+      categories = m[1]!.split(', ').length;
+      continue;
+    }
+    if (new RegExp(`^y-axis ${str} ${numRe} --> ${numRe}$`).test(l)) {
+      sawY = true;
+      continue;
+    }
+    if ((m = new RegExp(`^(?:line|bar) \\[(${numRe}(?:, ${numRe})*)\\]$`).exec(l))) {
+      series++;
+      const n = m[1]!.split(', ').length;
+      if (n !== categories) problems.push(`series of ${n} values on an x-axis of ${categories}`);
+      continue;
+    }
+    problems.push(`not xychart syntax: ${l}`);
+  }
+  if (categories < 0) problems.push('no x-axis with categories');
+  if (!sawY) problems.push('no y-axis range');
+  if (series === 0) problems.push('no line or bar');
+  return problems;
+}
+
+describe.each(FIXTURES)('%s', (name) => {
+  test('renders the same document as its snapshot', async () => {
+    await expect(renderMarkdown(await fixture(name))).toMatchFileSnapshot(`./__snapshots__/${name}.md`);
+  });
+
+  test('parses as Markdown: headings, tables with consistent columns, no empty sections', async () => {
+    const text = renderMarkdown(await fixture(name));
+    const tokens = md.parse(text, {});
+    const headings = tokens.filter((t) => t.type === 'heading_open');
+    expect(headings[0]!.tag).toBe('h1');
+    // Every section has content before the next heading of the same or higher level.
+    for (let k = 0; k < tokens.length; k++) {
+      if (tokens[k]!.type !== 'heading_open') continue;
+      const level = Number(tokens[k]!.tag.slice(1));
+      const next = tokens.findIndex((t, j) => j > k + 2 && t.type === 'heading_open' && Number(t.tag.slice(1)) <= level);
+      const body = tokens.slice(k + 3, next < 0 ? tokens.length : next).filter((t) => t.type !== 'heading_open' && t.type !== 'heading_close' && t.type !== 'inline');
+      expect(body.length, `section "${tokens[k + 1]!.content}" is empty`).toBeGreaterThan(0);
+    }
+    // Tables: every row has as many cells as its header.
+    let columns = 0;
+    let inHead = false;
+    for (const t of tokens) {
+      if (t.type === 'thead_open') {
+        inHead = true;
+        columns = 0;
+      } else if (t.type === 'thead_close') inHead = false;
+      else if (t.type === 'th_open' && inHead) columns++;
+      else if (t.type === 'tr_open' && !inHead) {
+        const row = tokens.slice(tokens.indexOf(t) + 1);
+        const cells = row.slice(0, row.findIndex((x) => x.type === 'tr_close')).filter((x) => x.type === 'td_open').length;
+        expect(cells).toBe(columns);
+      }
+    }
+    expect(tokens.some((t) => t.type === 'table_open')).toBe(true);
+  });
+
+  test('every Mermaid block is valid xychart syntax', async () => {
+    const tokens = md.parse(renderMarkdown(await fixture(name)), {});
+    for (const block of tokens.filter((t) => t.type === 'fence' && t.info === 'mermaid')) {
+      expect(checkXychart(block.content)).toEqual([]);
+    }
+  });
+});
+
+test('a scaling run has throughput and p95 charts against concurrency and a throughput chart against servers', async () => {
+  const text = renderMarkdown(await fixture('benchmark-scaling'));
+  expect(text).toContain('title "Throughput vs concurrency"');
+  expect(text).toContain('title "Latency p95 vs concurrency"');
+  expect(text).toContain('title "Throughput vs servers"');
+  expect(text).toMatch(/\| Point \| Servers \| Concurrency \| Throughput \| Per server \| Speedup \| Efficiency \|/);
+});
+
+test('with several runs, winners are named only where the 95% intervals separate', async () => {
+  const results = await fixture('quickstart-runs');
+  const [a, b] = results.experiments;
+  const throughput = HEADLINE_METRICS.find((m) => m.key === 'requests_per_second')!;
+  const overlapping = structuredClone([a!, b!]);
+  overlapping[0]!.intervals!.requests_per_second = { mean: 100, low: 90, high: 110, n: 3 };
+  overlapping[1]!.intervals!.requests_per_second = { mean: 105, low: 95, high: 115, n: 3 };
+  expect(winner(throughput, overlapping)).toBe('≈ no clear winner (95% CIs overlap)');
+  overlapping[1]!.intervals!.requests_per_second = { mean: 130, low: 120, high: 140, n: 3 };
+  expect(winner(throughput, overlapping)).toBe(`🏆 ${b!.name} (+30%)`);
+  expect(renderMarkdown(results)).toContain('values are the mean ± the half-width of its 95% confidence interval');
+});
+
+test('the percentiles option chooses the latency rows', async () => {
+  const text = renderMarkdown(await fixture('quickstart'), MarkdownOptions.parse({ percentiles: [90] }));
+  expect(text).toContain('| Latency p90 |');
+  expect(text).not.toContain('| Latency p99 |');
+});
+
+test('y-axis bounds are round numbers above the data', () => {
+  expect([niceMax(243), niceMax(8), niceMax(1000), niceMax(0)]).toEqual([300, 10, 1200, 1]);
+});
+
+test('the grammar check itself rejects broken charts', () => {
+  expect(checkXychart('xychart-beta\n  x-axis "c" [1, 2]\n  y-axis "r" 0 --> 10\n  line [1, 2, 3]')).toEqual(['series of 3 values on an x-axis of 2']);
+  expect(checkXychart('xychart\n  line [1]').length).toBeGreaterThan(1);
+});

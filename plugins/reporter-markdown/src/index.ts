@@ -1,0 +1,367 @@
+import { z } from 'zod';
+import {
+  defineReporter, FAILURE_KINDS, HEADLINE_METRICS, separable, writeFileAtomic,
+  type ExperimentResult, type HeadlineMetric, type Interval, type RunResults, type SummaryStats,
+} from '@llmbench/plugin-api';
+import { renderChart } from './charts.js';
+import { DEFINITIONS, type DefinitionKey } from './definitions.js';
+import { fmtCount, fmtDuration, fmtMetric, fmtMs, fmtPercent, fmtRate } from './format.js';
+
+export { renderChart, niceMax } from './charts.js';
+
+export const PERCENTILES = [50, 90, 95, 99] as const;
+type Percentile = (typeof PERCENTILES)[number];
+
+export const MarkdownOptions = z.strictObject({
+  output: z
+    .string()
+    .min(1)
+    .default('results/{scenario}-{timestamp}.md')
+    .describe('Where to write; {scenario} and {timestamp} are replaced. Relative to the current directory.'),
+  percentiles: z
+    .array(z.union([z.literal(50), z.literal(90), z.literal(95), z.literal(99)]))
+    .min(1)
+    .default([50, 95, 99])
+    .describe('Latency percentiles shown in the per-experiment tables (50, 90, 95, 99).'),
+});
+export type MarkdownOptions = z.output<typeof MarkdownOptions>;
+
+/** A relative difference within this is a tie: nobody wins on 1%. */
+const TIE = 0.01;
+
+/** Collects the metric definitions a document uses, in a fixed order, for its closing section. */
+class Used {
+  private readonly keys = new Set<DefinitionKey>();
+  add(...keys: DefinitionKey[]): void {
+    for (const k of keys) this.keys.add(k);
+  }
+  render(): string {
+    const order = Object.keys(DEFINITIONS) as DefinitionKey[];
+    return order.filter((k) => this.keys.has(k)).map((k) => `- **${DEFINITIONS[k].term}**: ${DEFINITIONS[k].text}`).join('\n');
+  }
+}
+
+const table = (header: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[] = header.map((_, i) => (i === 0 ? 'l' : 'r'))): string => {
+  const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(header), `|${align.map((a) => (a === 'r' ? ' ---: ' : ' --- ')).join('|')}|`, ...rows.map(line)].join('\n');
+};
+
+const metricDefinition: Record<string, DefinitionKey> = {
+  requests_per_second: 'throughput',
+  'latency_ms.p50': 'latency',
+  'latency_ms.p95': 'latency',
+  'latency_ms.p99': 'latency',
+  wall_time_s: 'wall_time',
+  success_rate: 'success_rate',
+  'ttft_ms.p50': 'ttft',
+  'tokens.output_tokens_per_second': 'output_tps',
+  prefix_cache_hit_rate: 'prefix_cache',
+};
+
+/** A cell of the summary table: the value, or mean ± half-width over runs. */
+function summaryCell(m: HeadlineMetric, e: ExperimentResult): string {
+  const interval = e.intervals?.[m.key];
+  if (interval) return `${fmtMetric(m.unit, interval.mean)} ± ${fmtMetric(m.unit, (interval.high - interval.low) / 2, true)}`;
+  const v = m.read(e.summary);
+  return v === null ? '-' : fmtMetric(m.unit, v);
+}
+
+/**
+ * Who wins on one metric: the best value, by how much over the runner-up, or a tie (within 1%), or
+ * no clear winner when both have confidence intervals over runs that overlap.
+ */
+export function winner(m: HeadlineMetric, experiments: readonly ExperimentResult[]): string {
+  const scored = experiments
+    .map((e) => ({ e, v: e.intervals?.[m.key]?.mean ?? m.read(e.summary), i: e.intervals?.[m.key] as Interval | undefined }))
+    .filter((x): x is { e: ExperimentResult; v: number; i: Interval | undefined } => x.v !== null);
+  if (scored.length < 2) return '-';
+  scored.sort((a, b) => (m.better === 'higher' ? b.v - a.v : a.v - b.v));
+  const [best, second] = [scored[0]!, scored[1]!];
+  const gap = Math.abs(best.v - second.v) / Math.max(Math.abs(best.v), Math.abs(second.v), Number.EPSILON);
+  if (gap <= TIE) return '🤝 tie';
+  if (best.i && second.i && !separable(best.i, second.i)) return '≈ no clear winner (95% CIs overlap)';
+  let by: string;
+  if (m.unit === 'ratio') by = `+${((best.v - second.v) * 100).toFixed(1)} points`;
+  else if (m.better === 'higher') by = `+${((best.v / second.v - 1) * 100).toFixed(0)}%`;
+  else by = best.v > 0 && second.v / best.v >= 1.5 ? `${(second.v / best.v).toFixed(1)}x lower` : `${((1 - best.v / second.v) * 100).toFixed(0)}% lower`;
+  return `🏆 ${best.e.name} (${by})`;
+}
+
+/** GPU memory as collectors report it (any metric with "gpu" and "mem" in its name), peak over the run. */
+function gpuMemory(s: SummaryStats): { metric: string; value: number } | null {
+  for (const readings of Object.values(s.collectors)) {
+    for (const [metric, r] of Object.entries(readings)) if (/gpu/i.test(metric) && /mem/i.test(metric)) return { metric, value: r.max };
+  }
+  return null;
+}
+
+function answer(results: RunResults, used: Used): string[] {
+  const ex = results.experiments;
+  if (ex.length === 0) return [];
+  const metrics = HEADLINE_METRICS.filter((m) => ex.some((e) => m.read(e.summary) !== null));
+  const rows = metrics.map((m) => {
+    used.add(metricDefinition[m.key]!);
+    return [`**${m.label}**`, ...ex.map((e) => summaryCell(m, e)), ...(ex.length > 1 ? [winner(m, ex)] : [])];
+  });
+  const gpu = ex.map((e) => gpuMemory(e.summary));
+  if (gpu.some((g) => g !== null)) {
+    used.add('gpu_memory');
+    rows.push(['**GPU memory (peak)**', ...gpu.map((g) => (g ? fmtMetric('', g.value) : '-')), ...(ex.length > 1 ? ['-'] : [])]);
+  }
+  const out = ['## Answer', ''];
+  const runs = Math.max(...ex.map((e) => e.runs.length));
+  if (runs > 1) {
+    out.push(`Each experiment ran ${runs} times: values are the mean ± the half-width of its 95% confidence interval, and a winner is named only where the intervals do not overlap.`, '');
+  }
+  out.push(table(['Metric', ...ex.map((e) => e.name), ...(ex.length > 1 ? ['Winner'] : [])], rows, ['l', ...ex.map(() => 'r' as const), ...(ex.length > 1 ? ['l' as const] : [])]));
+  return out;
+}
+
+function setup(results: RunResults): string[] {
+  const env = results.environment;
+  const started = Date.parse(results.started_at);
+  const finished = Date.parse(results.finished_at);
+  const rows: string[][] = [
+    ['llmbench', results.llmbench_version],
+    ['Started', results.started_at],
+    ['Duration', fmtDuration(finished - started)],
+    ['Status', results.status + (results.error ? `: ${results.error}` : '')],
+    ['Node.js', env.node],
+    ['OS', `${env.platform} ${env.os_release} (${env.arch})`],
+    ['CPU', `${env.cpu} × ${env.cpus}`],
+    ['Memory', `${env.memory_gb} GB`],
+    ['Host', env.hostname],
+    ['Scenario file', results.scenario.file],
+  ];
+  const out = ['## Setup', '', table(['Setting', 'Value'], rows, ['l', 'l'])];
+  if (results.servers.length > 0) {
+    out.push(
+      '',
+      table(
+        ['Server', 'Backend', 'URL', 'Model', 'Max concurrent'],
+        results.servers.map((s) => [s.id, s.backend, s.url ?? '(default)', s.model ?? '(from workload)', s.max_concurrent_requests === null ? 'unlimited' : String(s.max_concurrent_requests)]),
+        ['l', 'l', 'l', 'l', 'r'],
+      ),
+    );
+  }
+  return out;
+}
+
+/** An experiment's description as the scenario wrote it. */
+function experimentDescription(results: RunResults, name: string): string | undefined {
+  const list = results.scenario.definition.experiments;
+  if (!Array.isArray(list)) return undefined;
+  const found = list.find((x): x is { name: string; description?: unknown } => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === name);
+  return typeof found?.description === 'string' ? found.description : undefined;
+}
+
+function experimentDetails(results: RunResults, e: ExperimentResult, options: MarkdownOptions, used: Used): string[] {
+  const s = e.summary;
+  const out = [`### ${e.name}`, ''];
+  const description = experimentDescription(results, e.experiment);
+  if (description) out.push(`*${description.trim().replaceAll('*', '\\*')}*`, '');
+  const params = Object.entries(e.params).map(([k, v]) => `${k} ${v}`).join(', ');
+  const balancer = e.point.servers.length > 1 ? `; balancer ${e.point.balancer.policy}` : '';
+  out.push(`Strategy \`${e.strategy.name}\` (${params}); ${fmtCount(e.point.requests)} requests per run × ${e.runs.length} run${e.runs.length === 1 ? '' : 's'}; servers ${e.point.servers.join(', ')}${balancer}.`, '');
+  const rows: string[][] = [
+    ['Requests', fmtCount(s.requests)],
+    ['Success rate', fmtPercent(s.success_rate)],
+    ['Throughput', `${fmtRate(s.requests_per_second)} req/s`],
+    ['Wall time', fmtMs(s.wall_time_s * 1000)],
+  ];
+  used.add('requests', 'success_rate', 'throughput', 'wall_time');
+  if (s.latency_ms) {
+    used.add('latency');
+    rows.push(['Latency avg', fmtMs(s.latency_ms.avg)]);
+    for (const p of options.percentiles) rows.push([`Latency p${p}`, fmtMs(s.latency_ms[`p${p}` as `p${Percentile}`])]);
+    rows.push(['Latency max', fmtMs(s.latency_ms.max)]);
+  }
+  if (s.ttft_ms) {
+    used.add('ttft');
+    rows.push(['TTFT p50 / p95', `${fmtMs(s.ttft_ms.p50)} / ${fmtMs(s.ttft_ms.p95)}`]);
+  }
+  if (s.itl_ms) {
+    used.add('itl');
+    rows.push(['ITL p50 / p95', `${fmtMs(s.itl_ms.p50)} / ${fmtMs(s.itl_ms.p95)}`]);
+  }
+  if (s.tpot_ms) {
+    used.add('tpot');
+    rows.push(['TPOT p50', fmtMs(s.tpot_ms.p50)]);
+  }
+  if (s.tokens.output > 0) {
+    used.add('output_tps');
+    rows.push(['Output tokens', `${fmtCount(s.tokens.output)} (${fmtRate(s.tokens.output_tokens_per_second)} tok/s)`]);
+  }
+  if (s.prefix_cache_hit_rate !== null) {
+    used.add('prefix_cache');
+    rows.push(['Prefix-cache hit rate', fmtPercent(s.prefix_cache_hit_rate)]);
+  }
+  if (s.queued_requests > 0 && s.queue_ms) {
+    used.add('queue');
+    rows.push(['Queued for a server slot', `${fmtCount(s.queued_requests)} requests, p95 wait ${fmtMs(s.queue_ms.p95)}`]);
+  }
+  if (s.barrier) {
+    used.add('barrier');
+    rows.push(['Barrier idle', `${fmtPercent(s.barrier.idle_fraction)} of slot time over ${fmtCount(s.barrier.batches)} batches`]);
+  }
+  const failed = FAILURE_KINDS.filter((k) => s.failures[k] > 0);
+  if (failed.length) rows.push(['Failures', failed.map((k) => `${fmtCount(s.failures[k])} ${k}`).join(', ')]);
+  out.push(table(['Metric', 'Value'], rows));
+  if (s.failure_samples.length) {
+    out.push('', 'Failure messages:', '', ...s.failure_samples.map((f) => `- ${f.kind} × ${fmtCount(f.count)}: \`${f.message.replaceAll('`', "'")}\``));
+  }
+  if (s.servers.length > 1) {
+    used.add('load_share', 'busy', 'queue');
+    out.push(
+      '',
+      table(
+        ['Server', 'Requests', 'Success', 'Load share', 'Busy', `Latency p${options.percentiles.includes(95) ? 95 : options.percentiles.at(-1)!}`, 'Queue p95', 'Taken out'],
+        s.servers.map((v) => [
+          v.id,
+          fmtCount(v.requests),
+          fmtPercent(v.success_rate),
+          fmtPercent(v.load_share),
+          fmtPercent(v.busy_fraction),
+          v.latency_ms ? fmtMs(v.latency_ms[`p${options.percentiles.includes(95) ? 95 : options.percentiles.at(-1)!}` as `p${Percentile}`]) : '-',
+          v.queued_requests > 0 && v.queue_ms ? fmtMs(v.queue_ms.p95) : '-',
+          v.ejections > 0 ? `${v.ejections}×` : '-',
+        ]),
+      ),
+    );
+  }
+  return out;
+}
+
+/** Points of each sweep experiment, in order. */
+function sweeps(results: RunResults): Map<string, ExperimentResult[]> {
+  const out = new Map<string, ExperimentResult[]>();
+  for (const e of results.experiments) {
+    if (!e.sweep) continue;
+    out.set(e.experiment, [...(out.get(e.experiment) ?? []), e]);
+  }
+  return out;
+}
+
+function scaling(results: RunResults, used: Used): string[] {
+  const groups = sweeps(results);
+  if (groups.size === 0) return [];
+  used.add('speedup', 'efficiency', 'throughput');
+  const out = ['## Scaling'];
+  for (const [name, points] of groups) {
+    const byServers = new Set(points.map((p) => p.point.servers.length)).size > 1;
+    out.push(
+      '',
+      `### ${name}`,
+      '',
+      table(
+        ['Point', 'Servers', 'Concurrency', 'Throughput', 'Per server', 'Speedup', ...(byServers ? ['Efficiency'] : []), 'Latency p95', 'Success'],
+        points.map((p) => [
+          p.label,
+          String(p.point.servers.length),
+          String(p.point.concurrency),
+          `${fmtRate(p.summary.requests_per_second)} req/s`,
+          `${fmtRate(p.sweep!.throughput_per_server)} req/s`,
+          `${p.sweep!.speedup.toFixed(2)}x`,
+          ...(byServers ? [p.sweep!.efficiency === null ? '-' : fmtPercent(p.sweep!.efficiency)] : []),
+          fmtMs(p.summary.latency_ms?.p95),
+          fmtPercent(p.summary.success_rate),
+        ]),
+      ),
+    );
+  }
+  return out;
+}
+
+function charts(results: RunResults): string[] {
+  const blocks: string[] = [];
+  const groups = [...sweeps(results).values()];
+  // Sweeps over concurrency (same servers), grouped by identical levels so their lines share an axis.
+  const concurrency = new Map<string, ExperimentResult[][]>();
+  const servers = new Map<string, ExperimentResult[][]>();
+  for (const points of groups) {
+    const byServers = new Set(points.map((p) => p.point.servers.length)).size > 1;
+    const key = points.map((p) => (byServers ? p.point.servers.length : p.point.concurrency)).join(',');
+    const into = byServers ? servers : concurrency;
+    into.set(key, [...(into.get(key) ?? []), points]);
+  }
+  for (const [key, sets] of concurrency) {
+    const categories = key.split(',').map(Number);
+    const series = (read: (p: ExperimentResult) => number | null) => sets.map((points) => ({ name: points[0]!.experiment, values: points.map(read) }));
+    blocks.push(
+      renderChart({ title: 'Throughput vs concurrency', xLabel: 'Concurrency', categories, yLabel: 'Requests per second', series: series((p) => p.summary.requests_per_second) })!,
+      renderChart({ title: 'Latency p95 vs concurrency', xLabel: 'Concurrency', categories, yLabel: 'Latency p95 (ms)', series: series((p) => p.summary.latency_ms?.p95 ?? null) })!,
+    );
+  }
+  for (const [key, sets] of servers) {
+    const categories = key.split(',').map(Number);
+    blocks.push(
+      renderChart({
+        title: 'Throughput vs servers',
+        xLabel: 'Servers',
+        categories,
+        yLabel: 'Requests per second',
+        series: sets.map((points) => ({ name: points[0]!.experiment, values: points.map((p) => p.summary.requests_per_second) })),
+      })!,
+    );
+  }
+  const drawn = blocks.filter((b) => b !== null);
+  return drawn.length ? ['## Charts', '', drawn.join('\n\n')] : [];
+}
+
+/**
+ * The review document: question, answer (summary with a winner per metric), setup, scaling tables,
+ * charts, per-experiment details and the definitions of the metrics it shows. A pure function of the
+ * results, so `llmbench report` re-renders it byte for byte.
+ */
+export function renderMarkdown(results: RunResults, options: MarkdownOptions = MarkdownOptions.parse({})): string {
+  const used = new Used();
+  const sections: string[][] = [];
+  const head = [`# ${results.scenario.name}`];
+  if (results.scenario.description) head.push('', `> **Question:** ${results.scenario.description.trim()}`);
+  if (results.status !== 'completed') {
+    head.push('', `> **Warning:** the run ${results.status === 'interrupted' ? 'was interrupted' : 'failed'}${results.error ? ` (${results.error})` : ''}; only the experiments that finished are below.`);
+  }
+  sections.push(head);
+  sections.push(answer(results, used));
+  if (results.thresholds.length > 0) {
+    sections.push([
+      '## Thresholds',
+      '',
+      table(
+        ['Check', 'Experiment', 'Actual', 'Result'],
+        results.thresholds.map((t) => [
+          `${t.metric}${t.min === undefined ? '' : ` ≥ ${t.min}`}${t.max === undefined ? '' : ` ≤ ${t.max}`}`,
+          t.experiment,
+          t.actual === null ? '-' : fmtMetric('', t.actual),
+          t.passed ? '✅ pass' : '❌ fail',
+        ]),
+        ['l', 'l', 'r', 'l'],
+      ),
+    ]);
+  }
+  sections.push(scaling(results, used));
+  sections.push(charts(results));
+  if (results.experiments.length > 0) {
+    sections.push(['## Experiments', '', results.experiments.map((e) => experimentDetails(results, e, options, used).join('\n')).join('\n\n')]);
+  }
+  sections.push(setup(results));
+  const definitions = used.render();
+  if (definitions) sections.push(['## Metric definitions', '', definitions, '', 'Formulas in full: llmbench docs/metrics.md.']);
+  return `${sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n')}\n`;
+}
+
+export default defineReporter({
+  name: 'markdown',
+  description: 'Writes a Markdown report for reviews: summary with a winner per metric, per-server and scaling tables, Mermaid charts.',
+  options: MarkdownOptions,
+  create(ctx, options) {
+    return {
+      async onRunEnd(results) {
+        const path = ctx.resolveOutput(options.output);
+        await writeFileAtomic(path, renderMarkdown(results, options));
+        ctx.fileWritten(path);
+      },
+    };
+  },
+});
