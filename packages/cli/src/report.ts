@@ -5,13 +5,17 @@ import { MarkdownOptions, renderMarkdown } from '@llmbench/reporter-markdown';
 export const REPORT_FORMATS = ['md', 'console'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-/** The options the scenario gave its first reporter named `use`, as written in the results file. */
-function reporterOptions(results: RunResults, use: string): Record<string, unknown> {
+/**
+ * The options the scenario gave its first reporter of this kind (by short or package name), as
+ * written in the results file.
+ */
+function reporterOptions(results: RunResults, name: string): Record<string, unknown> {
   const reporters = results.scenario.definition.reporters;
   if (!Array.isArray(reporters)) return {};
+  const matches = (use: unknown) => use === name || use === `@llmbench/reporter-${name}`;
   for (const r of reporters) {
-    if (r === use) return {};
-    if (typeof r === 'object' && r !== null && (r as { use?: unknown }).use === use) return ((r as { options?: Record<string, unknown> }).options ?? {});
+    if (matches(r)) return {};
+    if (typeof r === 'object' && r !== null && matches((r as { use?: unknown }).use)) return (r as { options?: Record<string, unknown> }).options ?? {};
   }
   return {};
 }
