@@ -1,5 +1,5 @@
 import type { RunResults } from '@llmbench/plugin-api';
-import { renderExperiment, renderSummary } from '@llmbench/reporter-console';
+import { ConsoleOptions, renderExperiment, renderSummary } from '@llmbench/reporter-console';
 import { MarkdownOptions, renderMarkdown } from '@llmbench/reporter-markdown';
 
 export const REPORT_FORMATS = ['md', 'console'] as const;
@@ -29,5 +29,7 @@ export function renderReport(results: RunResults, format: ReportFormat): string 
     const parsed = MarkdownOptions.safeParse(reporterOptions(results, 'markdown'));
     return renderMarkdown(results, parsed.success ? parsed.data : MarkdownOptions.parse({}));
   }
-  return `${results.experiments.map((e) => `${renderExperiment(e)}\n`).join('')}${renderSummary(results)}`;
+  const parsed = ConsoleOptions.safeParse(reporterOptions(results, 'console'));
+  const options = parsed.success ? parsed.data : ConsoleOptions.parse({});
+  return `${results.experiments.map((e) => `${renderExperiment(e, options)}\n`).join('')}${renderSummary(results, options)}`;
 }

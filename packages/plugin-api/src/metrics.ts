@@ -1,4 +1,4 @@
-import type { RunStats, SummaryStats } from './results.js';
+import type { ExperimentResult, RunStats, SummaryStats } from './results.js';
 
 /**
  * The headline metrics every report compares experiments on, in one place: how to read each from a
@@ -54,4 +54,37 @@ export function meanInterval(values: readonly number[]): Interval | null {
 /** Whether two intervals tell their means apart (they do not overlap). */
 export function separable(a: Interval, b: Interval): boolean {
   return a.high < b.low || b.high < a.low;
+}
+
+/** A relative difference within this is a tie: nobody wins on 1%. */
+export const TIE_WITHIN = 0.01;
+
+/** Who is best on one metric, as every report says it. */
+export type Verdict =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'tie' }
+  /** Both leaders have 95% intervals over runs, and they overlap: the runs cannot tell them apart. */
+  | { readonly kind: 'not-separable'; readonly leaders: readonly [string, string] }
+  | { readonly kind: 'winner'; readonly name: string; readonly by: string };
+
+/**
+ * The best experiment on a metric (means over runs when there are intervals), by how much it beats
+ * the runner-up: "+16%" for higher-is-better, "3.5x lower" / "29% lower" for lower-is-better, "+2.0
+ * points" for ratios. A tie within 1%; no winner when the leaders' 95% intervals overlap.
+ */
+export function judge(m: HeadlineMetric, experiments: readonly ExperimentResult[]): Verdict {
+  const scored = experiments
+    .map((e) => ({ e, v: e.intervals?.[m.key]?.mean ?? m.read(e.summary), i: e.intervals?.[m.key] as Interval | undefined }))
+    .filter((x): x is { e: ExperimentResult; v: number; i: Interval | undefined } => x.v !== null);
+  if (scored.length < 2) return { kind: 'none' };
+  scored.sort((a, b) => (m.better === 'higher' ? b.v - a.v : a.v - b.v));
+  const [best, second] = [scored[0]!, scored[1]!];
+  const gap = Math.abs(best.v - second.v) / Math.max(Math.abs(best.v), Math.abs(second.v), Number.EPSILON);
+  if (gap <= TIE_WITHIN) return { kind: 'tie' };
+  if (best.i && second.i && !separable(best.i, second.i)) return { kind: 'not-separable', leaders: [best.e.name, second.e.name] };
+  let by: string;
+  if (m.unit === 'ratio') by = `+${((best.v - second.v) * 100).toFixed(1)} points`;
+  else if (m.better === 'higher') by = `+${((best.v / second.v - 1) * 100).toFixed(0)}%`;
+  else by = best.v > 0 && second.v / best.v >= 1.5 ? `${(second.v / best.v).toFixed(1)}x lower` : `${((1 - best.v / second.v) * 100).toFixed(0)}% lower`;
+  return { kind: 'winner', name: best.e.name, by };
 }

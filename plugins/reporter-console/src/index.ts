@@ -1,11 +1,47 @@
 import { z } from 'zod';
-import { defineReporter, FAILURE_KINDS, type ExperimentResult, type RunResults, type SummaryStats } from '@llmbench/plugin-api';
+import {
+  defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge,
+  type ExperimentResult, type HeadlineMetric, type Interval, type RunResults, type SummaryStats,
+} from '@llmbench/plugin-api';
 import { formatMs, formatPercent, formatRate, table } from './format.js';
+import { LiveProgress, PlainProgress, progressLabel, useLiveBar, type ProgressView } from './progress.js';
 
-export { formatMs, formatPercent, formatRate, table } from './format.js';
+export { formatEta, formatMs, formatPercent, formatRate, table } from './format.js';
+export { progressLine } from './progress.js';
+
+type Percentile = 50 | 90 | 95 | 99;
+const DEFAULT_PERCENTILES: readonly Percentile[] = [50, 95, 99];
+
+export const ConsoleOptions = z.strictObject({
+  percentiles: z
+    .array(z.union([z.literal(50), z.literal(90), z.literal(95), z.literal(99)]))
+    .min(1)
+    .default([...DEFAULT_PERCENTILES])
+    .describe('Latency percentiles shown under each experiment\'s "Results:" and in the summary table (any of 50, 90, 95, 99).'),
+  live: z
+    .enum(['auto', 'always', 'never'])
+    .default('auto')
+    .describe('Live progress bar: auto draws it when the output is a terminal and the CI variable is not set; never prints plain progress lines instead.'),
+  progress_interval_s: z
+    .number()
+    .nonnegative()
+    .default(5)
+    .describe('Without the live bar: at most one plain progress line per this many seconds of each experiment run; 0 turns them off.'),
+});
+export type ConsoleOptions = z.output<typeof ConsoleOptions>;
+
+/** What the pure renderers need; `llmbench report` passes the options the run's reporter had. */
+export type RenderOptions = Pick<ConsoleOptions, 'percentiles'>;
+
+const DEFAULT_RENDER: RenderOptions = { percentiles: [...DEFAULT_PERCENTILES] };
+
+/** Ascending, without repeats, whatever order the scenario listed them in. */
+function percentilesOf(options: RenderOptions): Percentile[] {
+  return [...new Set(options.percentiles)].sort((a, b) => a - b);
+}
 
 /** The per-experiment block, in the seed guide's layout ("Results:", "Worker utilization:"). */
-export function renderExperiment(e: ExperimentResult): string {
+export function renderExperiment(e: ExperimentResult, options: RenderOptions = DEFAULT_RENDER): string {
   const s = e.summary;
   const params = Object.entries(e.params).map(([k, v]) => `${k}=${v}`).join(', ');
   const lines = [
@@ -15,9 +51,7 @@ export function renderExperiment(e: ExperimentResult): string {
     `  Requests/sec: ${formatRate(s.requests_per_second)}`,
     `  Success rate: ${formatPercent(s.success_rate)}`,
     `  Avg response time: ${formatMs(s.latency_ms?.avg)}`,
-    `  P50 response time: ${formatMs(s.latency_ms?.p50)}`,
-    `  P95 response time: ${formatMs(s.latency_ms?.p95)}`,
-    `  P99 response time: ${formatMs(s.latency_ms?.p99)}`,
+    ...percentilesOf(options).map((p) => `  P${p} response time: ${formatMs(s.latency_ms?.[`p${p}`])}`),
     `  Total time: ${formatMs(s.wall_time_s * 1000)}`,
   ];
   if (s.ttft_ms) lines.push(`  TTFT p50/p95: ${formatMs(s.ttft_ms.p50)} / ${formatMs(s.ttft_ms.p95)}`);
@@ -47,19 +81,61 @@ function failureText(s: SummaryStats): string {
 }
 
 /** The closing comparison of every experiment, plus threshold verdicts. */
-export function renderSummary(results: RunResults): string {
+/** "372 ± 12.4 req/s", "26.3ms ± 0.84ms", "100.0% ± 0.0": a mean and the half-width of its interval. */
+function intervalText(m: HeadlineMetric, i: Interval | undefined): string {
+  if (!i) return '-';
+  const half = (i.high - i.low) / 2;
+  switch (m.unit) {
+    case 'ms':
+      return `${formatMs(i.mean)} ± ${formatMs(half)}`;
+    case 's':
+      return `${formatMs(i.mean * 1000)} ± ${formatMs(half * 1000)}`;
+    case 'ratio':
+      return `${formatPercent(i.mean)} ± ${(half * 100).toFixed(1)}`;
+    default:
+      return `${formatRate(i.mean)} ± ${formatRate(half)} ${m.unit}`;
+  }
+}
+
+export function renderSummary(results: RunResults, options: RenderOptions = DEFAULT_RENDER): string {
   const out: string[] = [];
   if (results.experiments.length > 1) {
+    const percentiles = percentilesOf(options);
     out.push('SUMMARY');
     out.push(
       table(
-        ['Experiment', 'Req/s', 'Avg', 'P50', 'P95', 'P99', 'Success', 'Total'],
+        ['Experiment', 'Req/s', 'Avg', ...percentiles.map((p) => `P${p}`), 'Success', 'Total'],
         results.experiments.map((e) => {
           const s = e.summary;
-          return [e.name, formatRate(s.requests_per_second), formatMs(s.latency_ms?.avg), formatMs(s.latency_ms?.p50), formatMs(s.latency_ms?.p95), formatMs(s.latency_ms?.p99), formatPercent(s.success_rate), formatMs(s.wall_time_s * 1000)];
+          return [
+            e.name,
+            formatRate(s.requests_per_second),
+            formatMs(s.latency_ms?.avg),
+            ...percentiles.map((p) => formatMs(s.latency_ms?.[`p${p}`])),
+            formatPercent(s.success_rate),
+            formatMs(s.wall_time_s * 1000),
+          ];
         }),
       ),
     );
+  }
+  const repeated = results.experiments.filter((e) => e.intervals);
+  if (repeated.length > 0) {
+    out.push('', `ACROSS RUNS (mean ± 95% confidence interval over ${Math.max(...repeated.map((e) => e.runs.length))} runs)`);
+    const metrics = HEADLINE_METRICS.filter((m) => repeated.some((e) => e.intervals?.[m.key]));
+    out.push(
+      table(
+        ['Experiment', ...metrics.map((m) => m.label)],
+        repeated.map((e) => [e.name, ...metrics.map((m) => intervalText(m, e.intervals?.[m.key]))]),
+      ),
+    );
+    if (repeated.length > 1) {
+      for (const m of metrics) {
+        const v = judge(m, repeated);
+        if (v.kind === 'not-separable') out.push(`  ${m.label}: ${v.leaders[0]} and ${v.leaders[1]} cannot be told apart (their intervals overlap)`);
+        else if (v.kind === 'winner') out.push(`  ${m.label}: ${v.name} wins (${v.by})`);
+      }
+    }
   }
   if (results.thresholds.length > 0) {
     out.push('', 'Thresholds:');
@@ -74,18 +150,28 @@ export function renderSummary(results: RunResults): string {
 
 export default defineReporter({
   name: 'console',
-  description: 'Prints each experiment\'s summary as it ends and a comparison at the end.',
-  options: z.strictObject({}),
-  create(ctx) {
+  description: 'Shows live progress, prints each experiment\'s summary as it ends and a comparison at the end.',
+  options: ConsoleOptions,
+  create(ctx, options) {
+    const progress: ProgressView = useLiveBar(options.live, ctx.out.isTTY, process.env)
+      ? new LiveProgress(ctx.out)
+      : new PlainProgress(ctx.out, options.progress_interval_s * 1000);
+    let runs = 1;
     return {
       onRunStart(info) {
+        runs = info.runs;
         ctx.out.write(`llmbench: ${info.scenario}${info.description ? ` - ${info.description}` : ''}\n\n`);
       },
+      onProgress(snapshot) {
+        progress.update(snapshot, progressLabel(snapshot, runs));
+      },
       onExperimentEnd(experiment) {
-        ctx.out.write(`${renderExperiment(experiment)}\n`);
+        progress.stop();
+        ctx.out.write(`${renderExperiment(experiment, options)}\n`);
       },
       onRunEnd(results) {
-        ctx.out.write(renderSummary(results));
+        progress.stop();
+        ctx.out.write(renderSummary(results, options));
       },
     };
   },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
-  defineReporter, FAILURE_KINDS, HEADLINE_METRICS, separable, writeFileAtomic,
-  type ExperimentResult, type HeadlineMetric, type Interval, type RunResults, type SummaryStats,
+  defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, writeFileAtomic,
+  type ExperimentResult, type HeadlineMetric, type RunResults, type SummaryStats,
 } from '@llmbench/plugin-api';
 import { renderChart } from './charts.js';
 import { DEFINITIONS, type DefinitionKey } from './definitions.js';
@@ -25,9 +25,6 @@ export const MarkdownOptions = z.strictObject({
     .describe('Latency percentiles shown in the per-experiment tables (50, 90, 95, 99).'),
 });
 export type MarkdownOptions = z.output<typeof MarkdownOptions>;
-
-/** A relative difference within this is a tie: nobody wins on 1%. */
-const TIE = 0.01;
 
 /** Collects the metric definitions a document uses, in a fixed order, for its closing section. */
 class Used {
@@ -67,25 +64,19 @@ function summaryCell(m: HeadlineMetric, e: ExperimentResult): string {
   return v === null ? '-' : fmtMetric(m.unit, v);
 }
 
-/**
- * Who wins on one metric: the best value, by how much over the runner-up, or a tie (within 1%), or
- * no clear winner when both have confidence intervals over runs that overlap.
- */
+/** The summary table's Winner cell for one metric. */
 export function winner(m: HeadlineMetric, experiments: readonly ExperimentResult[]): string {
-  const scored = experiments
-    .map((e) => ({ e, v: e.intervals?.[m.key]?.mean ?? m.read(e.summary), i: e.intervals?.[m.key] as Interval | undefined }))
-    .filter((x): x is { e: ExperimentResult; v: number; i: Interval | undefined } => x.v !== null);
-  if (scored.length < 2) return '-';
-  scored.sort((a, b) => (m.better === 'higher' ? b.v - a.v : a.v - b.v));
-  const [best, second] = [scored[0]!, scored[1]!];
-  const gap = Math.abs(best.v - second.v) / Math.max(Math.abs(best.v), Math.abs(second.v), Number.EPSILON);
-  if (gap <= TIE) return '🤝 tie';
-  if (best.i && second.i && !separable(best.i, second.i)) return '≈ no clear winner (95% CIs overlap)';
-  let by: string;
-  if (m.unit === 'ratio') by = `+${((best.v - second.v) * 100).toFixed(1)} points`;
-  else if (m.better === 'higher') by = `+${((best.v / second.v - 1) * 100).toFixed(0)}%`;
-  else by = best.v > 0 && second.v / best.v >= 1.5 ? `${(second.v / best.v).toFixed(1)}x lower` : `${((1 - best.v / second.v) * 100).toFixed(0)}% lower`;
-  return `🏆 ${best.e.name} (${by})`;
+  const v = judge(m, experiments);
+  switch (v.kind) {
+    case 'none':
+      return '-';
+    case 'tie':
+      return '🤝 tie';
+    case 'not-separable':
+      return '≈ no clear winner (95% CIs overlap)';
+    case 'winner':
+      return `🏆 ${v.name} (${v.by})`;
+  }
 }
 
 /** GPU memory as collectors report it (any metric with "gpu" and "mem" in its name), peak over the run. */
