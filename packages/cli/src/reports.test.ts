@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startMockHttpServer, type MockHttpServer } from '@llmbench/backend-mock';
+import type { RunResults } from '@llmbench/plugin-api';
 
 /** Reports as files: re-rendered from results alone, and free of secrets. */
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -119,4 +120,31 @@ reporters:
   const results = JSON.parse(await readFile(join(dir, 'out/secrets.json'), 'utf8')) as { experiments: { summary: { successes: number } }[]; scenario: { definition: unknown } };
   expect(results.experiments.every((e) => e.summary.successes === 40)).toBe(true);
   expect(JSON.stringify(results.scenario.definition)).toContain('[redacted]');
+});
+
+test('a collector that fails mid-run is reported (exit 3) and the run\'s measurements are all kept', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'llmbench-collector-'));
+  const collector = fileURLToPath(new URL('./__fixtures__/flaky-collector.mjs', import.meta.url));
+  await writeFile(
+    join(dir, 'scenario.yaml'),
+    `name: flaky
+backend: { use: mock, options: { latency: { model: fixed, ms: 5 } } }
+workload: { requests: 100 }
+collectors: [{ use: ${JSON.stringify(collector)}, interval_ms: 50 }]
+experiments:
+  - { name: first, strategy: { use: semaphore, options: { concurrency: 2 } } }
+  - { name: second, strategy: { use: semaphore, options: { concurrency: 4 } } }
+reporters:
+  - { use: json, options: { output: "out/{scenario}.json" } }
+  - { use: markdown, options: { output: "out/{scenario}.md" } }
+`,
+  );
+  const ran = await llmbench(['run', 'scenario.yaml'], dir);
+  expect(ran.code).toBe(3);
+  expect(ran.stderr).toContain(`experiment first, run 1: ${collector} failed: sensor went away`);
+  const results = JSON.parse(await readFile(join(dir, 'out/flaky.json'), 'utf8')) as RunResults;
+  expect(results.experiments.map((e) => [e.name, e.summary.requests, e.summary.successes])).toEqual([['first', 100, 100], ['second', 100, 100]]);
+  // The readings taken before it failed are there, and the report shows them.
+  expect(results.experiments[0]!.summary.collectors[collector]!['gpu_memory_gb']!.max).toBe(12);
+  expect(await readFile(join(dir, 'out/flaky.md'), 'utf8')).toContain('**GPU memory (peak)**');
 });

@@ -141,7 +141,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
       const done: ExperimentResult[] = [];
       for (const point of points) {
         if (signal.aborted) break;
-        const measured = await runPoint(experiment, point, points.length > 1, { engine, base, clock, now, signal, collectors, options, reporters: notify });
+        const measured = await runPoint(experiment, point, points.length > 1, { engine, base, clock, now, signal, collectors, options, reporters: notify, errors });
         const result = redactSecrets(points.length > 1 ? withSweep(measured, done[0] ?? measured, done.length) : measured, scenario.secrets) as ExperimentResult;
         done.push(result);
         experiments.push(result);
@@ -207,6 +207,8 @@ interface PointContext {
   readonly collectors: readonly { name: string; collector: Collector; intervalMs: number }[];
   readonly options: RunScenarioOptions;
   readonly reporters: (hook: string, call: (r: Reporter) => unknown) => Promise<void>;
+  /** Problems that do not stop the run (a failing collector); they make the exit code 3. */
+  readonly errors: LlmbenchError[];
 }
 
 async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSweep: boolean, ctx: PointContext): Promise<ExperimentResult> {
@@ -255,7 +257,9 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       } finally {
         clearInterval(ticker);
       }
-      const collected = await sampling.stop();
+      // A collector that fails is reported (exit code 3), but the run's measurements are kept.
+      const { readings: collected, errors: samplingErrors } = await sampling.stop();
+      for (const e of samplingErrors) ctx.errors.push(new LlmbenchError(e.code, `experiment ${name}, run ${run}: ${e.message}`, { cause: e.cause }));
       const series = servers.map((s) => collected[`server:${s.id}`] ?? {});
       const before = series.map((m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.first])));
       const after = series.map((m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.last])));
@@ -378,7 +382,8 @@ function checkPoints(experiment: ResolvedExperiment, points: readonly LoadPoint[
 }
 
 interface Sampling {
-  stop(): Promise<Record<string, Record<string, MetricSummary>>>;
+  /** Stops sampling. A collector that failed keeps the readings it took; its failure is returned, not thrown. */
+  stop(): Promise<{ readings: Record<string, Record<string, MetricSummary>>; errors: LlmbenchError[] }>;
 }
 
 /**
@@ -418,12 +423,13 @@ async function startSampling(collectors: readonly { name: string; collector: Col
       timers.forEach(clearInterval);
       collectors.forEach((_, i) => sampleSafely(i));
       await Promise.all(pending);
-      await Promise.all(collectors.map((c) => c.collector.stop?.()));
-      const first = failures[0];
-      if (first) {
-        throw new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `${first.name} failed: ${(first.error as Error).message}`, { cause: first.error });
-      }
-      return Object.fromEntries(collectors.map((c, i) => [c.name, Object.fromEntries(series[i]!)]));
+      await Promise.all(collectors.map((c) => Promise.resolve().then(() => c.collector.stop?.()).catch((error: unknown) => void failures.push({ name: c.name, error }))));
+      // One error per collector, the first it gave: a sampler failing every second is one problem.
+      const seen = new Set<string>();
+      const errors = failures
+        .filter((f) => !seen.has(f.name) && seen.add(f.name))
+        .map((f) => new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `${f.name} failed: ${(f.error as Error).message}`, { cause: f.error }));
+      return { readings: Object.fromEntries(collectors.map((c, i) => [c.name, Object.fromEntries(series[i]!)])), errors };
     },
   };
 }
