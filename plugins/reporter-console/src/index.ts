@@ -91,7 +91,7 @@ function intervalText(m: HeadlineMetric, i: Interval | undefined): string {
     case 's':
       return `${formatMs(i.mean * 1000)} ± ${formatMs(half * 1000)}`;
     case 'ratio':
-      return `${formatPercent(i.mean)} ± ${(half * 100).toFixed(1)}`;
+      return `${formatPercent(i.mean)} ± ${(half * 100).toFixed(1)} pts`;
     default:
       return `${formatRate(i.mean)} ± ${formatRate(half)} ${m.unit}`;
   }
@@ -134,6 +134,7 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
         const v = judge(m, repeated);
         if (v.kind === 'not-separable') out.push(`  ${m.label}: ${v.leaders[0]} and ${v.leaders[1]} cannot be told apart (their intervals overlap)`);
         else if (v.kind === 'winner') out.push(`  ${m.label}: ${v.name} wins (${v.by})`);
+        else if (v.kind === 'tie') out.push(`  ${m.label}: a tie (within 1%)`);
       }
     }
   }

@@ -59,7 +59,12 @@ const metricDefinition: Record<string, DefinitionKey> = {
 /** A cell of the summary table: the value, or mean ± half-width over runs. */
 function summaryCell(m: HeadlineMetric, e: ExperimentResult): string {
   const interval = e.intervals?.[m.key];
-  if (interval) return `${fmtMetric(m.unit, interval.mean)} ± ${fmtMetric(m.unit, (interval.high - interval.low) / 2, true)}`;
+  if (interval) {
+    const half = (interval.high - interval.low) / 2;
+    // "516 ± 22.5 req/s", "85.2ms ± 1.71ms", "100.0% ± 0.0 pts": as the console writes them.
+    if (m.unit === 'req/s' || m.unit === 'tok/s') return `${fmtRate(interval.mean)} ± ${fmtRate(half)} ${m.unit}`;
+    return `${fmtMetric(m.unit, interval.mean)} ± ${fmtMetric(m.unit, half, true)}`;
+  }
   const v = m.read(e.summary);
   return v === null ? '-' : fmtMetric(m.unit, v);
 }
@@ -203,18 +208,20 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
     out.push('', 'Failure messages:', '', ...s.failure_samples.map((f) => `- ${f.kind} × ${fmtCount(f.count)}: \`${f.message.replaceAll('`', "'")}\``));
   }
   if (s.servers.length > 1) {
+    // One latency column per server: p95 when shown, else the highest percentile shown.
+    const serverP: Percentile = options.percentiles.includes(95) ? 95 : options.percentiles.at(-1)!;
     used.add('load_share', 'busy', 'queue');
     out.push(
       '',
       table(
-        ['Server', 'Requests', 'Success', 'Load share', 'Busy', `Latency p${options.percentiles.includes(95) ? 95 : options.percentiles.at(-1)!}`, 'Queue p95', 'Taken out'],
+        ['Server', 'Requests', 'Success', 'Load share', 'Busy', `Latency p${serverP}`, 'Queue p95', 'Taken out'],
         s.servers.map((v) => [
           v.id,
           fmtCount(v.requests),
           fmtPercent(v.success_rate),
           fmtPercent(v.load_share),
           fmtPercent(v.busy_fraction),
-          v.latency_ms ? fmtMs(v.latency_ms[`p${options.percentiles.includes(95) ? 95 : options.percentiles.at(-1)!}` as `p${Percentile}`]) : '-',
+          v.latency_ms ? fmtMs(v.latency_ms[`p${serverP}`]) : '-',
           v.queued_requests > 0 && v.queue_ms ? fmtMs(v.queue_ms.p95) : '-',
           v.ejections > 0 ? `${v.ejections}×` : '-',
         ]),
@@ -305,7 +312,9 @@ function charts(results: RunResults): string[] {
  * charts, per-experiment details and the definitions of the metrics it shows. A pure function of the
  * results, so `llmbench report` re-renders it byte for byte.
  */
-export function renderMarkdown(results: RunResults, options: MarkdownOptions = MarkdownOptions.parse({})): string {
+export function renderMarkdown(results: RunResults, given: MarkdownOptions = MarkdownOptions.parse({})): string {
+  // Percentiles in ascending order, each once (as the console shows them).
+  const options = { ...given, percentiles: [...new Set(given.percentiles)].sort((a, b) => a - b) };
   const used = new Used();
   const sections: string[][] = [];
   const head = [`# ${results.scenario.name}`];
