@@ -488,3 +488,20 @@ describe('balancer', () => {
     expect(issues[0]).toMatchObject({ path: 'balancer.policy' });
   });
 });
+
+test('a value from ${env:...} never appears in an error message, even where it is the invalid value', async () => {
+  const { issues } = await failure(
+    {
+      'scenario.yaml': yaml`
+        backend: mock
+        servers:
+          - { id: a, url: "\${env:LLMBENCH_TEST_URL}", max_concurrent_requests: "\${env:LLMBENCH_TEST_CAP}" }
+        experiments: [{ name: x, strategy: semaphore }]
+      `,
+    },
+    { LLMBENCH_TEST_URL: 'sk-live-123abc', LLMBENCH_TEST_CAP: 'sk-cap-999' },
+  );
+  expect(issues.map((i) => i.path)).toEqual(['servers.0.url', 'servers.0.max_concurrent_requests']);
+  expect(JSON.stringify(issues)).not.toMatch(/sk-live-123abc|sk-cap-999/);
+  expect(issues[0]!.message).toContain('[redacted]');
+});

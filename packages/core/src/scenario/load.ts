@@ -6,7 +6,7 @@ import {
 } from '@llmbench/plugin-api';
 import { loadProjectConfig, type LoadedConfig } from '../config.js';
 import { PluginResolver, type ResolvedPlugin } from '../plugins/resolve.js';
-import { coerceEnvValues, expandEnv, redactSecrets } from './env.js';
+import { coerceEnvValues, expandEnv, redactSecrets, redactText } from './env.js';
 import { closest, toConfigIssues, typesAt } from './issues.js';
 import { salvage } from './salvage.js';
 import {
@@ -182,7 +182,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
     }
   }
 
-  if (issues.length > 0) throw invalid(path, issues, unset);
+  if (issues.length > 0) throw invalid(path, issues, unset, secrets);
   return {
     file: path,
     dir,
@@ -239,9 +239,16 @@ function pickHint(name: string, known: readonly string[], otherwise = `use one o
   return guess ? `did you mean "${guess}"?` : otherwise;
 }
 
-function invalid(file: string, found: readonly ConfigIssue[], unset: ReadonlySet<string>): LlmbenchError {
+function invalid(file: string, found: readonly ConfigIssue[], unset: ReadonlySet<string>, secrets: ReadonlySet<string>): LlmbenchError {
   const seen = new Set<string>();
-  const issues = found.filter((i) => {
+  // A value from ${env:...} never appears in an error message (it may be a key that is invalid here).
+  const redact = (i: ConfigIssue): ConfigIssue => ({
+    ...i,
+    message: redactText(i.message, secrets),
+    ...(i.expected === undefined ? {} : { expected: redactText(i.expected, secrets) }),
+    ...(i.hint === undefined ? {} : { hint: redactText(i.hint, secrets) }),
+  });
+  const issues = found.map(redact).filter((i) => {
     // An unset ${env:...} is reported once; what its empty value then breaks at that field is noise.
     if (unset.has(i.path) && !i.message.startsWith('environment variable ')) return false;
     const key = `${i.file}:${i.line}:${i.column}:${i.path}:${i.message}`;
