@@ -5,7 +5,7 @@
  */
 export interface RunResults {
   $schema?: string;
-  schema_version: 1;
+  schema_version: 2;
   llmbench_version: string;
   scenario: {
     name: string;

@@ -148,3 +148,11 @@ reporters:
   expect(results.experiments[0]!.summary.collectors[collector]!['gpu_memory_gb']!.max).toBe(12);
   expect(await readFile(join(dir, 'out/flaky.md'), 'utf8')).toContain('**GPU memory (peak)**');
 });
+
+test('a results file of another format version is named as such, exit 2', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'llmbench-version-'));
+  await writeFile(join(dir, 'old.json'), '{"schema_version": 1, "experiments": []}\n');
+  const ran = await llmbench(['report', 'old.json'], dir);
+  expect(ran.code).toBe(2);
+  expect(ran.stderr).toContain('old.json: results format version 1; this llmbench reads version 2');
+});

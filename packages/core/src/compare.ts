@@ -1,5 +1,5 @@
 import { basename, extname, relative } from 'node:path';
-import { ErrorCodes, LlmbenchError, RunResultsSchema, type RunResults } from '@llmbench/plugin-api';
+import { ErrorCodes, LlmbenchError, RESULTS_SCHEMA_VERSION, RunResultsSchema, type RunResults } from '@llmbench/plugin-api';
 import { toConfigIssues } from './scenario/issues.js';
 import { readSource } from './scenario/source.js';
 
@@ -14,6 +14,12 @@ export async function readResultsFile(file: string): Promise<RunResults> {
   const nested = value !== null && typeof value === 'object' && 'concurrency_benchmark' in value && 'results' in value;
   const base = nested ? ['results'] : [];
   const data = nested ? value.results : value;
+  const version = (data as { schema_version?: unknown } | null)?.schema_version;
+  if (typeof version === 'number' && version !== RESULTS_SCHEMA_VERSION) {
+    throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${file}: results format version ${version}; this llmbench reads version ${RESULTS_SCHEMA_VERSION}`, {
+      hint: version < RESULTS_SCHEMA_VERSION ? 're-run the scenario with this llmbench, or use the llmbench that wrote the file' : 'use a newer llmbench',
+    });
+  }
   const parsed = RunResultsSchema.safeParse(data);
   if (!parsed.success) {
     const issues = toConfigIssues(parsed.error.issues, { source, schema: RunResultsSchema, data, base });

@@ -4,7 +4,7 @@ import { z } from 'zod';
  * The results file format. This zod schema is the one hand-written description; `schemas/results.schema.json`
  * and `schemas/results.d.ts` are generated from it (`npm run schemas:generate`).
  */
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative();

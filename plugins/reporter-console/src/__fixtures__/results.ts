@@ -70,7 +70,7 @@ export function experiment(name: string, p50 = 20): ExperimentResult {
 
 export function results(experiments: ExperimentResult[]): RunResults {
   return {
-    schema_version: 1,
+    schema_version: 2,
     llmbench_version: '0.1.0',
     scenario: { name: 'test', file: 'test.yaml', definition: {} },
     environment: { node: 'v20', platform: 'linux', arch: 'x64', os_release: '', cpu: '', cpus: 1, memory_gb: 1, hostname: 'h' },
