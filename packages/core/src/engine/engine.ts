@@ -11,7 +11,7 @@ import type { ResolvedServer, ResolvedWorkload } from '../scenario/load.js';
 import { Balancer, BALANCER_CLOCKS, DEFAULT_BALANCER, type BalancerOptions } from './balancer.js';
 import { Control, type ControlShape } from './control.js';
 import { runShare, type PartitionPoint } from './partition.js';
-import type { ErrorReply, ProgressMessage, RunReply, WorkerTask } from './protocol.js';
+import { serverTarget, type ErrorReply, type ProgressMessage, type RunReply, type WorkerTask } from './protocol.js';
 
 /**
  * Default worker threads. On 2 cores the server under test (or the OS) needs the other core, and
@@ -78,12 +78,7 @@ export class LoadEngine {
           server.backend.resolved.plugin.create(
             {
               ...spec.base,
-              server: {
-                id: server.id,
-                ...(server.url === undefined ? {} : { url: server.url }),
-                ...(server.model === undefined ? {} : { model: server.model }),
-                maxConcurrentRequests: server.maxConcurrentRequests,
-              },
+              server: serverTarget({ ...server, cap: server.maxConcurrentRequests }),
             },
             server.backend.options,
           ),

@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { ServerTarget } from '@llmbench/plugin-api';
 import type { ResolvedWorkload } from '../scenario/load.js';
 import type { SerializedTally } from '../metrics/tally.js';
 import type { BalancerOptions } from './balancer.js';
@@ -14,6 +15,16 @@ export interface WorkerServer {
   readonly moduleUrl: string;
   /** Options as written; the worker validates them with the plugin's own schema. */
   readonly rawOptions: Record<string, unknown>;
+}
+
+/** The server a backend instance is told about, in the main thread or a worker alike. */
+export function serverTarget(s: { readonly id: string; readonly url?: string; readonly model?: string; readonly cap: number }): ServerTarget {
+  return {
+    id: s.id,
+    ...(s.url === undefined ? {} : { url: s.url }),
+    ...(s.model === undefined ? {} : { model: s.model }),
+    maxConcurrentRequests: s.cap,
+  };
 }
 
 export interface WorkerSession {

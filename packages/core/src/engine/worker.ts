@@ -4,7 +4,7 @@ import { Tally } from '../metrics/tally.js';
 import { monotonicClock } from './clock.js';
 import { Control } from './control.js';
 import { runShare } from './partition.js';
-import type { ErrorReply, RunReply, WorkerSession, WorkerTask } from './protocol.js';
+import { serverTarget, type ErrorReply, type RunReply, type WorkerSession, type WorkerTask } from './protocol.js';
 
 /** Backends of each open session in this thread. */
 const sessions = new Map<string, Promise<Backend[]>>();
@@ -82,12 +82,7 @@ async function createBackends(session: WorkerSession): Promise<Backend[]> {
         clock: monotonicClock,
         scenarioDir: session.scenarioDir,
         seed: session.seed,
-        server: {
-          id: server.id,
-          ...(server.url === undefined ? {} : { url: server.url }),
-          ...(server.model === undefined ? {} : { model: server.model }),
-          maxConcurrentRequests: server.cap,
-        },
+        server: serverTarget(server),
       },
       options,
     );
