@@ -71,12 +71,16 @@ export type Verdict =
   | { readonly kind: 'winner'; readonly name: string; readonly by: string };
 
 /**
- * The best experiment on a metric (means over runs when there are intervals), by how much it beats
- * the runner-up: "+16%" for higher-is-better, "3.5x lower" / "29% lower" for lower-is-better, "+2.0
+ * The best experiment on a metric (means over runs when there are intervals) among those that
+ * succeed about as often as the most reliable one, by how much it beats the runner-up: "+16%" for higher-is-better, "3.5x lower" / "29% lower" for lower-is-better, "+2.0
  * points" for ratios. A tie within 1%; no winner when the leaders' 95% intervals overlap.
  */
 export function judge(m: HeadlineMetric, experiments: readonly ExperimentResult[]): Verdict {
-  const scored = experiments
+  // Speed is no merit in failing: only results whose success rate is within 1 point of the best
+  // can win any other metric (a cluster that refuses connections fast would top "throughput").
+  const bestSuccess = Math.max(...experiments.map((e) => e.summary.success_rate));
+  const eligible = m.key === 'success_rate' ? experiments : experiments.filter((e) => e.summary.success_rate >= bestSuccess - 0.01);
+  const scored = eligible
     .map((e) => ({ e, v: e.intervals?.[m.key]?.mean ?? m.read(e.summary), i: e.intervals?.[m.key] as Interval | undefined }))
     .filter((x): x is { e: ExperimentResult; v: number; i: Interval | undefined } => x.v !== null);
   if (scored.length < 2) return { kind: 'none' };

@@ -40,7 +40,10 @@ const num = (x: number): string => String(Math.round(x * 1000) / 1000);
 
 /** The chart as a fenced Mermaid block plus its caption; null when there is nothing to draw. */
 export function renderChart(chart: Chart): string | null {
-  const series = chart.series.slice(0, PALETTE.length).filter((s) => s.values.some((v) => v !== null));
+  // xychart has no gaps: a series missing a point (no successful request there) would be drawn at
+  // 0, i.e. as the best point. Such series are left out, and the caption says so.
+  const gappy = chart.series.filter((s) => s.values.some((v) => v === null));
+  const series = chart.series.slice(0, PALETTE.length).filter((s) => s.values.every((v) => v !== null));
   if (series.length === 0 || chart.categories.length < 2) return null;
   const max = Math.max(...series.flatMap((s) => s.values.filter((v): v is number => v !== null)));
   const colours = series.map((_, i) => PALETTE[i]![0]).join(', ');
@@ -51,13 +54,13 @@ export function renderChart(chart: Chart): string | null {
     `    title ${quoted(chart.title)}`,
     `    x-axis ${quoted(chart.xLabel)} [${chart.categories.map((c) => (typeof c === 'number' ? num(c) : quoted(c))).join(', ')}]`,
     `    y-axis ${quoted(chart.yLabel)} 0 --> ${num(niceMax(max))}`,
-    // A missing point is drawn at 0: xychart has no gaps.
-    ...series.map((s) => `    line [${s.values.map((v) => num(v ?? 0)).join(', ')}]`),
+    ...series.map((s) => `    line [${s.values.map((v) => num(v!)).join(', ')}]`),
     '```',
   ];
-  const caption =
-    series.length > 1
-      ? `\n\n*Lines:* ${series.map((s, i) => `${PALETTE[i]![1]} = ${s.name}`).join(', ')}.`
-      : '';
+  const notes = [
+    ...(series.length > 1 ? [`*Lines:* ${series.map((s, i) => `${PALETTE[i]![1]} = ${s.name}`).join(', ')}.`] : []),
+    ...(gappy.length ? [`*Not drawn (no value at some points):* ${gappy.map((s) => s.name).join(', ')}.`] : []),
+  ];
+  const caption = notes.length ? `\n\n${notes.join(' ')}` : '';
   return `${lines.join('\n')}${caption}`;
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import MarkdownIt from 'markdown-it';
 import { describe, expect, test } from 'vitest';
 import { HEADLINE_METRICS, RunResultsSchema, type RunResults } from '@llmbench/plugin-api';
-import { MarkdownOptions, niceMax, renderMarkdown, winner } from './index.js';
+import { MarkdownOptions, niceMax, renderChart, renderMarkdown, winner } from './index.js';
 
 /**
  * Fixtures are results files of real runs (see __fixtures__/README.md): the quickstart, the same
@@ -146,4 +146,31 @@ test('y-axis bounds are round numbers above the data', () => {
 test('the grammar check itself rejects broken charts', () => {
   expect(checkXychart('xychart-beta\n  x-axis "c" [1, 2]\n  y-axis "r" 0 --> 10\n  line [1, 2, 3]')).toEqual(['series of 3 values on an x-axis of 2']);
   expect(checkXychart('xychart\n  line [1]').length).toBeGreaterThan(1);
+});
+
+test('a series with a missing point is not drawn at 0 (as if it were the best): it is left out and named', () => {
+  const chart = renderChart({
+    title: 'Latency p95 vs concurrency',
+    xLabel: 'Concurrency',
+    categories: [1, 5, 10],
+    yLabel: 'ms',
+    series: [{ name: 'ok', values: [10, 20, 30] }, { name: 'broken', values: [10, null, 30] }],
+  })!;
+  expect(chart).toContain('line [10, 20, 30]');
+  expect(chart).not.toContain('line [10, 0, 30]');
+  expect(chart).toContain('*Not drawn (no value at some points):* broken.');
+  expect(checkXychart(chart.split('```mermaid\n')[1]!.split('```')[0]!)).toEqual([]);
+});
+
+test('an experiment that fails more cannot win on speed', async () => {
+  const results = await fixture('quickstart');
+  const [a, b] = structuredClone(results.experiments);
+  const throughput = HEADLINE_METRICS.find((m) => m.key === 'requests_per_second')!;
+  a!.summary.requests_per_second = 900;
+  a!.summary.success_rate = 0;
+  b!.summary.requests_per_second = 40;
+  b!.summary.success_rate = 1;
+  expect(winner(throughput, [a!, b!])).toBe('-');
+  const success = HEADLINE_METRICS.find((m) => m.key === 'success_rate')!;
+  expect(winner(success, [a!, b!])).toBe(`🏆 ${b!.name} (+100.0 points)`);
 });

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { keepGoing, ScalingOptions, scalingPoints } from './index.js';
 
 const opts = (o: Record<string, unknown>) => ScalingOptions.parse(o);
-const done = (...rps: number[]) => rps.map((r) => ({ summary: { requests_per_second: r } })) as never[];
+const done = (...rps: number[]) => rps.map((r) => ({ summary: { requests_per_second: r, success_rate: 1 } }));
 
 describe('concurrency sweep', () => {
   test('defaults to the seed\'s levels 1 5 10 20 50 100 over every server', () => {
@@ -55,4 +55,9 @@ describe('options', () => {
     expect(ScalingOptions.safeParse({ sweep: 'servers', concurrency: 10, concurrency_per_server: 5 }).error?.issues[0]).toMatchObject({ path: ['concurrency_per_server'] });
     expect(ScalingOptions.safeParse({ concurrency: 10 }).error?.issues[0]).toMatchObject({ path: ['sweep'] });
   });
+});
+
+test('early stop counts successful requests only: failing faster is not growth', () => {
+  const o = opts({ early_stop: true });
+  expect(keepGoing(o, [{ summary: { requests_per_second: 100, success_rate: 1 } }, { summary: { requests_per_second: 300, success_rate: 0.3 } }])).toBe(false);
 });

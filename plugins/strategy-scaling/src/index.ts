@@ -62,13 +62,14 @@ export function scalingPoints(o: ScalingOptions, input: StrategyInput): LoadPoin
 }
 
 /**
- * Early stop: false once the last `patience` points each failed to beat the best throughput before
- * them by `min_gain`.
+ * Early stop: false once the last `patience` points each failed to beat the best successful
+ * throughput (requests/s x success rate) before them by `min_gain`.
  */
-export function keepGoing(o: ScalingOptions, done: readonly Pick<ExperimentResult, 'summary'>[]): boolean {
+export function keepGoing(o: ScalingOptions, done: readonly { readonly summary: Pick<ExperimentResult['summary'], 'requests_per_second' | 'success_rate'> }[]): boolean {
   if (o.early_stop === false) return true;
   const { min_gain, patience } = o.early_stop === true ? { min_gain: 0.05, patience: 1 } : o.early_stop;
-  const rps = done.map((d) => d.summary.requests_per_second);
+  // Growth in successful requests per second: failing faster at higher concurrency is not growth.
+  const rps = done.map((d) => d.summary.requests_per_second * d.summary.success_rate);
   let flat = 0;
   let best = rps[0] ?? 0;
   for (let i = 1; i < rps.length; i++) {

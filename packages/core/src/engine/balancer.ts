@@ -170,7 +170,8 @@ export class Balancer {
         if (t >= this.f64[s * F_FIELDS + F_DOWN_UNTIL]!) {
           if (Atomics.compareExchange(i32, s * I_FIELDS + I_STATE, DOWN, PROBING) !== DOWN) continue;
           if (this.takeSlot(s)) return s + PROBE;
-          Atomics.store(i32, s * I_FIELDS + I_STATE, DOWN); // full of old requests: probe later
+          // Full of old requests: probe later (unless one of them just brought it back up).
+          Atomics.compareExchange(i32, s * I_FIELDS + I_STATE, PROBING, DOWN);
         }
       }
       const panic = healthy === 0;
@@ -235,7 +236,8 @@ export class Balancer {
           return server;
         }
       }
-      await this.control.waitForRelease(observed);
+      // Wake for a release, or when a server that is out comes due for its probe.
+      await this.control.waitForRelease(observed, this.untilNextProbe());
     }
   }
 
@@ -262,12 +264,29 @@ export class Balancer {
     if (load === 1) Atomics.add(this.big, s * B_FIELDS + B_STARTS, this.sinceT0());
   }
 
-  /** The server's latency EWMA, decayed by the age of its last sample; 0 when it has none. */
+  /**
+   * The server's latency estimate; 0 when it has no sample yet. Idle, the EWMA decays with the age
+   * of its last sample, so a server once slow is tried again. Busy, it does not decay: the estimate
+   * is at least the time since its last response, so a server that stops answering looks slower
+   * and slower instead of faster.
+   */
   private ewma(s: number, t: number): number {
     const e = this.f64[s * F_FIELDS + F_EWMA]!;
     if (e === 0) return 0;
     const age = t - this.f64[s * F_FIELDS + F_SAMPLED_AT]!;
+    if (Atomics.load(this.i32, s * I_FIELDS + I_SLOTS) > 0) return Math.max(e, age);
     return age > 0 ? e * Math.exp(-age / this.options.ewmaDecayMs) : e;
+  }
+
+  /** Milliseconds until the next server that is out may be probed; undefined when none is out. */
+  private untilNextProbe(): number | undefined {
+    let next: number | undefined;
+    for (let s = 0; s < this.n; s++) {
+      if (Atomics.load(this.i32, s * I_FIELDS + I_STATE) !== DOWN) continue;
+      const until = this.f64[s * F_FIELDS + F_DOWN_UNTIL]!;
+      if (next === undefined || until < next) next = until;
+    }
+    return next === undefined ? undefined : Math.max(1, next - this.clocks.health());
   }
 
   // ------------------------------------------------------------------ outcomes
@@ -299,17 +318,18 @@ export class Balancer {
       // A failed probe sends the server back out: for twice as long if the server is to blame,
       // for the same time if not (a 404, the run stopping), so it is always probed again.
       const backoff = blamed ? Math.min(options.maxBackoffMs, f64[s * F_FIELDS + F_BACKOFF]! * 2) : f64[s * F_FIELDS + F_BACKOFF]!;
-      f64[s * F_FIELDS + F_BACKOFF] = backoff;
+      // The deadline is written before the state, so no thread sees DOWN with a stale deadline;
+      // if an older request's success brought the server up meanwhile, it stays up.
       f64[s * F_FIELDS + F_DOWN_UNTIL] = t + backoff;
-      Atomics.compareExchange(i32, state, PROBING, DOWN);
+      if (Atomics.compareExchange(i32, state, PROBING, DOWN) === PROBING) f64[s * F_FIELDS + F_BACKOFF] = backoff;
       return;
     }
     if (!blamed) return;
     // Failures of requests sent before the server went out say nothing new about it.
     const consecutive = Atomics.add(i32, s * I_FIELDS + I_CONSEC, 1) + 1;
-    if (consecutive >= options.ejectAfter && Atomics.compareExchange(i32, state, UP, DOWN) === UP) {
+    if (consecutive >= options.ejectAfter && Atomics.load(i32, state) === UP) {
       f64[s * F_FIELDS + F_DOWN_UNTIL] = t + f64[s * F_FIELDS + F_BACKOFF]!;
-      Atomics.add(i32, s * I_FIELDS + I_EJECTIONS, 1);
+      if (Atomics.compareExchange(i32, state, UP, DOWN) === UP) Atomics.add(i32, s * I_FIELDS + I_EJECTIONS, 1);
     }
   }
 

@@ -64,7 +64,8 @@ export class Control {
   }
 
   stop(): void {
-    Atomics.store(this.i32, I.STOP, 1);
+    // Once only: a second stop (Ctrl-C plus a worker failing) must not wrap the generation word.
+    if (Atomics.exchange(this.i32, I.STOP, 1) === 1) return;
     Atomics.notify(this.i32, I.STOP);
     // Release the start line too, so parties waiting for one that failed do not wait forever.
     Atomics.store(this.i32, I.STARTED, 1);
@@ -162,9 +163,9 @@ export class Control {
     return Atomics.load(this.i32, I.RELEASES);
   }
 
-  /** Resolves once something was released after `observed` was read (or the run stops). */
-  waitForRelease(observed: number): Promise<void> {
-    return this.waitChange(I.RELEASES, observed);
+  /** Resolves once something was released after `observed` was read (or the run stops, or `timeoutMs` passes). */
+  waitForRelease(observed: number, timeoutMs?: number): Promise<void> {
+    return this.waitChange(I.RELEASES, observed, timeoutMs);
   }
 
   /** Signals that a server slot or a global place was freed. */
@@ -179,7 +180,7 @@ export class Control {
   async waitForBatch(k: number): Promise<void> {
     for (;;) {
       const g = Atomics.load(this.i32, I.GENERATION);
-      if (g >= k) return;
+      if (g >= k || this.stopped) return;
       await this.waitChange(I.GENERATION, g);
     }
   }
@@ -217,8 +218,8 @@ export class Control {
     }
   }
 
-  private async waitChange(index: number, observed: number): Promise<void> {
-    const result = Atomics.waitAsync(this.i32, index, observed);
+  private async waitChange(index: number, observed: number, timeoutMs?: number): Promise<void> {
+    const result = Atomics.waitAsync(this.i32, index, observed, timeoutMs);
     if (result.async) await result.value;
   }
 }

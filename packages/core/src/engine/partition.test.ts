@@ -219,6 +219,25 @@ describe('load balancer', () => {
     expect(result.balancer.ejections(1)).toBe(1);
   });
 
+  test('latency-aware: a server that stops answering looks slower the longer it is silent, not faster', async () => {
+    const time = new VirtualTime();
+    const healthy = countingBackend(time, () => 1000);
+    const sentToStalled: number[] = [];
+    const stalling: Backend = {
+      async send() {
+        sentToStalled.push(time.now());
+        await time.sleep(time.now() < 20_000 ? 1000 : 100_000);
+        return { kind: 'ok' };
+      },
+    };
+    await run(time, [{ backend: healthy.backend, cap: Infinity }, { backend: stalling, cap: Infinity }], { concurrency: 32, requests: 2000 });
+    // Once it stalls (t = 20 s), at most the requests already in its share go to it: it does not
+    // soak up the lanes as its old estimate decays.
+    const afterStall = sentToStalled.filter((t) => t >= 20_000).length;
+    expect(afterStall).toBeLessThanOrEqual(32);
+    expect(sentToStalled.filter((t) => t >= 25_000)).toEqual([]);
+  });
+
   test('when every server fails, requests still go out (panic routing) and the run does not wait on back-offs', async () => {
     const time = new VirtualTime();
     const failing: Backend = {
@@ -239,6 +258,15 @@ describe('load balancer', () => {
     // Starts every 20 ms, 10 ms each: busy 10 x 10 ms over 190 ms.
     expect(result.balancer.busyMs(0, result.wallMs)).toBeCloseTo(100, 6);
     expect(result.wallMs).toBe(190);
+  });
+});
+
+describe('control block', () => {
+  test('stopping twice does not wrap the batch generation: waiters are released, nothing hangs', async () => {
+    const control = Control.create({ batches: 4, parties: 1 });
+    control.stop();
+    control.stop();
+    await expect(Promise.race([control.waitForBatch(1).then(() => 'released'), new Promise((r) => setTimeout(() => r('hung'), 200))])).resolves.toBe('released');
   });
 });
 
