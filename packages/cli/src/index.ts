@@ -201,6 +201,14 @@ ${EXIT_CODES_HELP}`)
       exitCode = finish(outcome);
     });
 
+  /** Prints a rendered report, or writes it (atomically) to `output` and says where. */
+  const emit = async (text: string, output: string | undefined): Promise<void> => {
+    if (output === undefined) return void io.stdout.write(text);
+    const out = resolve(io.cwd, output);
+    await writeFileAtomic(out, text);
+    io.stdout.write(`wrote ${displayPath(out, io.cwd)}\n`);
+  };
+
   program
     .command('report')
     .description('re-render a report from a results file alone (no re-run): the same Markdown the run wrote, or the console summary')
@@ -211,12 +219,7 @@ ${EXIT_CODES_HELP}`)
     .action(async (file: string, opts: { format: ReportFormat; output?: string }) => {
       const results = await readResultsFile(resolve(io.cwd, file));
       const text = renderReport(results, opts.format);
-      if (opts.output === undefined) io.stdout.write(text);
-      else {
-        const out = resolve(io.cwd, opts.output);
-        await writeFileAtomic(out, text);
-        io.stdout.write(`wrote ${displayPath(out, io.cwd)}\n`);
-      }
+      await emit(text, opts.output);
     });
 
   program
@@ -232,12 +235,7 @@ ${EXIT_CODES_HELP}`)
       for (const file of paths) inputs.push({ file, results: await readResultsFile(file) });
       const comparison = compareResults(inputs, io.cwd);
       const text = opts.format === 'md' ? renderComparisonMarkdown(comparison) : renderComparisonText(comparison);
-      if (opts.output === undefined) io.stdout.write(text);
-      else {
-        const out = resolve(io.cwd, opts.output);
-        await writeFileAtomic(out, text);
-        io.stdout.write(`wrote ${displayPath(out, io.cwd)}\n`);
-      }
+      await emit(text, opts.output);
     });
 
   program
