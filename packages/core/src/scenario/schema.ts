@@ -98,7 +98,7 @@ export const BalancerSchema = z
       max_backoff_ms: z.number().int().positive().optional().describe(`Longest back-off (default ${DEFAULT_BALANCER.maxBackoffMs}).`),
     }),
   ])
-  .describe('How requests are spread over servers: a policy name, or { policy, ... } with health-check settings.')
+  .describe('How requests are spread over servers: a policy name, or { policy, ... } with health-check settings. In an experiment, applied over the scenario\'s (to compare policies): only the fields it names change.')
   .meta({ id: 'Balancer' });
 
 export const THRESHOLD_METRICS = [
@@ -134,7 +134,7 @@ export const ExperimentSchema = z.strictObject({
   workload: WorkloadSchema.optional().describe('Overrides of the scenario workload for this experiment.'),
   runs: z.number().int().positive().optional().describe('Overrides the scenario\'s runs.'),
   servers: z.array(z.string().min(1)).min(1).optional().describe('Ids of the servers this experiment uses (default: all).'),
-  balancer: BalancerSchema.optional().describe('Overrides the scenario\'s balancer for this experiment (to compare policies).'),
+  balancer: BalancerSchema.optional(),
 }).meta({ id: 'Experiment' });
 
 export const ScenarioSchema = z
