@@ -43,6 +43,26 @@ test('the kit notices a backend that breaks the contract', async () => {
   expect(failed).toEqual(expect.arrayContaining(['failure: http_500 becomes http_error 500', 'failure: reset becomes connection_error', 'stream: first token time is recorded after the send']));
 });
 
+test('the kit notices times taken on another clock than ctx.clock', async () => {
+  const base = await plugin('openai');
+  // Date.now() instead of ctx.clock: the engine would not believe these stamps; the kit says why.
+  const wrongClock: BackendPlugin = {
+    ...base,
+    create: async (ctx, options) => {
+      const real = await base.create(ctx, options);
+      return { ...real, send: async (req, signal) => {
+        const o = await real.send(req, signal);
+        return o.kind === 'ok' ? { ...o, sentAt: Date.now() } : o;
+      } };
+    },
+  };
+  const checks = await runBackendContract({ plugin: wrongClock, server: mockServerControl(server.url) });
+  expect(checks.filter((c) => !c.passed).map((c) => c.name)).toEqual([
+    'stream: first token time is recorded after the send',
+    'stream: sentAt and endedAt, when given, lie within the send() call around the chunk times',
+  ]);
+});
+
 test('backend-lmstudio native: LM Studio\'s own stats and the model load state reach the results', async () => {
   const { mkdtemp, writeFile } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');

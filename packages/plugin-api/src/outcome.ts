@@ -18,13 +18,25 @@ export interface OkOutcome {
   readonly status?: number;
   readonly usage?: TokenUsage;
   /**
-   * Streamed responses: clock time (ms, `BackendContext.clock`) of the first chunk carrying choices.
-   * TTFT = firstTokenAt - send time.
+   * Clock time (ms, `BackendContext.clock`) at which the backend handed the request to its HTTP client.
+   * TTFT and E2EL count from here, so the engine's own bookkeeping before the send is not charged to
+   * the server. Optional: without it they count from the engine's stamp just before `send()`. Ignored
+   * unless it lies within the `send()` call's own window.
+   */
+  readonly sentAt?: number;
+  /**
+   * Clock time at which the response was complete (its last byte read). E2EL ends here; without it,
+   * when the `send()` promise settled. Ignored unless it lies between `sentAt` and that settling.
+   */
+  readonly endedAt?: number;
+  /**
+   * Streamed responses: clock time (ms, `BackendContext.clock`) at which the bytes holding the first
+   * chunk with choices arrived. TTFT = firstTokenAt - send time.
    */
   readonly firstTokenAt?: number;
   /**
-   * Streamed responses: clock times of every chunk carrying choices, in order (the first equals
-   * `firstTokenAt`). ITL is the gaps between consecutive entries.
+   * Streamed responses: arrival clock times of every chunk carrying choices, in order (the first
+   * equals `firstTokenAt`). ITL is the gaps between consecutive entries.
    */
   readonly chunkTimes?: readonly number[];
   /** What the server itself reported about this request (e.g. LM Studio's native `stats`). */

@@ -107,12 +107,22 @@ export async function runBackendContract(opts: ContractOptions): Promise<Contrac
 
     const sentAt = clock.now();
     const streamed = await send(backend, request(true, 1));
+    const settledAt = clock.now();
     check('stream: a streamed request succeeds', streamed.kind === 'ok', describe(streamed));
     if (streamed.kind === 'ok') {
       const first = streamed.firstTokenAt;
-      check('stream: first token time is recorded after the send', first !== undefined && first >= sentAt, String(first));
+      check('stream: first token time is recorded after the send', first !== undefined && first >= (streamed.sentAt ?? sentAt), String(first));
       const times = streamed.chunkTimes ?? [];
       check('stream: chunk times are recorded in order', times.length > 0 && times[0] === first && times.every((t, i) => i === 0 || t >= times[i - 1]!), JSON.stringify(times.slice(0, 4)));
+      // The engine ignores stamps outside the call (a clock other than ctx.clock, say): say so here.
+      const sent = streamed.sentAt ?? sentAt;
+      const ended = streamed.endedAt ?? settledAt;
+      const last = times.at(-1) ?? first ?? sent;
+      check(
+        'stream: sentAt and endedAt, when given, lie within the send() call around the chunk times',
+        sentAt <= sent && sent <= (first ?? sent) && last <= ended && ended <= settledAt,
+        JSON.stringify({ call: [sentAt, settledAt], sentAt: streamed.sentAt, first, last, endedAt: streamed.endedAt }),
+      );
       check('stream: output tokens are known (server usage or counted)', (streamed.usage?.outputTokens ?? 0) > 0 && streamed.usage?.source !== 'none', JSON.stringify(streamed.usage));
     }
 

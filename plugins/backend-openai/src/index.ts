@@ -78,8 +78,12 @@ export class OpenAIClient {
 
   send(request: BenchRequest, signal: AbortSignal): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
+      const body = this.body(request);
       const handler = new ResponseHandler(request.stream, this.clock, resolve, signal);
-      this.pool.dispatch({ method: 'POST', path: this.path, headers: this.headers, body: this.body(request) }, handler);
+      // As vLLM's benchmark: the clock starts as the request is handed to the HTTP client, after our
+      // own bookkeeping, and every time below is taken as bytes arrive, before any parsing.
+      handler.sentAt = this.clock.now();
+      this.pool.dispatch({ method: 'POST', path: this.path, headers: this.headers, body }, handler);
     });
   }
 
@@ -95,6 +99,13 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   private chunks: Buffer[] = [];
   private settled = false;
   private sse: SseParser | undefined;
+  sentAt = 0;
+  /** Arrival time of the bytes being handled now; -1 between socket reads. */
+  private readAt = -1;
+  private arrivedAt = 0;
+  private readonly readDone = (): void => {
+    this.readAt = -1;
+  };
   private firstTokenAt: number | undefined;
   private chunkTimes: number[] | undefined;
   private counted = 0;
@@ -117,7 +128,22 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     else this.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
+  /**
+   * When the bytes now being handled arrived. undici calls this handler synchronously for everything
+   * one socket read holds (headers, data, end), so the first call of a read stamps it and the rest
+   * share that time: parsing earlier parts of a read is not charged to later ones. A microtask cannot
+   * run inside a read, so it marks the read's end.
+   */
+  private arrival(): number {
+    if (this.readAt < 0) {
+      this.readAt = this.clock.now();
+      queueMicrotask(this.readDone);
+    }
+    return this.readAt;
+  }
+
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.arrival();
     this.status = statusCode;
     if (statusCode >= 200 && statusCode < 300 && this.stream) {
       this.sse = new SseParser((payload) => this.event(payload));
@@ -129,11 +155,13 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.arrivedAt = this.arrival();
     if (this.sse) this.sse.push(chunk);
     else this.chunks.push(chunk);
   }
 
   onResponseEnd(): void {
+    const endedAt = this.arrival();
     if (this.status < 200 || this.status >= 300) {
       return this.settle({ kind: 'http_error', status: this.status, message: errorMessage(Buffer.concat(this.chunks).toString('utf8')), ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }) });
     }
@@ -144,6 +172,8 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
       return this.settle({
         kind: 'ok',
         status: this.status,
+        sentAt: this.sentAt,
+        endedAt,
         usage: this.usage ?? { outputTokens: this.counted, source: 'counted' },
         firstTokenAt: this.firstTokenAt,
         chunkTimes: this.chunkTimes,
@@ -157,7 +187,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
       return this.settle({ kind: 'protocol_error', message: 'response is not valid JSON' });
     }
     if (!Array.isArray(parsed.choices)) return this.settle({ kind: 'protocol_error', message: 'response has no choices' });
-    this.settle({ kind: 'ok', status: this.status, usage: usageOf(parsed.usage), firstTokenAt: undefined, serverTiming: serverTimingOf(parsed.stats) } as Outcome);
+    this.settle({ kind: 'ok', status: this.status, sentAt: this.sentAt, endedAt, usage: usageOf(parsed.usage), firstTokenAt: undefined, serverTiming: serverTimingOf(parsed.stats) } as Outcome);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -181,9 +211,9 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     // them); the usage chunk has none. Non-empty content counts as a token when the server sends no usage.
     const choice = chunk.choices?.[0];
     if (choice) {
-      const now = this.clock.now();
-      this.firstTokenAt ??= now;
-      (this.chunkTimes ??= []).push(now);
+      const at = this.arrivedAt;
+      this.firstTokenAt ??= at;
+      (this.chunkTimes ??= []).push(at);
       const text = choice.delta?.content ?? choice.text;
       if (typeof text === 'string' && text.length > 0) this.counted++;
     }

@@ -301,6 +301,30 @@ describe('outcomes', () => {
     expect([s.moments.min, s.moments.max, s.moments.sum / s.moments.count]).toEqual([4, 8, 6]);
   });
 
+  test("a backend's own send and end times are used when they lie within the call, and ignored otherwise", async () => {
+    const time = new VirtualTime();
+    // Each call: 1 ms of client bookkeeping, 10 ms on the wire (first token after 4), 2 ms after.
+    const backend = (stamps: (sent: number, ended: number) => { sentAt?: number; endedAt?: number }): Backend => ({
+      async send() {
+        await time.sleep(1);
+        const sent = time.now();
+        await time.sleep(10);
+        const ended = time.now();
+        await time.sleep(2);
+        return { kind: 'ok', firstTokenAt: sent + 4, chunkTimes: [sent + 4, sent + 9], usage: { outputTokens: 2, source: 'server' }, ...stamps(sent, ended) };
+      },
+    });
+    const summary = async (b: Backend) => {
+      const { tally } = await run(time, [{ backend: b, cap: Infinity }], { concurrency: 1, requests: 3 });
+      return { latency: tally.servers[0]!.moments.max, ttft: tally.ttft.moments.max, tpot: tally.tpot.moments.max };
+    };
+    expect(await summary(backend((sentAt, endedAt) => ({ sentAt, endedAt })))).toEqual({ latency: 10, ttft: 4, tpot: 6 });
+    // Without stamps, from just before send() to its settling: our 3 ms are in.
+    expect(await summary(backend(() => ({})))).toEqual({ latency: 13, ttft: 5, tpot: 8 });
+    // Stamps on another clock (epoch ms) fall outside the call: not believed.
+    expect(await summary(backend((sentAt, endedAt) => ({ sentAt: sentAt + 1.7e12, endedAt: endedAt + 1.7e12 })))).toEqual({ latency: 13, ttft: 5, tpot: 8 });
+  });
+
   test('a backend that throws is counted by kind, never crashes the run', async () => {
     const time = new VirtualTime();
     let n = 0;

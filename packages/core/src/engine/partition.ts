@@ -83,15 +83,25 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     tally.started(server, queuedMs);
     const outcome = await dispatcher.send(servers[server]!.backend, input.request(index));
     const end = clock.now();
-    balancer.release(server, outcome, end - start, probe);
-    const latency = end - (from ?? start);
+    // The backend's own stamps (handed to HTTP, last byte read) leave our bookkeeping out of the
+    // server's time; any that fall outside this call's window are not believed.
+    let sent = start;
+    let ended = end;
+    if (outcome.kind === 'ok') {
+      const { sentAt, endedAt } = outcome;
+      if (sentAt !== undefined && sentAt >= start && sentAt <= end) sent = sentAt;
+      if (endedAt !== undefined && endedAt >= sent && endedAt <= end) ended = endedAt;
+    }
+    balancer.release(server, outcome, ended - sent, probe);
+    const latency = ended - (from ?? sent);
     control.end(outcome.kind !== 'ok');
     if (input.record) {
       if (outcome.kind === 'ok') {
         tally.succeeded(server, latency);
-        tally.streamed(outcome, from ?? start, latency);
+        tally.streamed(outcome, from ?? sent, latency);
       } else tally.failed(server, outcome);
-      input.raw?.record(index, server, start - control.t0, latency, outcome);
+      const first = outcome.kind === 'ok' ? outcome.firstTokenAt : undefined;
+      input.raw?.record(index, server, sent - control.t0, latency, outcome, first === undefined ? undefined : first - (from ?? sent));
     } else tally.discard(server);
     if (end > lastEnd) lastEnd = end;
     return end;

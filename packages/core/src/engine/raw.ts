@@ -20,12 +20,13 @@ export class RawWriter {
     this.serverIds = context.servers.map((s) => JSON.stringify(s));
   }
 
-  record(index: number, server: number, startMs: number, latencyMs: number, outcome: Outcome): void {
+  record(index: number, server: number, startMs: number, latencyMs: number, outcome: Outcome, ttftMs?: number): void {
     let line = `${this.prefix}${index},"server":${this.serverIds[server]},"start_ms":${startMs.toFixed(3)},"latency_ms":${latencyMs.toFixed(3)},"outcome":"${outcome.kind}"`;
     if (outcome.kind === 'ok' || outcome.kind === 'http_error') {
       if (outcome.status !== undefined) line += `,"status":${outcome.status}`;
     }
     if (outcome.kind === 'ok' && outcome.usage?.outputTokens !== undefined) line += `,"output_tokens":${outcome.usage.outputTokens}`;
+    if (ttftMs !== undefined) line += `,"ttft_ms":${ttftMs.toFixed(3)}`;
     this.chunk += `${line}}\n`;
     if (this.chunk.length >= FLUSH_BYTES) this.flush();
   }
