@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { mulberry32 } from '@llmbench/plugin-api';
@@ -69,6 +69,14 @@ export interface MockHttpStats {
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /**
+ * A request stamped when Node first hands it to JavaScript (its headers just parsed, before the
+ * response object and the 'request' event): the closest the server can get to "the request arrived".
+ */
+class StampedRequest extends IncomingMessage {
+  readonly arrivedAt = now();
+}
+
+/**
  * A loopback OpenAI-style server driven by the mock's latency models: POST /v1/chat/completions and
  * /v1/completions (JSON or SSE with `stream: true`), GET /v1/models, plus GET /llmbench/stats and
  * POST /llmbench/reset for tests and benchmarks.
@@ -91,7 +99,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   let created = Math.floor(Date.now() / 1000);
   const models = options.models?.length ? [...options.models] : ['mock-model'];
 
-  const server: Server = createServer({ keepAlive: true, keepAliveTimeout: 60_000 }, (req, res) => {
+  const server: Server = createServer({ keepAlive: true, keepAliveTimeout: 60_000, IncomingMessage: StampedRequest }, (req, res) => {
     const path = req.url ?? '/';
     if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/completions')) {
       void complete(req, res, path === '/v1/chat/completions', false);
@@ -137,7 +145,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   });
 
   async function complete(req: IncomingMessage, res: ServerResponse, chat: boolean, native: boolean): Promise<void> {
-    const started = now();
+    const started = (req as StampedRequest).arrivedAt;
     received++;
     let body: { stream?: unknown; model?: unknown; messages?: unknown; prompt?: unknown };
     try {
@@ -166,6 +174,10 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     let headersSent = false;
     let firstChunk: number | undefined;
     let lastChunk: number | undefined;
+    const stampChunk = (): void => {
+      lastChunk = now();
+      firstChunk ??= lastChunk;
+    };
     const prefillMs = ((options.prefillMsPer1kTokens ?? 0) * (promptTokens - cachedTokens)) / 1000;
     if (prefillMs > 0) await delay(realScheduler, prefillMs);
     const outcome = await sim.handle(
@@ -177,9 +189,8 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
               headersSent = true;
             }
             const delta = chat ? `{"index":0,"delta":{${i === 0 ? '"role":"assistant",' : ''}"content":" tok${i}"},"finish_reason":null}` : `{"index":0,"text":" tok${i}","finish_reason":null}`;
-            res.write(`data: {"id":"${id}","object":"${chat ? 'chat.completion.chunk' : 'text_completion'}","created":${created},"model":${JSON.stringify(model)},"choices":[${delta}]}\n\n`);
-            lastChunk = now();
-            firstChunk ??= lastChunk;
+            // A chunk's time is when it was flushed to the socket, as the trace's end is ('finish').
+            res.write(`data: {"id":"${id}","object":"${chat ? 'chat.completion.chunk' : 'text_completion'}","created":${created},"model":${JSON.stringify(model)},"choices":[${delta}]}\n\n`, stampChunk);
           }
         : undefined,
     );
