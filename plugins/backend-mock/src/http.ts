@@ -160,10 +160,19 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     const promptTokens = Math.max(1, estimateTokens(prompt.prefix) + estimateTokens(prompt.rest));
     const cachedTokens = cache.lookup(prompt.prefix, promptTokens);
     const fault = pickFault();
-    if (fault !== undefined) {
+    if (fault === 'slow_first_byte') {
+      // A slow server, not a broken one: the answer does come, late. A client with a shorter deadline
+      // gives up first (and the answer is not counted as one the server gave).
+      injected[fault]++;
+      await delay(realScheduler, faults.slow_first_byte_ms);
+      if (res.destroyed) {
+        if (options.trace) trace.push([started, now()]);
+        return;
+      }
+    } else if (fault !== undefined) {
       injected[fault]++;
       if (options.trace) res.once('close', () => trace.push([started, now()]));
-      await injectFault(fault, req, res, body.stream === true, chat);
+      await injectFault(fault, req, res, body.stream === true);
       return;
     }
     const controller = new AbortController();
@@ -235,17 +244,13 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   }
 
   /** Fails one request the given way; what the client sees is documented per kind. */
-  async function injectFault(fault: FaultKind, req: IncomingMessage, res: ServerResponse, stream: boolean, chat: boolean): Promise<void> {
+  async function injectFault(fault: Exclude<FaultKind, 'slow_first_byte'>, req: IncomingMessage, res: ServerResponse, stream: boolean): Promise<void> {
     switch (fault) {
       case 'http_500':
         return json(res, 500, { error: { message: 'injected: internal error', type: 'server_error' } });
       case 'http_429':
         res.setHeader('retry-after', String(faults.retry_after_s));
         return json(res, 429, { error: { message: 'injected: rate limited', type: 'rate_limit_error' } });
-      case 'slow_first_byte':
-        await delay(realScheduler, faults.slow_first_byte_ms);
-        if (!res.destroyed) json(res, 200, { id: 'slow', object: chat ? 'chat.completion' : 'text_completion', choices: [], usage: { prompt_tokens: 1, completion_tokens: 0 } });
-        return;
       case 'stall':
         res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
         res.write(stream ? 'data: {"id":"stall","choices":[{"index":0,"delta":{"content":" tok"}}]}\n\n' : '{"id":"stall","choices":');
