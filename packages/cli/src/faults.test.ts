@@ -56,6 +56,11 @@ reporters: []
   expect(sum((s) => s.failures.connection_error)).toBe(stats.faults.reset);
   expect(sum((s) => s.failures.protocol_error)).toBe(stats.faults.malformed_json + stats.faults.malformed_sse);
   expect(sum((s) => s.failures.aborted)).toBe(0);
+  // The server's Retry-After reaches the report with its 429s.
+  const samples = results.experiments.flatMap((e) => e.summary.failure_samples);
+  const limited = samples.filter((x) => x.message.startsWith('HTTP 429'));
+  expect(limited.length).toBeGreaterThan(0);
+  for (const x of limited) expect(x.message).toMatch(/^HTTP 429 \(Retry-After \d+(\.\d+)? s\)/);
   const rate = sum((s) => s.successes) / 1400;
   expect(rate).toBeCloseTo(stats.responses_ok / stats.requests_received, 10);
 });

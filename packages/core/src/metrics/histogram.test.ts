@@ -286,10 +286,12 @@ describe('failure samples', () => {
     fail(t, { kind: 'http_error', status: 500, message: 'boom' });
     fail(t, { kind: 'http_error', status: 500, message: 'boom' });
     fail(t, { kind: 'http_error', status: 429 });
+    fail(t, { kind: 'http_error', status: 429, retryAfterMs: 1500, message: 'slow down' });
     fail(t, { kind: 'timeout', phase: 'first_byte' });
     expect(t.failureSamples()).toEqual([
       { kind: 'http_error', message: 'HTTP 500: boom', count: 2 },
       { kind: 'http_error', message: 'HTTP 429', count: 1 },
+      { kind: 'http_error', message: 'HTTP 429 (Retry-After 1.5 s): slow down', count: 1 },
       { kind: 'timeout', message: 'first_byte timeout', count: 1 },
     ]);
   });

@@ -278,7 +278,8 @@ function addTokens(into: TokenTotals, from: Readonly<TokenTotals>): void {
 export function failureMessage(o: FailureOutcome): string {
   switch (o.kind) {
     case 'http_error':
-      return `HTTP ${o.status}${o.message ? `: ${o.message}` : ''}`;
+      // The server's own back-off request, when it made one: the first thing to read after a 429/503.
+      return `HTTP ${o.status}${o.retryAfterMs === undefined ? '' : ` (Retry-After ${formatSeconds(o.retryAfterMs)})`}${o.message ? `: ${o.message}` : ''}`;
     case 'timeout':
       return `${o.phase} timeout${o.message ? `: ${o.message}` : ''}`;
     case 'connection_error':
@@ -289,3 +290,5 @@ export function failureMessage(o: FailureOutcome): string {
       return o.message ?? 'aborted';
   }
 }
+
+const formatSeconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
