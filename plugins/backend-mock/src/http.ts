@@ -1,4 +1,5 @@
 import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { mulberry32 } from '@llmbench/plugin-api';
@@ -136,6 +137,11 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
         faultRandom = mulberry32(faults.seed);
         json(res, 200, { ok: true, faults });
       }, () => json(res, 400, { error: { message: 'unreadable body', type: 'invalid_request_error' } }));
+    } else if (req.method === 'POST' && path.split('?')[0] === '/reset_prefix_cache') {
+      // vLLM's (dev mode) endpoint: empties the prefix cache; its counters keep counting.
+      cache.clear();
+      res.writeHead(200, { 'content-length': 0 });
+      res.end();
     } else if (req.method === 'POST' && path === '/llmbench/reset') {
       reset();
       json(res, 200, { ok: true });
@@ -156,9 +162,9 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     }
     const model = typeof body.model === 'string' ? body.model : 'mock-model';
     const id = `cmpl-${sim.counters.requests_received}`;
-    const prompt = promptParts(body);
-    const promptTokens = Math.max(1, estimateTokens(prompt.prefix) + estimateTokens(prompt.rest));
-    const cachedTokens = cache.lookup(prompt.prefix, promptTokens);
+    const prompt = promptText(body);
+    const promptTokens = Math.max(1, estimateTokens(prompt));
+    const cachedTokens = cache.lookup(prompt, promptTokens);
     const fault = pickFault();
     if (fault === 'slow_first_byte') {
       // A slow server, not a broken one: the answer does come, late. A client with a shorter deadline
@@ -337,26 +343,47 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
 }
 
 const BLOCK_TOKENS = 16;
+/** Characters per block, with the mock's tokenizer (4 characters a token). */
+const BLOCK_CHARS = BLOCK_TOKENS * 4;
+/** Blocks the cache holds before it evicts the least recently used: 1M tokens of KV cache. */
+const CACHE_BLOCKS = 65_536;
 
 /**
- * A prompt-prefix cache counted as vLLM V1 counts it: every prompt token is a query; a prompt whose
- * cacheable prefix (the system message) was seen before hits for that prefix's tokens, rounded down
- * to whole 16-token blocks and never the whole prompt (vLLM recomputes at least the last token).
+ * vLLM V1's automatic prefix caching, counted as vLLM counts it. A prompt is cut into full 16-token
+ * blocks from its start; each block is known by a hash of its text and of the block before it, so a
+ * block can only hit when everything before it did. Every prompt token is a query; a request hits
+ * the leading blocks already cached, stopping at the first miss, and never the whole prompt (vLLM
+ * recomputes at least the last token, so at most floor((prompt tokens - 1) / 16) blocks). Then all
+ * of its full blocks are cached, least recently used evicted first.
  */
 class PrefixCache {
   queries = 0;
   hits = 0;
   generated = 0;
-  private readonly seen = new Set<string>();
+  private readonly blocks = new Map<string, true>();
 
-  lookup(prefix: string, promptTokens: number): number {
+  clear(): void {
+    this.blocks.clear();
+  }
+
+  lookup(text: string, promptTokens: number): number {
     this.queries += promptTokens;
-    if (prefix === '') return 0;
-    if (!this.seen.has(prefix)) {
-      this.seen.add(prefix);
-      return 0;
+    const full = Math.floor(text.length / BLOCK_CHARS);
+    const maxHits = Math.floor((promptTokens - 1) / BLOCK_TOKENS);
+    let hits = 0;
+    let parent = '';
+    for (let i = 0; i < full; i++) {
+      const key = createHash('sha1').update(parent).update(text.slice(i * BLOCK_CHARS, (i + 1) * BLOCK_CHARS)).digest('base64');
+      // delete + set moves the block to the young end of the LRU order.
+      if (this.blocks.delete(key) && hits === i && i < maxHits) hits++;
+      this.blocks.set(key, true);
+      parent = key;
     }
-    const cached = Math.min(Math.floor(estimateTokens(prefix) / BLOCK_TOKENS) * BLOCK_TOKENS, promptTokens - 1);
+    for (const oldest of this.blocks.keys()) {
+      if (this.blocks.size <= CACHE_BLOCKS) break;
+      this.blocks.delete(oldest);
+    }
+    const cached = hits * BLOCK_TOKENS;
     this.hits += cached;
     return cached;
   }
@@ -367,23 +394,12 @@ export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
-/** The cacheable prefix (leading system messages) and the rest of a chat or completion prompt. */
-function promptParts(body: { messages?: unknown; prompt?: unknown }): { prefix: string; rest: string } {
+/** The prompt's text: a completion's prompt, or a chat's message contents in order. */
+function promptText(body: { messages?: unknown; prompt?: unknown }): string {
   if (Array.isArray(body.messages)) {
-    let prefix = '';
-    let rest = '';
-    let leading = true;
-    for (const m of body.messages as { role?: unknown; content?: unknown }[]) {
-      const content = typeof m?.content === 'string' ? m.content : '';
-      if (leading && m?.role === 'system') prefix += content;
-      else {
-        leading = false;
-        rest += content;
-      }
-    }
-    return { prefix, rest };
+    return (body.messages as { content?: unknown }[]).map((m) => (typeof m?.content === 'string' ? m.content : '')).join('');
   }
-  return { prefix: '', rest: typeof body.prompt === 'string' ? body.prompt : '' };
+  return typeof body.prompt === 'string' ? body.prompt : '';
 }
 
 function emptyFaults(): Record<FaultKind, number> {
