@@ -149,6 +149,28 @@ reporters:
   expect(await readFile(join(dir, 'out/flaky.md'), 'utf8')).toContain('**GPU memory (peak)**');
 });
 
+test('a backend that fails to prepare its server is reported (exit 3) and the point is still measured', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'llmbench-prepare-'));
+  const backend = fileURLToPath(new URL('./__fixtures__/unpreparable-backend.mjs', import.meta.url));
+  await writeFile(
+    join(dir, 'scenario.yaml'),
+    `name: unprepared
+backend: { use: ${JSON.stringify(backend)} }
+workload: { requests: 30 }
+experiments:
+  - { name: first, strategy: { use: semaphore, options: { concurrency: 2 } } }
+  - { name: second, strategy: { use: semaphore, options: { concurrency: 2 } } }
+  - { name: third, strategy: { use: semaphore, options: { concurrency: 2 } } }
+reporters: [{ use: json, options: { output: "out/{scenario}.json" } }]
+`,
+  );
+  const ran = await llmbench(['run', 'scenario.yaml'], dir);
+  expect(ran.code).toBe(3);
+  expect(ran.stderr).toMatch(/PLUGIN_FAILED\]: experiment second: server \S+: preparing the server failed: cache would not clear/);
+  const results = JSON.parse(await readFile(join(dir, 'out/unprepared.json'), 'utf8')) as RunResults;
+  expect(results.experiments.map((e) => [e.name, e.summary.successes])).toEqual([['first', 30], ['second', 30], ['third', 30]]);
+});
+
 test('a results file of another format version is named as such, exit 2', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'llmbench-version-'));
   await writeFile(join(dir, 'old.json'), '{"schema_version": 1, "experiments": []}\n');

@@ -46,6 +46,50 @@ reporters: []
   }
 });
 
+test('reset_prefix_cache empties the cache before each experiment, and a server that refuses is a warning', async () => {
+  const server = await startMockHttpServer({ mock: { latency: { model: 'fixed', ms: 1 } } });
+  // A vLLM started without VLLM_SERVER_DEV_MODE has no /reset_prefix_cache: 404.
+  const { createServer } = await import('node:http');
+  const plain = createServer((req, res) => {
+    res.writeHead(req.url === '/reset_prefix_cache' ? 404 : 200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ choices: [{ message: { content: 'ok' } }], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+  });
+  await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+  try {
+    const port = (plain.address() as { port: number }).port;
+    const dir = await mkdtemp(join(tmpdir(), 'llmbench-vllm-reset-'));
+    await writeFile(
+      join(dir, 's.yaml'),
+      `servers:
+  - { id: v, url: "${server.url}", backend: { use: vllm, options: { reset_prefix_cache: true } } }
+  - { id: old, url: "http://127.0.0.1:${port}", backend: { use: vllm, options: { reset_prefix_cache: true, scrape_metrics: false } } }
+workload: { requests: 40, prompts: ["${'the same long question, asked by every request of both experiments. '.repeat(4)}"] }
+experiments:
+  - { name: a, servers: [v], strategy: { use: semaphore, options: { concurrency: 1 } } }
+  - { name: b, servers: [v], strategy: { use: semaphore, options: { concurrency: 1 } } }
+  - { name: c, servers: [old], strategy: { use: semaphore, options: { concurrency: 1 } } }
+  - { name: d, servers: [old], strategy: { use: semaphore, options: { concurrency: 1 } } }
+reporters: []
+`,
+    );
+    const warnings: string[] = [];
+    const scenario = await loadScenario(join(dir, 's.yaml'), { builtins: builtinPlugins(), env: {} });
+    const { results, errors } = await runScenario(scenario, { version: 'test', threads: 1, out: { write() {}, isTTY: false }, logger: { debug() {}, info() {}, error() {}, warn: (m: string) => warnings.push(m) } });
+    expect(errors).toEqual([]);
+    const [a, b, c] = results.experiments;
+    // Each of a and b starts empty: the first request misses, the 39 others hit; b does not inherit a's.
+    expect(a!.summary.prefix_cache_hit_rate).toBeGreaterThan(0.8);
+    expect(b!.summary.prefix_cache_hit_rate).toBe(a!.summary.prefix_cache_hit_rate);
+    expect(c!.summary.successes).toBe(40);
+    // Said once per experiment (each opens its own backends); the CLI prints a repeated warning once.
+    expect(warnings).toHaveLength(2);
+    expect([...new Set(warnings)]).toEqual([expect.stringMatching(/^old: cannot reset the prefix cache \(POST \/reset_prefix_cache answered 404\).*VLLM_SERVER_DEV_MODE=1/)]);
+  } finally {
+    plain.close();
+    await server.close();
+  }
+});
+
 let mock: ChildProcess | undefined;
 
 beforeAll(async () => {
@@ -84,5 +128,8 @@ test('scenarios/vllm-batch-vs-semaphore.yaml runs end to end against llmbench mo
     expect(e.summary.prefix_cache_hit_rate).toBeGreaterThan(0.3);
   }
   expect(batch!.summary.latency_ms!.p50).toBeGreaterThan(semaphore!.summary.latency_ms!.p50);
+  // The same prompts in both, from an emptied prefix cache (reset_prefix_cache): the same hit rate,
+  // where the second experiment would otherwise find the first's 5,000 prompts cached.
+  expect(semaphore!.summary.prefix_cache_hit_rate).toBe(batch!.summary.prefix_cache_hit_rate);
   expect(batch!.summary.server_metrics.vllm!.end.prefix_cache_queries).toBeGreaterThan(0);
 }, 120_000);

@@ -32,6 +32,14 @@ export interface Backend {
    * reject only for bugs: core maps a rejection to `protocol_error`/`connection_error`/`aborted`.
    */
   send(request: BenchRequest, signal: AbortSignal): Promise<Outcome>;
+  /**
+   * Brings the server to the starting state every load point should share (e.g. an empty prefix
+   * cache), so the experiments compared do not inherit each other's state. Called before each load
+   * point (an experiment, or each point of a sweep), before its warmup, on one instance per server
+   * in the main thread. Report a server that refuses with `ctx.logger.warn`; a throw is a failure
+   * of the run (exit code 3), though the point is still measured.
+   */
+  prepare?(): Awaitable<void>;
   /** Server-side readings (counters, gauges) taken at experiment start and end. */
   serverMetrics?(): Awaitable<MetricReadings>;
   teardown?(): Awaitable<void>;

@@ -14,6 +14,12 @@ export const VllmOptionsSchema = OpenAIOptionsSchema.extend({
   min_tokens: z.number().int().nonnegative().optional().describe('vLLM: generate at least this many tokens before EOS may end the output.'),
   metrics_path: z.string().default('/metrics').describe('Prometheus endpoint, read at the start and end of every run and sampled about every second during it.'),
   scrape_metrics: z.boolean().default(true).describe('Read /metrics (prefix-cache hit rate, KV-cache usage, running/waiting).'),
+  reset_prefix_cache: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Empty the prefix cache (POST /reset_prefix_cache) before each experiment and sweep point, so none inherits the prompts an earlier one cached. vLLM serves that endpoint only when started with VLLM_SERVER_DEV_MODE=1.',
+    ),
 });
 
 export type VllmOptions = z.output<typeof VllmOptionsSchema>;
@@ -36,8 +42,26 @@ export default defineBackend({
     const { client, origin } = clientFor(ctx, { ...options, extra_body: extra }, DEFAULT_VLLM_URL);
     const headers = { ...options.headers, ...(options.api_key ? { authorization: `Bearer ${options.api_key}` } : {}) };
     let warned = false;
+    let warnedReset = false;
     return {
       send: (req, signal) => client.send(req, signal),
+      async prepare() {
+        if (!options.reset_prefix_cache) return;
+        // A server that will not reset is still benchmarked, but the user is told the comparison may
+        // be uneven: later experiments can hit prompts cached by earlier ones.
+        try {
+          const res = await request(`${origin}/reset_prefix_cache`, { method: 'POST', headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
+          await res.body.dump();
+          if (res.statusCode >= 300) throw new Error(`POST /reset_prefix_cache answered ${res.statusCode}`);
+        } catch (error) {
+          if (!warnedReset) {
+            ctx.logger.warn(
+              `${ctx.server.id}: cannot reset the prefix cache (${(error as Error).message}); experiments may hit prompts cached by earlier ones. Start vLLM with VLLM_SERVER_DEV_MODE=1 to allow it, or set reset_prefix_cache: false`,
+            );
+          }
+          warnedReset = true;
+        }
+      },
       async serverMetrics() {
         if (!options.scrape_metrics) return {};
         // A server whose metrics cannot be read is still benchmarked: warn once, report no readings.

@@ -200,6 +200,17 @@ export class EngineSession {
     return { done: this.live.control.done, failures: this.live.control.failures, latency };
   }
 
+  /** Lets each server's backend reset the server's state before the point (`Backend.prepare`). */
+  async prepare(): Promise<void> {
+    for (const [i, backend] of this.backends.entries()) {
+      try {
+        await backend.prepare?.();
+      } catch (error) {
+        throw new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `server ${this.spec.servers[i]!.id}: preparing the server failed: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+
   /**
    * Each server's readings as a collector, for sampling during a run (servers whose backend reports
    * no readings are left out). Named `server:<id>` in results.

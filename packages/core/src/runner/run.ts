@@ -228,6 +228,12 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
   const runs: RunStats[] = [];
   const pooled = { tally: new Tally(servers.length), wallMs: 0, batches: 0, idleSlotMs: 0, cacheHits: 0, cacheQueries: 0 };
   try {
+    try {
+      await session.prepare();
+    } catch (error) {
+      // The point is still measured; the run says something was not as asked (exit code 3).
+      ctx.errors.push(new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `experiment ${name}: ${(error as Error).message}`, { cause: error }));
+    }
     if (experiment.workload.warmup > 0) {
       await session.run({ point: { ...enginePoint, requests: experiment.workload.warmup }, record: false, signal: ctx.signal, run: 0 });
     }
