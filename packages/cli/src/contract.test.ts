@@ -58,6 +58,7 @@ test('the kit notices times taken on another clock than ctx.clock', async () => 
   };
   const checks = await runBackendContract({ plugin: wrongClock, server: mockServerControl(server.url) });
   expect(checks.filter((c) => !c.passed).map((c) => c.name)).toEqual([
+    'json: sentAt and endedAt, when given, lie within the send() call, in order',
     'stream: first token time is recorded after the send',
     'stream: sentAt and endedAt, when given, lie within the send() call around the chunk times',
   ]);

@@ -98,11 +98,20 @@ export async function runBackendContract(opts: ContractOptions): Promise<Contrac
 
   try {
     await opts.server.setFault(undefined);
+    const jsonCalled = clock.now();
     const json = await send(backend, request(false));
+    const jsonSettled = clock.now();
     check('json: a request succeeds', json.kind === 'ok', describe(json));
     if (json.kind === 'ok') {
       check('json: usage reports output tokens', (json.usage?.outputTokens ?? 0) > 0, JSON.stringify(json.usage));
       check('json: no stream timings on a JSON response', json.firstTokenAt === undefined);
+      const sent = json.sentAt ?? jsonCalled;
+      const ended = json.endedAt ?? jsonSettled;
+      check(
+        'json: sentAt and endedAt, when given, lie within the send() call, in order',
+        jsonCalled <= sent && sent <= ended && ended <= jsonSettled,
+        JSON.stringify({ call: [jsonCalled, jsonSettled], sentAt: json.sentAt, endedAt: json.endedAt }),
+      );
     }
 
     const sentAt = clock.now();

@@ -57,7 +57,7 @@ export interface MockHttpStats {
   readonly in_flight: number;
   readonly max_in_flight: number;
   readonly tokens_generated: number;
-  /** Requests answered completely and correctly (no fault injected, not cancelled). */
+  /** Requests answered completely and correctly (no fault but slow_first_byte, not cancelled). */
   readonly responses_ok: number;
   /** Faults injected, by kind. */
   readonly faults: Readonly<Record<FaultKind, number>>;
@@ -170,9 +170,11 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
       // A slow server, not a broken one: the answer does come, late. A client with a shorter deadline
       // gives up first (and the answer is not counted as one the server gave).
       injected[fault]++;
+      let closedAt = 0;
+      res.once('close', () => (closedAt = now()));
       await delay(realScheduler, faults.slow_first_byte_ms);
       if (res.destroyed) {
-        if (options.trace) trace.push([started, now()]);
+        if (options.trace) trace.push([started, closedAt || now()]);
         return;
       }
     } else if (fault !== undefined) {

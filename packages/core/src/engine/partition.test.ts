@@ -321,6 +321,8 @@ describe('outcomes', () => {
     expect(await summary(backend((sentAt, endedAt) => ({ sentAt, endedAt })))).toEqual({ latency: 10, ttft: 4, tpot: 6 });
     // Without stamps, from just before send() to its settling: our 3 ms are in.
     expect(await summary(backend(() => ({})))).toEqual({ latency: 13, ttft: 5, tpot: 8 });
+    // A send after the first token is not believed either (the end still is).
+    expect(await summary(backend((sentAt, endedAt) => ({ sentAt: sentAt + 5, endedAt })))).toEqual({ latency: 11, ttft: 5, tpot: 6 });
     // Stamps on another clock (epoch ms) fall outside the call: not believed.
     expect(await summary(backend((sentAt, endedAt) => ({ sentAt: sentAt + 1.7e12, endedAt: endedAt + 1.7e12 })))).toEqual({ latency: 13, ttft: 5, tpot: 8 });
   });

@@ -88,8 +88,8 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     let sent = start;
     let ended = end;
     if (outcome.kind === 'ok') {
-      const { sentAt, endedAt } = outcome;
-      if (sentAt !== undefined && sentAt >= start && sentAt <= end) sent = sentAt;
+      const { sentAt, endedAt, firstTokenAt } = outcome;
+      if (sentAt !== undefined && sentAt >= start && sentAt <= (firstTokenAt ?? end) && sentAt <= end) sent = sentAt;
       if (endedAt !== undefined && endedAt >= sent && endedAt <= end) ended = endedAt;
     }
     balancer.release(server, outcome, ended - sent, probe);
