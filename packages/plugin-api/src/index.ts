@@ -5,5 +5,7 @@ export * from './results.js';
 export type * from './types.js';
 export { mulberry32, hashString, gaussian } from './random.js';
 export { writeFileAtomic } from './files.js';
+export { DeadlineQueue } from './deadlines.js';
+export type { Expiring } from './deadlines.js';
 export { HEADLINE_METRICS, judge, meanInterval, separable, TIE_WITHIN } from './metrics.js';
 export type { HeadlineMetric, Interval, Verdict } from './metrics.js';

@@ -1,4 +1,4 @@
-import { outcomeFromError, type Backend, type BenchRequest, type Clock, type Outcome } from '@llmbench/plugin-api';
+import { DeadlineQueue, outcomeFromError, type Backend, type BenchRequest, type Clock, type Expiring, type Outcome } from '@llmbench/plugin-api';
 import { Tally } from '../metrics/tally.js';
 import { requestFactory } from '../runner/requests.js';
 import type { ResolvedWorkload } from '../scenario/load.js';
@@ -222,7 +222,7 @@ function sleep(ms: number): Promise<void> {
 const RUN_STOPPED: Outcome = { kind: 'aborted', message: 'run stopped' };
 
 /** One request in flight: settled once, by its response, its deadline or the run stopping. */
-class Pending {
+class Pending implements Expiring {
   done = false;
   constructor(
     readonly controller: AbortController,
@@ -232,41 +232,41 @@ class Pending {
 }
 
 /**
- * Sends requests with a whole-request deadline, using one sweep timer per thread rather than one timer
- * per request: every request has the same timeout, so start order is deadline order and the queue's
- * head is always the next to expire. A request resolves as `timeout` at its deadline (within one sweep
- * interval) and as `aborted` when the run stops (in any thread), even if the backend ignores its
- * signal; a backend that throws is mapped to an outcome.
+ * Sends requests with a whole-request deadline, kept by one sweep timer per thread rather than one
+ * timer per request (`DeadlineQueue`). A request resolves as `timeout` at its deadline (within one
+ * sweep interval) and as `aborted` when the run stops (in any thread), even if the backend ignores
+ * its signal; a backend that throws is mapped to an outcome.
  */
 class Dispatcher {
-  private queue: Pending[] = [];
-  private head = 0;
-  private live = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly deadlines: DeadlineQueue<Pending>;
   private closed = false;
-  private readonly sweepMs: number;
 
-  constructor(private readonly control: Control, private readonly clock: Clock, private readonly timeoutMs: number) {
-    this.sweepMs = Math.min(250, Math.max(1, Math.floor(timeoutMs / 10)));
+  constructor(private readonly control: Control, clock: Clock, timeoutMs: number) {
+    const message = `no response within ${timeoutMs} ms`;
+    this.deadlines = new DeadlineQueue(clock, timeoutMs, (entry) => {
+      entry.controller.abort(new DOMException(message, 'TimeoutError'));
+      entry.resolve({ kind: 'timeout', phase: 'total', message });
+    });
     void control.whenStopped().then(() => {
-      if (!this.closed) this.settleAll(RUN_STOPPED);
+      if (this.closed) return;
+      for (const entry of this.deadlines.pending()) {
+        entry.controller.abort(new DOMException('run stopped', 'AbortError'));
+        this.finish(entry, RUN_STOPPED);
+      }
     });
   }
 
   close(): void {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.deadlines.close();
   }
 
   send(backend: Backend, request: BenchRequest): Promise<Outcome> {
     if (this.control.stopped) return Promise.resolve(RUN_STOPPED);
     const controller = new AbortController();
     return new Promise<Outcome>((resolve) => {
-      const entry = new Pending(controller, resolve, this.clock.now() + this.timeoutMs);
-      this.queue.push(entry);
-      this.live++;
-      this.timer ??= setInterval(() => this.sweep(), this.sweepMs);
+      const entry = new Pending(controller, resolve, this.deadlines.deadline());
+      this.deadlines.add(entry);
       let result: Promise<Outcome>;
       try {
         result = backend.send(request, controller.signal);
@@ -282,44 +282,6 @@ class Dispatcher {
   }
 
   private finish(entry: Pending, outcome: Outcome): void {
-    if (entry.done) return;
-    entry.done = true;
-    this.live--;
-    entry.resolve(outcome);
-  }
-
-  private sweep(): void {
-    const now = this.clock.now();
-    const q = this.queue;
-    while (this.head < q.length) {
-      const entry = q[this.head]!;
-      if (!entry.done) {
-        if (entry.deadline > now) break;
-        const message = `no response within ${this.timeoutMs} ms`;
-        entry.controller.abort(new DOMException(message, 'TimeoutError'));
-        this.finish(entry, { kind: 'timeout', phase: 'total', message });
-      }
-      this.head++;
-    }
-    // Drop settled entries from the front; finished-out-of-order ones go when the head passes them.
-    if (this.head > 1024 && this.head * 2 > q.length) {
-      this.queue = q.slice(this.head);
-      this.head = 0;
-    }
-    if (this.live === 0 && this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-      this.queue = [];
-      this.head = 0;
-    }
-  }
-
-  private settleAll(outcome: Outcome): void {
-    for (let i = this.head; i < this.queue.length; i++) {
-      const entry = this.queue[i]!;
-      if (entry.done) continue;
-      entry.controller.abort(new DOMException('run stopped', 'AbortError'));
-      this.finish(entry, outcome);
-    }
+    if (this.deadlines.settle(entry)) entry.resolve(outcome);
   }
 }
