@@ -64,3 +64,37 @@ reporters: []
   const rate = sum((s) => s.successes) / 1400;
   expect(rate).toBeCloseTo(stats.responses_ok / stats.requests_received, 10);
 });
+
+test('the first-byte timeout fires within a tenth of its limit, and requests queued behind it are not sent late', async () => {
+  // Every request's headers come 2 s late; the limit is 200 ms (undici's own timer fired after ~1 s).
+  const slow = await startMockHttpServer({ mock: { latency: { model: 'fixed', ms: 1 } }, faults: { rate: 1, kinds: ['slow_first_byte'], slow_first_byte_ms: 2000 } });
+  try {
+    const dir = await mkdtemp(join(tmpdir(), 'llmbench-first-byte-'));
+    await writeFile(
+      join(dir, 's.yaml'),
+      // Two connections for four lanes: two requests wait in the pool, and their limit runs from the send.
+      `servers: [{ id: slow, url: "${slow.url}", backend: { use: openai, options: { first_byte_timeout_ms: 200, connections: 2 } } }]
+workload: { requests: 12, timeout_ms: 10000 }
+experiments: [{ name: t, strategy: { use: semaphore, options: { concurrency: 4 } } }]
+reporters: []
+`,
+    );
+    const rawPath = join(dir, 'raw.jsonl');
+    const scenario = await loadScenario(join(dir, 's.yaml'), { builtins: builtinPlugins(), env: {} });
+    const { results, errors } = await runScenario(scenario, { version: 'test', threads: 1, rawPath, out: { write() {}, isTTY: false } });
+    expect(errors).toEqual([]);
+    const s = results.experiments[0]!.summary;
+    expect(s.failures.timeout).toBe(12);
+    expect(s.failure_samples).toEqual([{ kind: 'timeout', message: 'first_byte timeout: no response headers within 200 ms', count: 12 }]);
+    const { readFile } = await import('node:fs/promises');
+    const latencies = (await readFile(rawPath, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { latency_ms: number }).latency_ms);
+    for (const ms of latencies) {
+      expect(ms).toBeGreaterThanOrEqual(200);
+      expect(ms).toBeLessThan(200 + 20 + 50); // one sweep (20 ms) plus scheduling slack
+    }
+    // Requests that timed out while waiting in the pool for a connection were never sent.
+    expect(slow.stats().requests_received).toBeLessThan(12);
+  } finally {
+    await slow.close();
+  }
+});

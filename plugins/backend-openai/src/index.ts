@@ -1,6 +1,6 @@
 import { Pool, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { defineBackend, type BackendContext, type BenchRequest, type Clock, type Outcome, type ServerTiming, type TokenUsage } from '@llmbench/plugin-api';
+import { DeadlineQueue, defineBackend, type BackendContext, type BenchRequest, type Clock, type Outcome, type ServerTiming, type Expiring, type TokenUsage } from '@llmbench/plugin-api';
 import { SseParser } from './sse.js';
 
 export { SseParser } from './sse.js';
@@ -29,6 +29,7 @@ export const DEFAULT_BASE_URL = 'http://127.0.0.1:8000';
  */
 export class OpenAIClient {
   private readonly pool: Pool;
+  private readonly firstByte: DeadlineQueue<ResponseHandler>;
   private readonly path: string;
   private readonly headers: Record<string, string>;
   private readonly bodies = new WeakMap<readonly unknown[], Buffer>();
@@ -43,10 +44,14 @@ export class OpenAIClient {
     this.pool = new Pool(origin, {
       connections,
       connectTimeout: options.connect_timeout_ms,
-      headersTimeout: options.first_byte_timeout_ms,
+      // undici checks its headers timeout on a ~1 s tick (a 100 ms limit fired after ~1 s): the
+      // first-byte deadline is kept here instead, within a tenth of the limit.
+      headersTimeout: 0,
       bodyTimeout: 0,
       keepAliveTimeout: 60_000,
     });
+    const message = `no response headers within ${options.first_byte_timeout_ms} ms`;
+    this.firstByte = new DeadlineQueue<ResponseHandler>(clock, options.first_byte_timeout_ms, (handler) => handler.timedOut(message));
     this.path = `${options.path_prefix}/${options.endpoint === 'chat' ? 'chat/completions' : 'completions'}`;
     this.headers = {
       'content-type': 'application/json',
@@ -79,27 +84,31 @@ export class OpenAIClient {
   send(request: BenchRequest, signal: AbortSignal): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
       const body = this.body(request);
-      const handler = new ResponseHandler(request.stream, this.clock, resolve, signal);
       // As vLLM's benchmark: the clock starts as the request is handed to the HTTP client, after our
       // own bookkeeping, and every time below is taken as bytes arrive, before any parsing.
-      handler.sentAt = this.clock.now();
+      const sentAt = this.clock.now();
+      const handler = new ResponseHandler(request.stream, this.clock, resolve, signal, this.firstByte, sentAt);
+      this.firstByte.add(handler);
       this.pool.dispatch({ method: 'POST', path: this.path, headers: this.headers, body }, handler);
     });
   }
 
   close(): Promise<void> {
+    this.firstByte.close();
     return this.pool.close();
   }
 }
 
-/** Collects one response and settles it as an Outcome. */
-class ResponseHandler implements Dispatcher.DispatchHandler {
+/** Collects one response and settles it as an Outcome. Expiring: its first-byte deadline. */
+class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
+  /** Whether the first byte came (or the request ended): the first-byte deadline no longer applies. */
+  done = false;
+  readonly deadline: number;
   private status = 0;
   private retryAfterMs: number | undefined;
   private chunks: Buffer[] = [];
   private settled = false;
   private sse: SseParser | undefined;
-  sentAt = 0;
   /** Arrival time of the bytes being handled now; -1 between socket reads. */
   private readAt = -1;
   private arrivedAt = 0;
@@ -110,7 +119,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   private chunkTimes: number[] | undefined;
   private counted = 0;
   private usage: TokenUsage | undefined;
-  private done = false;
+  private sawDone = false;
   private streamError: string | undefined;
   private controller: Dispatcher.DispatchController | undefined;
   private readonly onAbort = (): void => this.controller?.abort(new DOMException('aborted', 'AbortError'));
@@ -120,11 +129,22 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     private readonly clock: Clock,
     private readonly resolve: (o: Outcome) => void,
     private readonly signal: AbortSignal,
-  ) {}
+    private readonly firstByte: DeadlineQueue<ResponseHandler>,
+    readonly sentAt: number,
+  ) {
+    this.deadline = sentAt + firstByte.timeoutMs;
+  }
+
+  /** The first-byte deadline passed: stop the request and say so. */
+  timedOut(message: string): void {
+    this.settle({ kind: 'timeout', phase: 'first_byte', message });
+    this.controller?.abort(new DOMException(message, 'TimeoutError'));
+  }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.signal.aborted) controller.abort(new DOMException('aborted', 'AbortError'));
+    // Cancelled, or timed out, while it waited in the pool for a connection: it is not to be sent.
+    if (this.signal.aborted || this.settled) controller.abort(new DOMException('aborted', 'AbortError'));
     else this.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -144,6 +164,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     this.arrival();
+    this.firstByte.settle(this);
     this.status = statusCode;
     if (statusCode >= 200 && statusCode < 300 && this.stream) {
       this.sse = new SseParser((payload) => this.event(payload));
@@ -168,7 +189,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     if (this.sse) {
       this.sse.end();
       if (this.streamError) return this.settle({ kind: 'protocol_error', message: this.streamError });
-      if (!this.done) return this.settle({ kind: 'protocol_error', message: 'stream ended without data: [DONE]' });
+      if (!this.sawDone) return this.settle({ kind: 'protocol_error', message: 'stream ended without data: [DONE]' });
       return this.settle({
         kind: 'ok',
         status: this.status,
@@ -191,13 +212,13 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.settle(outcomeOf(error));
+    if (!this.settled) this.settle(outcomeOf(error));
   }
 
   private event(payload: string): void {
-    if (this.done || this.streamError) return;
+    if (this.sawDone || this.streamError) return;
     if (payload === '[DONE]') {
-      this.done = true;
+      this.sawDone = true;
       return;
     }
     let chunk: { choices?: { delta?: { content?: string | null }; text?: string }[]; usage?: RawUsage | null };
@@ -223,6 +244,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   private settle(outcome: Outcome): void {
     if (this.settled) return;
     this.settled = true;
+    this.firstByte.settle(this);
     // The signal belongs to this request alone and is dropped with it: no need to detach.
     this.resolve(outcome);
   }
@@ -266,8 +288,11 @@ function errorMessage(body: string): string | undefined {
 
 /** undici errors by code: timeouts by phase, socket trouble as connection errors. */
 export function outcomeOf(error: Error): Outcome {
-  const code = (error as { code?: string }).code;
+  // DOMExceptions carry a numeric legacy `code`: only undici's and Node's string codes mean anything here.
+  const raw = (error as { code?: unknown }).code;
+  const code = typeof raw === 'string' ? raw : undefined;
   if (error.name === 'AbortError' || code === 'UND_ERR_ABORTED') return { kind: 'aborted', message: error.message };
+  if (error.name === 'TimeoutError') return { kind: 'timeout', phase: 'total', message: error.message };
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return { kind: 'timeout', phase: 'connect', message: error.message };
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return { kind: 'timeout', phase: 'first_byte', message: error.message };
   if (code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout', phase: 'total', message: error.message };
