@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startMockHttpServer, type MockHttpServer } from '@llmbench/backend-mock';
-import type { BackendPlugin } from '@llmbench/plugin-api';
+import type { BackendPlugin, Outcome } from '@llmbench/plugin-api';
 import { mockServerControl, runBackendContract } from '@llmbench/plugin-api/testing';
 import { builtinPlugins } from './builtins.js';
 
@@ -28,34 +28,29 @@ test.each([
   expect(checks.length).toBeGreaterThanOrEqual(18);
 });
 
-test('the kit notices a backend that breaks the contract', async () => {
+/** The openai backend with every outcome passed through `change`: a backend that gets something wrong. */
+async function altered(change: (o: Outcome) => Outcome): Promise<BackendPlugin> {
   const base = await plugin('openai');
-  // A backend that swallows failures as successes: every fault check must fail.
-  const lying: BackendPlugin = {
+  return {
     ...base,
     create: async (ctx, options) => {
       const real = await base.create(ctx, options);
-      return { ...real, send: async (req, signal) => ((await real.send(req, signal)).kind === 'aborted' ? { kind: 'aborted' } : { kind: 'ok', usage: { outputTokens: 1, source: 'server' } }) };
+      return { ...real, send: async (req, signal) => change(await real.send(req, signal)) };
     },
   };
+}
+
+test('the kit notices a backend that breaks the contract', async () => {
+  // A backend that swallows failures as successes: every fault check must fail.
+  const lying = await altered((o) => (o.kind === 'aborted' ? { kind: 'aborted' } : { kind: 'ok', usage: { outputTokens: 1, source: 'server' } }));
   const checks = await runBackendContract({ plugin: lying, server: mockServerControl(server.url) });
   const failed = checks.filter((c) => !c.passed).map((c) => c.name);
   expect(failed).toEqual(expect.arrayContaining(['failure: http_500 becomes http_error 500', 'failure: reset becomes connection_error', 'stream: first token time is recorded after the send']));
 });
 
 test('the kit notices times taken on another clock than ctx.clock', async () => {
-  const base = await plugin('openai');
   // Date.now() instead of ctx.clock: the engine would not believe these stamps; the kit says why.
-  const wrongClock: BackendPlugin = {
-    ...base,
-    create: async (ctx, options) => {
-      const real = await base.create(ctx, options);
-      return { ...real, send: async (req, signal) => {
-        const o = await real.send(req, signal);
-        return o.kind === 'ok' ? { ...o, sentAt: Date.now() } : o;
-      } };
-    },
-  };
+  const wrongClock = await altered((o) => (o.kind === 'ok' ? { ...o, sentAt: Date.now() } : o));
   const checks = await runBackendContract({ plugin: wrongClock, server: mockServerControl(server.url) });
   expect(checks.filter((c) => !c.passed).map((c) => c.name)).toEqual([
     'json: sentAt and endedAt, when given, lie within the send() call, in order',
