@@ -47,6 +47,20 @@ describe('plugin resolution', () => {
     expect(r.moduleUrl).toContain('node_modules/@llmbench/strategy-ramp/index.js');
   });
 
+  test('an ESM-only package (an "import" export and no other) is found, as import would find it', async () => {
+    const dir = await project({
+      'node_modules/@llmbench/strategy-esm/package.json': '{"name":"@llmbench/strategy-esm","type":"module","exports":{".":{"import":"./dist/index.js"}}}',
+      'node_modules/@llmbench/strategy-esm/dist/index.js': jsPlugin('strategy', 'esm'),
+      'node_modules/dual-plugin/package.json': '{"name":"dual-plugin","exports":{".":{"import":"./esm.mjs","require":"./cjs.cjs"}}}',
+      'node_modules/dual-plugin/esm.mjs': jsPlugin('strategy', 'dual-esm'),
+      'node_modules/dual-plugin/cjs.cjs': 'module.exports = {};\n',
+    });
+    const resolver = new PluginResolver({ builtins: {}, baseDir: dir });
+    expect((await resolver.resolve('strategy', 'esm')).moduleUrl).toContain('node_modules/@llmbench/strategy-esm/dist/index.js');
+    // A package with both builds: the one `import` picks, since that is how it is loaded.
+    expect((await resolver.resolve('strategy', 'dual-plugin')).plugin.name).toBe('dual-esm');
+  });
+
   test('a project-config alias resolves relative to the config file', async () => {
     const dir = await project({ 'tools/my-strategy.js': jsPlugin('strategy', 'mine') });
     const resolver = new PluginResolver({ builtins: {}, aliases: { 'strategy:mine': './tools/my-strategy.js' }, aliasDir: dir, baseDir: '/' });

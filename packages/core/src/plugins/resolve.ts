@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { resolve as esmResolve } from 'import-meta-resolve';
 import {
   ErrorCodes, LlmbenchError, isPlugin, type BackendPlugin, type CollectorPlugin,
   type PluginKind, type ReporterPlugin, type StrategyPlugin,
@@ -128,8 +129,16 @@ export class PluginResolver {
       return existsSync(path) ? pathToFileURL(path).href : undefined;
     }
     for (const dir of [from, import.meta.dirname]) {
+      // As `import` from that directory would (the "import" export of a package, ESM-only packages
+      // included), then as `require` would, for packages that only say where their CommonJS is.
+      const parent = join(dir, 'noop.js');
       try {
-        return pathToFileURL(createRequire(join(dir, 'noop.js')).resolve(specifier)).href;
+        return esmResolve(specifier, pathToFileURL(parent).href);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+      try {
+        return pathToFileURL(createRequire(parent).resolve(specifier)).href;
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
@@ -144,5 +153,7 @@ export function plural(kind: PluginKind): string {
 
 function isNotFound(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED';
+  return (
+    code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || code === 'ERR_UNSUPPORTED_DIR_IMPORT'
+  );
 }
