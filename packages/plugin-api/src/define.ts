@@ -192,7 +192,8 @@ function tag<K extends PluginKind, O extends z.ZodType, C, T>(
     name: spec.name,
     ...(spec.description === undefined ? {} : { description: spec.description }),
     ...(spec.placement === undefined ? {} : { placement: spec.placement }),
-    options: (spec.options ?? z.object({})) as O,
+    // No options schema: no options. Strict, so options given anyway are an error, not silently dropped.
+    options: (spec.options ?? z.strictObject({})) as O,
     create: spec.create,
   });
 }

@@ -81,6 +81,20 @@ describe('scenario validation reports every issue with file:line:column, path, e
     ]);
   });
 
+  test('options given to a plugin that takes none are an error, not silently dropped', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        backend: fake
+        workload: { requests: 10 }
+        experiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]
+        reporters: [{ use: memory, options: { output: out.txt } }]
+        `,
+    });
+    expect(issues).toEqual([
+      expect.objectContaining({ at: 'scenario.yaml:4:39', path: 'reporters.0.options.output', message: 'unknown field "output"', hint: 'remove "output"' }),
+    ]);
+  });
+
   test('enum values get the closest allowed value; refinements give their own hint', async () => {
     const { issues } = await failure({
       'scenario.yaml': yaml`
