@@ -61,6 +61,19 @@ describe('plugin resolution', () => {
     expect((await resolver.resolve('strategy', 'dual-plugin')).plugin.name).toBe('dual-esm');
   });
 
+  test('paths into a package without exports still resolve as require finds them (folders, no extension)', async () => {
+    const dir = await project({
+      'node_modules/my-plugins/package.json': '{"name":"my-plugins"}',
+      'node_modules/my-plugins/strategy/index.js': jsPlugin('strategy', 'folder'),
+      'node_modules/my-plugins/other.js': jsPlugin('strategy', 'other'),
+      'node_modules/broken/package.json': '{"name":"broken",',
+    });
+    const resolver = new PluginResolver({ builtins: {}, baseDir: dir });
+    expect((await resolver.resolve('strategy', 'my-plugins/strategy')).plugin.name).toBe('folder');
+    expect((await resolver.resolve('strategy', 'my-plugins/other')).plugin.name).toBe('other');
+    await expect(resolver.resolve('strategy', 'broken')).rejects.toMatchObject({ code: 'PLUGIN_INVALID', message: expect.stringContaining('cannot resolve "broken"') });
+  });
+
   test('a project-config alias resolves relative to the config file', async () => {
     const dir = await project({ 'tools/my-strategy.js': jsPlugin('strategy', 'mine') });
     const resolver = new PluginResolver({ builtins: {}, aliases: { 'strategy:mine': './tools/my-strategy.js' }, aliasDir: dir, baseDir: '/' });

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve as esmResolve } from 'import-meta-resolve';
 import {
   ErrorCodes, LlmbenchError, isPlugin, type BackendPlugin, type CollectorPlugin,
@@ -131,20 +131,31 @@ export class PluginResolver {
     for (const dir of [from, import.meta.dirname]) {
       // As `import` from that directory would (the "import" export of a package, ESM-only packages
       // included), then as `require` would, for packages that only say where their CommonJS is.
+      // import-meta-resolve, like import.meta.resolve, answers a URL even when no file is there
+      // (a folder, a path without its extension): only a file that exists counts.
       const parent = join(dir, 'noop.js');
       try {
-        return esmResolve(specifier, pathToFileURL(parent).href);
+        const url = esmResolve(specifier, pathToFileURL(parent).href);
+        if (url.startsWith('file:') && statSync(fileURLToPath(url), { throwIfNoEntry: false })?.isFile()) return url;
       } catch (error) {
-        if (!isNotFound(error)) throw error;
+        if (!isNotFound(error)) throw unreadable(specifier, error);
       }
       try {
         return pathToFileURL(createRequire(parent).resolve(specifier)).href;
       } catch (error) {
-        if (!isNotFound(error)) throw error;
+        if (!isNotFound(error)) throw unreadable(specifier, error);
       }
     }
     return undefined;
   }
+}
+
+/** A package that is there but cannot be resolved (a broken package.json, say): the package's fault. */
+function unreadable(specifier: string, error: unknown): LlmbenchError {
+  return new LlmbenchError(ErrorCodes.PLUGIN_INVALID, `cannot resolve "${specifier}": ${(error as Error).message}`, {
+    cause: error,
+    hint: "fix the package's package.json (its \"exports\" or \"main\")",
+  });
 }
 
 export function plural(kind: PluginKind): string {
