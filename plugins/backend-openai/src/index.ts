@@ -88,22 +88,22 @@ export class OpenAIClient {
       // own bookkeeping, and every time below is taken as bytes arrive, before any parsing.
       const sentAt = this.clock.now();
       const handler = new ResponseHandler(request.stream, this.clock, resolve, signal, this.firstByte, sentAt);
-      this.firstByte.add(handler);
       this.pool.dispatch({ method: 'POST', path: this.path, headers: this.headers, body }, handler);
     });
   }
 
+  /** Ends everything: a request still waiting for its first byte has no timer left to end it. */
   close(): Promise<void> {
     this.firstByte.close();
-    return this.pool.close();
+    return this.pool.destroy();
   }
 }
 
 /** Collects one response and settles it as an Outcome. Expiring: its first-byte deadline. */
 class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
-  /** Whether the first byte came (or the request ended): the first-byte deadline no longer applies. */
-  done = false;
-  readonly deadline: number;
+  /** Whether the first-byte deadline no longer applies: not yet on a connection, or the first byte came, or the request ended. */
+  done = true;
+  deadline = Infinity;
   private status = 0;
   private retryAfterMs: number | undefined;
   private chunks: Buffer[] = [];
@@ -131,9 +131,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     private readonly signal: AbortSignal,
     private readonly firstByte: DeadlineQueue<ResponseHandler>,
     readonly sentAt: number,
-  ) {
-    this.deadline = sentAt + firstByte.timeoutMs;
-  }
+  ) {}
 
   /** The first-byte deadline passed: stop the request and say so. */
   timedOut(message: string): void {
@@ -143,9 +141,13 @@ class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    // Cancelled, or timed out, while it waited in the pool for a connection: it is not to be sent.
-    if (this.signal.aborted || this.settled) controller.abort(new DOMException('aborted', 'AbortError'));
-    else this.signal.addEventListener('abort', this.onAbort, { once: true });
+    if (this.signal.aborted) return controller.abort(new DOMException('aborted', 'AbortError'));
+    this.signal.addEventListener('abort', this.onAbort, { once: true });
+    // The first-byte limit runs from here, as the request goes onto a connection, like undici's own
+    // headersTimeout: waiting for a free connection is the whole-request timeout's business.
+    this.deadline = this.firstByte.deadline();
+    this.done = false;
+    this.firstByte.add(this);
   }
 
   /**
@@ -245,6 +247,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     if (this.settled) return;
     this.settled = true;
     this.firstByte.settle(this);
+    this.chunks = []; // the deadline queue may hold this handler a while: not its body
     // The signal belongs to this request alone and is dropped with it: no need to detach.
     this.resolve(outcome);
   }
