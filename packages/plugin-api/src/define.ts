@@ -148,7 +148,7 @@ export interface Collector {
 
 // ---------------------------------------------------------------- define*
 
-type EmptyOptions = z.ZodObject<{}>;
+type EmptyOptions = z.ZodObject<{}, z.core.$strict>;
 
 /**
  * Where a backend's `send` may run. `worker` (default): in the load engine's worker threads, one

@@ -1,8 +1,11 @@
 import { afterEach, expect, test } from 'vitest';
-import { startMockHttpServer, type MockHttpServer } from './http.js';
+import { PrefixCache, startMockHttpServer, type MockHttpServer } from './http.js';
 
 let server: MockHttpServer | undefined;
-afterEach(async () => server?.close());
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
 
 const chat = (url: string, system: string, user: string) =>
   fetch(`${url}/v1/chat/completions`, {
@@ -62,4 +65,15 @@ test('/metrics exposes the prefix-cache counters under vLLM V1 names', async () 
   expect(text).toContain(`vllm:prefix_cache_hits_total{engine="0",model_name="mock-model"} ${stats.prefix_cache_hits}.0`);
   expect(text).toContain(`vllm:prefix_cache_queries_total{engine="0",model_name="mock-model"} ${stats.prefix_cache_queries}.0`);
   expect(text).toContain('vllm:kv_cache_usage_perc');
+});
+
+test("a full prefix cache evicts a prompt's tail blocks before its head, as vLLM does", () => {
+  const cache = new PrefixCache(10);
+  const prompt = (c: string) => c.repeat(64 * 10) + '?'; // 10 whole blocks, then a token more
+  const tokens = (text: string) => Math.ceil(text.length / 4);
+  expect(cache.lookup(prompt('a'), tokens(prompt('a')))).toBe(0);
+  expect(cache.lookup(prompt('a'), tokens(prompt('a')))).toBe(160);
+  // One block of another prompt overflows the cache by one: a's last block goes, its head stays.
+  cache.lookup('b'.repeat(64), 16);
+  expect(cache.lookup(prompt('a'), tokens(prompt('a')))).toBe(144);
 });

@@ -358,11 +358,13 @@ const CACHE_BLOCKS = 65_536;
  * recomputes at least the last token, so at most floor((prompt tokens - 1) / 16) blocks). Then all
  * of its full blocks are cached, least recently used evicted first.
  */
-class PrefixCache {
+export class PrefixCache {
   queries = 0;
   hits = 0;
   generated = 0;
   private readonly blocks = new Map<string, true>();
+
+  constructor(private readonly capacity = CACHE_BLOCKS) {}
 
   clear(): void {
     this.blocks.clear();
@@ -372,17 +374,21 @@ class PrefixCache {
     this.queries += promptTokens;
     const full = Math.floor(text.length / BLOCK_CHARS);
     const maxHits = Math.floor((promptTokens - 1) / BLOCK_TOKENS);
+    const keys: string[] = [];
     let hits = 0;
-    let parent = '';
     for (let i = 0; i < full; i++) {
-      const key = createHash('sha1').update(parent).update(text.slice(i * BLOCK_CHARS, (i + 1) * BLOCK_CHARS)).digest('base64');
-      // delete + set moves the block to the young end of the LRU order.
-      if (this.blocks.delete(key) && hits === i && i < maxHits) hits++;
-      this.blocks.set(key, true);
-      parent = key;
+      const key = createHash('sha1').update(keys[i - 1] ?? '').update(text.slice(i * BLOCK_CHARS, (i + 1) * BLOCK_CHARS)).digest('base64');
+      if (hits === i && i < maxHits && this.blocks.has(key)) hits++;
+      keys.push(key);
+    }
+    // Touched last to first (delete + set moves a block to the young end), so a prompt's tail is
+    // evicted before its head, as vLLM frees a request's blocks in reverse.
+    for (let i = keys.length - 1; i >= 0; i--) {
+      this.blocks.delete(keys[i]!);
+      this.blocks.set(keys[i]!, true);
     }
     for (const oldest of this.blocks.keys()) {
-      if (this.blocks.size <= CACHE_BLOCKS) break;
+      if (this.blocks.size <= this.capacity) break;
       this.blocks.delete(oldest);
     }
     const cached = hits * BLOCK_TOKENS;
