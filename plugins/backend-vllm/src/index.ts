@@ -41,38 +41,35 @@ export default defineBackend({
     };
     const { client, origin } = clientFor(ctx, { ...options, extra_body: extra }, DEFAULT_VLLM_URL);
     const headers = { ...options.headers, ...(options.api_key ? { authorization: `Bearer ${options.api_key}` } : {}) };
-    let warned = false;
-    let warnedReset = false;
+    /** One call beside the benchmark (metrics, cache reset): the body, or an error saying why not. */
+    const call = async (method: 'GET' | 'POST', path: string, accepted: (status: number) => boolean): Promise<string> => {
+      const res = await request(`${origin}${path}`, { method, headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
+      const text = await res.body.text();
+      if (!accepted(res.statusCode)) throw new Error(`${method} ${path} answered ${res.statusCode}`);
+      return text;
+    };
+    // A server that refuses these is still benchmarked; the user is told once what is missing.
+    const warned = new Set<string>();
+    const warnOnce = (what: string, message: string): void => {
+      if (!warned.has(what)) ctx.logger.warn(`${ctx.server.id}: ${message}`);
+      warned.add(what);
+    };
     return {
       send: (req, signal) => client.send(req, signal),
       async prepare() {
         if (!options.reset_prefix_cache) return;
-        // A server that will not reset is still benchmarked, but the user is told the comparison may
-        // be uneven: later experiments can hit prompts cached by earlier ones.
         try {
-          const res = await request(`${origin}/reset_prefix_cache`, { method: 'POST', headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
-          await res.body.dump();
-          if (res.statusCode >= 300) throw new Error(`POST /reset_prefix_cache answered ${res.statusCode}`);
+          await call('POST', '/reset_prefix_cache', (status) => status >= 200 && status < 300);
         } catch (error) {
-          if (!warnedReset) {
-            ctx.logger.warn(
-              `${ctx.server.id}: cannot reset the prefix cache (${(error as Error).message}); experiments may hit prompts cached by earlier ones. Start vLLM with VLLM_SERVER_DEV_MODE=1 to allow it, or set reset_prefix_cache: false`,
-            );
-          }
-          warnedReset = true;
+          warnOnce('reset', `cannot reset the prefix cache (${(error as Error).message}); experiments may hit prompts cached by earlier ones. Start vLLM with VLLM_SERVER_DEV_MODE=1 to allow it, or set reset_prefix_cache: false`);
         }
       },
       async serverMetrics() {
         if (!options.scrape_metrics) return {};
-        // A server whose metrics cannot be read is still benchmarked: warn once, report no readings.
         try {
-          const res = await request(`${origin}${options.metrics_path}`, { method: 'GET', headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
-          const text = await res.body.text();
-          if (res.statusCode !== 200) throw new Error(`GET ${options.metrics_path} answered ${res.statusCode}`);
-          return vllmReadings(parsePrometheus(text));
+          return vllmReadings(parsePrometheus(await call('GET', options.metrics_path, (status) => status === 200)));
         } catch (error) {
-          if (!warned) ctx.logger.warn(`${ctx.server.id}: cannot read vLLM metrics (${(error as Error).message}); no prefix-cache or KV-cache figures (set scrape_metrics: false to skip)`);
-          warned = true;
+          warnOnce('metrics', `cannot read vLLM metrics (${(error as Error).message}); no prefix-cache or KV-cache figures (set scrape_metrics: false to skip)`);
           return {};
         }
       },
