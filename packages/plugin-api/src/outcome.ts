@@ -43,6 +43,19 @@ export interface OkOutcome {
   readonly serverTiming?: ServerTiming;
 }
 
+/**
+ * The send and end of an `ok` exchange as the engine takes them, for a `send()` called at `called`
+ * that settled at `settled`: the backend's own `sentAt` and `endedAt` when they lie within that call
+ * (the send also no later than the first token), else the call's own times. One rule, used by the
+ * engine and by the contract kit that tells plugin authors whether their stamps are believed.
+ */
+export function exchangeTimes(o: OkOutcome, called: number, settled: number): { readonly sent: number; readonly ended: number } {
+  const { sentAt, endedAt, firstTokenAt } = o;
+  const sent = sentAt !== undefined && sentAt >= called && sentAt <= Math.min(firstTokenAt ?? settled, settled) ? sentAt : called;
+  const ended = endedAt !== undefined && endedAt >= sent && endedAt <= settled ? endedAt : settled;
+  return { sent, ended };
+}
+
 export interface ServerTiming {
   /** Server-measured time to first token, ms. */
   readonly ttftMs?: number;

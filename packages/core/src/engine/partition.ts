@@ -1,4 +1,4 @@
-import { DeadlineQueue, outcomeFromError, type Backend, type BenchRequest, type Clock, type Expiring, type Outcome } from '@llmbench/plugin-api';
+import { DeadlineQueue, exchangeTimes, outcomeFromError, type Backend, type BenchRequest, type Clock, type Expiring, type Outcome } from '@llmbench/plugin-api';
 import { Tally } from '../metrics/tally.js';
 import { requestFactory } from '../runner/requests.js';
 import type { ResolvedWorkload } from '../scenario/load.js';
@@ -85,13 +85,7 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     const end = clock.now();
     // The backend's own stamps (handed to HTTP, last byte read) leave our bookkeeping out of the
     // server's time; any that fall outside this call's window are not believed.
-    let sent = start;
-    let ended = end;
-    if (outcome.kind === 'ok') {
-      const { sentAt, endedAt, firstTokenAt } = outcome;
-      if (sentAt !== undefined && sentAt >= start && sentAt <= (firstTokenAt ?? end) && sentAt <= end) sent = sentAt;
-      if (endedAt !== undefined && endedAt >= sent && endedAt <= end) ended = endedAt;
-    }
+    const { sent, ended } = outcome.kind === 'ok' ? exchangeTimes(outcome, start, end) : { sent: start, ended: end };
     balancer.release(server, outcome, ended - sent, probe);
     const latency = ended - (from ?? sent);
     control.end(outcome.kind !== 'ok');
