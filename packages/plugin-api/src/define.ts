@@ -40,9 +40,26 @@ export interface Backend {
    * of the run (exit code 3), though the point is still measured.
    */
   prepare?(): Awaitable<void>;
-  /** Server-side readings (counters, gauges) taken at experiment start and end. */
+  /**
+   * Server-side readings (counters, gauges) taken at experiment start and end, and sampled during it.
+   * Readings named `prefix_cache_hits` and `prefix_cache_queries` (counters, in prompt tokens: cached
+   * ones, and all looked up) give the run's prefix-cache hit rate from their deltas.
+   */
   serverMetrics?(): Awaitable<MetricReadings>;
+  /**
+   * What the server says about itself, asked once per server in the main thread after `setup`,
+   * before any load: its model when the scenario names none, and how many requests it runs at once
+   * (e.g. llama.cpp's slots) as the default `max_concurrent_requests`. The scenario's own values win.
+   */
+  serverInfo?(): Awaitable<ServerInfo>;
   teardown?(): Awaitable<void>;
+}
+
+/** What a backend learnt from its server (`Backend.serverInfo`). */
+export interface ServerInfo {
+  readonly model?: string;
+  /** Requests the server runs at once; used as max_concurrent_requests when the scenario sets none. */
+  readonly maxConcurrentRequests?: number;
 }
 
 // ---------------------------------------------------------------- strategies
@@ -163,6 +180,8 @@ interface Definition<K extends PluginKind, O extends z.ZodType, C, T> {
   readonly name: string;
   readonly description?: string;
   readonly placement?: BackendPlacement;
+  /** Backends only: whether it can stream (SSE) responses (default true). The contract kit skips streaming checks when false. */
+  readonly streams?: boolean;
   /** Validated and defaulted by core before `create`; plugin code never sees raw input. */
   readonly options: O;
   create(ctx: C, options: z.output<O>): Awaitable<T>;
@@ -179,6 +198,8 @@ export interface PluginSpec<O extends z.ZodType, C, T> {
   readonly description?: string;
   /** Backends only: see `BackendPlacement`. */
   readonly placement?: BackendPlacement;
+  /** Backends only: whether it can stream responses (default true). */
+  readonly streams?: boolean;
   readonly options?: O;
   create(ctx: C, options: z.output<O>): Awaitable<T>;
 }
@@ -192,6 +213,7 @@ function tag<K extends PluginKind, O extends z.ZodType, C, T>(
     name: spec.name,
     ...(spec.description === undefined ? {} : { description: spec.description }),
     ...(spec.placement === undefined ? {} : { placement: spec.placement }),
+    ...(spec.streams === undefined ? {} : { streams: spec.streams }),
     // No options schema: no options. Strict, so options given anyway are an error, not silently dropped.
     options: (spec.options ?? z.strictObject({})) as O,
     create: spec.create,

@@ -13,7 +13,24 @@ export interface TokenUsage {
   readonly source: CountSource;
 }
 
-export interface OkOutcome {
+/**
+ * How a request used its connection, when that was not the plain case (sent once, on a kept-alive or
+ * new connection). Counted per server and shown in every report: never hidden.
+ */
+export interface ConnectionFacts {
+  /**
+   * The first attempt died on a reused connection the server had already closed, before any byte of
+   * the answer arrived, so it was sent again, once, on a fresh connection. Times count from the resend.
+   */
+  readonly resent?: boolean;
+  /**
+   * Sent without connection reuse (`connection: close`), because this server closes its connections
+   * after answering although it offers keep-alive.
+   */
+  readonly noReuse?: boolean;
+}
+
+export interface OkOutcome extends ConnectionFacts {
   readonly kind: 'ok';
   readonly status?: number;
   readonly usage?: TokenUsage;
@@ -63,7 +80,7 @@ export interface ServerTiming {
   readonly tokensPerSecond?: number;
 }
 
-export interface HttpErrorOutcome {
+export interface HttpErrorOutcome extends ConnectionFacts {
   readonly kind: 'http_error';
   readonly status: number;
   readonly message?: string;
@@ -71,25 +88,25 @@ export interface HttpErrorOutcome {
   readonly retryAfterMs?: number;
 }
 
-export interface TimeoutOutcome {
+export interface TimeoutOutcome extends ConnectionFacts {
   readonly kind: 'timeout';
   readonly phase: 'connect' | 'first_byte' | 'total';
   readonly message?: string;
 }
 
-export interface ConnectionErrorOutcome {
+export interface ConnectionErrorOutcome extends ConnectionFacts {
   readonly kind: 'connection_error';
   /** System error code such as `ECONNREFUSED` or `ECONNRESET`, when known. */
   readonly code?: string;
   readonly message?: string;
 }
 
-export interface ProtocolErrorOutcome {
+export interface ProtocolErrorOutcome extends ConnectionFacts {
   readonly kind: 'protocol_error';
   readonly message: string;
 }
 
-export interface AbortedOutcome {
+export interface AbortedOutcome extends ConnectionFacts {
   readonly kind: 'aborted';
   readonly message?: string;
 }
