@@ -19,6 +19,8 @@ export const ErrorCodes = {
   PLUGIN_FAILED: 'PLUGIN_FAILED',
   /** A report could not be written. */
   REPORT_FAILED: 'REPORT_FAILED',
+  /** An experiment ended with no successful request: the run measured nothing it can compare. */
+  NO_SUCCESS: 'NO_SUCCESS',
   /** A bug in llmbench. */
   INTERNAL: 'INTERNAL',
 } as const;

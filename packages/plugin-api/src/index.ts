@@ -7,5 +7,8 @@ export { mulberry32, hashString, gaussian } from './random.js';
 export { writeFileAtomic } from './files.js';
 export { DeadlineQueue } from './deadlines.js';
 export type { Expiring } from './deadlines.js';
-export { HEADLINE_METRICS, judge, meanInterval, separable, TIE_WITHIN } from './metrics.js';
-export type { HeadlineMetric, Interval, Verdict } from './metrics.js';
+export {
+  APPROXIMATE, approximateMark, connectionNotes, HEADLINE_METRICS, judge, LOW_SUCCESS_RATE, meanInterval, PROVENANCE_TEXT, runWarnings, separable, TIE_WITHIN,
+  tokenProvenance,
+} from './metrics.js';
+export type { HeadlineMetric, Interval, TokenProvenance, Verdict } from './metrics.js';

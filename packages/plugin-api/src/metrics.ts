@@ -1,4 +1,34 @@
-import type { ExperimentResult, RunStats, SummaryStats } from './results.js';
+import type { ExperimentResult, RunStats, SummaryStats, TokenStats } from './results.js';
+
+/**
+ * Where a run's token figures came from, from the sources of its successful requests: all from the
+ * servers' usage (exact), all counted from streamed chunks (a lower bound), all estimated, a mix, or
+ * unknown.
+ */
+export type TokenProvenance = 'server' | 'counted' | 'estimated' | 'mixed' | 'none';
+
+export function tokenProvenance(tokens: TokenStats): TokenProvenance {
+  const kinds = (['server', 'counted', 'estimated'] as const).filter((k) => tokens.sources[k] > 0);
+  if (kinds.length === 0) return 'none';
+  return kinds.length > 1 ? 'mixed' : kinds[0]!;
+}
+
+/** How reports say a provenance. */
+export const PROVENANCE_TEXT: Readonly<Record<TokenProvenance, string>> = {
+  server: "from the server's usage",
+  counted: 'counted from streamed chunks (a lower bound: servers may merge tokens into one chunk)',
+  estimated: 'estimated',
+  mixed: "partly from the server's usage, partly counted or estimated",
+  none: 'unknown',
+};
+
+/** Token figures not taken from the server's own usage are shown with this mark. */
+export const APPROXIMATE = '≈';
+
+/** The mark a token figure of this provenance carries in reports: none when exact. */
+export function approximateMark(p: TokenProvenance): string {
+  return p === 'server' || p === 'none' ? '' : `${APPROXIMATE} `;
+}
 
 /**
  * The headline metrics every report compares experiments on, in one place: how to read each from a
@@ -11,6 +41,8 @@ export interface HeadlineMetric {
   readonly unit: 'req/s' | 'ms' | 's' | 'ratio' | 'tok/s';
   readonly better: 'higher' | 'lower';
   read(stats: RunStats | SummaryStats): number | null;
+  /** Token metrics: where the figure came from, so winners are not named across provenances unsaid. */
+  provenance?(stats: RunStats | SummaryStats): TokenProvenance;
 }
 
 export const HEADLINE_METRICS: readonly HeadlineMetric[] = [
@@ -21,7 +53,14 @@ export const HEADLINE_METRICS: readonly HeadlineMetric[] = [
   { key: 'wall_time_s', label: 'Total time', unit: 's', better: 'lower', read: (s) => s.wall_time_s },
   { key: 'success_rate', label: 'Success rate', unit: 'ratio', better: 'higher', read: (s) => s.success_rate },
   { key: 'ttft_ms.p50', label: 'TTFT p50', unit: 'ms', better: 'lower', read: (s) => s.ttft_ms?.p50 ?? null },
-  { key: 'tokens.output_tokens_per_second', label: 'Output tokens/s', unit: 'tok/s', better: 'higher', read: (s) => (s.tokens.output > 0 ? s.tokens.output_tokens_per_second : null) },
+  {
+    key: 'tokens.output_tokens_per_second',
+    label: 'Output tokens/s',
+    unit: 'tok/s',
+    better: 'higher',
+    read: (s) => (s.tokens.output > 0 ? s.tokens.output_tokens_per_second : null),
+    provenance: (s) => tokenProvenance(s.tokens),
+  },
   { key: 'prefix_cache_hit_rate', label: 'Prefix-cache hit rate', unit: 'ratio', better: 'higher', read: (s) => s.prefix_cache_hit_rate },
 ];
 
@@ -68,7 +107,8 @@ export type Verdict =
   | { readonly kind: 'tie' }
   /** Both leaders have 95% intervals over runs, and they overlap: the runs cannot tell them apart. */
   | { readonly kind: 'not-separable'; readonly leaders: readonly [string, string] }
-  | { readonly kind: 'winner'; readonly name: string; readonly by: string };
+  /** `note`: what the reader must know to weigh it, e.g. that the figures compared came from different sources. */
+  | { readonly kind: 'winner'; readonly name: string; readonly by: string; readonly note?: string };
 
 /**
  * The best experiment on a metric (means over runs when there are intervals) among those that
@@ -93,5 +133,49 @@ export function judge(m: HeadlineMetric, experiments: readonly ExperimentResult[
   if (m.unit === 'ratio') by = `+${((best.v - second.v) * 100).toFixed(1)} points`;
   else if (m.better === 'higher') by = second.v > 0 ? `+${((best.v / second.v - 1) * 100).toFixed(0)}%` : 'the only one above 0';
   else by = best.v > 0 && second.v / best.v >= 1.5 ? `${(second.v / best.v).toFixed(1)}x lower` : `${((1 - best.v / second.v) * 100).toFixed(0)}% lower`;
-  return { kind: 'winner', name: best.e.name, by };
+  const pb = m.provenance?.(best.e.summary);
+  const ps = m.provenance?.(second.e.summary);
+  const note = pb !== undefined && pb !== ps ? `tokens of ${best.e.name} ${PROVENANCE_TEXT[pb]}, of ${second.e.name} ${PROVENANCE_TEXT[ps!]}` : undefined;
+  return { kind: 'winner', name: best.e.name, by, ...(note === undefined ? {} : { note }) };
+}
+
+/** Below this success rate, every report leads with a warning about the experiment. */
+export const LOW_SUCCESS_RATE = 0.95;
+
+/** The warnings a report leads with: experiments that mostly failed. */
+export function runWarnings(results: { readonly experiments: readonly ExperimentResult[] }): string[] {
+  return results.experiments
+    .filter((e) => e.summary.requests > 0 && e.summary.success_rate < LOW_SUCCESS_RATE)
+    .map((e) => {
+      const s = e.summary;
+      const kinds = (Object.entries(s.failures) as [string, number][]).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+      return `${e.name}: only ${(s.success_rate * 100).toFixed(1)}% of ${s.requests} requests succeeded${kinds ? ` (${kinds})` : ''}`;
+    });
+}
+
+/**
+ * What reports say about connections, per server over the whole run: requests resent after a reused
+ * connection died before any byte of the answer, and servers driven without connection reuse.
+ */
+export function connectionNotes(results: { readonly experiments: readonly ExperimentResult[] }): string[] {
+  const byServer = new Map<string, { reconnects: number; noReuse: number; requests: number }>();
+  for (const e of results.experiments) {
+    for (const s of e.summary.servers) {
+      const n = byServer.get(s.id) ?? { reconnects: 0, noReuse: 0, requests: 0 };
+      n.reconnects += s.reconnects;
+      n.noReuse += s.no_reuse_requests;
+      n.requests += s.requests;
+      byServer.set(s.id, n);
+    }
+  }
+  const out: string[] = [];
+  for (const [id, n] of byServer) {
+    if (n.noReuse > 0) {
+      out.push(`${id} closes its connection after answering although it offers keep-alive: ${n.noReuse} of ${n.requests} requests were sent without connection reuse ("connection: close"), each on a new connection`);
+    }
+    if (n.reconnects > 0) {
+      out.push(`${id}: ${n.reconnects} request${n.reconnects === 1 ? ' was' : 's were'} sent again on a fresh connection after the reused connection died before any byte of the answer (times count from the resend)`);
+    }
+  }
+  return out;
 }

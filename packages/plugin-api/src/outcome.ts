@@ -3,8 +3,12 @@ export const FAILURE_KINDS = ['http_error', 'timeout', 'connection_error', 'prot
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 export type OutcomeKind = 'ok' | FailureKind;
 
-/** Where token counts came from: the server's own `usage`, or counted by the client. */
-export type CountSource = 'server' | 'counted' | 'none';
+/**
+ * Where token counts came from: the server's own `usage` (exact), counted by the client from streamed
+ * chunks (a server may merge several tokens into one chunk: a lower bound), estimated (e.g. from text
+ * length or a tokenizer other than the server's), or unknown.
+ */
+export type CountSource = 'server' | 'counted' | 'estimated' | 'none';
 
 export interface TokenUsage {
   readonly inputTokens?: number;
@@ -74,10 +78,14 @@ export function exchangeTimes(o: OkOutcome, called: number, settled: number): { 
 }
 
 export interface ServerTiming {
-  /** Server-measured time to first token, ms. */
+  /** Server-measured time to first token, ms (LM Studio's native stats). */
   readonly ttftMs?: number;
   /** Server-measured generation speed, output tokens per second. */
   readonly tokensPerSecond?: number;
+  /** Server-measured prompt processing time, ms (llama.cpp's `timings.prompt_ms`). */
+  readonly promptMs?: number;
+  /** Server-measured decode time per generated token, ms (llama.cpp's `predicted_ms / predicted_n`). */
+  readonly decodeMsPerToken?: number;
 }
 
 export interface HttpErrorOutcome extends ConnectionFacts {

@@ -52,6 +52,10 @@ export const ServerStatsSchema = z.object({
   queued_requests: count.describe('Requests that had to wait for a slot before going to this server.'),
   busy_fraction: z.number().min(0).max(1).describe('Time with at least one request in flight to this server / wall time.'),
   ejections: count.describe('Times the load balancer took this server out after consecutive failures (it is probed back in after a back-off).'),
+  reconnects: count.default(0).describe('Requests sent again, once, on a fresh connection because the reused connection they went out on died before any byte of the answer (the server had closed it). Their times count from the resend.'),
+  no_reuse_requests: count
+    .default(0)
+    .describe('Requests sent with "connection: close" because this server was seen closing its connections after answering although it offered keep-alive.'),
 }).meta({ id: 'ServerStats' });
 
 export const BarrierStatsSchema = z
@@ -69,8 +73,9 @@ export const TokenStatsSchema = z
     cached: count.describe('Prompt tokens the server reported as cached (prompt_tokens_details.cached_tokens).'),
     output_tokens_per_second: z.number().nonnegative().describe('output / wall_time_s'),
     sources: z
-      .object({ server: count, counted: count, none: count })
-      .describe('Successful requests whose counts came from the server usage, were counted from streamed chunks, or are unknown.'),
+      .object({ server: count, counted: count, estimated: count.default(0), none: count })
+      .describe('Successful requests whose counts came from the server usage (exact), were counted from streamed chunks (a lower bound: servers may merge tokens into one chunk), were estimated, or are unknown. Every token figure\'s provenance follows from these (docs/metrics.md#token-provenance).'),
+    cache_reported: count.default(0).describe('Successful requests whose usage said how many prompt tokens were cached (prompt_tokens_details.cached_tokens).'),
   })
   .meta({ id: 'TokenStats' });
 
@@ -92,19 +97,28 @@ export const RunStatsSchema = z.object({
   tpot_ms: LatencyStatsSchema.nullable().describe('Time per output token: (latency - TTFT) / (output tokens - 1), requests with more than one output token.'),
   tokens: TokenStatsSchema,
   server_ttft_ms: LatencyStatsSchema.nullable().describe('Time to first token as the server reported it (LM Studio native stats), when it did.'),
+  server_prompt_ms: LatencyStatsSchema.nullable().default(null).describe('Prompt processing time as the server reported it per request (llama.cpp timings.prompt_ms), when it did.'),
+  server_tpot_ms: LatencyStatsSchema.nullable().default(null).describe('Decode time per generated token as the server reported it per request (llama.cpp timings: predicted_ms / predicted_n), beside the client\'s TPOT.'),
   server_tokens_per_second: z
     .object({ avg: z.number().nonnegative(), min: z.number().nonnegative(), max: z.number().nonnegative() })
     .nullable()
-    .describe('Generation speed as the server reported it per request (LM Studio native stats): mean, min and max over requests.'),
+    .describe('Generation speed as the server reported it per request (LM Studio native stats, llama.cpp timings.predicted_per_second): mean, min and max over requests.'),
   prefix_cache_hit_rate: z
     .number()
     .min(0)
     .max(1)
     .nullable()
-    .describe('Server-side prefix-cache hit rate: sum of prefix_cache_hits deltas / sum of prefix_cache_queries deltas over servers that report them (vLLM, in tokens); null when none do.'),
+    .describe('Prefix-cache hit rate in prompt tokens: from the servers\' counters when their backend reads them (sum of prefix_cache_hits deltas / sum of prefix_cache_queries deltas: vLLM, llama.cpp), else from the responses\' usage (cached tokens / prompt tokens, when any response reported cached tokens); null when neither says. prefix_cache_source tells which.'),
+  prefix_cache_source: z
+    .enum(['server_metrics', 'usage'])
+    .nullable()
+    .default(null)
+    .describe('Where prefix_cache_hit_rate came from: the servers\' own counters, or the responses\' usage.cached_tokens.'),
   max_in_flight: count,
   queue_ms: LatencyStatsSchema.nullable().describe('Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).'),
   queued_requests: count.describe('Requests that had to wait for a server slot.'),
+  reconnects: count.default(0).describe('Sum of the servers\' reconnects.'),
+  no_reuse_requests: count.default(0).describe('Sum of the servers\' no_reuse_requests.'),
   servers: z.array(ServerStatsSchema),
   barrier: BarrierStatsSchema.optional(),
   failure_samples: z.array(FailureSampleSchema).describe('Up to 5 distinct messages per failure kind, with counts.'),
@@ -208,7 +222,9 @@ export const RunResultsSchema = z
       .describe('Every server the scenario defines, as resolved (experiments may use a subset).'),
     started_at: z.iso.datetime(),
     finished_at: z.iso.datetime(),
-    status: z.enum(['completed', 'interrupted', 'failed']).describe('interrupted: stopped by a signal; failed: stopped by a runtime error. Experiments that finished are kept either way.'),
+    status: z
+      .enum(['completed', 'interrupted', 'failed'])
+      .describe('interrupted: stopped by a signal; failed: stopped by a runtime error, or an experiment had no successful request (error says which). Experiments that finished are kept either way.'),
     error: z.string().optional(),
     experiments: z.array(ExperimentResultSchema),
     thresholds: z.array(ThresholdResultSchema),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge,
+  approximateMark, connectionNotes, defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, PROVENANCE_TEXT, runWarnings, tokenProvenance,
   type ExperimentResult, type HeadlineMetric, type Interval, type RunResults, type SummaryStats,
 } from '@llmbench/plugin-api';
 import { formatMs, formatPercent, formatRate, table } from './format.js';
@@ -57,8 +57,15 @@ export function renderExperiment(e: ExperimentResult, options: RenderOptions = D
   if (s.ttft_ms) lines.push(`  TTFT p50/p95: ${formatMs(s.ttft_ms.p50)} / ${formatMs(s.ttft_ms.p95)}`);
   if (s.itl_ms) lines.push(`  ITL p50/p95: ${formatMs(s.itl_ms.p50)} / ${formatMs(s.itl_ms.p95)}`);
   if (s.tpot_ms) lines.push(`  TPOT p50: ${formatMs(s.tpot_ms.p50)}`);
-  if (s.tokens.output > 0) lines.push(`  Output tokens/sec: ${formatRate(s.tokens.output_tokens_per_second)}`);
-  if (s.prefix_cache_hit_rate !== null) lines.push(`  Prefix cache hit rate: ${formatPercent(s.prefix_cache_hit_rate)}`);
+  if (s.server_prompt_ms) lines.push(`  Server prompt time p50/p95: ${formatMs(s.server_prompt_ms.p50)} / ${formatMs(s.server_prompt_ms.p95)}`);
+  if (s.server_tpot_ms) lines.push(`  Server decode time per token p50: ${formatMs(s.server_tpot_ms.p50)}`);
+  lines.push(...tokenLines(s));
+  if (s.prefix_cache_hit_rate !== null) {
+    lines.push(`  Prefix cache hit rate: ${formatPercent(s.prefix_cache_hit_rate)} (${s.prefix_cache_source === 'usage' ? "from the responses' cached_tokens" : "from the servers' counters"})`);
+  }
+  if (s.reconnects > 0 || s.no_reuse_requests > 0) {
+    lines.push(`  Connections: ${s.reconnects} reconnect${s.reconnects === 1 ? '' : 's'}, ${s.no_reuse_requests} request${s.no_reuse_requests === 1 ? '' : 's'} sent without reuse`);
+  }
   if (s.barrier) {
     lines.push(`  Barrier idle: ${formatPercent(s.barrier.idle_fraction)} of slot time over ${s.barrier.batches} batches`);
   }
@@ -70,10 +77,23 @@ export function renderExperiment(e: ExperimentResult, options: RenderOptions = D
       `busy ${formatPercent(server.busy_fraction)}`,
       ...(server.queued_requests > 0 && server.queue_ms ? [`queue p95 ${formatMs(server.queue_ms.p95)}`] : []),
       ...(server.ejections > 0 ? [`taken out ${server.ejections}x`] : []),
+      ...(server.reconnects > 0 ? [`${server.reconnects} reconnects`] : []),
     ];
     lines.push(`  ${server.id}: ${server.requests} requests, ${formatPercent(server.success_rate)} success rate, ${formatPercent(server.load_share)} of load, ${extra.join(', ')}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Input, cached and output tokens, each with where it came from; figures not from the server's usage marked ≈. */
+function tokenLines(s: SummaryStats): string[] {
+  const t = s.tokens;
+  if (t.input === 0 && t.output === 0) return [];
+  const provenance = tokenProvenance(t);
+  const mark = approximateMark(provenance);
+  const cached = t.cache_reported > 0 || t.cached > 0 ? ` (${t.cached} cached)` : '';
+  const lines = [`  Tokens: ${t.input > 0 ? `input ${t.input}${cached}, ` : ''}output ${mark}${t.output}, ${PROVENANCE_TEXT[provenance]}`];
+  if (t.output > 0) lines.push(`  Output tokens/sec: ${mark}${formatRate(t.output_tokens_per_second)}`);
+  return lines;
 }
 
 function failureText(s: SummaryStats): string {
@@ -99,14 +119,19 @@ function intervalText(m: HeadlineMetric, i: Interval | undefined): string {
 
 export function renderSummary(results: RunResults, options: RenderOptions = DEFAULT_RENDER): string {
   const out: string[] = [];
+  const warnings = runWarnings(results);
+  if (warnings.length > 0) out.push(...warnings.map((w) => `WARNING: ${w}`), '');
   if (results.experiments.length > 1) {
     const percentiles = percentilesOf(options);
+    const withTokens = results.experiments.some((e) => e.summary.tokens.input > 0 || e.summary.tokens.output > 0);
+    const withCache = results.experiments.some((e) => e.summary.prefix_cache_hit_rate !== null);
     out.push('SUMMARY');
     out.push(
       table(
-        ['Experiment', 'Req/s', 'Avg', ...percentiles.map((p) => `P${p}`), 'Success', 'Total'],
+        ['Experiment', 'Req/s', 'Avg', ...percentiles.map((p) => `P${p}`), 'Success', 'Total', ...(withTokens ? ['In tok', 'Cached', 'Out tok'] : []), ...(withCache ? ['Cache hit'] : [])],
         results.experiments.map((e) => {
           const s = e.summary;
+          const t = s.tokens;
           return [
             e.name,
             formatRate(s.requests_per_second),
@@ -114,10 +139,15 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
             ...percentiles.map((p) => formatMs(s.latency_ms?.[`p${p}`])),
             formatPercent(s.success_rate),
             formatMs(s.wall_time_s * 1000),
+            ...(withTokens ? [t.input > 0 ? String(t.input) : '-', t.cache_reported > 0 || t.cached > 0 ? String(t.cached) : '-', `${approximateMark(tokenProvenance(t))}${t.output}`] : []),
+            ...(withCache ? [s.prefix_cache_hit_rate === null ? '-' : formatPercent(s.prefix_cache_hit_rate)] : []),
           ];
         }),
       ),
     );
+    if (withTokens && results.experiments.some((e) => approximateMark(tokenProvenance(e.summary.tokens)) !== '')) {
+      out.push('(≈: output tokens counted from streamed chunks or estimated, not reported by the server)');
+    }
   }
   const repeated = results.experiments.filter((e) => e.intervals);
   if (repeated.length > 0) {
@@ -133,7 +163,7 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
       for (const m of metrics) {
         const v = judge(m, repeated);
         if (v.kind === 'not-separable') out.push(`  ${m.label}: ${v.leaders[0]} and ${v.leaders[1]} cannot be told apart (their intervals overlap)`);
-        else if (v.kind === 'winner') out.push(`  ${m.label}: ${v.name} wins (${v.by})`);
+        else if (v.kind === 'winner') out.push(`  ${m.label}: ${v.name} wins (${v.by})${v.note ? `; note: ${v.note}` : ''}`);
         else if (v.kind === 'tie') out.push(`  ${m.label}: a tie (within 1%)`);
       }
     }
@@ -145,6 +175,8 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
       out.push(`  ${t.passed ? 'PASS' : 'FAIL'}  ${t.experiment}: ${t.metric} ${bound} (actual ${t.actual ?? 'none'})`);
     }
   }
+  const notes = connectionNotes(results);
+  if (notes.length > 0) out.push('', 'Connections:', ...notes.map((n) => `  ${n}`));
   if (results.status !== 'completed') out.push('', `Run ${results.status}${results.error ? `: ${results.error}` : ''}. Results cover the experiments that ran.`);
   return out.length ? `${out.join('\n')}\n` : '';
 }

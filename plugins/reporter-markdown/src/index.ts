@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, writeFileAtomic,
+  approximateMark, connectionNotes, defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, PROVENANCE_TEXT, runWarnings, tokenProvenance, writeFileAtomic,
   type ExperimentResult, type HeadlineMetric, type RunResults, type SummaryStats,
 } from '@llmbench/plugin-api';
 import { renderChart } from './charts.js';
@@ -66,7 +66,7 @@ function summaryCell(m: HeadlineMetric, e: ExperimentResult): string {
     return `${fmtMetric(m.unit, interval.mean)} ± ${fmtMetric(m.unit, half, true)}`;
   }
   const v = m.read(e.summary);
-  return v === null ? '-' : fmtMetric(m.unit, v);
+  return v === null ? '-' : `${m.provenance ? approximateMark(m.provenance(e.summary)) : ''}${fmtMetric(m.unit, v)}`;
 }
 
 /** The summary table's Winner cell for one metric. */
@@ -80,7 +80,7 @@ export function winner(m: HeadlineMetric, experiments: readonly ExperimentResult
     case 'not-separable':
       return '≈ no clear winner (95% CIs overlap)';
     case 'winner':
-      return `🏆 ${v.name} (${v.by})`;
+      return `🏆 ${v.name} (${v.by}${v.note ? `; note: ${v.note}` : ''})`;
   }
 }
 
@@ -100,6 +100,20 @@ function answer(results: RunResults, used: Used): string[] {
     used.add(metricDefinition[m.key]!);
     return [`**${m.label}**`, ...ex.map((e) => summaryCell(m, e)), ...(ex.length > 1 ? [winner(m, ex)] : [])];
   });
+  // Token counts beside the headline metrics: input, cached prompt and output tokens (≈ when not the server's own).
+  if (ex.some((e) => e.summary.tokens.input > 0 || e.summary.tokens.output > 0)) {
+    used.add('tokens');
+    const filler = ex.length > 1 ? ['-'] : [];
+    if (ex.some((e) => e.summary.tokens.input > 0)) rows.push(['**Input tokens**', ...ex.map((e) => (e.summary.tokens.input > 0 ? fmtCount(e.summary.tokens.input) : '-')), ...filler]);
+    if (ex.some((e) => e.summary.tokens.cache_reported > 0 || e.summary.tokens.cached > 0)) {
+      rows.push(['**Cached prompt tokens**', ...ex.map((e) => (e.summary.tokens.cache_reported > 0 || e.summary.tokens.cached > 0 ? fmtCount(e.summary.tokens.cached) : '-')), ...filler]);
+    }
+    rows.push(['**Output tokens**', ...ex.map((e) => `${approximateMark(tokenProvenance(e.summary.tokens))}${fmtCount(e.summary.tokens.output)}`), ...filler]);
+  }
+  if (ex.some((e) => e.summary.reconnects > 0 || e.summary.no_reuse_requests > 0)) {
+    used.add('reconnects');
+    rows.push(['**Reconnects**', ...ex.map((e) => fmtCount(e.summary.reconnects)), ...(ex.length > 1 ? ['-'] : [])]);
+  }
   const gpu = ex.map((e) => gpuMemory(e.summary));
   if (gpu.some((g) => g !== null)) {
     used.add('gpu_memory');
@@ -111,6 +125,11 @@ function answer(results: RunResults, used: Used): string[] {
     out.push(`Each experiment ran ${runs} times: values are the mean ± the half-width of its 95% confidence interval, and a winner is named only where the intervals do not overlap.`, '');
   }
   out.push(table(['Metric', ...ex.map((e) => e.name), ...(ex.length > 1 ? ['Winner'] : [])], rows, ['l', ...ex.map(() => 'r' as const), ...(ex.length > 1 ? ['l' as const] : [])]));
+  const notes = [
+    ...(ex.some((e) => approximateMark(tokenProvenance(e.summary.tokens)) !== '') ? ['≈: token figures counted from streamed chunks (a lower bound: servers may merge tokens into one chunk) or estimated, not reported by the server.'] : []),
+    ...connectionNotes(results),
+  ];
+  if (notes.length > 0) out.push('', ...notes.map((n) => `- ${n}`));
   return out;
 }
 
@@ -185,13 +204,29 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
     used.add('tpot');
     rows.push(['TPOT p50', fmtMs(s.tpot_ms.p50)]);
   }
+  if (s.server_prompt_ms || s.server_tpot_ms) {
+    used.add('server_timing');
+    if (s.server_prompt_ms) rows.push(['Server prompt time p50 / p95', `${fmtMs(s.server_prompt_ms.p50)} / ${fmtMs(s.server_prompt_ms.p95)}`]);
+    if (s.server_tpot_ms) rows.push(['Server decode time per token p50', fmtMs(s.server_tpot_ms.p50)]);
+  }
+  if (s.tokens.input > 0) {
+    used.add('tokens');
+    const cached = s.tokens.cache_reported > 0 || s.tokens.cached > 0 ? ` (${fmtCount(s.tokens.cached)} cached)` : '';
+    rows.push(['Input tokens', `${fmtCount(s.tokens.input)}${cached}`]);
+  }
   if (s.tokens.output > 0) {
-    used.add('output_tps');
-    rows.push(['Output tokens', `${fmtCount(s.tokens.output)} (${fmtRate(s.tokens.output_tokens_per_second)} tok/s)`]);
+    used.add('output_tps', 'tokens');
+    const provenance = tokenProvenance(s.tokens);
+    const mark = approximateMark(provenance);
+    rows.push(['Output tokens', `${mark}${fmtCount(s.tokens.output)} (${mark}${fmtRate(s.tokens.output_tokens_per_second)} tok/s), ${PROVENANCE_TEXT[provenance]}`]);
   }
   if (s.prefix_cache_hit_rate !== null) {
     used.add('prefix_cache');
-    rows.push(['Prefix-cache hit rate', fmtPercent(s.prefix_cache_hit_rate)]);
+    rows.push(['Prefix-cache hit rate', `${fmtPercent(s.prefix_cache_hit_rate)} (${s.prefix_cache_source === 'usage' ? "from the responses' cached_tokens" : "from the servers' counters"})`]);
+  }
+  if (s.reconnects > 0 || s.no_reuse_requests > 0) {
+    used.add('reconnects');
+    rows.push(['Connections', `${fmtCount(s.reconnects)} reconnects, ${fmtCount(s.no_reuse_requests)} requests sent without reuse`]);
   }
   if (s.queued_requests > 0 && s.queue_ms) {
     used.add('queue');
@@ -214,7 +249,7 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
     out.push(
       '',
       table(
-        ['Server', 'Requests', 'Success', 'Load share', 'Busy', `Latency p${serverP}`, 'Queue p95', 'Taken out'],
+        ['Server', 'Requests', 'Success', 'Load share', 'Busy', `Latency p${serverP}`, 'Queue p95', 'Taken out', ...(s.reconnects > 0 ? ['Reconnects'] : [])],
         s.servers.map((v) => [
           v.id,
           fmtCount(v.requests),
@@ -224,6 +259,7 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
           v.latency_ms ? fmtMs(v.latency_ms[`p${serverP}`]) : '-',
           v.queued_requests > 0 && v.queue_ms ? fmtMs(v.queue_ms.p95) : '-',
           v.ejections > 0 ? `${v.ejections}×` : '-',
+          ...(s.reconnects > 0 ? [fmtCount(v.reconnects)] : []),
         ]),
       ),
     );
@@ -322,6 +358,7 @@ export function renderMarkdown(results: RunResults, given: MarkdownOptions = Mar
   if (results.status !== 'completed') {
     head.push('', `> **Warning:** the run ${results.status === 'interrupted' ? 'was interrupted' : 'failed'}${results.error ? ` (${results.error})` : ''}; only the experiments that finished are below.`);
   }
+  for (const w of runWarnings(results)) head.push('', `> **Warning:** ${w}.`);
   sections.push(head);
   sections.push(answer(results, used));
   if (results.thresholds.length > 0) {

@@ -90,6 +90,7 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     const latency = ended - (from ?? sent);
     control.end(outcome.kind !== 'ok');
     if (input.record) {
+      if (outcome.resent || outcome.noReuse) tally.servers[server]!.connection(outcome);
       if (outcome.kind === 'ok') {
         tally.succeeded(server, latency);
         tally.streamed(outcome, from ?? sent, latency);

@@ -23,17 +23,21 @@ export function summarizeTally(
   servers: readonly ServerInfo[],
   wallMs: number,
   extra: { barrier?: { batches: number; idleSlotMs: number; slots: number } } = {},
-): Omit<SummaryStats, 'server_metrics' | 'collectors' | 'prefix_cache_hit_rate'> {
+): Omit<SummaryStats, 'server_metrics' | 'collectors' | 'prefix_cache_hit_rate' | 'prefix_cache_source'> {
   const latency = createHistogram();
   const moments = emptyMoments();
   const failures = emptyFailures();
   const queue = new Distribution();
   let queued = 0;
+  let reconnects = 0;
+  let noReuse = 0;
   let requests = 0;
   let successes = 0;
   for (const s of tally.servers) {
     queue.merge(s.queue);
     queued += s.waited;
+    reconnects += s.reconnects;
+    noReuse += s.noReuse;
     latency.add(s.latency);
     addMoments(moments, s.moments);
     requests += s.requests;
@@ -54,6 +58,8 @@ export function summarizeTally(
     queued_requests: s.waited,
     busy_fraction: wallMs > 0 ? round(Math.min(1, s.busyMs / wallMs), 6) : 0,
     ejections: s.ejections,
+    reconnects: s.reconnects,
+    no_reuse_requests: s.noReuse,
   }));
   let barrier: BarrierStats | undefined;
   if (extra.barrier) {
@@ -78,6 +84,8 @@ export function summarizeTally(
     itl_ms: tally.itl.stats(),
     tpot_ms: tally.tpot.stats(),
     server_ttft_ms: tally.serverTtft.stats(),
+    server_prompt_ms: tally.serverPrompt.stats(),
+    server_tpot_ms: tally.serverTpot.stats(),
     server_tokens_per_second: tally.serverTps.count
       ? { avg: round(tally.serverTps.sum / tally.serverTps.count), min: round(tally.serverTps.min), max: round(tally.serverTps.max) }
       : null,
@@ -86,11 +94,14 @@ export function summarizeTally(
       output: tally.tokens.output,
       cached: tally.tokens.cached,
       output_tokens_per_second: wall > 0 ? round(tally.tokens.output / wall) : 0,
-      sources: { server: tally.tokens.server, counted: tally.tokens.counted, none: tally.tokens.none },
+      sources: { server: tally.tokens.server, counted: tally.tokens.counted, estimated: tally.tokens.estimated, none: tally.tokens.none },
+      cache_reported: tally.tokens.cacheReported,
     },
     max_in_flight: tally.maxInFlight,
     queue_ms: queue.stats(),
     queued_requests: queued,
+    reconnects,
+    no_reuse_requests: noReuse,
     servers: serverStats,
     ...(barrier ? { barrier } : {}),
     failure_samples: tally.failureSamples(),

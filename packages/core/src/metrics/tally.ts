@@ -1,4 +1,4 @@
-import { FAILURE_KINDS, type FailureCounts, type FailureKind, type FailureOutcome, type FailureSample, type OkOutcome } from '@llmbench/plugin-api';
+import { FAILURE_KINDS, type ConnectionFacts, type FailureCounts, type FailureKind, type FailureOutcome, type FailureSample, type OkOutcome } from '@llmbench/plugin-api';
 import {
   addMoments, createHistogram, decodeHistogram, Distribution, emptyMoments, encodeHistogram, recordMs,
   type Histogram, type Moments, type SerializedDistribution,
@@ -34,6 +34,16 @@ export class ServerTally {
   busyMs = 0;
   /** Times the balancer took this server out for failing. */
   ejections = 0;
+  /** Requests sent again on a fresh connection after a reused one died before any byte of the answer. */
+  reconnects = 0;
+  /** Requests sent without connection reuse, because the server closes its connections after answering. */
+  noReuse = 0;
+
+  /** Notes how a measured request used its connection (`ConnectionFacts`). */
+  connection(o: ConnectionFacts): void {
+    if (o.resent) this.reconnects++;
+    if (o.noReuse) this.noReuse++;
+  }
 
   merge(other: ServerTally): void {
     this.requests += other.requests;
@@ -46,24 +56,30 @@ export class ServerTally {
     this.waited += other.waited;
     this.busyMs += other.busyMs;
     this.ejections += other.ejections;
+    this.reconnects += other.reconnects;
+    this.noReuse += other.noReuse;
   }
 }
 
-/** A tally as plain data, to cross threads (structured clone) without losing anything. */
 /** Token counts summed over successful requests, and where the counts came from. */
 export interface TokenTotals {
   input: number;
   output: number;
   cached: number;
-  /** Requests whose counts came from the server's `usage`, were counted from chunks, or are unknown. */
+  /** Requests whose counts came from the server's `usage`, were counted from chunks, estimated, or are unknown. */
   server: number;
   counted: number;
+  estimated: number;
   none: number;
+  /** Requests whose usage said how many prompt tokens were cached (`prompt_tokens_details.cached_tokens`). */
+  cacheReported: number;
 }
 
 export function emptyTokens(): TokenTotals {
-  return { input: 0, output: 0, cached: 0, server: 0, counted: 0, none: 0 };
+  return { input: 0, output: 0, cached: 0, server: 0, counted: 0, estimated: 0, none: 0, cacheReported: 0 };
 }
+
+/** A tally as plain data, to cross threads (structured clone) without losing anything. */
 
 export interface SerializedTally {
   readonly maxInFlight: number;
@@ -71,6 +87,8 @@ export interface SerializedTally {
   readonly itl: SerializedDistribution;
   readonly tpot: SerializedDistribution;
   readonly serverTtft: SerializedDistribution;
+  readonly serverPrompt: SerializedDistribution;
+  readonly serverTpot: SerializedDistribution;
   readonly serverTps: Moments;
   readonly tokens: TokenTotals;
   readonly servers: readonly {
@@ -84,6 +102,8 @@ export interface SerializedTally {
     readonly waited: number;
     readonly busyMs: number;
     readonly ejections: number;
+    readonly reconnects: number;
+    readonly noReuse: number;
   }[];
   readonly samples: readonly FailureSample[];
 }
@@ -100,8 +120,10 @@ export class Tally {
   readonly ttft = new Distribution();
   readonly itl = new Distribution();
   readonly tpot = new Distribution();
-  /** What servers reported themselves (LM Studio stats): TTFT, and tokens/s (moments only). */
+  /** What servers reported themselves: TTFT (LM Studio), prompt time and decode time per token (llama.cpp), tokens/s (moments only). */
   readonly serverTtft = new Distribution();
+  readonly serverPrompt = new Distribution();
+  readonly serverTpot = new Distribution();
   readonly serverTps: Moments = emptyMoments();
   readonly tokens: TokenTotals = emptyTokens();
   private readonly samples = new Map<FailureKind, Map<string, number>>();
@@ -145,11 +167,14 @@ export class Tally {
       t.input += usage.inputTokens ?? 0;
       t.output += usage.outputTokens ?? 0;
       t.cached += usage.cachedTokens ?? 0;
+      if (usage.cachedTokens !== undefined) t.cacheReported++;
       t[usage.source]++;
     } else t.none++;
     const st = outcome.serverTiming;
     if (st) {
       if (st.ttftMs !== undefined) this.serverTtft.record(st.ttftMs);
+      if (st.promptMs !== undefined) this.serverPrompt.record(st.promptMs);
+      if (st.decodeMsPerToken !== undefined) this.serverTpot.record(st.decodeMsPerToken);
       if (st.tokensPerSecond !== undefined) addSample(this.serverTps, st.tokensPerSecond);
     }
     const first = outcome.firstTokenAt;
@@ -177,6 +202,8 @@ export class Tally {
     this.itl.merge(other.itl);
     this.tpot.merge(other.tpot);
     this.serverTtft.merge(other.serverTtft);
+    this.serverPrompt.merge(other.serverPrompt);
+    this.serverTpot.merge(other.serverTpot);
     addMoments(this.serverTps, other.serverTps);
     addTokens(this.tokens, other.tokens);
     this.maxInFlight = Math.max(this.maxInFlight, other.maxInFlight);
@@ -197,6 +224,8 @@ export class Tally {
       itl: this.itl.serialize(),
       tpot: this.tpot.serialize(),
       serverTtft: this.serverTtft.serialize(),
+      serverPrompt: this.serverPrompt.serialize(),
+      serverTpot: this.serverTpot.serialize(),
       serverTps: { ...this.serverTps },
       tokens: { ...this.tokens },
       servers: this.servers.map((s) => ({
@@ -210,6 +239,8 @@ export class Tally {
         waited: s.waited,
         busyMs: s.busyMs,
         ejections: s.ejections,
+        reconnects: s.reconnects,
+        noReuse: s.noReuse,
       })),
       samples: this.failureSamples(),
     };
@@ -222,6 +253,8 @@ export class Tally {
     t.itl.merge(Distribution.deserialize(data.itl));
     t.tpot.merge(Distribution.deserialize(data.tpot));
     t.serverTtft.merge(Distribution.deserialize(data.serverTtft));
+    t.serverPrompt.merge(Distribution.deserialize(data.serverPrompt));
+    t.serverTpot.merge(Distribution.deserialize(data.serverTpot));
     Object.assign(t.serverTps, data.serverTps);
     Object.assign(t.tokens, data.tokens);
     data.servers.forEach((d, i) => {
@@ -236,6 +269,8 @@ export class Tally {
       s.waited = d.waited;
       s.busyMs = d.busyMs;
       s.ejections = d.ejections;
+      s.reconnects = d.reconnects;
+      s.noReuse = d.noReuse;
     });
     for (const sample of data.samples) t.sample(sample.kind, sample.message, sample.count);
     return t;
@@ -272,7 +307,9 @@ function addTokens(into: TokenTotals, from: Readonly<TokenTotals>): void {
   into.cached += from.cached;
   into.server += from.server;
   into.counted += from.counted;
+  into.estimated += from.estimated;
   into.none += from.none;
+  into.cacheReported += from.cacheReported;
 }
 
 export function failureMessage(o: FailureOutcome): string {

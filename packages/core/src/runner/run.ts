@@ -3,14 +3,15 @@ import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import {
   ErrorCodes, HEADLINE_METRICS, LlmbenchError, isLlmbenchError, meanInterval, RESULTS_SCHEMA_VERSION, type Clock, type Collector,
   type ExperimentResult, type LoadPoint, type Logger, type MetricReadings, type MetricSummary, type PluginContext, type ProgressSnapshot,
-  type Reporter, type RunResults, type RunStartInfo, type RunStats, type TextSink,
+  type Reporter, type RunResults, type RunStartInfo, type RunStats, type ServerInfo, type TextSink,
 } from '@llmbench/plugin-api';
 import { describeEnvironment } from '../environment.js';
 import { round, summarizeTally } from '../metrics/stats.js';
 import { Tally } from '../metrics/tally.js';
-import type { LoadedScenario, ResolvedExperiment } from '../scenario/load.js';
+import type { LoadedScenario, ResolvedExperiment, ResolvedServer } from '../scenario/load.js';
 import { redactSecrets } from '../scenario/env.js';
 import { defaultThreads, guard, LoadEngine, type EnginePoint, type EngineResult } from '../engine/engine.js';
+import { serverTarget } from '../engine/protocol.js';
 import { percentileMs } from '../metrics/histogram.js';
 import { monotonicClock } from '../engine/clock.js';
 import { evaluateThresholds } from './thresholds.js';
@@ -125,8 +126,11 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     await mkdir(dirname(options.rawPath), { recursive: true });
     await writeFile(options.rawPath, '');
   }
+  let known: readonly ResolvedServer[] = scenario.servers;
   try {
-    for (const experiment of scenario.experiments) {
+    const learnt = await askServers(scenario.servers, base, logger);
+    known = learnt.servers;
+    for (const experiment of scenario.experiments.map(learnt.apply)) {
       const strategy = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
         experiment.strategy.resolved.plugin.create(base, experiment.strategy.options),
       );
@@ -165,6 +169,20 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     await engine.close();
   }
 
+  // A run in which an experiment got no answer at all cannot answer its question: it fails, with
+  // everything measured still reported.
+  const empty = experiments.filter((e) => e.summary.requests > 0 && e.summary.successes === 0);
+  if (empty.length > 0) {
+    const what = empty.map((e) => `${e.name} (${describeFailures(e.summary.failures)})`).join('; ');
+    const err = new LlmbenchError(ErrorCodes.NO_SUCCESS, `no request succeeded in experiment${empty.length === 1 ? '' : 's'} ${what}`, {
+      hint: 'check that the server is up and answers this workload (see the failure messages in the report)',
+    });
+    errors.push(err);
+    if (status === 'completed') {
+      status = 'failed';
+      failure = err.message;
+    }
+  }
   const thresholds = evaluateThresholds(scenario.thresholds, experiments);
   const results = redactSecrets(
     {
@@ -177,7 +195,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
         definition: scenario.definition,
       },
       environment: describeEnvironment(),
-      servers: scenario.servers.map((s) => ({
+      servers: known.map((s) => ({
         id: s.id,
         backend: s.backend.resolved.ref,
         ...(s.url === undefined ? {} : { url: s.url }),
@@ -196,6 +214,40 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
   ) as RunResults;
   await notify('onRunEnd', (r) => r.onRunEnd?.(results));
   return { results, files, errors };
+}
+
+/**
+ * Asks each server's backend what the server says about itself (`Backend.serverInfo`), once, before
+ * any load: its model when the scenario names none, and its capacity (e.g. llama.cpp's slots) as
+ * max_concurrent_requests when the scenario sets none. Returns the servers as they will be driven.
+ */
+async function askServers(servers: readonly ResolvedServer[], base: PluginContext, logger: Logger): Promise<{ servers: ResolvedServer[]; apply: (e: ResolvedExperiment) => ResolvedExperiment }> {
+  const out: ResolvedServer[] = [];
+  for (const server of servers) {
+    const plugin = server.backend.resolved.plugin;
+    const backend = await guard(`backend ${server.backend.resolved.ref} (${server.id})`, ErrorCodes.PLUGIN_FAILED, () =>
+      plugin.create({ ...base, server: serverTarget({ ...server, cap: server.maxConcurrentRequests }) }, server.backend.options),
+    );
+    let info: ServerInfo = {};
+    try {
+      if (backend.serverInfo) {
+        await guard(`server ${server.id} setup`, ErrorCodes.BACKEND_UNREACHABLE, () => backend.setup?.());
+        info = await guard(`server ${server.id} serverInfo`, ErrorCodes.PLUGIN_FAILED, () => backend.serverInfo!());
+      }
+    } finally {
+      await backend.teardown?.();
+    }
+    const cap = Number.isFinite(server.maxConcurrentRequests) || info.maxConcurrentRequests === undefined ? server.maxConcurrentRequests : info.maxConcurrentRequests;
+    const model = server.model ?? info.model;
+    if (cap !== server.maxConcurrentRequests) logger.info(`${server.id}: the server runs ${cap} requests at once; using max_concurrent_requests ${cap} (set it in the scenario to choose another)`);
+    out.push(cap === server.maxConcurrentRequests && model === server.model ? server : { ...server, maxConcurrentRequests: cap, ...(model === undefined ? {} : { model }) });
+  }
+  const byId = new Map(out.map((s) => [s.id, s]));
+  return { servers: out, apply: (e) => ({ ...e, servers: e.servers.map((s) => byId.get(s.id) ?? s) }) };
+}
+
+function describeFailures(f: RunStats['failures']): string {
+  return (Object.entries(f) as [string, number][]).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') || 'no requests';
 }
 
 interface PointContext {
@@ -283,7 +335,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         run,
         started_at: startedAt,
         ...stats,
-        prefix_cache_hit_rate: cache.queries > 0 ? round(cache.hits / cache.queries, 6) : null,
+        ...prefixCache(cache, result.tally),
         server_metrics: Object.fromEntries(servers.map((s, i) => [s.id, { start: before[i]!, end: after[i]! }])),
         collectors: collected,
       });
@@ -319,7 +371,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       ...summarizeTally(pooled.tally, servers, pooled.wallMs, {
         ...(barrier ? { barrier: { batches: pooled.batches, idleSlotMs: pooled.idleSlotMs, slots: point.concurrency } } : {}),
       }),
-      prefix_cache_hit_rate: pooled.cacheQueries > 0 ? round(pooled.cacheHits / pooled.cacheQueries, 6) : null,
+      ...prefixCache({ hits: pooled.cacheHits, queries: pooled.cacheQueries }, pooled.tally),
       server_metrics: runs[runs.length - 1]?.server_metrics ?? {},
       collectors: runs[runs.length - 1]?.collectors ?? {},
     },
@@ -359,6 +411,18 @@ function withSweep(result: ExperimentResult, baseline: ExperimentResult, index: 
       efficiency: n === n0 ? null : rps0 > 0 && n0 > 0 ? round(rps / ((n / n0) * rps0)) : 0,
     },
   };
+}
+
+/**
+ * The prefix-cache hit rate of a run (or of pooled runs): from the servers' counters when their
+ * backends read them, else from the responses' usage (cached / prompt tokens) when any response said
+ * how many prompt tokens were cached.
+ */
+function prefixCache(cache: { hits: number; queries: number }, tally: Tally): Pick<RunStats, 'prefix_cache_hit_rate' | 'prefix_cache_source'> {
+  if (cache.queries > 0) return { prefix_cache_hit_rate: round(cache.hits / cache.queries, 6), prefix_cache_source: 'server_metrics' };
+  const t = tally.tokens;
+  if (t.cacheReported > 0 && t.input > 0) return { prefix_cache_hit_rate: round(t.cached / t.input, 6), prefix_cache_source: 'usage' };
+  return { prefix_cache_hit_rate: null, prefix_cache_source: null };
 }
 
 /** Prefix-cache counter deltas over a run, summed over the servers that report both counters. */
