@@ -12,6 +12,16 @@ async function scaling(): Promise<RunResults> {
 }
 
 describe('concurrency_benchmark[]', () => {
+  test('every experiment that is not a server sweep is a concurrency entry; no server sweep, no scaling entries', async () => {
+    const text = await readFile(new URL('../../reporter-markdown/src/__fixtures__/quickstart.json', import.meta.url), 'utf8');
+    const file = toBenchmarkFile(RunResultsSchema.parse(JSON.parse(text)));
+    expect(file.concurrency_benchmark.map((e) => [e.name, e.concurrency, e.num_workers])).toEqual([
+      ['batch-50', 50, 1],
+      ['semaphore-10', 10, 1],
+    ]);
+    expect(file.scaling_benchmark).toEqual([]);
+  });
+
   test('one entry per point of a concurrency sweep, in order', async () => {
     const file = toBenchmarkFile(await scaling());
     expect(file.concurrency_benchmark.map((e) => [e.name, e.concurrency, e.num_workers])).toEqual([
