@@ -296,19 +296,19 @@ describe('failure samples', () => {
     ]);
   });
 
-  test(`at most ${MAX_SAMPLES_PER_KIND} distinct messages are kept per kind; known ones keep counting`, () => {
+  test(`at most ${MAX_SAMPLES_PER_KIND} distinct messages are reported per kind: the most frequent, ties by message`, () => {
     const t = new Tally(1);
     for (let status = 500; status < 508; status++) fail(t, { kind: 'http_error', status });
-    fail(t, { kind: 'http_error', status: 500 }); // already sampled: counted
-    fail(t, { kind: 'http_error', status: 507 }); // never sampled: dropped from samples
+    fail(t, { kind: 'http_error', status: 500 });
+    fail(t, { kind: 'http_error', status: 507 }); // seen after the first five: still counted
     for (let i = 0; i < 7; i++) fail(t, { kind: 'protocol_error', message: `bad ${i}` });
     const samples = t.failureSamples();
     expect(samples.filter((s) => s.kind === 'http_error')).toEqual([
       { kind: 'http_error', message: 'HTTP 500', count: 2 },
+      { kind: 'http_error', message: 'HTTP 507', count: 2 },
       { kind: 'http_error', message: 'HTTP 501', count: 1 },
       { kind: 'http_error', message: 'HTTP 502', count: 1 },
       { kind: 'http_error', message: 'HTTP 503', count: 1 },
-      { kind: 'http_error', message: 'HTTP 504', count: 1 },
     ]);
     expect(samples.filter((s) => s.kind === 'protocol_error').map((s) => s.message)).toEqual(['bad 0', 'bad 1', 'bad 2', 'bad 3', 'bad 4']);
     // The failure counts themselves are not capped.

@@ -5,6 +5,11 @@ import {
 } from './histogram.js';
 
 export const MAX_SAMPLES_PER_KIND = 5;
+/**
+ * Distinct messages per kind counted, across merges, before the most frequent are chosen: counting
+ * only the first five a thread saw would undercount a message another thread saw first.
+ */
+const TRACKED_PER_KIND = 64;
 
 export function emptyFailures(): FailureCounts {
   return { http_error: 0, timeout: 0, connection_error: 0, protocol_error: 0, aborted: 0 };
@@ -242,7 +247,7 @@ export class Tally {
         reconnects: s.reconnects,
         noReuse: s.noReuse,
       })),
-      samples: this.failureSamples(),
+      samples: this.trackedSamples(),
     };
   }
 
@@ -276,11 +281,19 @@ export class Tally {
     return t;
   }
 
+  /** Up to five messages per kind: the most frequent, ties by message, so merges of any order agree. */
   failureSamples(): FailureSample[] {
     const out: FailureSample[] = [];
     for (const kind of FAILURE_KINDS) {
-      for (const [message, count] of this.samples.get(kind) ?? []) out.push({ kind, message, count });
+      const ranked = [...(this.samples.get(kind) ?? [])].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      for (const [message, count] of ranked.slice(0, MAX_SAMPLES_PER_KIND)) out.push({ kind, message, count });
     }
+    return out;
+  }
+
+  private trackedSamples(): FailureSample[] {
+    const out: FailureSample[] = [];
+    for (const kind of FAILURE_KINDS) for (const [message, count] of this.samples.get(kind) ?? []) out.push({ kind, message, count });
     return out;
   }
 
@@ -289,7 +302,7 @@ export class Tally {
     if (!messages) this.samples.set(kind, (messages = new Map()));
     const current = messages.get(message);
     if (current !== undefined) messages.set(message, current + n);
-    else if (messages.size < MAX_SAMPLES_PER_KIND) messages.set(message, n);
+    else if (messages.size < TRACKED_PER_KIND) messages.set(message, n);
   }
 }
 
