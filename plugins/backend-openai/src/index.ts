@@ -331,3 +331,4 @@ export default defineBackend({
     };
   },
 });
+export { METRIC_FAMILIES, metricFamilies, parsePrometheus, pickMetric, wrongServerMessage, type Aggregate, type MetricFamily } from './prometheus.js';
