@@ -7,6 +7,7 @@ const require = createRequire(import.meta.url);
 
 /** The plugins that ship with llmbench: `"<kind>:<name>"` -> package. */
 export const BUILTIN_PACKAGES: Readonly<Record<string, string>> = {
+  'backend:llamacpp': '@llmbench/backend-llamacpp',
   'backend:lmstudio': '@llmbench/backend-lmstudio',
   'backend:mock': '@llmbench/backend-mock',
   'backend:openai': '@llmbench/backend-openai',

@@ -38,3 +38,4 @@ export default defineBackend({
     };
   },
 });
+export { METRIC_FAMILIES, metricFamilies, parsePrometheus, pickMetric, wrongServerMessage, type Aggregate, type MetricFamily } from './prometheus.js';

@@ -1,10 +1,11 @@
 import { request } from 'undici';
 import { z } from 'zod';
-import { clientFor, OpenAIOptionsSchema } from '@llmbench/backend-openai';
+import { clientFor, OpenAIOptionsSchema, parsePrometheus, wrongServerMessage } from '@llmbench/backend-openai';
 import { defineBackend } from '@llmbench/plugin-api';
-import { parsePrometheus, vllmReadings } from './prometheus.js';
+import { vllmReadings } from './prometheus.js';
 
-export { parsePrometheus, vllmReadings } from './prometheus.js';
+export { parsePrometheus } from '@llmbench/backend-openai';
+export { vllmReadings } from './prometheus.js';
 
 export const DEFAULT_VLLM_URL = 'http://localhost:8000';
 
@@ -66,12 +67,16 @@ export default defineBackend({
       },
       async serverMetrics() {
         if (!options.scrape_metrics) return {};
+        let samples;
         try {
-          return vllmReadings(parsePrometheus(await call('GET', options.metrics_path, (status) => status === 200)));
+          samples = parsePrometheus(await call('GET', options.metrics_path, (status) => status === 200));
         } catch (error) {
           warnOnce('metrics', `cannot read vLLM metrics (${(error as Error).message}); no prefix-cache or KV-cache figures (set scrape_metrics: false to skip)`);
           return {};
         }
+        const wrong = wrongServerMessage(options.metrics_path, 'vllm:', samples);
+        if (wrong !== undefined) warnOnce('family', wrong);
+        return vllmReadings(samples);
       },
       teardown: () => client.close(),
     };

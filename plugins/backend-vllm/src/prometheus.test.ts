@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
-import { parsePrometheus, vllmReadings } from './prometheus.js';
+import { parsePrometheus } from '@llmbench/backend-openai';
+import { vllmReadings } from './prometheus.js';
 
 const V1_TWO_ENGINES = `# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.
 # TYPE vllm:kv_cache_usage_perc gauge

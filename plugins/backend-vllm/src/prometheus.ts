@@ -1,48 +1,12 @@
-export interface Aggregate {
-  /** Sum over label sets (vLLM labels by engine and model: the server's total, for counters). */
-  sum: number;
-  /** How many label sets (the mean of a gauge is sum / count). */
-  count: number;
-}
-
-/**
- * Reads Prometheus text exposition into per-name aggregates over all label sets.
- * `*_created` series (creation timestamps) are skipped.
- */
-export function parsePrometheus(text: string): Map<string, Aggregate> {
-  const out = new Map<string, Aggregate>();
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const brace = line.indexOf('{');
-    const space = brace >= 0 ? line.indexOf(' ', line.lastIndexOf('}')) : line.indexOf(' ');
-    if (space < 0) continue;
-    const name = brace >= 0 && brace < space ? line.slice(0, brace) : line.slice(0, space);
-    if (name.endsWith('_created')) continue;
-    const value = Number(line.slice(space + 1).trim().split(/\s+/)[0]);
-    if (!Number.isFinite(value)) continue;
-    const a = out.get(name);
-    if (a) {
-      a.sum += value;
-      a.count++;
-    } else out.set(name, { sum: value, count: 1 });
-  }
-  return out;
-}
+import { pickMetric, type Aggregate } from '@llmbench/backend-openai';
 
 /**
  * vLLM readings by our names, from the V1 metric names (vllm/v1/metrics/loggers.py), falling back to
  * the names deprecated in 0.9 and to V0's: prefix-cache counters are in tokens; KV-cache usage is a
  * fraction (1 = full).
  */
-export function vllmReadings(samples: Map<string, Aggregate>): Record<string, number> {
-  const pick = (how: 'sum' | 'mean', ...names: string[]): number | undefined => {
-    for (const n of names) {
-      const a = samples.get(n);
-      if (a !== undefined) return how === 'sum' ? a.sum : a.sum / a.count;
-    }
-    return undefined;
-  };
+export function vllmReadings(samples: ReadonlyMap<string, Aggregate>): Record<string, number> {
+  const pick = (how: 'sum' | 'mean', ...names: string[]): number | undefined => pickMetric(samples, how, ...names);
   // Counters and request counts add up over engines; usage fractions and hit rates are averaged.
   const readings: Record<string, number | undefined> = {
     prefix_cache_queries: pick('sum', 'vllm:prefix_cache_queries_total', 'vllm:gpu_prefix_cache_queries_total'),
