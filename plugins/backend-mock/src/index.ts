@@ -11,7 +11,7 @@ export type { MockHttpServer, MockHttpServerOptions, MockHttpStats, FaultKind, F
 
 export const MockOptionsSchema = z.strictObject({
   latency: LatencyModelSchema.default({ model: 'fixed', ms: 10 }).describe('How long requests take.'),
-  output_tokens: z.number().int().positive().default(16).describe('Tokens generated per request (before jitter in the shared model).'),
+  output_tokens: z.number().int().positive().default(16).describe("An answer's natural length in tokens (before jitter in the shared model); the request's max_tokens caps it."),
   error_rate: z.number().min(0).max(1).default(0).describe('Fraction of requests answered with HTTP 500.'),
   seed: z.number().int().optional().describe('Random seed (default: the scenario seed); always mixed with the server id so servers differ.'),
 });
