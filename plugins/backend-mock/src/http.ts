@@ -82,7 +82,8 @@ class StampedRequest extends IncomingMessage {
 /**
  * A loopback OpenAI-style server driven by the mock's latency models: POST /v1/chat/completions and
  * /v1/completions (JSON or SSE with `stream: true`), GET /v1/models, plus GET /llmbench/stats and
- * POST /llmbench/reset for tests and benchmarks.
+ * POST /llmbench/reset for tests and benchmarks. Answers honour `max_tokens` (or
+ * `max_completion_tokens`), `min_tokens` and `ignore_eos` as vLLM does (`answerLength`).
  */
 export async function startMockHttpServer(options: MockHttpServerOptions = {}): Promise<MockHttpServer> {
   const mockOptions = MockOptionsSchema.parse(options.mock ?? {});
