@@ -71,11 +71,11 @@ export function summarizeContract(checks: readonly ContractCheck[]): ContractSum
 
 /**
  * Throws, listing every problem, unless no check failed, at least one passed, and the skipped
- * checks are exactly `expect.skipped` (default: none). Returns the summary.
+ * checks are exactly `expected.skipped` (default: none). Returns the summary.
  */
-export function assertContract(checks: readonly ContractCheck[], expect: { readonly skipped?: readonly string[] } = {}): ContractSummary {
+export function assertContract(checks: readonly ContractCheck[], expected: { readonly skipped?: readonly string[] } = {}): ContractSummary {
   const summary = summarizeContract(checks);
-  const allowed = new Set(expect.skipped ?? []);
+  const allowed = new Set(expected.skipped ?? []);
   const problems = [
     ...summary.failed.map((c) => `failed: ${c.name}${c.detail === undefined ? '' : ` (${c.detail})`}`),
     ...summary.skipped.filter((c) => !allowed.has(c.name)).map((c) => `skipped, not expected to be: ${c.name} (${c.detail ?? 'no reason given'})`),
