@@ -19,3 +19,26 @@ test('entries expire in order within one sweep after their deadline; settled one
   expect(entries.every((e) => e.done)).toBe(true);
   expect(q.settle(entries[0]!)).toBe(false); // expired: settling it later is a no-op
 });
+
+test('entries settled without a sweep in between, in and out of order, leave only the live ones to expire', async () => {
+  // An in-process server answering at once settles every entry before any timer turn: the queue
+  // must drop them in settle, and still expire exactly the ones left, whatever order they ended in.
+  let now = 0;
+  const fake = { now: () => now };
+  const expired: number[] = [];
+  type Entry = Expiring & { id: number };
+  const q = new DeadlineQueue<Entry>(fake, 10, (e) => expired.push(e.id));
+  const entries: Entry[] = [];
+  for (let id = 0; id < 5000; id++) {
+    const e = { id, done: false, deadline: q.deadline() };
+    entries.push(e);
+    q.add(e);
+    // Each settles after the next was added (two in flight), except 1500 and 4999, left in flight.
+    if (id > 0 && id - 1 !== 1500) q.settle(entries[id - 1]!);
+  }
+  expect([...q.pending()].map((e) => e.id)).toEqual([1500, 4999]);
+  now = 10;
+  await new Promise((r) => setTimeout(r, 30)); // a few 1 ms sweeps
+  expect(expired).toEqual([1500, 4999]);
+  expect([...q.pending()]).toEqual([]);
+});

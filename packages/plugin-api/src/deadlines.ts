@@ -13,12 +13,16 @@ export interface Expiring {
  * queue is always the next to expire, and a sweep stops at the first entry not yet due.
  *
  * An entry expires within one sweep interval after its deadline: timeout ÷ 10, between 1 and 250 ms.
- * The timer runs only while something is in flight. Call `settle` when an entry ends otherwise.
+ * The timer runs only while something is in flight. Call `settle` when an entry ends otherwise:
+ * ended entries leave the queue there too, not only in a sweep, because entries that all end
+ * without a timer turn (an in-process server answering at once) would never see one.
  */
 export class DeadlineQueue<T extends Expiring> {
   private queue: T[] = [];
   private head = 0;
   private live = 0;
+  /** True while a sweep walks the queue, which `settle` must then leave alone. */
+  private sweeping = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly sweepMs: number;
 
@@ -46,6 +50,9 @@ export class DeadlineQueue<T extends Expiring> {
     if (entry.done) return false;
     entry.done = true;
     this.live--;
+    if (this.sweeping) return true;
+    if (this.live === 0) this.empty();
+    else if (this.queue[this.head] === entry) this.trim();
     return true;
   }
 
@@ -62,24 +69,37 @@ export class DeadlineQueue<T extends Expiring> {
   private sweep(): void {
     const now = this.clock.now();
     const q = this.queue;
-    while (this.head < q.length) {
-      const entry = q[this.head]!;
-      if (!entry.done) {
-        if (entry.deadline > now) break;
-        this.settle(entry);
-        this.expire(entry);
+    this.sweeping = true;
+    try {
+      while (this.head < q.length) {
+        const entry = q[this.head]!;
+        if (!entry.done) {
+          if (entry.deadline > now) break;
+          this.settle(entry);
+          this.expire(entry);
+        }
+        this.head++;
       }
-      this.head++;
+    } finally {
+      this.sweeping = false;
     }
-    // Drop ended entries from the front; ones that ended out of order go when the head passes them.
+    if (this.live === 0) this.empty();
+    else this.trim();
+  }
+
+  /** Drops ended entries from the front; ones that ended out of order go when the head passes them. */
+  private trim(): void {
+    const q = this.queue;
+    while (this.head < q.length && q[this.head]!.done) this.head++;
     if (this.head > 1024 && this.head * 2 > q.length) {
       this.queue = q.slice(this.head);
       this.head = 0;
     }
-    if (this.live === 0) {
-      this.close();
-      this.queue = [];
-      this.head = 0;
-    }
+  }
+
+  private empty(): void {
+    this.close();
+    this.queue = [];
+    this.head = 0;
   }
 }

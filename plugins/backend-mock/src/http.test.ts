@@ -1,4 +1,4 @@
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { PrefixCache, startMockHttpServer, type MockHttpServer } from './http.js';
 
 let server: MockHttpServer | undefined;
@@ -76,4 +76,70 @@ test("a full prefix cache evicts a prompt's tail blocks before its head, as vLLM
   // One block of another prompt overflows the cache by one: a's last block goes, its head stays.
   cache.lookup('b'.repeat(64), 16);
   expect(cache.lookup(prompt('a'), tokens(prompt('a')))).toBe(144);
+});
+
+describe('answer length over HTTP: max_tokens, min_tokens and ignore_eos', () => {
+  // The vllm profile's mock options (MOCK_PROFILES in packages/cli/src/index.ts).
+  const vllmProfile = { latency: { model: 'shared', step_ms: 0.12, per_request_ms: 0.03, jitter: 0.2 }, output_tokens: 16 };
+  const post = async (url: string, path: string, body: Record<string, unknown>) => {
+    const r = await fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    return { status: r.status, text: await r.text() };
+  };
+  const generationTokens = async (url: string) => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return Number(/^vllm:generation_tokens_total\{[^}]*\} (\S+)$/m.exec(text)![1]);
+  };
+
+  test('ignore_eos: every answer, JSON or streamed, has exactly max_tokens tokens and finish_reason "length"', async () => {
+    server = await startMockHttpServer({ mock: vllmProfile });
+    const answers: { tokens: number; finish: string }[] = [];
+    for (let wave = 0; wave < 10; wave++) {
+      await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+        const stream = i % 2 === 1;
+        const { status, text } = await post(server!.url, '/v1/chat/completions', { messages: [{ role: 'user', content: `q${i}` }], max_tokens: 24, ignore_eos: true, stream });
+        expect(status).toBe(200);
+        if (!stream) {
+          const body = JSON.parse(text) as { usage: { completion_tokens: number }; choices: { finish_reason: string; message: { content: string } }[] };
+          expect(body.choices[0]!.message.content.match(/ tok\d+/g)).toHaveLength(body.usage.completion_tokens);
+          answers.push({ tokens: body.usage.completion_tokens, finish: body.choices[0]!.finish_reason });
+          return;
+        }
+        const events = text.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)) as { choices: { delta: { content?: string }; finish_reason: string | null }[]; usage?: { completion_tokens: number } });
+        const content = events.filter((e) => e.choices[0]?.delta.content !== undefined).length;
+        const usage = events.find((e) => e.usage)!.usage!.completion_tokens;
+        expect(content).toBe(usage);
+        answers.push({ tokens: usage, finish: events.find((e) => e.choices[0]?.finish_reason)!.choices[0]!.finish_reason! });
+      }));
+    }
+    expect(answers).toHaveLength(200);
+    expect(new Set(answers.map((a) => `${a.tokens} ${a.finish}`))).toEqual(new Set(['24 length']));
+    expect(server.stats()).toMatchObject({ tokens_generated: 200 * 24, requests_streamed: 100 });
+    expect(await generationTokens(server.url)).toBe(200 * 24);
+  });
+
+  test('max_tokens alone caps answers ("length"); answers that end earlier keep "stop"', async () => {
+    server = await startMockHttpServer({ mock: vllmProfile });
+    const seen = await Promise.all(Array.from({ length: 100 }, async (_, i) => {
+      const { text } = await post(server!.url, '/v1/completions', { prompt: `p${i}`, max_tokens: 16 });
+      const body = JSON.parse(text) as { usage: { completion_tokens: number }; choices: { finish_reason: string }[] };
+      return { tokens: body.usage.completion_tokens, finish: body.choices[0]!.finish_reason };
+    }));
+    expect(Math.max(...seen.map((s) => s.tokens))).toBe(16);
+    for (const s of seen) expect(s.finish).toBe(s.tokens === 16 ? 'length' : 'stop');
+    expect(seen.some((s) => s.finish === 'stop')).toBe(true);
+    expect(await generationTokens(server.url)).toBe(seen.reduce((n, s) => n + s.tokens, 0));
+  });
+
+  test('min_tokens floors the answer; limits vLLM would refuse are answered with 400', async () => {
+    server = await startMockHttpServer({ mock: { latency: { model: 'fixed', ms: 0 }, output_tokens: 4 } });
+    const floored = JSON.parse((await post(server.url, '/v1/completions', { prompt: 'x', min_tokens: 9 })).text) as { usage: { completion_tokens: number } };
+    expect(floored.usage.completion_tokens).toBe(9);
+    const refused = await Promise.all([
+      post(server.url, '/v1/completions', { prompt: 'x', max_tokens: 0 }),
+      post(server.url, '/v1/completions', { prompt: 'x', max_tokens: 4, min_tokens: 5 }),
+      post(server.url, '/v1/completions', { prompt: 'x', ignore_eos: 'yes' }),
+    ]);
+    expect(refused.map((r) => r.status)).toEqual([400, 400, 400]);
+    expect(refused[1]!.text).toContain('min_tokens (5) must be less than or equal to max_tokens (4)');
+  });
 });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { mulberry32 } from '@llmbench/plugin-api';
-import { createMockServer, MockOptionsSchema, type MockOptions } from './index.js';
+import { createMockServer, finishReason, MockOptionsSchema, type LengthLimits, type MockOptions } from './index.js';
 import { delay, realScheduler } from './model.js';
 
 export const FAULT_KINDS = ['http_500', 'http_429', 'slow_first_byte', 'stall', 'reset', 'malformed_json', 'malformed_sse'] as const;
@@ -51,6 +51,8 @@ export interface MockHttpServer {
 
 export interface MockHttpStats {
   readonly requests_received: number;
+  /** Completion requests that asked for a streamed answer (`stream: true`), faulted or not. */
+  readonly requests_streamed: number;
   readonly requests_completed: number;
   readonly requests_cancelled: number;
   readonly errors_injected: number;
@@ -80,7 +82,8 @@ class StampedRequest extends IncomingMessage {
 /**
  * A loopback OpenAI-style server driven by the mock's latency models: POST /v1/chat/completions and
  * /v1/completions (JSON or SSE with `stream: true`), GET /v1/models, plus GET /llmbench/stats and
- * POST /llmbench/reset for tests and benchmarks.
+ * POST /llmbench/reset for tests and benchmarks. Answers honour `max_tokens` (or
+ * `max_completion_tokens`), `min_tokens` and `ignore_eos` as vLLM does (`answerLength`).
  */
 export async function startMockHttpServer(options: MockHttpServerOptions = {}): Promise<MockHttpServer> {
   const mockOptions = MockOptionsSchema.parse(options.mock ?? {});
@@ -92,6 +95,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   let cache = new PrefixCache();
   let responsesOk = 0;
   let received = 0;
+  let streamed = 0;
   const pickFault = (): FaultKind | undefined => {
     if (faults.rate <= 0 || faultRandom() >= faults.rate) return undefined;
     return faults.kinds[Math.floor(faultRandom() * faults.kinds.length)]!;
@@ -153,13 +157,19 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   async function complete(req: IncomingMessage, res: ServerResponse, chat: boolean, native: boolean): Promise<void> {
     const started = (req as StampedRequest).arrivedAt;
     received++;
-    let body: { stream?: unknown; model?: unknown; messages?: unknown; prompt?: unknown };
+    let body: RequestBody;
     try {
       body = JSON.parse(await readBody(req)) as typeof body;
     } catch {
       json(res, 400, { error: { message: 'request body is not valid JSON', type: 'invalid_request_error' } });
       return;
     }
+    const limits = lengthLimits(body);
+    if (typeof limits === 'string') {
+      json(res, 400, { error: { message: limits, type: 'invalid_request_error' } });
+      return;
+    }
+    if (body.stream === true) streamed++;
     const model = typeof body.model === 'string' ? body.model : 'mock-model';
     const id = `cmpl-${sim.counters.requests_received}`;
     const prompt = promptText(body);
@@ -210,6 +220,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
             res.write(`data: {"id":"${id}","object":"${chat ? 'chat.completion.chunk' : 'text_completion'}","created":${created},"model":${JSON.stringify(model)},"choices":[${delta}]}\n\n`, stampChunk);
           }
         : undefined,
+      limits,
     );
     // The trace covers what the server sees of the exchange: from the request's headers to the last
     // byte of the response handed to the socket.
@@ -222,14 +233,15 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
       return;
     }
     const tokens = outcome.usage?.outputTokens ?? 0;
+    const finish = finishReason(tokens, limits);
     cache.generated += tokens;
     const details = cachedTokens > 0 ? `,"prompt_tokens_details":{"cached_tokens":${cachedTokens}}` : '';
     const usage = `{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens + tokens},"completion_tokens":${tokens}${details}}`;
     if (streaming) {
-      const finish = chat ? '{"index":0,"delta":{},"finish_reason":"stop"}' : '{"index":0,"text":"","finish_reason":"stop"}';
+      const last = chat ? `{"index":0,"delta":{},"finish_reason":"${finish}"}` : `{"index":0,"text":"","finish_reason":"${finish}"}`;
       const object = chat ? 'chat.completion.chunk' : 'text_completion';
       res.end(
-        `data: {"id":"${id}","object":"${object}","created":${created},"model":${JSON.stringify(model)},"choices":[${finish}]}\n\n` +
+        `data: {"id":"${id}","object":"${object}","created":${created},"model":${JSON.stringify(model)},"choices":[${last}]}\n\n` +
           // LM Studio's native streams carry no usage (lmstudio-bug-tracker #676); /v1 streams do.
           (native ? '' : `data: {"id":"${id}","object":"${object}","created":${created},"model":${JSON.stringify(model)},"choices":[],"usage":${usage}}\n\n`) +
           'data: [DONE]\n\n',
@@ -238,13 +250,13 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     }
     const text = Array.from({ length: tokens }, (_, i) => ` tok${i}`).join('');
     const choice = chat
-      ? `{"index":0,"message":{"role":"assistant","content":${JSON.stringify(text)}},"finish_reason":"stop"}`
-      : `{"index":0,"text":${JSON.stringify(text)},"finish_reason":"stop"}`;
+      ? `{"index":0,"message":{"role":"assistant","content":${JSON.stringify(text)}},"finish_reason":"${finish}"}`
+      : `{"index":0,"text":${JSON.stringify(text)},"finish_reason":"${finish}"}`;
     // LM Studio's native endpoint adds server-side stats (seconds) to non-streamed responses.
     const generation = (now() - started) / 1000;
     const ttft = mockOptions.latency.model === 'tokens' ? mockOptions.latency.ttft_ms / 1000 : generation / Math.max(1, tokens);
     const stats = native
-      ? `,"stats":{"tokens_per_second":${generation > 0 ? tokens / generation : 0},"time_to_first_token":${ttft},"generation_time":${generation},"stop_reason":"eosFound"},"model_info":{"arch":"mock","quant":"Q4_K_M","format":"gguf","context_length":32768},"runtime":{"name":"llmbench-mock","version":"0","supported_formats":["gguf"]}`
+      ? `,"stats":{"tokens_per_second":${generation > 0 ? tokens / generation : 0},"time_to_first_token":${ttft},"generation_time":${generation},"stop_reason":"${finish === 'length' ? 'maxPredictedTokensReached' : 'eosFound'}"},"model_info":{"arch":"mock","quant":"Q4_K_M","format":"gguf","context_length":32768},"runtime":{"name":"llmbench-mock","version":"0","supported_formats":["gguf"]}`
       : '';
     const payload = `{"id":"${id}","object":"${chat ? 'chat.completion' : 'text_completion'}","created":${created},"model":${JSON.stringify(model)},"choices":[${choice}],"usage":${usage}${stats}}`;
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
@@ -306,6 +318,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     return {
       ...sim.counters,
       requests_received: received,
+      requests_streamed: streamed,
       responses_ok: responsesOk,
       faults: { ...injected },
       prefix_cache_queries: cache.queries,
@@ -320,6 +333,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     injected = emptyFaults();
     responsesOk = 0;
     received = 0;
+    streamed = 0;
     cache = new PrefixCache();
     trace = [];
     created = Math.floor(Date.now() / 1000);
@@ -408,6 +422,34 @@ function promptText(body: { messages?: unknown; prompt?: unknown }): string {
     return (body.messages as { content?: unknown }[]).map((m) => (typeof m?.content === 'string' ? m.content : '')).join('');
   }
   return typeof body.prompt === 'string' ? body.prompt : '';
+}
+
+interface RequestBody {
+  stream?: unknown;
+  model?: unknown;
+  messages?: unknown;
+  prompt?: unknown;
+  max_tokens?: unknown;
+  max_completion_tokens?: unknown;
+  min_tokens?: unknown;
+  ignore_eos?: unknown;
+}
+
+/**
+ * The answer-length fields the mock honours, as vLLM reads them: `max_tokens` (or the chat API's
+ * newer `max_completion_tokens`), `min_tokens` and `ignore_eos`; or, like vLLM, a message saying
+ * which is invalid.
+ */
+function lengthLimits(body: RequestBody): LengthLimits | string {
+  const max = body.max_completion_tokens ?? body.max_tokens;
+  const min = body.min_tokens;
+  if (max !== undefined && max !== null && !(Number.isInteger(max) && (max as number) >= 1)) return `max_tokens must be a whole number >= 1, got ${JSON.stringify(max)}`;
+  if (min !== undefined && min !== null && !(Number.isInteger(min) && (min as number) >= 0)) return `min_tokens must be a whole number >= 0, got ${JSON.stringify(min)}`;
+  if (body.ignore_eos !== undefined && body.ignore_eos !== null && typeof body.ignore_eos !== 'boolean') return `ignore_eos must be a boolean, got ${JSON.stringify(body.ignore_eos)}`;
+  const maxTokens = typeof max === 'number' ? max : undefined;
+  const minTokens = typeof min === 'number' ? min : undefined;
+  if (maxTokens !== undefined && minTokens !== undefined && minTokens > maxTokens) return `min_tokens (${minTokens}) must be less than or equal to max_tokens (${maxTokens})`;
+  return { maxTokens, minTokens, ignoreEos: body.ignore_eos === true };
 }
 
 function emptyFaults(): Record<FaultKind, number> {

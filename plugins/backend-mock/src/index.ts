@@ -11,12 +11,37 @@ export type { MockHttpServer, MockHttpServerOptions, MockHttpStats, FaultKind, F
 
 export const MockOptionsSchema = z.strictObject({
   latency: LatencyModelSchema.default({ model: 'fixed', ms: 10 }).describe('How long requests take.'),
-  output_tokens: z.number().int().positive().default(16).describe('Tokens generated per request (before jitter in the shared model).'),
+  output_tokens: z.number().int().positive().default(16).describe("An answer's natural length in tokens (before jitter in the shared model); the request's max_tokens caps it."),
   error_rate: z.number().min(0).max(1).default(0).describe('Fraction of requests answered with HTTP 500.'),
   seed: z.number().int().optional().describe('Random seed (default: the scenario seed); always mixed with the server id so servers differ.'),
 });
 
 export type MockOptions = z.output<typeof MockOptionsSchema>;
+
+/** What a request asks about its answer's length (vLLM's sampling parameters of the same names). */
+export interface LengthLimits {
+  readonly maxTokens?: number | undefined;
+  readonly minTokens?: number | undefined;
+  readonly ignoreEos?: boolean | undefined;
+}
+
+/**
+ * The answer's length in tokens: the latency model's natural length, floored by `minTokens`, capped
+ * by `maxTokens`; with `ignoreEos` exactly `maxTokens` (the model never stops on its own). Without
+ * `maxTokens`, `ignoreEos` keeps the natural length: the mock has no context window to run into.
+ */
+export function answerLength(natural: number, limits?: LengthLimits): number {
+  if (limits === undefined) return natural;
+  const { maxTokens, minTokens, ignoreEos } = limits;
+  if (ignoreEos && maxTokens !== undefined) return maxTokens;
+  const floored = minTokens === undefined ? natural : Math.max(natural, minTokens);
+  return maxTokens === undefined ? floored : Math.min(floored, maxTokens);
+}
+
+/** Why the answer ended: "length" when it reached `maxTokens`, else "stop" (the model's own end). */
+export function finishReason(tokens: number, limits?: LengthLimits): 'length' | 'stop' {
+  return limits?.maxTokens !== undefined && tokens >= limits.maxTokens ? 'length' : 'stop';
+}
 
 /**
  * The in-process mock server: no network, deterministic for a seed. Its counters (requests
@@ -33,14 +58,19 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
   /**
    * Serves one request. `onToken(i)` (when given) is called as each output token is produced:
    * evenly spread over the request's latency for the independent models, all at the end for the
-   * shared accelerator (which models whole-request service time).
+   * shared accelerator (which models whole-request service time). `limits` set the answer's length
+   * (`answerLength`); the time it takes follows that length in the tokens and shared models.
    */
-  const handle = async (signal: AbortSignal, onToken?: (i: number, tokens: number) => void): Promise<Outcome> => {
+  const handle = async (signal: AbortSignal, onToken?: (i: number, tokens: number) => void, limits?: LengthLimits): Promise<Outcome> => {
     counters.requests_received++;
     if (++counters.in_flight > counters.max_in_flight) counters.max_in_flight = counters.in_flight;
     try {
       const fail = options.error_rate > 0 && random() < options.error_rate;
-      let tokens = options.output_tokens;
+      // The jitter is drawn whatever the limits, so the same seed gives the same draws either way.
+      const natural = latency.model === 'shared'
+        ? Math.max(1, Math.round(options.output_tokens * (1 + latency.jitter * (2 * random() - 1))))
+        : options.output_tokens;
+      const tokens = answerLength(natural, limits);
       if (latency.model === 'tokens') {
         if (onToken && !fail) {
           for (let i = 0; i < tokens; i++) {
@@ -53,8 +83,6 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
           if (ms > 0) await delay(scheduler, ms, signal);
         }
       } else if (latency.model === 'shared') {
-        const spread = latency.jitter * (2 * random() - 1);
-        tokens = Math.max(1, Math.round(options.output_tokens * (1 + spread)));
         await accelerator!.generate(tokens, signal);
         if (onToken && !fail) for (let i = 0; i < tokens; i++) onToken(i, tokens);
       } else {
@@ -96,7 +124,8 @@ export default defineBackend({
   create(ctx, options) {
     const server = createMockServer(options, ((options.seed ?? ctx.seed) ^ hashString(ctx.server.id)) >>> 0);
     return {
-      send: (_request, signal) => server.handle(signal),
+      // A BenchRequest is a LengthLimits: its maxTokens caps the answer.
+      send: (request, signal) => server.handle(signal, undefined, request),
       serverMetrics: () => ({ ...server.counters }),
     };
   },

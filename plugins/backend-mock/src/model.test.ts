@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { Outcome } from '@llmbench/plugin-api';
 import { delay, sampleLatency, SharedAccelerator, type Scheduler } from './model.js';
 import { gaussian, hashString, mulberry32 } from '@llmbench/plugin-api';
-import { createMockServer, MockOptionsSchema } from './index.js';
+import { answerLength, createMockServer, finishReason, MockOptionsSchema } from './index.js';
 
 // ---------------------------------------------------------------- fake scheduler
 
@@ -596,5 +596,99 @@ describe('createMockServer', () => {
     const rs = [1, 2, 3].map(() => track(s, srv.handle(signal())));
     await s.runAll();
     expect(rs.map((r) => r.at)).toEqual([40, 40, 40]);
+  });
+});
+
+// ---------------------------------------------------------------- answer length
+
+describe('answer length: max_tokens, min_tokens and ignore_eos as vLLM applies them', () => {
+  // `llmbench mock-server --profile vllm` (MOCK_PROFILES in packages/cli/src/index.ts).
+  const vllmProfile = { latency: { model: 'shared', step_ms: 0.12, per_request_ms: 0.03, jitter: 0.2 }, output_tokens: 16 };
+  const signal = () => new AbortController().signal;
+  const lengths = async (limits: Parameters<ReturnType<typeof createMockServer>['handle']>[2], requests = 5000) => {
+    const s = new FakeScheduler();
+    const srv = createMockServer(MockOptionsSchema.parse(vllmProfile), 1, s);
+    const pending = Array.from({ length: requests }, () => srv.handle(signal(), undefined, limits));
+    await s.runAll();
+    const tokens = (await Promise.all(pending)).map((o) => (o.kind === 'ok' ? o.usage!.outputTokens! : Number.NaN));
+    return { tokens, generated: srv.counters.tokens_generated };
+  };
+
+  test('vllm profile, ignore_eos: every one of 5,000 answers has exactly max_tokens tokens', async () => {
+    const { tokens, generated } = await lengths({ maxTokens: 16, ignoreEos: true });
+    expect(new Set(tokens)).toEqual(new Set([16]));
+    expect(generated).toBe(5000 * 16);
+  });
+
+  test('vllm profile, max_tokens alone: no answer is longer, shorter natural answers stay as they are', async () => {
+    const { tokens } = await lengths({ maxTokens: 16 });
+    expect(Math.max(...tokens)).toBe(16);
+    // jitter 0.2 around 16: natural lengths 13..19, so about half end early on their own.
+    expect(Math.min(...tokens)).toBe(13);
+    const short = tokens.filter((t) => t < 16).length;
+    expect(short).toBeGreaterThan(1500);
+    expect(short).toBeLessThan(3500);
+  });
+
+  test('vllm profile, min_tokens: no answer is shorter; max_tokens still caps', async () => {
+    const floored = await lengths({ minTokens: 18 });
+    expect(Math.min(...floored.tokens)).toBe(18);
+    expect(Math.max(...floored.tokens)).toBe(19);
+    const both = await lengths({ minTokens: 18, maxTokens: 18 });
+    expect(new Set(both.tokens)).toEqual(new Set([18]));
+  });
+
+  test('the same seed draws the same jitter with and without limits (only the length changes)', async () => {
+    const free = await lengths(undefined, 500);
+    const capped = await lengths({ maxTokens: 15 }, 500);
+    expect(capped.tokens).toEqual(free.tokens.map((t) => Math.min(t, 15)));
+  });
+
+  test('answerLength and finishReason: the rules in one table', () => {
+    expect(answerLength(20, undefined)).toBe(20);
+    expect(answerLength(20, { maxTokens: 16 })).toBe(16);
+    expect(answerLength(10, { maxTokens: 16 })).toBe(10);
+    expect(answerLength(10, { maxTokens: 16, ignoreEos: true })).toBe(16);
+    expect(answerLength(20, { maxTokens: 16, ignoreEos: true })).toBe(16);
+    expect(answerLength(10, { ignoreEos: true })).toBe(10);
+    expect(answerLength(10, { minTokens: 12 })).toBe(12);
+    expect(answerLength(10, { minTokens: 12, maxTokens: 11 })).toBe(11);
+    expect(finishReason(16, { maxTokens: 16 })).toBe('length');
+    expect(finishReason(10, { maxTokens: 16 })).toBe('stop');
+    expect(finishReason(16, undefined)).toBe('stop');
+  });
+
+  test('tokens model: a capped answer takes ttft + (max_tokens - 1) x itl, and streams max_tokens tokens', async () => {
+    const s = new FakeScheduler();
+    const srv = createMockServer(MockOptionsSchema.parse({ latency: { model: 'tokens', ttft_ms: 40, itl_ms: 20 }, output_tokens: 16 }), 1, s);
+    const seen: number[] = [];
+    const json = track(s, srv.handle(signal(), undefined, { maxTokens: 4 }));
+    await s.runAll();
+    expect(json.at).toBe(40 + 3 * 20);
+    const started = s.now();
+    const streamed = track(s, srv.handle(signal(), (i) => seen.push(i), { maxTokens: 40, ignoreEos: true }));
+    await s.runAll();
+    expect(streamed.at! - started).toBe(40 + 39 * 20);
+    expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(srv.counters.tokens_generated).toBe(4 + 40);
+  });
+
+  test('shared model: a request capped to fewer tokens does less work (n tokens of steps)', async () => {
+    const s = new FakeScheduler();
+    const srv = createMockServer(MockOptionsSchema.parse({ latency: { model: 'shared', step_ms: 1, per_request_ms: 1, jitter: 0 }, output_tokens: 10 }), 1, s);
+    const r = track(s, srv.handle(signal(), undefined, { maxTokens: 3 }));
+    await s.runAll();
+    expect(r.at).toBe(3 * 2);
+  });
+
+  test('the in-process mock backend caps answers at the request\'s maxTokens', async () => {
+    const { default: mock } = await import('./index.js');
+    const backend = await mock.create(
+      { logger: { debug() {}, info() {}, warn() {}, error() {} }, clock: { now: () => performance.now() }, scenarioDir: '.', seed: 1, server: { id: 'a', maxConcurrentRequests: Infinity } },
+      MockOptionsSchema.parse({ latency: { model: 'fixed', ms: 0 }, output_tokens: 16 }),
+    );
+    const request = { index: 0, messages: [{ role: 'user' as const, content: 'hi' }], stream: false, warmup: false };
+    expect(await backend.send({ ...request, maxTokens: 5 }, signal())).toMatchObject({ kind: 'ok', usage: { outputTokens: 5 } });
+    expect(await backend.send(request, signal())).toMatchObject({ kind: 'ok', usage: { outputTokens: 16 } });
   });
 });
