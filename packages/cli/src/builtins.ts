@@ -20,6 +20,7 @@ export const BUILTIN_PACKAGES: Readonly<Record<string, string>> = {
   'reporter:json': '@llmbench/reporter-json',
   'reporter:markdown': '@llmbench/reporter-markdown',
   'reporter:benchmark-json': '@llmbench/reporter-benchmark-json',
+  'collector:gpu': '@llmbench/collector-gpu',
 };
 
 /**

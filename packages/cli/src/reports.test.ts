@@ -146,7 +146,7 @@ reporters:
   expect(results.experiments.map((e) => [e.name, e.summary.requests, e.summary.successes])).toEqual([['first', 100, 100], ['second', 100, 100]]);
   // The readings taken before it failed are there, and the report shows them.
   expect(results.experiments[0]!.summary.collectors[collector]!['gpu_memory_gb']!.max).toBe(12);
-  expect(await readFile(join(dir, 'out/flaky.md'), 'utf8')).toContain('**GPU memory (peak)**');
+  expect(await readFile(join(dir, 'out/flaky.md'), 'utf8')).toContain('| **GPU memory (avg / peak)** | 11.5 / 12 | - |');
 });
 
 test('a backend that fails to prepare its server is reported (exit 3) and the point is still measured', async () => {

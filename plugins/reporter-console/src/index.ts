@@ -4,6 +4,7 @@ import {
   type ExperimentResult, type HeadlineMetric, type Interval, type RunResults, type SummaryStats,
 } from '@llmbench/plugin-api';
 import { formatMs, formatPercent, formatRate, table } from './format.js';
+import { gpuLines } from './gpu.js';
 import { LiveProgress, PlainProgress, progressLabel, useLiveBar, type ProgressView } from './progress.js';
 
 export { formatEta, formatMs, formatPercent, formatRate, table } from './format.js';
@@ -69,6 +70,7 @@ export function renderExperiment(e: ExperimentResult, options: RenderOptions = D
   if (s.barrier) {
     lines.push(`  Barrier idle: ${formatPercent(s.barrier.idle_fraction)} of slot time over ${s.barrier.batches} batches`);
   }
+  lines.push(...gpuLines(s));
   const failures = failureText(s);
   if (failures) lines.push(`  Failures: ${failures}`);
   lines.push('', 'Worker utilization:');

@@ -19,7 +19,8 @@ export const DEFINITIONS = {
   barrier: { term: 'Barrier idle', text: 'sum over requests of (batch end - request end) / (batch size x wall time): capacity left unused waiting for the slowest request of each batch.' },
   speedup: { term: 'Speedup', text: 'throughput / the throughput of the sweep\'s first point.' },
   efficiency: { term: 'Scaling efficiency', text: 'throughput / ((servers / first point\'s servers) x first point\'s throughput); 100% is linear scaling.' },
-  gpu_memory: { term: 'GPU memory (peak)', text: 'the highest GPU memory reading a collector took during the run.' },
+  gpu_memory: { term: 'GPU memory (avg / peak)', text: 'GPU memory used, summed over the GPUs read: the mean and the highest of the samples a collector took during the run (the last one, with several runs), of the GPUs\' total memory.' },
+  gpu_utilization: { term: 'GPU utilization (avg / peak)', text: 'percent of the time a GPU was running a kernel, averaged over the GPUs read: the mean and the highest of the samples, as for GPU memory.' },
 } as const;
 
 export type DefinitionKey = keyof typeof DEFINITIONS;

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import {
   approximateMark, connectionNotes, defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, PROVENANCE_TEXT, runWarnings, tokenProvenance, writeFileAtomic,
-  type ExperimentResult, type HeadlineMetric, type RunResults, type SummaryStats,
+  type ExperimentResult, type HeadlineMetric, type RunResults,
 } from '@llmbench/plugin-api';
 import { renderChart } from './charts.js';
 import { DEFINITIONS, type DefinitionKey } from './definitions.js';
 import { fmtCount, fmtDuration, fmtMetric, fmtMs, fmtPercent, fmtRate } from './format.js';
+import { gpuRows } from './gpu.js';
 
 export { renderChart, niceMax } from './charts.js';
 
@@ -84,14 +85,6 @@ export function winner(m: HeadlineMetric, experiments: readonly ExperimentResult
   }
 }
 
-/** GPU memory as collectors report it (any metric with "gpu" and "mem" in its name), peak over the run. */
-function gpuMemory(s: SummaryStats): { metric: string; value: number } | null {
-  for (const readings of Object.values(s.collectors)) {
-    for (const [metric, r] of Object.entries(readings)) if (/gpu/i.test(metric) && /mem/i.test(metric)) return { metric, value: r.max };
-  }
-  return null;
-}
-
 function answer(results: RunResults, used: Used): string[] {
   const ex = results.experiments;
   if (ex.length === 0) return [];
@@ -114,11 +107,9 @@ function answer(results: RunResults, used: Used): string[] {
     used.add('reconnects');
     rows.push(['**Reconnects**', ...ex.map((e) => fmtCount(e.summary.reconnects)), ...(ex.length > 1 ? ['-'] : [])]);
   }
-  const gpu = ex.map((e) => gpuMemory(e.summary));
-  if (gpu.some((g) => g !== null)) {
-    used.add('gpu_memory');
-    rows.push(['**GPU memory (peak)**', ...gpu.map((g) => (g ? fmtMetric('', g.value) : '-')), ...(ex.length > 1 ? ['-'] : [])]);
-  }
+  const gpu = gpuRows(ex);
+  used.add(...gpu.used);
+  rows.push(...gpu.rows);
   const out = ['## Answer', ''];
   const runs = Math.max(...ex.map((e) => e.runs.length));
   if (runs > 1) {
