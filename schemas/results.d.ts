@@ -44,7 +44,7 @@ export interface RunResults {
   started_at: string;
   finished_at: string;
   /**
-   * interrupted: stopped by a signal; failed: stopped by a runtime error. Experiments that finished are kept either way.
+   * interrupted: stopped by a signal; failed: stopped by a runtime error, or an experiment had no successful request (error says which). Experiments that finished are kept either way.
    */
   status: "completed" | "interrupted" | "failed";
   error?: string;
@@ -183,7 +183,15 @@ export interface RunStats {
    */
   server_ttft_ms: LatencyStats | null;
   /**
-   * Generation speed as the server reported it per request (LM Studio native stats): mean, min and max over requests.
+   * Prompt processing time as the server reported it per request (llama.cpp timings.prompt_ms), when it did.
+   */
+  server_prompt_ms: LatencyStats | null;
+  /**
+   * Decode time per generated token as the server reported it per request (llama.cpp timings: predicted_ms / predicted_n), beside the client's TPOT.
+   */
+  server_tpot_ms: LatencyStats | null;
+  /**
+   * Generation speed as the server reported it per request (LM Studio native stats, llama.cpp timings.predicted_per_second): mean, min and max over requests.
    */
   server_tokens_per_second: {
     avg: number;
@@ -191,9 +199,13 @@ export interface RunStats {
     max: number;
   } | null;
   /**
-   * Server-side prefix-cache hit rate: sum of prefix_cache_hits deltas / sum of prefix_cache_queries deltas over servers that report them (vLLM, in tokens); null when none do.
+   * Prefix-cache hit rate in prompt tokens: from the servers' counters when their backend reads them (sum of prefix_cache_hits deltas / sum of prefix_cache_queries deltas: vLLM, llama.cpp), else from the responses' usage (cached tokens / prompt tokens, when any response reported cached tokens); null when neither says. prefix_cache_source tells which.
    */
   prefix_cache_hit_rate: number | null;
+  /**
+   * Where prefix_cache_hit_rate came from: the servers' own counters, or the responses' usage.cached_tokens.
+   */
+  prefix_cache_source: ("server_metrics" | "usage") | null;
   max_in_flight: number;
   /**
    * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).
@@ -203,6 +215,14 @@ export interface RunStats {
    * Requests that had to wait for a server slot.
    */
   queued_requests: number;
+  /**
+   * Sum of the servers' reconnects.
+   */
+  reconnects: number;
+  /**
+   * Sum of the servers' no_reuse_requests.
+   */
+  no_reuse_requests: number;
   servers: ServerStats[];
   barrier?: BarrierStats;
   /**
@@ -275,13 +295,18 @@ export interface TokenStats {
    */
   output_tokens_per_second: number;
   /**
-   * Successful requests whose counts came from the server usage, were counted from streamed chunks, or are unknown.
+   * Successful requests whose counts came from the server usage (exact), were counted from streamed chunks (a lower bound: servers may merge tokens into one chunk), were estimated, or are unknown. Every token figure's provenance follows from these (docs/metrics.md#token-provenance).
    */
   sources: {
     server: number;
     counted: number;
+    estimated: number;
     none: number;
   };
+  /**
+   * Successful requests whose usage said how many prompt tokens were cached (prompt_tokens_details.cached_tokens).
+   */
+  cache_reported: number;
 }
 export interface ServerStats {
   id: string;
@@ -315,6 +340,14 @@ export interface ServerStats {
    * Times the load balancer took this server out after consecutive failures (it is probed back in after a back-off).
    */
   ejections: number;
+  /**
+   * Requests sent again, once, on a fresh connection because the reused connection they went out on died before any byte of the answer (the server had closed it). Their times count from the resend.
+   */
+  reconnects: number;
+  /**
+   * Requests sent with "connection: close" because this server was seen closing its connections after answering although it offered keep-alive.
+   */
+  no_reuse_requests: number;
 }
 /**
  * Only for batch (barrier) points.
@@ -385,7 +418,15 @@ export interface SummaryStats {
    */
   server_ttft_ms: LatencyStats | null;
   /**
-   * Generation speed as the server reported it per request (LM Studio native stats): mean, min and max over requests.
+   * Prompt processing time as the server reported it per request (llama.cpp timings.prompt_ms), when it did.
+   */
+  server_prompt_ms: LatencyStats | null;
+  /**
+   * Decode time per generated token as the server reported it per request (llama.cpp timings: predicted_ms / predicted_n), beside the client's TPOT.
+   */
+  server_tpot_ms: LatencyStats | null;
+  /**
+   * Generation speed as the server reported it per request (LM Studio native stats, llama.cpp timings.predicted_per_second): mean, min and max over requests.
    */
   server_tokens_per_second: {
     avg: number;
@@ -393,9 +434,13 @@ export interface SummaryStats {
     max: number;
   } | null;
   /**
-   * Server-side prefix-cache hit rate: sum of prefix_cache_hits deltas / sum of prefix_cache_queries deltas over servers that report them (vLLM, in tokens); null when none do.
+   * Prefix-cache hit rate in prompt tokens: from the servers' counters when their backend reads them (sum of prefix_cache_hits deltas / sum of prefix_cache_queries deltas: vLLM, llama.cpp), else from the responses' usage (cached tokens / prompt tokens, when any response reported cached tokens); null when neither says. prefix_cache_source tells which.
    */
   prefix_cache_hit_rate: number | null;
+  /**
+   * Where prefix_cache_hit_rate came from: the servers' own counters, or the responses' usage.cached_tokens.
+   */
+  prefix_cache_source: ("server_metrics" | "usage") | null;
   max_in_flight: number;
   /**
    * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).
@@ -405,6 +450,14 @@ export interface SummaryStats {
    * Requests that had to wait for a server slot.
    */
   queued_requests: number;
+  /**
+   * Sum of the servers' reconnects.
+   */
+  reconnects: number;
+  /**
+   * Sum of the servers' no_reuse_requests.
+   */
+  no_reuse_requests: number;
   servers: ServerStats[];
   barrier?: BarrierStats;
   /**
