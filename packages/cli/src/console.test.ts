@@ -50,6 +50,7 @@ const SUMMARY = new RegExp(
     '  P95 response time: [\\d.]+ms',
     '  P99 response time: [\\d.]+ms',
     '  Total time: [\\d.]+s',
+    "  Tokens: output \\d+, from the server's usage",
     '  Output tokens/sec: [\\d.]+',
     '',
     'Worker utilization:',

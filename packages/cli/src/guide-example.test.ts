@@ -38,7 +38,7 @@ test('the guide\'s example backend passes every check of the contract kit, strea
   const checks = await runBackendContract({ plugin, server: mockServerControl(server.url), model: 'mock-model' });
   const summary = assertContract(checks);
   expect(summary.passed).toEqual(expect.arrayContaining([...STREAM_CHECKS, 'failure: malformed_sse becomes protocol_error']));
-  expect(checks).toHaveLength(23);
+  expect(checks).toHaveLength(24);
 });
 
 test('declared streams: false, the same backend passes with the streaming checks skipped, not passed', async () => {

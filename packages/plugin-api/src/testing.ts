@@ -17,7 +17,7 @@ import type { Backend, BackendPlugin } from './define.js';
 import { exchangeTimes, type OkOutcome, type Outcome, type OutcomeKind } from './outcome.js';
 import type { BenchRequest, Clock, Logger } from './types.js';
 
-export const CONTRACT_FAULTS = ['http_500', 'http_429', 'slow_first_byte', 'stall', 'reset', 'malformed_json', 'malformed_sse'] as const;
+export const CONTRACT_FAULTS = ['http_500', 'http_429', 'slow_first_byte', 'stall', 'reset', 'reset_mid_answer', 'malformed_json', 'malformed_sse'] as const;
 export type ContractFault = (typeof CONTRACT_FAULTS)[number];
 
 export interface ContractServer {
@@ -110,6 +110,7 @@ const EXPECTED: Record<Exclude<ContractFault, 'slow_first_byte' | 'stall'>, { ki
   http_500: { kind: 'http_error', stream: false, status: 500 },
   http_429: { kind: 'http_error', stream: false, status: 429 },
   reset: { kind: 'connection_error', stream: false },
+  reset_mid_answer: { kind: 'connection_error', stream: false },
   malformed_json: { kind: 'protocol_error', stream: false },
   malformed_sse: { kind: 'protocol_error', stream: true },
 };

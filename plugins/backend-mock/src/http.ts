@@ -6,7 +6,7 @@ import { mulberry32 } from '@llmbench/plugin-api';
 import { createMockServer, finishReason, MockOptionsSchema, type LengthLimits, type MockOptions } from './index.js';
 import { delay, realScheduler } from './model.js';
 
-export const FAULT_KINDS = ['http_500', 'http_429', 'slow_first_byte', 'stall', 'reset', 'malformed_json', 'malformed_sse'] as const;
+export const FAULT_KINDS = ['http_500', 'http_429', 'slow_first_byte', 'stall', 'reset', 'reset_mid_answer', 'malformed_json', 'malformed_sse'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const FaultsSchema = z.strictObject({
@@ -278,7 +278,13 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
         res.destroy();
         return;
       case 'reset':
+        // Before any byte of the answer: on a reused connection, a client may send the request again.
         req.socket.destroy();
+        return;
+      case 'reset_mid_answer':
+        // The answer has begun (status line, headers, part of the body), then the connection dies.
+        res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+        res.write(stream ? 'data: {"id":"cut","choices":[{"index":0,"delta":{"content":" tok"}}]}\n\n' : '{"id":"cut","choices":', () => setImmediate(() => req.socket.destroy()));
         return;
       case 'malformed_json':
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -453,7 +459,7 @@ function lengthLimits(body: RequestBody): LengthLimits | string {
 }
 
 function emptyFaults(): Record<FaultKind, number> {
-  return { http_500: 0, http_429: 0, slow_first_byte: 0, stall: 0, reset: 0, malformed_json: 0, malformed_sse: 0 };
+  return { http_500: 0, http_429: 0, slow_first_byte: 0, stall: 0, reset: 0, reset_mid_answer: 0, malformed_json: 0, malformed_sse: 0 };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
