@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { startMockHttpServer, type MockHttpServer } from '@llmbench/backend-mock';
 import { PLUGIN_KINDS, type RunResults } from '@llmbench/plugin-api';
 import { DEPENDENCY_RANGES, pluginFiles, type ScaffoldMode } from './scaffold/plugin.js';
@@ -38,6 +38,11 @@ async function link(target: string, path: string): Promise<void> {
 }
 
 describe('llmbench new-plugin', () => {
+  test('llmbench --help lists it', async () => {
+    const ran = await llmbench(['--help'], root);
+    expect(ran.stdout).toMatch(/\n {2}new-plugin \[options\] +write a new plugin package/);
+  });
+
   test('a name that is not lowercase letters, digits and "-" is a usage error (exit 2), and nothing is written', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'llmbench-np-'));
     const ran = await llmbench(['new-plugin', '--kind', 'backend', '--name', 'My_Server'], dir);
@@ -200,7 +205,7 @@ describe('the plugin scaffold', () => {
       // Paths of the package's own (rootDir, outDir) only matter for emitting, and these do not emit.
       const { configFilePath: _config, rootDir: _rootDir, outDir: _outDir, ...options } = parsed.options;
       const key = JSON.stringify(options);
-      const group = programs.get(key) ?? { options, files: [] };
+      const group = programs.get(key) ?? { options, files: [] as string[] };
       group.files.push(...parsed.fileNames);
       programs.set(key, group);
     }
