@@ -17,10 +17,12 @@ export function registerNewPlugin(program: Command, io: CliIO): void {
     .option('--package-name <name>', 'npm package name (default: llmbench-<kind>-<name>; @llmbench/<kind>-<name> lets scenarios use the short name)')
     .option('--description <text>', 'one line for package.json and the README')
     .addHelpText('after', `
-Writes package.json (depends on @llmbench/plugin-api and zod; a backend also on undici), tsconfig.json,
-README.md, src/index.ts (a working skeleton) and src/index.test.ts (vitest; a backend's runs the contract
-kit against "llmbench mock-server"). Then, in the folder: npm install && npm test && npm run build.
-A scenario uses the plugin by package name once installed, or by path: ./<dir>/dist/index.js.
+Writes package.json (run-time dependencies: @llmbench/plugin-api and zod; a backend also undici),
+tsconfig.json, tsconfig.spec.json, .gitignore, README.md, src/index.ts (a working skeleton) and
+src/index.test.ts (vitest; a backend's starts "llmbench mock-server" and runs the contract kit).
+Then, in the folder: npm install && npm test && npm run build.
+A scenario uses the plugin by path (./<dir>/dist/index.js) or, once installed, by package name;
+a package named @llmbench/<kind>-<name> also by its short name.
 `)
     .action(async (opts: { kind: PluginKind; name: string; dir?: string; packageName?: string; description?: string }) => {
       const files = pluginFiles({

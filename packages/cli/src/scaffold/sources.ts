@@ -29,7 +29,7 @@ export function sourceFiles(input: SourceInput): Record<string, string> {
 const q = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
 
 function backendSource({ name, description }: SourceInput): string {
-  return `import { Pool } from 'undici';
+  return `import { Pool, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { defineBackend, ErrorCodes, LlmbenchError, type BenchRequest, type Clock, type Outcome, type TokenUsage } from '@llmbench/plugin-api';
 
@@ -108,8 +108,10 @@ export default defineBackend({
   },
 });
 
+type Body = Dispatcher.ResponseData['body'];
+
 interface Completion {
-  choices?: { delta?: { content?: string | null }; message?: { content?: string | null } }[];
+  choices?: { delta?: { content?: string | null } }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
 }
 
@@ -118,7 +120,7 @@ function usageOf(raw: Completion['usage']): TokenUsage | undefined {
   return { outputTokens: raw.completion_tokens, ...(typeof raw.prompt_tokens === 'number' ? { inputTokens: raw.prompt_tokens } : {}), source: 'server' };
 }
 
-async function readJson(body: AsyncIterable<Buffer> & { text(): Promise<string> }, clock: Clock, sentAt: number, status: number): Promise<Outcome> {
+async function readJson(body: Body, clock: Clock, sentAt: number, status: number): Promise<Outcome> {
   const text = await body.text();
   const endedAt = clock.now();
   let parsed: Completion;
@@ -132,7 +134,7 @@ async function readJson(body: AsyncIterable<Buffer> & { text(): Promise<string> 
 }
 
 /** Reads server-sent events as they arrive, stamping each chunk with its arrival time. */
-async function readStream(body: AsyncIterable<Buffer>, clock: Clock, sentAt: number, status: number): Promise<Outcome> {
+async function readStream(body: Body, clock: Clock, sentAt: number, status: number): Promise<Outcome> {
   const decoder = new TextDecoder();
   const chunkTimes: number[] = [];
   let pending = '';
