@@ -10,6 +10,7 @@ import {
 import { FaultsSchema, MockOptionsSchema, startMockHttpServer } from '@llmbench/backend-mock';
 import { ErrorCodes, LlmbenchError, PLUGIN_KINDS, writeFileAtomic, type Logger, type TextSink } from '@llmbench/plugin-api';
 import { BUILTIN_PACKAGES, builtinPlugins } from './builtins.js';
+import { registerNewPlugin } from './commands/new-plugin.js';
 import { renderComparisonMarkdown, renderComparisonText } from './compare.js';
 import { renderReport, REPORT_FORMATS, type ReportFormat } from './report.js';
 import { displayPath, exitCodeFor, ExitCode, renderError } from './render.js';
@@ -314,6 +315,8 @@ ${EXIT_CODES_HELP}`)
       const list = await listPlugins(io.cwd);
       io.stdout.write(opts.json ? `${JSON.stringify(list, null, 2)}\n` : renderPlugins(list));
     });
+
+  registerNewPlugin(program, io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
