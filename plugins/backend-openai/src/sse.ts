@@ -7,29 +7,44 @@ const CR = 0x0d;
  * comments (`:`), `event:` and `id:` lines are skipped. Multi-line data is joined with "\n".
  */
 export class SseParser {
-  private partial: Buffer | undefined;
+  /** The start of a line not yet complete: pieces kept as they came, joined once when its newline arrives. */
+  private pending: Buffer[] = [];
   private data: string[] = [];
 
   constructor(private readonly onData: (payload: string) => void) {}
 
+  /** Linear in the bytes pushed, however long a line is and however many chunks it spans. */
   push(chunk: Buffer): void {
-    const buf = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
-    this.partial = undefined;
     let start = 0;
-    for (;;) {
-      const nl = buf.indexOf(NEWLINE, start);
-      if (nl < 0) break;
-      const end = nl > start && buf[nl - 1] === CR ? nl - 1 : nl;
-      this.line(buf, start, end);
-      start = nl + 1;
+    let nl = chunk.indexOf(NEWLINE);
+    if (nl < 0) {
+      if (chunk.length) this.pending.push(chunk);
+      return;
     }
-    if (start < buf.length) this.partial = buf.subarray(start);
+    if (this.pending.length) {
+      // The line began in earlier chunks: join its pieces once, now that it is complete.
+      const line = Buffer.concat([...this.pending, chunk.subarray(0, nl)]);
+      this.pending = [];
+      this.line(line, 0, line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length);
+      start = nl + 1;
+      nl = chunk.indexOf(NEWLINE, start);
+    }
+    while (nl >= 0) {
+      const end = nl > start && chunk[nl - 1] === CR ? nl - 1 : nl;
+      this.line(chunk, start, end);
+      start = nl + 1;
+      nl = chunk.indexOf(NEWLINE, start);
+    }
+    if (start < chunk.length) this.pending.push(chunk.subarray(start));
   }
 
   /** Flushes a final event that was not followed by a blank line. */
   end(): void {
-    if (this.partial && this.partial.length) this.line(this.partial, 0, this.partial.length);
-    this.partial = undefined;
+    if (this.pending.length) {
+      const rest = Buffer.concat(this.pending);
+      this.pending = [];
+      if (rest.length) this.line(rest, 0, rest[rest.length - 1] === CR ? rest.length - 1 : rest.length);
+    }
     this.dispatch();
   }
 
