@@ -48,8 +48,9 @@ export interface Backend {
   serverMetrics?(): Awaitable<MetricReadings>;
   /**
    * What the server says about itself, asked once per server in the main thread after `setup`,
-   * before any load: its model when the scenario names none, and how many requests it runs at once
-   * (e.g. llama.cpp's slots) as the default `max_concurrent_requests`. The scenario's own values win.
+   * before any load: the URL the backend really sends to, its model when the scenario names none,
+   * and how many requests it runs at once (e.g. llama.cpp's slots) as the default
+   * `max_concurrent_requests`. The scenario's own model and cap win.
    */
   serverInfo?(): Awaitable<ServerInfo>;
   teardown?(): Awaitable<void>;
@@ -57,6 +58,8 @@ export interface Backend {
 
 /** What a backend learnt from its server (`Backend.serverInfo`). */
 export interface ServerInfo {
+  /** The origin the backend actually sends to (its `base_url`, the server's url, or its default), for reports. */
+  readonly url?: string;
   readonly model?: string;
   /** Requests the server runs at once; used as max_concurrent_requests when the scenario sets none. */
   readonly maxConcurrentRequests?: number;

@@ -142,6 +142,7 @@ export default defineBackend({
           warnOnce('props', `cannot read /props (${propsError}${modelsError === undefined ? '' : `; ${modelsError}`}); max_concurrent_requests${model === undefined ? ' and the model' : ''} stay as the scenario sets them`);
         }
         return {
+          url: origin,
           ...(model === undefined ? {} : { model }),
           ...(typeof slots === 'number' && Number.isInteger(slots) && slots > 0 ? { maxConcurrentRequests: slots } : {}),
         };

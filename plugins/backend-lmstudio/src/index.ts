@@ -53,6 +53,7 @@ export default defineBackend({
         else if (entry.state !== 'loaded') ctx.logger.warn(`${ctx.server.id}: model "${model}" is ${entry.state ?? 'not loaded'}; the first requests will include loading it (use warmup)`);
       },
       send: (req, signal) => client.send(req, signal),
+      serverInfo: () => ({ url: origin }),
       async serverMetrics() {
         const models = await listModels(origin, headers).catch(() => undefined);
         if (!models) return {};

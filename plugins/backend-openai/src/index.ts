@@ -31,9 +31,10 @@ export default defineBackend({
   description: 'Any OpenAI-compatible server: /v1/chat/completions or /v1/completions, JSON or SSE.',
   options: OpenAIOptionsSchema,
   create(ctx, options) {
-    const { client } = clientFor(ctx, options, DEFAULT_BASE_URL);
+    const { client, origin } = clientFor(ctx, options, DEFAULT_BASE_URL);
     return {
       send: (request, signal) => client.send(request, signal),
+      serverInfo: () => ({ url: origin }),
       teardown: () => client.close(),
     };
   },

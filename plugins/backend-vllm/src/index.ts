@@ -57,6 +57,7 @@ export default defineBackend({
     };
     return {
       send: (req, signal) => client.send(req, signal),
+      serverInfo: () => ({ url: origin }),
       async prepare() {
         if (!options.reset_prefix_cache) return;
         try {

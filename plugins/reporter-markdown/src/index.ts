@@ -141,12 +141,15 @@ function setup(results: RunResults): string[] {
     ['Scenario file', results.scenario.file],
   ];
   const out = ['## Setup', '', table(['Setting', 'Value'], rows, ['l', 'l'])];
+  // The model a request names: the server's own, else the scenario workload's (experiments may override it).
+  const workload = results.scenario.definition.workload as { model?: unknown } | undefined;
+  const workloadModel = typeof workload?.model === 'string' ? workload.model : undefined;
   if (results.servers.length > 0) {
     out.push(
       '',
       table(
         ['Server', 'Backend', 'URL', 'Model', 'Max concurrent'],
-        results.servers.map((s) => [s.id, s.backend, s.url ?? '(default)', s.model ?? '(from workload)', s.max_concurrent_requests === null ? 'unlimited' : String(s.max_concurrent_requests)]),
+        results.servers.map((s) => [s.id, s.backend, s.url ?? '- (in process)', s.model ?? workloadModel ?? "- (the server's default)", s.max_concurrent_requests === null ? 'unlimited' : String(s.max_concurrent_requests)]),
         ['l', 'l', 'l', 'l', 'r'],
       ),
     );

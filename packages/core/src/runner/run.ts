@@ -239,8 +239,10 @@ async function askServers(servers: readonly ResolvedServer[], base: PluginContex
     }
     const cap = Number.isFinite(server.maxConcurrentRequests) || info.maxConcurrentRequests === undefined ? server.maxConcurrentRequests : info.maxConcurrentRequests;
     const model = server.model ?? info.model;
+    const url = info.url ?? server.url;
     if (cap !== server.maxConcurrentRequests) logger.info(`${server.id}: the server runs ${cap} requests at once; using max_concurrent_requests ${cap} (set it in the scenario to choose another)`);
-    out.push(cap === server.maxConcurrentRequests && model === server.model ? server : { ...server, maxConcurrentRequests: cap, ...(model === undefined ? {} : { model }) });
+    const same = cap === server.maxConcurrentRequests && model === server.model && url === server.url;
+    out.push(same ? server : { ...server, maxConcurrentRequests: cap, ...(model === undefined ? {} : { model }), ...(url === undefined ? {} : { url }) });
   }
   const byId = new Map(out.map((s) => [s.id, s]));
   return { servers: out, apply: (e) => ({ ...e, servers: e.servers.map((s) => byId.get(s.id) ?? s) }) };
