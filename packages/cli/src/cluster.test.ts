@@ -66,7 +66,7 @@ const point = (results: RunResults, name: string): ExperimentResult => {
 
 const shell = (script: string, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> =>
   new Promise((done) => {
-    execFile('bash', ['-euo', 'pipefail', '-c', script], { cwd, timeout: 120_000, env: { ...process.env, NO_COLOR: '1', LLMBENCH: bin } }, (error, stdout, stderr) => {
+    execFile('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', script], { cwd, timeout: 120_000, env: { ...process.env, NO_COLOR: '1', LLMBENCH: bin } }, (error, stdout, stderr) => {
       done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -272,6 +272,15 @@ jq -c '.scaling_benchmark[] | {num_workers, concurrency, speedup, scaling_effici
     expect(entries[0]!.scaling_efficiency).toBeNull();
     expect(entries[2]!.speedup).toBeGreaterThan(2.2);
     expect(entries[2]!.scaling_efficiency).toBeGreaterThan(0.7);
+    // One worker's scaling test is a single point ("scaling"); compare still matches it to servers=1.
+    const matched = await shell(
+      `node "$LLMBENCH" benchmark -c ${config}/single_studio.json --mode scaling --requests 60 -o scaling_single.json > /dev/null
+node "$LLMBENCH" compare scaling_single.json scaling.json`,
+      dir,
+    );
+    expect(matched.code).toBe(0);
+    const one = matched.stdout.split('\n').find((l) => l.startsWith('scaling/servers=1 '))!;
+    expect(one.trim().split(/\s+/).slice(1, 4).every((cell) => cell !== '-')).toBe(true);
   });
 
   test.each(['concurrency-scaling', 'worker-scaling', 'single-vs-cluster', 'process-directory'])('scenarios/%s.yaml runs end to end against three mock studios', async (name) => {

@@ -62,10 +62,10 @@ export function compareResults(inputs: readonly { file: string; results: RunResu
   if (inputs.length < 2) throw new LlmbenchError(ErrorCodes.USAGE, 'compare needs at least two results files');
   const labels = shortLabels(inputs.map((i) => i.file), cwd);
   const names: string[] = [];
-  for (const { results } of inputs) for (const e of results.experiments) if (!names.includes(e.name)) names.push(e.name);
+  for (const { results } of inputs) for (const e of results.experiments) if (!names.includes(pointKey(e))) names.push(pointKey(e));
   const rows = names.map((name): ComparisonRow => {
     const cells = inputs.map(({ results }) => {
-      const e = results.experiments.find((x) => x.name === name);
+      const e = results.experiments.find((x) => pointKey(x) === name);
       if (!e) return null;
       const s = e.summary;
       return { requests_per_second: s.requests_per_second, success_rate: s.success_rate, p50_ms: s.latency_ms?.p50 ?? null, p95_ms: s.latency_ms?.p95 ?? null };
@@ -81,6 +81,15 @@ export function compareResults(inputs: readonly { file: string; results: RunResu
     });
   }
   return { labels, scenarios: inputs.map((i) => i.results.scenario.name), rows };
+}
+
+/**
+ * What a point is called across files: its experiment and its label. A sweep that has one point in
+ * one file (a scaling test over a single worker: just "scaling") and several in another
+ * ("scaling/servers=1", ...) still matches point for point.
+ */
+function pointKey(e: RunResults['experiments'][number]): string {
+  return e.label === e.experiment ? e.experiment : `${e.experiment}/${e.label}`;
 }
 
 /** File names without extension; relative paths when two names would be the same. */

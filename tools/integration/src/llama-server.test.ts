@@ -47,7 +47,7 @@ async function freePort(): Promise<number> {
 async function startLlama(dir: string): Promise<Server> {
   const port = await freePort();
   const log = join(dir, `llama-${port}.log`);
-  const out = await run('bash', [join(llama, 'start.sh'), String(port), '--parallel', '8'], { LLAMA_LOG: log }, 60_000);
+  const out = await run('bash', ['--norc', '--noprofile', join(llama, 'start.sh'), String(port), '--parallel', '8'], { LLAMA_LOG: log }, 60_000);
   if (out.code !== 0) throw new Error(`llama-server did not start: ${out.stderr}`);
   return { url: `http://127.0.0.1:${port}`, pid: Number(out.stdout.trim()), log };
 }
