@@ -282,7 +282,10 @@ export class EngineSession {
       const lanes = { start: laneStart, count };
       laneStart += count;
       const channel = new MessageChannel();
-      channel.port1.on('message', (m: ProgressMessage) => this.live?.snapshots.set(m.partition, decodeHistogram(m.latency)));
+      channel.port1.on('message', (m: ProgressMessage) => {
+        if (m.kind === 'log') this.engine.config.logger[m.level](m.message);
+        else this.live?.snapshots.set(m.partition, decodeHistogram(m.latency));
+      });
       channel.port1.unref();
       const task: WorkerTask = {
         kind: 'run',
@@ -307,10 +310,29 @@ export class EngineSession {
         .finally(() => channel.port1.close()) as Promise<RunReply | ErrorReply>;
     });
     const replies = await Promise.all(tasks);
-    const failed = replies.find((r): r is ErrorReply => 'error' in r);
-    if (failed) throw new LlmbenchError(failed.error.code as LlmbenchError['code'], failed.error.message);
+    const failed = replies.filter((r): r is ErrorReply => 'error' in r);
+    if (failed.length > 0) throw threadErrors(failed);
     return replies as RunReply[];
   }
+}
+
+/**
+ * The failures of several worker threads as one error: each thread's code, message, hint and cause
+ * kept; the same failure in every thread said once, different ones all said (an AggregateError cause).
+ */
+function threadErrors(failed: readonly ErrorReply[]): LlmbenchError {
+  const distinct = new Map<string, ErrorReply['error']>();
+  for (const { error } of failed) if (!distinct.has(`${error.code}:${error.message}`)) distinct.set(`${error.code}:${error.message}`, error);
+  const errors = [...distinct.values()].map((e) => {
+    const cause = e.cause === undefined ? undefined : Object.assign(new Error(e.cause.split('\n')[0]), { stack: e.cause });
+    return new LlmbenchError(e.code as LlmbenchError['code'], e.message, { ...(e.hint === undefined ? {} : { hint: e.hint }), ...(cause ? { cause } : {}) });
+  });
+  if (errors.length === 1) return errors[0]!;
+  const first = errors[0]!;
+  return new LlmbenchError(first.code, `${errors.length} different failures in worker threads: ${errors.map((e) => e.message).join('; ')}`, {
+    ...(first.hint === undefined ? {} : { hint: first.hint }),
+    cause: new AggregateError(errors, `${errors.length} worker thread failures`),
+  });
 }
 
 function withoutConditions(argv: readonly string[]): string[] {

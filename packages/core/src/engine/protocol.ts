@@ -67,13 +67,17 @@ export interface RunReply {
   readonly lastEnd: number;
 }
 
-/** Errors cross threads as data so their code survives. */
+/** Errors cross threads as data so their code, hint and cause survive. */
 export interface ErrorReply {
-  readonly error: { readonly code: string; readonly message: string };
+  readonly error: { readonly code: string; readonly message: string; readonly hint?: string; readonly cause?: string };
 }
 
-export interface ProgressMessage {
-  readonly partition: number;
-  /** The partition's successful-latency histogram so far (encoded). */
-  readonly latency: string;
-}
+export type ProgressMessage =
+  | {
+      readonly kind: 'progress';
+      readonly partition: number;
+      /** The partition's successful-latency histogram so far (encoded). */
+      readonly latency: string;
+    }
+  /** A plugin's log line in a worker, for the main thread's logger (which says repeated warnings once). */
+  | { readonly kind: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly message: string };

@@ -4,16 +4,25 @@ import { Tally } from '../metrics/tally.js';
 import { monotonicClock } from './clock.js';
 import { Control } from './control.js';
 import { runShare } from './partition.js';
-import { serverTarget, type ErrorReply, type RunReply, type WorkerSession, type WorkerTask } from './protocol.js';
+import type { MessagePort } from 'node:worker_threads';
+import { serverTarget, type ErrorReply, type ProgressMessage, type RunReply, type WorkerSession, type WorkerTask } from './protocol.js';
 
 /** Backends of each open session in this thread. */
 const sessions = new Map<string, Promise<Backend[]>>();
 
+/** Where plugins' log lines go: the running task's port, to the main thread's logger. */
+let logPort: MessagePort | undefined;
+
+function log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+  if (logPort) logPort.postMessage({ kind: 'log', level, message } satisfies ProgressMessage);
+  else if (level !== 'debug') console.error(level === 'info' ? message : `${level}: ${message}`);
+}
+
 const logger: Logger = {
-  debug() {},
-  info: (m) => console.error(m),
-  warn: (m) => console.error(`warning: ${m}`),
-  error: (m) => console.error(`error: ${m}`),
+  debug: (m) => log('debug', m),
+  info: (m) => log('info', m),
+  warn: (m) => log('warn', m),
+  error: (m) => log('error', m),
 };
 
 /** Piscina task entry: runs one thread's partition of a load point, or closes a session. */
@@ -21,10 +30,13 @@ export default async function task(t: WorkerTask): Promise<RunReply | ErrorReply
   try {
     return t.kind === 'close' ? await close(t.session, new Control(t.control, t.shape)) : await run(t);
   } catch (error) {
+    const cause = error instanceof Error ? error.cause : undefined;
     return {
       error: {
         code: isLlmbenchError(error) ? error.code : ErrorCodes.PLUGIN_FAILED,
         message: error instanceof Error ? error.message : String(error),
+        ...(isLlmbenchError(error) && error.hint !== undefined ? { hint: error.hint } : {}),
+        ...(cause === undefined ? {} : { cause: cause instanceof Error ? (cause.stack ?? cause.message) : String(cause) }),
       },
     };
   }
@@ -32,6 +44,7 @@ export default async function task(t: WorkerTask): Promise<RunReply | ErrorReply
 
 async function run(t: Extract<WorkerTask, { kind: 'run' }>): Promise<RunReply> {
   const control = new Control(t.control, t.shape);
+  logPort = t.progress;
   let backends: Backend[];
   try {
     backends = await open(t.session);
@@ -41,7 +54,7 @@ async function run(t: Extract<WorkerTask, { kind: 'run' }>): Promise<RunReply> {
   }
   const tally = new Tally(backends.length);
   const ticker = t.progress
-    ? setInterval(() => t.progress!.postMessage({ partition: t.partition, latency: encodeHistogram(tally.latency()) }), t.progressIntervalMs)
+    ? setInterval(() => t.progress!.postMessage({ kind: 'progress', partition: t.partition, latency: encodeHistogram(tally.latency()) } satisfies ProgressMessage), t.progressIntervalMs)
     : undefined;
   try {
     return await runShare({
@@ -58,6 +71,7 @@ async function run(t: Extract<WorkerTask, { kind: 'run' }>): Promise<RunReply> {
     });
   } finally {
     if (ticker) clearInterval(ticker);
+    logPort = undefined;
     t.progress?.close();
   }
 }
