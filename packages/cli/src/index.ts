@@ -76,6 +76,8 @@ function processIO(): CliIO {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A closed terminal: stop as for Ctrl-C, so what was measured is written.
+  process.on('SIGHUP', onSignal);
   return {
     signal: stop.signal,
     stdout: { write: (t) => void process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) },

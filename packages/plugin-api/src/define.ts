@@ -149,6 +149,11 @@ export interface ProgressSnapshot {
 }
 
 export interface Reporter {
+  /**
+   * The files this reporter will write (paths from `ctx.resolveOutput`). Core checks each can be
+   * written before any load starts, so a bad path is a usage error at once, not a lost run.
+   */
+  outputs?(): readonly string[];
   onRunStart?(info: RunStartInfo): Awaitable<void>;
   onProgress?(progress: ProgressSnapshot): void;
   onExperimentEnd?(experiment: Readonly<ExperimentResult>): Awaitable<void>;

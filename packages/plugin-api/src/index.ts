@@ -4,7 +4,7 @@ export * from './outcome.js';
 export * from './results.js';
 export type * from './types.js';
 export { mulberry32, hashString, gaussian } from './random.js';
-export { writeFileAtomic } from './files.js';
+export { checkWritable, ensureDir, writeFileAtomic } from './files.js';
 export { DeadlineQueue } from './deadlines.js';
 export type { Expiring } from './deadlines.js';
 export {

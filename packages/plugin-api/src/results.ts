@@ -156,6 +156,10 @@ export const ExperimentResultSchema = z.object({
       max_backoff_ms: z.number(),
     }).describe('How requests were spread over the servers (docs/scenarios.md#balancer).'),
   }),
+  partial: z
+    .boolean()
+    .optional()
+    .describe('True when the run was stopped (Ctrl-C, SIGTERM) before this point finished: it holds only what was measured until then.'),
   runs: z.array(RunStatsSchema),
   summary: SummaryStatsSchema,
   sweep: z

@@ -149,6 +149,7 @@ export default defineReporter({
   }),
   create(ctx, options) {
     return {
+      outputs: () => [ctx.resolveOutput(options.output)],
       async onRunEnd(results) {
         const path = ctx.resolveOutput(options.output);
         await writeFileAtomic(path, `${JSON.stringify(toBenchmarkFile(results), null, 2)}\n`);

@@ -179,7 +179,10 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
   }
   const notes = connectionNotes(results);
   if (notes.length > 0) out.push('', 'Connections:', ...notes.map((n) => `  ${n}`));
-  if (results.status !== 'completed') out.push('', `Run ${results.status}${results.error ? `: ${results.error}` : ''}. Results cover the experiments that ran.`);
+  if (results.status !== 'completed') {
+    const partial = results.experiments.filter((e) => e.partial).map((e) => e.name);
+    out.push('', `Run ${results.status}${results.error ? `: ${results.error}` : ''}. Results cover the experiments that ran${partial.length ? `; partial: ${partial.join(', ')}` : ''}.`);
+  }
   return out.length ? `${out.join('\n')}\n` : '';
 }
 

@@ -14,6 +14,7 @@ export default defineReporter({
   }),
   create(ctx, options) {
     return {
+      outputs: () => [ctx.resolveOutput(options.output)],
       async onRunEnd(results) {
         const path = ctx.resolveOutput(options.output);
         await writeFileAtomic(path, `${JSON.stringify(results, null, options.indent || undefined)}\n`);

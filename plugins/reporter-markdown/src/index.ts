@@ -350,7 +350,11 @@ export function renderMarkdown(results: RunResults, given: MarkdownOptions = Mar
   const head = [`# ${results.scenario.name}`];
   if (results.scenario.description) head.push('', `> **Question:** ${results.scenario.description.trim()}`);
   if (results.status !== 'completed') {
-    head.push('', `> **Warning:** the run ${results.status === 'interrupted' ? 'was interrupted' : 'failed'}${results.error ? ` (${results.error})` : ''}; only the experiments that finished are below.`);
+    const partial = results.experiments.filter((e) => e.partial);
+    const which = partial.length
+      ? `; below are the experiments that ran, of which ${partial.map((e) => `${e.name} is partial (${fmtCount(e.summary.requests)} of ${fmtCount(e.point.requests * Math.max(1, e.runs.length))} requests)`).join(', ')}`
+      : '; only the experiments that finished are below';
+    head.push('', `> **Warning:** the run ${results.status === 'interrupted' ? 'was interrupted' : 'failed'}${results.error ? ` (${results.error})` : ''}${which}.`);
   }
   for (const w of runWarnings(results)) head.push('', `> **Warning:** ${w}.`);
   sections.push(head);
@@ -388,6 +392,7 @@ export default defineReporter({
   options: MarkdownOptions,
   create(ctx, options) {
     return {
+      outputs: () => [ctx.resolveOutput(options.output)],
       async onRunEnd(results) {
         const path = ctx.resolveOutput(options.output);
         await writeFileAtomic(path, renderMarkdown(results, options));

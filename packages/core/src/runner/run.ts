@@ -1,7 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { basename, isAbsolute, resolve } from 'node:path';
 import {
-  ErrorCodes, HEADLINE_METRICS, LlmbenchError, isLlmbenchError, meanInterval, RESULTS_SCHEMA_VERSION, type Clock, type Collector,
+  checkWritable, ErrorCodes, HEADLINE_METRICS, LlmbenchError, isLlmbenchError, meanInterval, RESULTS_SCHEMA_VERSION, type Clock, type Collector,
   type ExperimentResult, type LoadPoint, type Logger, type MetricReadings, type MetricSummary, type PluginContext, type ProgressSnapshot,
   type Reporter, type RunResults, type RunStartInfo, type RunStats, type ServerInfo, type TextSink,
 } from '@llmbench/plugin-api';
@@ -122,8 +122,11 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
   let status: RunResults['status'] = 'completed';
   let failure: string | undefined;
   const engine = new LoadEngine({ threads: options.threads ?? defaultThreads(), logger, progressIntervalMs: Math.min(500, options.progressIntervalMs ?? 500) });
+  // Every file the run will write is checked before any load: a bad path is a usage error now, not
+  // a hang or a lost run at the end.
+  for (const { name, reporter } of reporters) for (const path of reporter.outputs?.() ?? []) await checkWritable(path, `reporter ${name} output`);
   if (options.rawPath !== undefined) {
-    await mkdir(dirname(options.rawPath), { recursive: true });
+    await checkWritable(options.rawPath, '--raw');
     await writeFile(options.rawPath, '');
   }
   let known: readonly ResolvedServer[] = scenario.servers;
@@ -281,6 +284,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
   const session = await ctx.engine.open({ servers, workload: experiment.workload, base: ctx.base, experiment: name, balancer: experiment.balancer });
   const runs: RunStats[] = [];
   const pooled = { tally: new Tally(servers.length), wallMs: 0, batches: 0, idleSlotMs: 0, cacheHits: 0, cacheQueries: 0 };
+  let partial = false;
   try {
     try {
       await session.prepare();
@@ -317,6 +321,8 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       } finally {
         clearInterval(ticker);
       }
+      // Stopped while this run was going: what it measured is kept, and said to be partial.
+      if (ctx.signal.aborted) partial = true;
       // A collector that fails is reported (exit code 3), but the run's measurements are kept.
       const { readings: collected, errors: samplingErrors } = await sampling.stop();
       for (const e of samplingErrors) ctx.errors.push(new LlmbenchError(e.code, `experiment ${name}, run ${run}: ${e.message}`, { cause: e.cause }));
@@ -368,6 +374,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         max_backoff_ms: experiment.balancer.maxBackoffMs,
       },
     },
+    ...(partial ? { partial: true } : {}),
     runs,
     summary: {
       ...summarizeTally(pooled.tally, servers, pooled.wallMs, {
