@@ -66,6 +66,22 @@ function nonNegativeInt(value: string): number {
   return n;
 }
 
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port from 0 to 65535 (0 picks a free one)');
+  return n;
+}
+
+/** A listen failure the user can fix (a busy port, an address not on this machine) as a usage error. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${host}:${port}`;
+  if (code === 'EADDRINUSE') return new LlmbenchError(ErrorCodes.USAGE, `port ${port} is already in use (${where})`, { cause: error, hint: 'stop what is listening there, or pick another --port (0 picks a free one)' });
+  if (code === 'EACCES') return new LlmbenchError(ErrorCodes.USAGE, `no permission to listen on port ${port} (${where})`, { cause: error, hint: 'use a port above 1023, or 0 for a free one' });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new LlmbenchError(ErrorCodes.USAGE, `cannot listen on --host ${host}: not an address of this machine`, { cause: error, hint: 'use 127.0.0.1, 0.0.0.0 or an address of this machine' });
+  return error;
+}
+
 function processIO(): CliIO {
   const stop = new AbortController();
   let interrupts = 0;
@@ -254,7 +270,7 @@ ${EXIT_CODES_HELP}`)
     .command('mock-server')
     .description('serve an OpenAI-style mock LLM on loopback, driven by the mock latency models')
     .option('--profile <name>', 'defaults of a server kind: vllm (port 8000, shared-GPU latency), lmstudio (port 1234), openai (port 8000)', 'openai')
-    .option('-p, --port <port>', 'port (0 picks a free one; default from the profile)', nonNegativeInt)
+    .option('-p, --port <port>', 'port (0 picks a free one; default from the profile)', portNumber)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--latency-ms <ms>', 'fixed latency per request (shorthand for --options \'{"latency":{"model":"fixed","ms":N}}\')', Number)
     .option('--options <json>', 'mock options as JSON: latency, output_tokens, error_rate, seed (see llmbench plugins)')
@@ -285,18 +301,22 @@ ${EXIT_CODES_HELP}`)
       if (!faultsParsed.success) throw new LlmbenchError(ErrorCodes.USAGE, `invalid --faults: ${z.prettifyError(faultsParsed.error)}`);
       const port = opts.port ?? profile.port;
       if (opts.count > 1 && port === 0) throw new LlmbenchError(ErrorCodes.USAGE, '--count needs a fixed first --port (servers take consecutive ports)');
+      if (port + opts.count - 1 > 65535) throw new LlmbenchError(ErrorCodes.USAGE, `--port ${port} with --count ${opts.count} goes past port 65535`, { hint: 'start lower, or start fewer servers' });
       const servers = [];
       try {
         for (let i = 0; i < opts.count; i++) {
+          const at = port === 0 ? 0 : port + i;
           const server = await startMockHttpServer({
             host: opts.host,
-            port: port === 0 ? 0 : port + i,
+            port: at,
             // Each server its own seed, so N servers are N machines, not N copies of one.
             mock: { ...parsed.data, seed: (parsed.data.seed ?? 1) + i },
             faults: { ...faultsParsed.data, seed: faultsParsed.data.seed + i },
             prefillMsPer1kTokens: opts.prefillMs ?? profile.prefillMsPer1kTokens,
             ...(opts.trace ? { trace: true } : {}),
             ...(opts.model ? { models: opts.model } : {}),
+          }).catch((error: unknown) => {
+            throw listenError(error, opts.host, at);
           });
           servers.push(server);
           io.stdout.write(`mock server (${opts.profile}) listening on ${server.url}\n`);

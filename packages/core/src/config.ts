@@ -3,7 +3,7 @@ import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import { ErrorCodes, LlmbenchError, type ConfigIssue } from '@llmbench/plugin-api';
 import { ProjectConfigSchema, type ProjectConfig } from './scenario/schema.js';
 import { parseSource, type PathSegment, type SourceFile } from './scenario/source.js';
-import { toConfigIssues } from './scenario/issues.js';
+import { toConfigIssues, urlIssues } from './scenario/issues.js';
 import { salvage } from './scenario/salvage.js';
 import { expandEnv } from './scenario/env.js';
 
@@ -47,21 +47,36 @@ export interface LoadedConfig {
 export async function loadProjectConfig(startDir: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig | undefined> {
   const sources = new Map<string, SourceFile>();
   const positional: Loader = (filepath, content) => {
-    const source = parseSource(filepath, content);
+    const source = parseSource(filepath, content, { what: 'project config', allowEmpty: true });
     sources.set(filepath, source);
     return source.value;
+  };
+  // A config module that throws is the user's code failing: say which file, not "a bug in llmbench".
+  const named = (load: Loader): Loader => async (filepath, content) => {
+    try {
+      return await load(filepath, content);
+    } catch (error) {
+      throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${filepath}: loading the project config failed: ${firstLine(error)}`, {
+        cause: error,
+        hint: 'fix the error in this file (run with --debug for its stack trace), or remove the file',
+      });
+    }
   };
   const explorer = cosmiconfig('llmbench', {
     searchPlaces: [...CONFIG_SEARCH_PLACES],
     searchStrategy: 'project',
-    loaders: { ...defaultLoaders, '.json': positional, '.yaml': positional, '.yml': positional, noExt: positional },
+    loaders: {
+      ...defaultLoaders,
+      '.js': named(defaultLoaders['.js']), '.mjs': named(defaultLoaders['.mjs']), '.cjs': named(defaultLoaders['.cjs']), '.ts': named(defaultLoaders['.ts']),
+      '.json': positional, '.yaml': positional, '.yml': positional, noExt: positional,
+    },
   });
   let found;
   try {
     found = await explorer.search(startDir);
   } catch (error) {
     if (error instanceof LlmbenchError) throw error;
-    throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `cannot load project config: ${(error as Error).message}`, { cause: error });
+    throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `cannot load project config: ${firstLine(error)}`, { cause: error, hint: 'fix the project config file (llmbench.config.*, .llmbenchrc*, package.json#llmbench)' });
   }
   if (!found || found.isEmpty) return undefined;
 
@@ -84,6 +99,10 @@ export async function loadProjectConfig(startDir: string, env: NodeJS.ProcessEnv
   if (!parsed.success) {
     issues.push(...toConfigIssues(parsed.error.issues, { source: fallbackSource, schema: ProjectConfigSchema, data: raw, base }));
   }
+  urlIssues(ProjectConfigSchema, parsed.success ? parsed.data : salvage(ProjectConfigSchema, raw), (p, message, hint) => {
+    const pos = fallbackSource.locate([...base, ...p]);
+    issues.push({ file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: [...base, ...p].join('.'), message, hint });
+  });
   return {
     file,
     dir: dirname(file),
@@ -94,4 +113,8 @@ export async function loadProjectConfig(startDir: string, env: NodeJS.ProcessEnv
     issues,
     unsetPaths,
   };
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }

@@ -1,12 +1,13 @@
 import type { ConfigIssue } from '@llmbench/plugin-api';
 import type { PathSegment, SourceFile } from './source.js';
 
-const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
-const WHOLE_ENV_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const REF_START = '${env:';
+const SYNTAX = 'write ${env:NAME} or ${env:NAME:-default}, NAME being letters, digits and "_", not starting with a digit';
 
 export interface EnvResult {
   readonly value: unknown;
-  /** Values that came from the environment: redacted in every output. */
+  /** Values that came from the environment: redacted in every output. Defaults written in the file are not. */
   readonly secrets: ReadonlySet<string>;
   readonly issues: readonly ConfigIssue[];
   /** Dotted paths of values whose variable is unset: other problems there are consequences, not news. */
@@ -15,10 +16,47 @@ export interface EnvResult {
   readonly wholeRefs: readonly (readonly PathSegment[])[];
 }
 
+/** True for the issues `expandEnv` reports (which other issues at the same value merely echo). */
+export function isEnvIssue(message: string): boolean {
+  return message.startsWith('environment variable ') || message.startsWith('reference "') || message.startsWith('unterminated reference ');
+}
+
+type Piece = { text: string } | { name: string; fallback?: string } | { error: string; hint: string };
+
+/** Splits a string into literal text and `${env:NAME}` / `${env:NAME:-default}` references. */
+function pieces(value: string): Piece[] {
+  const out: Piece[] = [];
+  let from = 0;
+  for (;;) {
+    const start = value.indexOf(REF_START, from);
+    if (start === -1) break;
+    if (start > from) out.push({ text: value.slice(from, start) });
+    const end = value.indexOf('}', start);
+    if (end === -1) {
+      out.push({ error: `unterminated reference "${value.slice(start, start + 40)}": no closing "}"`, hint: `close it: ${SYNTAX}` });
+      return out;
+    }
+    const body = value.slice(start + REF_START.length, end);
+    const sep = body.indexOf(':-');
+    const name = sep === -1 ? body : body.slice(0, sep);
+    if (!NAME.test(name)) {
+      const why = name === '' ? 'has no variable name'
+        : /\s/.test(name) ? `has a space in the variable name "${name}"`
+          : /^[0-9]/.test(name) ? `has a variable name "${name}" that starts with a digit`
+            : `has an invalid variable name "${name}"`;
+      out.push({ error: `reference "\${env:${body}}" ${why}`, hint: SYNTAX });
+    } else out.push(sep === -1 ? { name } : { name, fallback: body.slice(sep + 2) });
+    from = end + 1;
+  }
+  if (from < value.length) out.push({ text: value.slice(from) });
+  return out;
+}
+
 /**
- * Replaces `${env:NAME}` in every string value; an unset variable is an issue at that value. Values
- * stay strings; `coerceEnvValues` later turns whole-value references into numbers or booleans where
- * the schema asks for one, so `port: ${env:PORT}` works and `model: ${env:MODEL}` stays text.
+ * Replaces `${env:NAME}` and `${env:NAME:-default}` in every string value. A malformed reference, or an
+ * unset variable without a default, is an issue at that value. Values stay strings; `coerceEnvValues`
+ * later turns whole-value references into numbers or booleans where the schema asks for one, so
+ * `port: ${env:PORT}` works and `model: ${env:MODEL}` stays text.
  */
 export function expandEnv(source: SourceFile, env: NodeJS.ProcessEnv, base: readonly PathSegment[] = []): EnvResult {
   const secrets = new Set<string>();
@@ -27,26 +65,35 @@ export function expandEnv(source: SourceFile, env: NodeJS.ProcessEnv, base: read
   const wholeRefs: PathSegment[][] = [];
   const walk = (value: unknown, path: PathSegment[]): unknown => {
     if (typeof value === 'string') {
-      if (!value.includes('${env:')) return value;
-      const expanded = value.replace(ENV_REF, (_match, name: string) => {
-        const v = env[name];
-        if (v === undefined) {
+      if (!value.includes(REF_START)) return value;
+      const issue = (message: string, hint: string) => {
+        const pos = source.locate(path);
+        issues.push({ file: source.file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: [...base, ...path].join('.'), message, hint });
+      };
+      const parts = pieces(value);
+      let out = '';
+      for (const part of parts) {
+        if ('text' in part) out += part.text;
+        else if ('error' in part) {
           unsetPaths.add([...base, ...path].join('.'));
-          const pos = source.locate(path);
-          issues.push({
-            file: source.file,
-            ...(pos ? { line: pos.line, column: pos.column } : {}),
-            path: [...base, ...path].join('.'),
-            message: `environment variable ${name} is not set`,
-            hint: `export ${name}=... before running, or replace the \${env:${name}} reference`,
-          });
-          return '';
+          issue(part.error, part.hint);
+        } else {
+          const v = env[part.name];
+          if (part.fallback !== undefined && (v === undefined || v === '')) out += part.fallback;
+          else if (v === undefined) {
+            unsetPaths.add([...base, ...path].join('.'));
+            issue(
+              `environment variable ${part.name} is not set`,
+              `export ${part.name}=... before running, or give a default: \${env:${part.name}:-value}`,
+            );
+          } else {
+            if (v !== '') secrets.add(v);
+            out += v;
+          }
         }
-        if (v !== '') secrets.add(v);
-        return v;
-      });
-      if (WHOLE_ENV_REF.test(value)) wholeRefs.push([...base, ...path]);
-      return expanded;
+      }
+      if (parts.length === 1 && 'name' in parts[0]!) wholeRefs.push([...base, ...path]);
+      return out;
     }
     if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]));
     if (value !== null && typeof value === 'object') {

@@ -11,11 +11,54 @@ type AnySchema = z.core.$ZodType;
  */
 export function toConfigIssues(
   issues: readonly ZodIssue[],
-  options: { source: SourceFile; schema: AnySchema; data: unknown; base?: readonly PathSegment[]; locateIn?: (path: PathSegment[]) => { source: SourceFile; path: PathSegment[] } },
+  options: {
+    source: SourceFile; schema: AnySchema; data: unknown; base?: readonly PathSegment[];
+    locateIn?: (path: PathSegment[]) => { source: SourceFile; path: PathSegment[] };
+    /** Counts the problems found but not listed (a flood of unknown keys lists the first MAX_LISTED_ISSUES). */
+    unlisted?: { count: number };
+  },
 ): ConfigIssue[] {
   const out: ConfigIssue[] = [];
-  for (const issue of issues) collect(issue, issue.path as PathSegment[], out, options);
+  const ctx: Ctx = { ...options, unlisted: options.unlisted ?? { count: 0 } };
+  for (const issue of issues) collect(issue, issue.path as PathSegment[], out, ctx);
   return out;
+}
+
+/** Most issues one error lists; the rest are counted ("and 1,234 more"). */
+export const MAX_LISTED_ISSUES = 50;
+
+/**
+ * Issues for string fields whose schema is a URL (`z.url()`) but whose value is not an http(s) URL
+ * with a host: zod takes "htp:/bad url" or "localhost:8000", which no HTTP client can use.
+ */
+export function urlIssues(schema: AnySchema, data: unknown, emit: (path: PathSegment[], message: string, hint: string) => void): void {
+  const walk = (value: unknown, path: PathSegment[]): void => {
+    if (typeof value === 'string') {
+      const isUrlField = schemasAt(schema, path).some((s) => (s._zod.def as unknown as { format?: string }).format === 'url');
+      if (!isUrlField) return;
+      const problem = httpUrlProblem(value);
+      if (problem) emit(path, `${describeValue(value)} is not a usable URL: ${problem}`, 'write an http:// or https:// URL such as http://127.0.0.1:8000');
+      return;
+    }
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+    else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+  };
+  walk(data, []);
+}
+
+/** Why `text` is not an http(s) URL a client can connect to, or undefined when it is one. */
+export function httpUrlProblem(text: string): string | undefined {
+  if (/\s/.test(text)) return 'it contains a space';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'it cannot be parsed';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `the scheme is "${url.protocol.replace(/:$/, '')}", not http or https`;
+  if (url.hostname === '') return 'it has no host';
+  if (!/^https?:\/\//i.test(text)) return 'the scheme must be followed by "//"';
+  return undefined;
 }
 
 interface Ctx {
@@ -24,6 +67,7 @@ interface Ctx {
   readonly data: unknown;
   readonly base?: readonly PathSegment[];
   readonly locateIn?: (path: PathSegment[]) => { source: SourceFile; path: PathSegment[] };
+  readonly unlisted: { count: number };
 }
 
 function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: Ctx): void {
@@ -40,7 +84,16 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
   switch (issue.code) {
     case 'unrecognized_keys': {
       const allowed = allowedKeys(ctx.schema, path);
-      for (const key of issue.keys) {
+      const listed = issue.keys.length > MAX_LISTED_ISSUES ? issue.keys.slice(0, MAX_LISTED_ISSUES) : issue.keys;
+      if (listed.length < issue.keys.length) {
+        emit(path, {
+          message: `${issue.keys.length} unknown fields (the first ${listed.length} are listed)`,
+          ...(allowed.length ? { expected: `one of ${allowed.join(', ')}` } : {}),
+          hint: 'remove the fields that are not in the format; see docs/scenarios.md',
+        }, true);
+        ctx.unlisted.count += issue.keys.length - listed.length;
+      }
+      for (const key of listed) {
         const suggestion = closest(key, allowed);
         emit([...path, key], {
           message: `unknown field "${key}"`,
@@ -120,8 +173,14 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
       return;
     }
     case 'invalid_format': {
+      // A pattern with its own message (ids and names) explains itself; zod's default names the regex.
+      if (issue.format === 'regex' && !issue.message.startsWith('Invalid string')) {
+        emit(path, { message: `${describeValue(value)} is not a valid ${field || 'value'}`, hint: issue.message });
+        return;
+      }
+      const what = issue.format === 'regex' ? `text matching ${String((issue as { pattern?: unknown }).pattern ?? 'the pattern')}` : `a ${issue.format}`;
       const example = issue.format === 'url' ? ' such as http://127.0.0.1:8000' : '';
-      emit(path, { message: `${describeValue(value)} is not a valid ${issue.format}`, expected: `a ${issue.format}`, hint: `write a ${issue.format}${example}${issue.format === 'regex' ? '' : ''}` });
+      emit(path, { message: `${describeValue(value)} is not ${issue.format === 'regex' ? 'allowed' : `a valid ${issue.format}`}`, expected: what, hint: `write ${what}${example}` });
       return;
     }
     case 'invalid_key': {
@@ -144,6 +203,7 @@ function hintFromParams(issue: ZodIssue): string | undefined {
 const TYPE_NAMES: Readonly<Record<string, string>> = { array: 'list', object: 'mapping', int: 'integer' };
 
 function typeHint(expected: string, value: unknown, field: string): string {
+  if (field === '') return expected === 'mapping' ? 'the file must be a mapping of fields ("key: value" lines); see docs/scenarios.md' : `the file must be a ${expected}`;
   if (value === null) return `give "${field}" a value, or remove the line`;
   if (expected === 'number' && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) {
     return `remove the quotes: ${field}: ${value.trim()}`;

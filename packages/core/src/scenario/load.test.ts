@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { isLlmbenchError, type LlmbenchError } from '@llmbench/plugin-api';
-import { loadScenario } from './load.js';
+import { loadScenario, SERVER_TYPE_ALIASES } from './load.js';
 import { FIXTURE_BUILTINS, project, yaml } from '../__fixtures__/scenarios.js';
 
 interface Shown {
@@ -200,7 +200,7 @@ describe('scenario validation reports every issue with file:line:column, path, e
         at: 'scenario.yaml:3:23',
         path: 'backend.options.api_key',
         message: 'environment variable LLMBENCH_TEST_UNSET_KEY is not set',
-        hint: 'export LLMBENCH_TEST_UNSET_KEY=... before running, or replace the ${env:LLMBENCH_TEST_UNSET_KEY} reference',
+        hint: 'export LLMBENCH_TEST_UNSET_KEY=... before running, or give a default: ${env:LLMBENCH_TEST_UNSET_KEY:-value}',
       },
     ]);
   });
@@ -518,4 +518,174 @@ test('a value from ${env:...} never appears in an error message, even where it i
   expect(issues.map((i) => i.path)).toEqual(['servers.0.url', 'servers.0.max_concurrent_requests']);
   expect(JSON.stringify(issues)).not.toMatch(/sk-live-123abc|sk-cap-999/);
   expect(issues[0]!.message).toContain('[redacted]');
+});
+
+describe('${env:...} syntax and defaults', () => {
+  const load = async (text: string, env: NodeJS.ProcessEnv) => {
+    const dir = await project({ 'scenario.yaml': text });
+    return loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env });
+  };
+
+  test('malformed references are errors at their value, not text passed through', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        backend:
+          use: fake
+          options: { a: "\${env:MYKEY }", b: "\${env:1BAD}", c: "x \${env:ABC" }
+        experiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]
+        `,
+    });
+    expect(issues.map((i) => `${i.at} ${i.path}: ${i.message}`)).toEqual([
+      'scenario.yaml:3:17 backend.options.a: reference "${env:MYKEY }" has a space in the variable name "MYKEY "',
+      'scenario.yaml:3:37 backend.options.b: reference "${env:1BAD}" has a variable name "1BAD" that starts with a digit',
+      'scenario.yaml:3:55 backend.options.c: unterminated reference "${env:ABC": no closing "}"',
+    ]);
+    expect(issues[0]!.hint).toBe('write ${env:NAME} or ${env:NAME:-default}, NAME being letters, digits and "_", not starting with a digit');
+  });
+
+  test('a default is used when the variable is unset or empty, becomes a number where one is wanted, and is no secret', async () => {
+    const s = await load(
+      yaml`
+        servers:
+          - { id: s, host: "\${env:LLMBENCH_T_HOST:-127.0.0.1}", port: "\${env:LLMBENCH_T_PORT:-8123}", backend: fake }
+        workload: { model: "\${env:LLMBENCH_T_MODEL:-m1}" }
+        experiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]
+        `,
+      { LLMBENCH_T_MODEL: '' },
+    );
+    expect(s.servers[0]!.url).toBe('http://127.0.0.1:8123');
+    expect(s.experiments[0]!.workload.model).toBe('m1');
+    expect([...s.secrets]).toEqual([]);
+    expect(JSON.stringify(s.definition)).toContain('127.0.0.1');
+  });
+
+  test('a set variable wins over the default and stays redacted', async () => {
+    const s = await load(
+      yaml`
+        servers:
+          - { id: s, url: "\${env:LLMBENCH_T_URL:-http://127.0.0.1:1}", backend: fake }
+        experiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]
+        `,
+      { LLMBENCH_T_URL: 'http://10.1.2.3:9000' },
+    );
+    expect(s.servers[0]!.url).toBe('http://10.1.2.3:9000');
+    expect(JSON.stringify(s.definition)).not.toContain('10.1.2.3');
+  });
+});
+
+describe('inputs that are user mistakes, not bugs', () => {
+  test('a YAML alias bomb and an undefined alias are located errors', async () => {
+    const bomb = await failure({
+      'scenario.yaml': 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n',
+    });
+    expect(bomb.issues.map((i) => `${i.at} ${i.message}`)).toEqual(['scenario.yaml:2:8 aliases expand to more than 100 copies (a "billion laughs" file)']);
+    const undefinedAlias = await failure({ 'scenario.yaml': 'backend: fake\nworkload: *defaults\n' });
+    expect(undefinedAlias.issues.map((i) => `${i.at} ${i.message}`)).toEqual(['scenario.yaml:2:11 alias *defaults refers to no anchor defined before it']);
+  });
+
+  test('nesting of thousands of levels is refused at the line where it gets too deep', async () => {
+    const { issues } = await failure({ 'scenario.yaml': `backend: fake\nseed: ${'['.repeat(5000)}${']'.repeat(5000)}\n` });
+    expect(issues.map((i) => `${i.at} ${i.message}`)).toEqual(['scenario.yaml:2:106 more than 100 levels of nesting']);
+  });
+
+  test('an empty or comment-only scenario says it is empty and what a scenario needs', async () => {
+    for (const text of ['', '# nothing yet\n']) {
+      const { error, issues } = await failure({ 'scenario.yaml': text });
+      expect(error.message).toMatch(/scenario\.yaml is empty$/);
+      expect(issues).toEqual([{
+        at: 'scenario.yaml:undefined:undefined',
+        path: '',
+        message: text === '' ? 'the file is empty' : 'the file has only comments',
+        hint: 'a scenario needs at least "backend: <name>" (or "servers") and an "experiments" list; see docs/scenarios.md',
+      }]);
+    }
+  });
+
+  test('a duplicate key is named, at its second occurrence', async () => {
+    const { issues } = await failure({ 'scenario.yaml': 'backend: fake\nworkload:\n  requests: 1\n  requests: 2\n' });
+    expect(issues).toEqual([{ at: 'scenario.yaml:4:3', path: 'workload.requests', message: 'duplicate key "requests"', hint: 'keep one "requests" (the file sets it more than once in the same mapping)' }]);
+  });
+
+  test('a .json scenario is parsed as JSON: a trailing comma is an error at the comma', async () => {
+    const { issues } = await failure({ 'scenario.json': '{\n  "backend": "fake",\n  "experiments": [],\n}\n' });
+    expect(issues.map((i) => `${i.at} ${i.message}`)).toEqual(['scenario.json:3:20 syntax error: trailing comma before "}"']);
+  });
+
+  test('an id that is not a name says which characters to use, not "write a regex"', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': 'servers: [{ id: "a b!", url: "http://127.0.0.1:1", backend: fake }]\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+    });
+    expect(issues).toEqual([{ at: 'scenario.yaml:1:17', path: 'servers.0.id', message: '"a b!" is not a valid id', hint: 'use letters, digits, "_", "." and "-", starting with a letter or digit' }]);
+  });
+
+  test('URLs that zod takes but no HTTP client can use are rejected, in servers and in plugin options', async () => {
+    const { issues } = await failure({
+      'scenario.yaml': yaml`
+        servers:
+          - { id: a, url: "htp:/bad url", backend: fake }
+          - { id: b, url: "localhost:8000", backend: fake }
+        experiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]
+        `,
+    });
+    expect(issues.map((i) => `${i.at} ${i.path}: ${i.message}`)).toEqual([
+      'scenario.yaml:2:19 servers.0.url: "htp:/bad url" is not a usable URL: it contains a space',
+      'scenario.yaml:3:19 servers.1.url: "localhost:8000" is not a usable URL: the scheme is "localhost", not http or https',
+    ]);
+  });
+
+  test('a throwing .llmbenchrc.js is named in the error', async () => {
+    const dir = await project({
+      'scenario.yaml': 'backend: fake\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+      '.llmbenchrc.js': 'throw new Error("boom");\n',
+    });
+    await expect(loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: `${join(dir, '.llmbenchrc.js')}: loading the project config failed: boom`,
+    });
+  });
+
+  test('problems with a worker (a duplicate id, an unknown type) point at that worker in the workers file', async () => {
+    const workers = [
+      { id: 'a', host: 'h', port: 1, type: 'fake' },
+      { id: 'b', host: 'h', port: 2, type: 'fake' },
+      { id: 'a', host: 'h', port: 3, type: 'nope' },
+    ];
+    const { issues } = await failure({
+      'scenario.yaml': 'workers_file: w.json\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+      'w.json': `{"workers": [\n${workers.map((w) => `  ${JSON.stringify(w)}`).join(',\n')}\n]}\n`,
+    });
+    expect(issues.map((i) => `${i.at} ${i.path}: ${i.message.split(';')[0]}`)).toEqual([
+      'w.json:4:9 workers.2.id: server id "a" is used twice',
+      'w.json:4:40 workers.2.type: no backend plugin "nope"',
+    ]);
+  });
+
+  test('llama.cpp workers-file types are aliases of the llamacpp backend', () => {
+    expect([SERVER_TYPE_ALIASES.llama_cpp, SERVER_TYPE_ALIASES.llamacpp]).toEqual(['llamacpp', 'llamacpp']);
+  });
+});
+
+describe('validation stays linear and capped', () => {
+  test('80,000 unknown keys: the first 50 are listed and the rest counted, in seconds', async () => {
+    const keys = Array.from({ length: 80_000 }, (_, i) => `unknown_${i}: 1`).join('\n');
+    const started = performance.now();
+    const { error, issues } = await failure({ 'scenario.yaml': `backend: fake\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n${keys}\n` });
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(error.message).toMatch(/: 80001 problems found \(the first 50 are listed\)$/);
+    expect(error.hint).toBe('79951 more not listed; fix these and validate again');
+    expect(issues).toHaveLength(50);
+    expect(issues[0]).toMatchObject({ at: 'scenario.yaml:1:1', path: '', message: '80000 unknown fields (the first 50 are listed)' });
+    expect(issues[1]).toMatchObject({ at: 'scenario.yaml:3:1', path: 'unknown_0', message: 'unknown field "unknown_0"' });
+  }, 60_000);
+
+  test('a 50 MB scenario is refused by its size before it is parsed', async () => {
+    const line = 'unknown_key: 1\n';
+    const dir = await project({ 'scenario.yaml': line.repeat(Math.ceil(50e6 / line.length)) });
+    const started = performance.now();
+    await expect(loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: `${join(dir, 'scenario.yaml')} is 47.7 MiB; a scenario may be at most 4.0 MiB`,
+    });
+    expect(performance.now() - started).toBeLessThan(10_000);
+  }, 60_000);
 });

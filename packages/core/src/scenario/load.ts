@@ -6,8 +6,8 @@ import {
 } from '@llmbench/plugin-api';
 import { loadProjectConfig, type LoadedConfig } from '../config.js';
 import { PluginResolver, type ResolvedPlugin } from '../plugins/resolve.js';
-import { coerceEnvValues, expandEnv, redactSecrets, redactText } from './env.js';
-import { closest, toConfigIssues, typesAt } from './issues.js';
+import { coerceEnvValues, expandEnv, isEnvIssue, redactSecrets, redactText } from './env.js';
+import { closest, httpUrlProblem, MAX_LISTED_ISSUES, toConfigIssues, typesAt, urlIssues } from './issues.js';
 import { salvage } from './salvage.js';
 import {
   ScenarioSchema,
@@ -91,7 +91,11 @@ export const WORKLOAD_DEFAULTS = { requests: 100, warmup: 0, stream: false, time
 export const DEFAULT_PROMPT = 'Write one sentence about the number {i}.';
 export const DEFAULT_REPORTERS: readonly PluginRef[] = ['console', 'json'];
 /** The seed's workers-file `type` values, mapped to backend names. */
-export const SERVER_TYPE_ALIASES: Readonly<Record<string, string>> = { lm_studio: 'lmstudio', lmstudio: 'lmstudio', vllm: 'vllm', openai: 'openai', mock: 'mock' };
+export const SERVER_TYPE_ALIASES: Readonly<Record<string, string>> = {
+  lm_studio: 'lmstudio', lmstudio: 'lmstudio', vllm: 'vllm', openai: 'openai', mock: 'mock', llama_cpp: 'llamacpp', llamacpp: 'llamacpp',
+};
+/** Scenario and workers files larger than this are refused unparsed: they are configuration, not data. */
+export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
 
 /**
  * Loads a scenario file: parses it with positions, merges project-config defaults, expands
@@ -102,7 +106,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   const env = options.env ?? process.env;
   const path = resolve(file);
   const dir = dirname(path);
-  const source = options.text === undefined ? await readSource(path) : parseSource(path, options.text);
+  const source = options.text === undefined ? await readSource(path, { maxBytes: MAX_INPUT_BYTES, what: 'scenario' }) : parseSource(path, options.text);
   const config = await loadProjectConfig(dir, env);
   const issues: ConfigIssue[] = [...(config?.issues ?? [])];
 
@@ -115,20 +119,24 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
 
   // Validate the whole file, then keep checking whatever parts are valid on their own (plugins,
   // names, references), so one pass reports every problem rather than one layer at a time.
+  const unlisted = { count: 0 };
   const parsed = ScenarioSchema.safeParse(merged);
   if (!parsed.success) {
-    issues.push(...toConfigIssues(parsed.error.issues, { source, schema: ScenarioSchema, data: merged, locateIn }));
+    issues.push(...toConfigIssues(parsed.error.issues, { source, schema: ScenarioSchema, data: merged, locateIn, unlisted }));
+    // A document that is not a mapping has no fields to check further.
+    if (merged === null || typeof merged !== 'object' || Array.isArray(merged)) throw invalid(path, issues, unset, secrets, unlisted.count);
   }
   const scenario = (parsed.success ? parsed.data : salvage(ScenarioSchema, merged)) as Salvaged;
   const check = new Checker(locateIn, issues);
+  urlIssues(ScenarioSchema, scenario, (p, message, hint) => check.issue(p, message, hint));
   const resolver = new PluginResolver({
     builtins: options.builtins,
     ...(config?.config.plugins ? { aliases: config.config.plugins, aliasDir: config.dir } : {}),
     baseDir: dir,
   });
-  const configure = <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[]) => configurePlugin(resolver, kind, ref, at, check, expanded.wholeRefs);
+  const configure: Configure = (kind, ref, at, by = check) => configurePlugin(resolver, kind, ref, at, by, expanded.wholeRefs);
 
-  const servers = await resolveServers(scenario, config, configure, check, resolver.knownNames('backend'), dir);
+  const servers = await resolveServers(scenario, config, configure, check, resolver.knownNames('backend'), dir, options.text !== undefined);
   const serverIds = servers.map((s) => s.id);
   const baseWorkload = { ...scenario.workload };
   const runs = scenario.runs ?? 1;
@@ -182,7 +190,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
     }
   }
 
-  if (issues.length > 0) throw invalid(path, issues, unset, secrets);
+  if (issues.length > 0) throw invalid(path, issues, unset, secrets, unlisted.count);
   return {
     file: path,
     dir,
@@ -239,7 +247,7 @@ function pickHint(name: string, known: readonly string[], otherwise = `use one o
   return guess ? `did you mean "${guess}"?` : otherwise;
 }
 
-function invalid(file: string, found: readonly ConfigIssue[], unset: ReadonlySet<string>, secrets: ReadonlySet<string>): LlmbenchError {
+function invalid(file: string, found: readonly ConfigIssue[], unset: ReadonlySet<string>, secrets: ReadonlySet<string>, unlisted: number): LlmbenchError {
   const seen = new Set<string>();
   // A value from ${env:...} never appears in an error message (it may be a key that is invalid here).
   const redact = (i: ConfigIssue): ConfigIssue => ({
@@ -250,14 +258,21 @@ function invalid(file: string, found: readonly ConfigIssue[], unset: ReadonlySet
   });
   const issues = found.map(redact).filter((i) => {
     // An unset ${env:...} is reported once; what its empty value then breaks at that field is noise.
-    if (unset.has(i.path) && !i.message.startsWith('environment variable ')) return false;
+    if (unset.has(i.path) && !isEnvIssue(i.message)) return false;
     const key = `${i.file}:${i.line}:${i.column}:${i.path}:${i.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
   const sorted = [...issues].sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) : a.file < b.file ? -1 : 1));
-  return new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'} found`, { issues: sorted });
+  const total = issues.length + unlisted;
+  const listed = sorted.slice(0, MAX_LISTED_ISSUES);
+  const more = total - listed.length;
+  return new LlmbenchError(
+    ErrorCodes.CONFIG_INVALID,
+    `${file}: ${total} problem${total === 1 ? '' : 's'} found${more > 0 ? ` (the first ${listed.length} are listed)` : ''}`,
+    { issues: listed, ...(more > 0 ? { hint: `${more} more not listed; fix these and validate again` } : {}) },
+  );
 }
 
 type Locate = (path: PathSegment[]) => { source: SourceFile; path: PathSegment[] };
@@ -310,6 +325,8 @@ class Checker {
   }
 }
 
+type Configure = <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[], by?: Checker) => Promise<Configured<K> | undefined>;
+
 async function configurePlugin<K extends PluginKind>(
   resolver: PluginResolver,
   kind: K,
@@ -336,32 +353,48 @@ async function configurePlugin<K extends PluginKind>(
     check.zodIssues(parsed.error, resolved.plugin.options, rawOptions, [...at, 'options']);
     return undefined;
   }
-  return { resolved, options: parsed.data, rawOptions };
+  let usable = true;
+  urlIssues(resolved.plugin.options as unknown as z.core.$ZodType, rawOptions, (p, message, hint) => {
+    usable = false;
+    check.issue([...at, 'options', ...p], message, hint);
+  });
+  return usable ? { resolved, options: parsed.data, rawOptions } : undefined;
 }
 
-/** Reads and validates the seed's workers file; its issues point into that file. */
-async function readWorkersFile(path: string, check: Checker): Promise<WorkerEntry[]> {
+/**
+ * Reads and validates the seed's workers file. Its issues, and later problems with its workers (a
+ * duplicate id, an unknown type), point into that file at `workers.<i>.<field>`.
+ */
+async function readWorkersFile(path: string, check: Checker, generated: boolean): Promise<{ entry: WorkerEntry; at: PathSegment[]; check: Checker }[]> {
   let source: SourceFile;
   try {
-    source = await readSource(path);
+    source = await readSource(path, { maxBytes: MAX_INPUT_BYTES, what: 'workers file' });
   } catch (error) {
     if (!isLlmbenchError(error)) throw error;
+    const hint = 'point workers_file at the seed\'s workers JSON ({"workers": [{"id", "host", "port", "type", ...}]}), relative to the scenario';
     if (error.issues.length) check.issues.push(...error.issues);
-    else check.issue(['workers_file'], error.message, 'point workers_file at the seed\'s workers JSON, relative to the scenario');
+    // A generated scenario (llmbench benchmark -c FILE) has no line to point at: name the file.
+    else if (generated) check.issues.push({ file: path, path: '', message: error.message.replace(`${path}: `, ''), hint: error.hint ?? hint });
+    else check.issue(['workers_file'], error.message, hint);
     return [];
   }
+  const inFile = new Checker((p) => ({ source, path: p }), check.issues);
   const parsed = WorkersFileSchema.safeParse(source.value);
   if (!parsed.success) {
     check.issues.push(...toConfigIssues(parsed.error.issues, { source, schema: WorkersFileSchema, data: source.value }));
     return [];
   }
-  return parsed.data.workers.map((w) => ({
-    id: w.id,
-    host: w.host,
-    port: w.port,
-    type: w.type,
-    ...(w.model === undefined ? {} : { model: w.model }),
-    ...(w.max_concurrent_requests === undefined ? {} : { max_concurrent_requests: w.max_concurrent_requests }),
+  return parsed.data.workers.map((w, i) => ({
+    entry: {
+      id: w.id,
+      host: w.host,
+      port: w.port,
+      type: w.type,
+      ...(w.model === undefined ? {} : { model: w.model }),
+      ...(w.max_concurrent_requests === undefined ? {} : { max_concurrent_requests: w.max_concurrent_requests }),
+    },
+    at: ['workers', i],
+    check: inFile,
   }));
 }
 
@@ -370,13 +403,14 @@ type WorkerEntry = Extract<NonNullable<NonNullable<Salvaged['servers']>[number]>
 async function resolveServers(
   scenario: Salvaged,
   config: LoadedConfig | undefined,
-  configure: <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[]) => Promise<Configured<K> | undefined>,
+  configure: Configure,
   check: Checker,
   knownBackends: readonly string[],
   dir: string,
+  generated: boolean,
 ): Promise<ResolvedServer[]> {
   const defaultBackend = scenario.backend;
-  const workers = scenario.workers_file === undefined ? [] : await readWorkersFile(resolve(dir, scenario.workers_file), check);
+  const workers = scenario.workers_file === undefined ? [] : await readWorkersFile(resolve(dir, scenario.workers_file), check, generated);
   if (!scenario.servers && scenario.workers_file === undefined) {
     if (!defaultBackend) {
       const choices = knownBackends.length ? ` (one of: ${knownBackends.join(', ')})` : '';
@@ -390,30 +424,33 @@ async function resolveServers(
   const servers: ResolvedServer[] = [];
   const ids = new Set<string>();
   const named = config?.config.servers ?? {};
-  const entries: { entry: NonNullable<NonNullable<Salvaged['servers']>[number]>; at: PathSegment[] }[] = [
-    ...(scenario.servers ?? []).flatMap((entry, i) => (entry ? [{ entry, at: ['servers', i] as PathSegment[] }] : [])),
-    ...workers.map((entry) => ({ entry, at: ['workers_file'] as PathSegment[] })),
+  const entries: { entry: NonNullable<NonNullable<Salvaged['servers']>[number]>; at: PathSegment[]; check: Checker }[] = [
+    ...(scenario.servers ?? []).flatMap((entry, i) => (entry ? [{ entry, at: ['servers', i] as PathSegment[], check }] : [])),
+    ...workers,
   ];
-  for (const { entry, at: entryAt } of entries) {
+  for (const { entry, at: entryAt, check: by } of entries) {
     let def;
     if (typeof entry === 'string') {
       const fromConfig = named[entry];
       if (!fromConfig) {
-        check.issue(entryAt, `no server named "${entry}" in the project config${config ? ` (${config.file})` : ' (none found)'}`,
+        by.issue(entryAt, `no server named "${entry}" in the project config${config ? ` (${config.file})` : ' (none found)'}`,
           pickHint(entry, Object.keys(named), 'define it under "servers" in llmbench.config.yaml, or write the server inline'));
         continue;
       }
       def = { ...fromConfig, id: fromConfig.id ?? entry };
     } else def = entry;
     const at: PathSegment[] = entryAt;
-    if (ids.has(def.id)) check.issue([...at, 'id'], `server id "${def.id}" is used twice`, 'give each server a unique id');
+    if (ids.has(def.id)) by.issue([...at, 'id'], `server id "${def.id}" is used twice`, 'give each server a unique id');
     ids.add(def.id);
-    if (def.url !== undefined && def.host !== undefined) check.issue([...at, 'host'], 'both url and host are set', 'keep one: url, or host + port');
-    if (def.host !== undefined && def.port === undefined) check.issue([...at, 'host'], 'host without port', 'add "port: <number>" or use url');
+    if (def.url !== undefined && def.host !== undefined) by.issue([...at, 'host'], 'both url and host are set', 'keep one: url, or host + port');
+    if (def.host !== undefined && def.port === undefined) by.issue([...at, 'host'], 'host without port', 'add "port: <number>" or use url');
     const host = def.host?.includes(':') && !def.host.startsWith('[') ? `[${def.host}]` : def.host;
     const url = def.url ?? (host !== undefined && def.port !== undefined ? `http://${host}:${def.port}` : undefined);
+    const hostProblem = def.url === undefined && url !== undefined ? httpUrlProblem(url) : undefined;
+    if (hostProblem) by.issue([...at, 'host'], `"${def.host}" is not a usable host name: ${hostProblem}`, 'write a host name or IP address, such as 127.0.0.1');
     let backendRef: PluginRef | undefined = def.backend;
     let backendAt: PathSegment[] = [...at, 'backend'];
+    let backendBy = by;
     if (!backendRef && def.type !== undefined) {
       const alias = SERVER_TYPE_ALIASES[def.type] ?? def.type;
       const defaultName = typeof defaultBackend === 'string' ? defaultBackend : defaultBackend?.use;
@@ -421,6 +458,7 @@ async function resolveServers(
       if (defaultBackend && defaultName === alias) {
         backendRef = defaultBackend;
         backendAt = ['backend'];
+        backendBy = check;
       } else {
         backendRef = alias;
         backendAt = [...at, 'type'];
@@ -429,12 +467,13 @@ async function resolveServers(
     if (!backendRef) {
       backendRef = defaultBackend;
       backendAt = ['backend'];
+      backendBy = check;
     }
     if (!backendRef) {
-      check.issue(at, `server "${def.id}" has no backend`, 'add "backend: <name>" to the server, or a top-level "backend"');
+      by.issue(at, `server "${def.id}" has no backend`, 'add "backend: <name>" to the server, or a top-level "backend"');
       continue;
     }
-    const backend = await configure('backend', backendRef, backendAt);
+    const backend = await configure('backend', backendRef, backendAt, backendBy);
     if (!backend) continue;
     servers.push({
       id: def.id,
