@@ -39,7 +39,7 @@ async function run(t: Extract<WorkerTask, { kind: 'run' }>): Promise<RunReply> {
     control.stop();
     throw error;
   }
-  const tally = new Tally(backends.length);
+  const tally = new Tally(backends.length, t.session.slo);
   const ticker = t.progress
     ? setInterval(() => t.progress!.postMessage({ partition: t.partition, latency: encodeHistogram(tally.latency()) }), t.progressIntervalMs)
     : undefined;
