@@ -313,7 +313,7 @@ export interface Workload1 {
   timeout_ms?: number;
 }
 /**
- * Service-level objectives: goodput counts the successful requests within every objective's limit (docs/metrics.md#goodput). In an experiment, replaces the scenario's.
+ * Service-level objectives: goodput counts the successful requests within every objective's limit (docs/metrics.md#goodput). In an experiment, applied over the scenario's: each measure it names replaces the scenario's objective on it.
  */
 export interface Slo {
   /**

@@ -57,7 +57,7 @@ export interface ResolvedExperiment {
   readonly runs: number;
   readonly servers: readonly ResolvedServer[];
   readonly balancer: BalancerOptions;
-  /** The experiment's service-level objectives (its own, else the scenario's). */
+  /** The experiment's service-level objectives: its own over the scenario's, measure by measure. */
   readonly slo?: ResolvedSlo;
   /** Percentiles its results carry beyond p50/p90/p95/p99: the scenario's, and those thresholds and SLOs read. */
   readonly percentiles: readonly number[];
@@ -164,7 +164,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
         runs: exp.runs ?? runs,
         servers: exp.servers ? chosen : servers,
         balancer: resolveBalancer(exp.balancer, resolveBalancer(scenario.balancer)),
-        ...withSlo(exp.slo ?? scenario.slo),
+        ...withSlo(exp.slo || scenario.slo ? { ...scenario.slo, ...exp.slo } : undefined),
         percentiles: [],
       });
     }

@@ -132,7 +132,7 @@ export const SloSchema = z
     tpot_ms: objective.optional().describe('Time per output token.'),
     e2el_ms: objective.optional().describe('End-to-end latency (latency_ms).'),
   })
-  .describe('Service-level objectives: goodput counts the successful requests within every objective\'s limit (docs/metrics.md#goodput). In an experiment, replaces the scenario\'s.')
+  .describe('Service-level objectives: goodput counts the successful requests within every objective\'s limit (docs/metrics.md#goodput). In an experiment, applied over the scenario\'s: each measure it names replaces the scenario\'s objective on it.')
   .meta({ id: 'Slo' });
 
 export const ExperimentSchema = z.strictObject({
