@@ -117,9 +117,6 @@ export const ThresholdSchema = z
     params: { hint: 'add "min: <number>" and/or "max: <number>"' },
   }).meta({ id: 'Threshold' });
 
-/** `p95`, `p99.9`: a percentile in (0, 100]. */
-export const PERCENTILE_KEY = /^p(100|\d{1,2}(\.\d+)?)$/;
-
 const objective = z
   .record(z.string().regex(/^(max|p(100|\d{1,2}(\.\d+)?))$/, 'use "max" or a percentile such as "p95" or "p99.9"'), z.number().positive())
   .refine((o) => Object.keys(o).length === 1, { message: 'an objective has exactly one bound', params: { hint: 'write { max: <ms> } or { p95: <ms> }' } })
