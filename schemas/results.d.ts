@@ -51,6 +51,14 @@ export interface RunResults {
   experiments: ExperimentResult[];
   thresholds: ThresholdResult[];
   /**
+   * A threshold with abort_on_fail failed after this experiment; the experiments after it were not run.
+   */
+  aborted_by?: {
+    metric: string;
+    experiment: string;
+    actual: number | null;
+  };
+  /**
    * False when any threshold failed.
    */
   passed: boolean;
@@ -206,6 +214,22 @@ export interface RunStats {
    * Where prefix_cache_hit_rate came from: the servers' own counters, or the responses' usage.cached_tokens.
    */
   prefix_cache_source: ("server_metrics" | "usage") | null;
+  /**
+   * Requests per second that met every service-level objective: slo_met_requests / wall_time_s (vLLM --goodput); null without an slo.
+   */
+  goodput: number | null;
+  /**
+   * Successful requests within every objective's limit; null without an slo.
+   */
+  slo_met_requests: number | null;
+  /**
+   * The verdict: every objective met (each slo entry's met); null without an slo.
+   */
+  slo_met: boolean | null;
+  /**
+   * One entry per objective of the scenario's slo.
+   */
+  slo: SloResult[];
   max_in_flight: number;
   /**
    * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).
@@ -276,6 +300,12 @@ export interface LatencyStats {
   p90: number;
   p95: number;
   p99: number;
+  /**
+   * Further percentiles the scenario asked for (its percentiles field, or a threshold or SLO on e.g. p99.9), keyed "p99.9"; absent when none.
+   */
+  extra?: {
+    [k: string]: number;
+  };
 }
 export interface TokenStats {
   /**
@@ -307,6 +337,26 @@ export interface TokenStats {
    * Successful requests whose usage said how many prompt tokens were cached (prompt_tokens_details.cached_tokens).
    */
   cache_reported: number;
+}
+export interface SloResult {
+  metric: "ttft_ms" | "itl_ms" | "tpot_ms" | "e2el_ms";
+  /**
+   * "max", or the percentile the objective is on ("p95").
+   */
+  bound: string;
+  limit: number;
+  /**
+   * The run's value at that bound (its percentile, or its largest value for "max"); null when no request had the measure.
+   */
+  actual: number | null;
+  /**
+   * actual <= limit.
+   */
+  met: boolean;
+  /**
+   * Successful requests whose own value was within limit (ITL: the request's largest gap).
+   */
+  met_requests: number;
 }
 export interface ServerStats {
   id: string;
@@ -441,6 +491,22 @@ export interface SummaryStats {
    * Where prefix_cache_hit_rate came from: the servers' own counters, or the responses' usage.cached_tokens.
    */
   prefix_cache_source: ("server_metrics" | "usage") | null;
+  /**
+   * Requests per second that met every service-level objective: slo_met_requests / wall_time_s (vLLM --goodput); null without an slo.
+   */
+  goodput: number | null;
+  /**
+   * Successful requests within every objective's limit; null without an slo.
+   */
+  slo_met_requests: number | null;
+  /**
+   * The verdict: every objective met (each slo entry's met); null without an slo.
+   */
+  slo_met: boolean | null;
+  /**
+   * One entry per objective of the scenario's slo.
+   */
+  slo: SloResult[];
   max_in_flight: number;
   /**
    * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).

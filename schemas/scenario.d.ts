@@ -141,6 +141,13 @@ export interface Scenario {
    * Checks on the results; any failing one makes the exit code 1.
    */
   thresholds?: Threshold[];
+  slo?: Slo;
+  /**
+   * Percentiles every latency family carries in results; p50, p90, p95 and p99 are always there, others go in "extra" (e.g. [50, 90, 99, 99.9]).
+   *
+   * @minItems 1
+   */
+  percentiles?: [number, ...number[]];
 }
 export interface Server {
   /**
@@ -259,6 +266,7 @@ export interface Experiment {
    */
   servers?: [string, ...string[]];
   balancer?: Balancer;
+  slo?: Slo;
 }
 /**
  * Overrides of the scenario workload for this experiment.
@@ -304,22 +312,48 @@ export interface Workload1 {
    */
   timeout_ms?: number;
 }
+/**
+ * Service-level objectives: goodput counts the successful requests within every objective's limit (docs/metrics.md#goodput). In an experiment, applied over the scenario's: each measure it names replaces the scenario's objective on it.
+ */
+export interface Slo {
+  /**
+   * Time to first token.
+   */
+  ttft_ms?: {
+    [k: string]: number;
+  };
+  /**
+   * Inter-token latency; per request, its largest gap.
+   */
+  itl_ms?: {
+    [k: string]: number;
+  };
+  /**
+   * Time per output token.
+   */
+  tpot_ms?: {
+    [k: string]: number;
+  };
+  /**
+   * End-to-end latency (latency_ms).
+   */
+  e2el_ms?: {
+    [k: string]: number;
+  };
+}
 export interface Threshold {
-  metric:
-    | "success_rate"
-    | "requests_per_second"
-    | "wall_time_s"
-    | "failures"
-    | "latency_ms.avg"
-    | "latency_ms.p50"
-    | "latency_ms.p90"
-    | "latency_ms.p95"
-    | "latency_ms.p99"
-    | "latency_ms.max";
+  /**
+   * A number of the experiment summary, by dotted path: success_rate, goodput, ttft_ms.p99.9, tokens.output_tokens_per_second, failures.timeout, servers.<id>.busy_fraction... (docs/metrics.md#threshold-metrics).
+   */
+  metric: string;
   min?: number;
   max?: number;
   /**
    * Only this experiment (default: every experiment).
    */
   experiment?: string;
+  /**
+   * Checked after each experiment (each sweep point); when it fails, the experiments after it are not run (default false).
+   */
+  abort_on_fail?: boolean;
 }

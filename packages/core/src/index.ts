@@ -1,6 +1,7 @@
 export { loadScenario, DEFAULT_PROMPT, DEFAULT_REPORTERS, SERVER_TYPE_ALIASES, WORKLOAD_DEFAULTS } from './scenario/load.js';
 export type { LoadedScenario, LoadOptions, ResolvedExperiment, ResolvedServer, ResolvedWorkload, Prompt } from './scenario/load.js';
-export { ScenarioSchema, ProjectConfigSchema, WorkersFileSchema, THRESHOLD_METRICS } from './scenario/schema.js';
+export { ScenarioSchema, ProjectConfigSchema, WorkersFileSchema } from './scenario/schema.js';
+export { resolveMetric, thresholdMetricNames } from './runner/thresholds.js';
 export type { Scenario, ScenarioInput, ProjectConfig, Threshold } from './scenario/schema.js';
 export { parseSource, readSource } from './scenario/source.js';
 export { loadProjectConfig, CONFIG_SEARCH_PLACES } from './config.js';

@@ -62,6 +62,7 @@ export const HEADLINE_METRICS: readonly HeadlineMetric[] = [
     provenance: (s) => tokenProvenance(s.tokens),
   },
   { key: 'prefix_cache_hit_rate', label: 'Prefix-cache hit rate', unit: 'ratio', better: 'higher', read: (s) => s.prefix_cache_hit_rate },
+  { key: 'goodput', label: 'Goodput', unit: 'req/s', better: 'higher', read: (s) => s.goodput ?? null },
 ];
 
 /** A mean with its 95% confidence interval (Student's t over n runs). */

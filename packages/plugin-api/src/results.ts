@@ -19,6 +19,10 @@ export const LatencyStatsSchema = z
     p90: ms,
     p95: ms,
     p99: ms,
+    extra: z
+      .record(z.string().regex(/^p\d+(\.\d+)?$/), ms)
+      .optional()
+      .describe('Further percentiles the scenario asked for (its percentiles field, or a threshold or SLO on e.g. p99.9), keyed "p99.9"; absent when none.'),
   })
   .describe('Latency of successful requests in milliseconds, from send (paced points: from the intended start) to the end of the response.').meta({ id: 'LatencyStats' });
 
@@ -79,6 +83,17 @@ export const TokenStatsSchema = z
   })
   .meta({ id: 'TokenStats' });
 
+export const SloResultSchema = z
+  .object({
+    metric: z.enum(['ttft_ms', 'itl_ms', 'tpot_ms', 'e2el_ms']),
+    bound: z.string().describe('"max", or the percentile the objective is on ("p95").'),
+    limit: ms,
+    actual: ms.nullable().describe('The run\'s value at that bound (its percentile, or its largest value for "max"); null when no request had the measure.'),
+    met: z.boolean().describe('actual <= limit.'),
+    met_requests: count.describe('Successful requests whose own value was within limit (ITL: the request\'s largest gap).'),
+  })
+  .meta({ id: 'SloResult' });
+
 export const MetricSummarySchema = z.object({ first: z.number(), last: z.number(), min: z.number(), max: z.number(), avg: z.number(), samples: count }).meta({ id: 'MetricSummary' });
 
 export const RunStatsSchema = z.object({
@@ -114,6 +129,15 @@ export const RunStatsSchema = z.object({
     .nullable()
     .default(null)
     .describe('Where prefix_cache_hit_rate came from: the servers\' own counters, or the responses\' usage.cached_tokens.'),
+  goodput: z
+    .number()
+    .nonnegative()
+    .nullable()
+    .default(null)
+    .describe('Requests per second that met every service-level objective: slo_met_requests / wall_time_s (vLLM --goodput); null without an slo.'),
+  slo_met_requests: count.nullable().default(null).describe('Successful requests within every objective\'s limit; null without an slo.'),
+  slo_met: z.boolean().nullable().default(null).describe('The verdict: every objective met (each slo entry\'s met); null without an slo.'),
+  slo: z.array(SloResultSchema).default([]).describe('One entry per objective of the scenario\'s slo.'),
   max_in_flight: count,
   queue_ms: LatencyStatsSchema.nullable().describe('Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).'),
   queued_requests: count.describe('Requests that had to wait for a server slot.'),
@@ -232,6 +256,10 @@ export const RunResultsSchema = z
     error: z.string().optional(),
     experiments: z.array(ExperimentResultSchema),
     thresholds: z.array(ThresholdResultSchema),
+    aborted_by: z
+      .object({ metric: z.string(), experiment: z.string(), actual: z.number().nullable() })
+      .optional()
+      .describe('A threshold with abort_on_fail failed after this experiment; the experiments after it were not run.'),
     passed: z.boolean().describe('False when any threshold failed.'),
   })
   .describe('llmbench results file')
@@ -242,6 +270,7 @@ export type FailureCounts = z.infer<typeof FailureCountsSchema>;
 export type FailureSample = z.infer<typeof FailureSampleSchema>;
 export type ServerStats = z.infer<typeof ServerStatsSchema>;
 export type BarrierStats = z.infer<typeof BarrierStatsSchema>;
+export type SloResult = z.infer<typeof SloResultSchema>;
 export type MetricSummary = z.infer<typeof MetricSummarySchema>;
 export type TokenStats = z.infer<typeof TokenStatsSchema>;
 export type RunStats = z.infer<typeof RunStatsSchema>;

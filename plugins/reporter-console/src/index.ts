@@ -61,6 +61,7 @@ export function renderExperiment(e: ExperimentResult, options: RenderOptions = D
   if (s.server_prompt_ms) lines.push(`  Server prompt time p50/p95: ${formatMs(s.server_prompt_ms.p50)} / ${formatMs(s.server_prompt_ms.p95)}`);
   if (s.server_tpot_ms) lines.push(`  Server decode time per token p50: ${formatMs(s.server_tpot_ms.p50)}`);
   lines.push(...tokenLines(s));
+  lines.push(...sloLines(s));
   if (s.prefix_cache_hit_rate !== null) {
     lines.push(`  Prefix cache hit rate: ${formatPercent(s.prefix_cache_hit_rate)} (${s.prefix_cache_source === 'usage' ? "from the responses' cached_tokens" : "from the servers' counters"})`);
   }
@@ -98,6 +99,16 @@ function tokenLines(s: SummaryStats): string[] {
   return lines;
 }
 
+/** Goodput and each service-level objective's verdict. */
+function sloLines(s: SummaryStats): string[] {
+  if (s.goodput === null || s.goodput === undefined) return [];
+  const lines = [`  Goodput: ${formatRate(s.goodput)} req/s (${s.slo_met_requests} of ${s.successes} successful requests within every objective)`];
+  for (const o of s.slo ?? []) {
+    lines.push(`  SLO ${o.metric} ${o.bound} <= ${formatMs(o.limit)}: ${formatMs(o.actual)} ${o.met ? 'MET' : 'NOT MET'} (${o.met_requests} requests within)`);
+  }
+  return lines;
+}
+
 function failureText(s: SummaryStats): string {
   return FAILURE_KINDS.filter((k) => s.failures[k] > 0).map((k) => `${s.failures[k]} ${k}`).join(', ');
 }
@@ -127,10 +138,11 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
     const percentiles = percentilesOf(options);
     const withTokens = results.experiments.some((e) => e.summary.tokens.input > 0 || e.summary.tokens.output > 0);
     const withCache = results.experiments.some((e) => e.summary.prefix_cache_hit_rate !== null);
+    const withSlo = results.experiments.some((e) => e.summary.goodput != null);
     out.push('SUMMARY');
     out.push(
       table(
-        ['Experiment', 'Req/s', 'Avg', ...percentiles.map((p) => `P${p}`), 'Success', 'Total', ...(withTokens ? ['In tok', 'Cached', 'Out tok'] : []), ...(withCache ? ['Cache hit'] : [])],
+        ['Experiment', 'Req/s', 'Avg', ...percentiles.map((p) => `P${p}`), 'Success', 'Total', ...(withTokens ? ['In tok', 'Cached', 'Out tok'] : []), ...(withCache ? ['Cache hit'] : []), ...(withSlo ? ['Goodput', 'SLO'] : [])],
         results.experiments.map((e) => {
           const s = e.summary;
           const t = s.tokens;
@@ -143,6 +155,7 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
             formatMs(s.wall_time_s * 1000),
             ...(withTokens ? [t.input > 0 ? String(t.input) : '-', t.cache_reported > 0 || t.cached > 0 ? String(t.cached) : '-', `${approximateMark(tokenProvenance(t))}${t.output}`] : []),
             ...(withCache ? [s.prefix_cache_hit_rate === null ? '-' : formatPercent(s.prefix_cache_hit_rate)] : []),
+            ...(withSlo ? [s.goodput == null ? '-' : formatRate(s.goodput), s.slo_met == null ? '-' : s.slo_met ? 'met' : 'not met'] : []),
           ];
         }),
       ),
@@ -176,6 +189,10 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
       const bound = [t.min === undefined ? '' : `>= ${t.min}`, t.max === undefined ? '' : `<= ${t.max}`].filter(Boolean).join(' and ');
       out.push(`  ${t.passed ? 'PASS' : 'FAIL'}  ${t.experiment}: ${t.metric} ${bound} (actual ${t.actual ?? 'none'})`);
     }
+  }
+  if (results.aborted_by) {
+    const a = results.aborted_by;
+    out.push('', `Stopped after ${a.experiment}: threshold ${a.metric} (abort_on_fail) failed (actual ${a.actual ?? 'none'}); the remaining experiments were not run.`);
   }
   const notes = connectionNotes(results);
   if (notes.length > 0) out.push('', 'Connections:', ...notes.map((n) => `  ${n}`));

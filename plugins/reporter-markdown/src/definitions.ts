@@ -12,6 +12,7 @@ export const DEFINITIONS = {
   tokens: { term: 'Tokens', text: 'input (prompt), cached prompt and output tokens summed over successful requests, from the server\'s usage; figures marked ≈ were counted from streamed chunks (a lower bound) or estimated.' },
   prefix_cache: { term: 'Prefix-cache hit rate', text: 'cached prompt tokens / prompt tokens looked up: from the servers\' counters (vLLM hits / queries, llama.cpp cached / (prompt + cached), deltas over the run), else from the responses\' usage.cached_tokens / prompt_tokens.' },
   server_timing: { term: 'Server prompt time, server decode time per token', text: 'what the server measured itself per request (llama.cpp timings: prompt_ms, predicted_ms / predicted_n), beside the client\'s TTFT and TPOT.' },
+  goodput: { term: 'Goodput', text: 'successful requests within every service-level objective\'s limit (TTFT, per-request largest ITL gap, TPOT, latency; a request lacking a measure is not within it) / wall time (vLLM --goodput). An objective is met when the run\'s value at its bound (a percentile, or the largest value for max) is within its limit.' },
   reconnects: { term: 'Reconnects', text: 'requests sent again, once, on a fresh connection because the reused keep-alive connection they went out on died before any byte of the answer; their times count from the resend.' },
   queue: { term: 'Queue time', text: 'time a request waited client-side for a free slot on a server (max_concurrent_requests).' },
   load_share: { term: 'Load share', text: 'a server\'s requests / all requests of the point.' },

@@ -174,3 +174,20 @@ test('an experiment that fails more cannot win on speed', async () => {
   const success = HEADLINE_METRICS.find((m) => m.key === 'success_rate')!;
   expect(winner(success, [a!, b!])).toBe(`🏆 ${b!.name} (+100.0 points)`);
 });
+
+test('goodput gets an Answer row with a winner, and each experiment its SLO verdicts', async () => {
+  const results = structuredClone(await fixture('quickstart'));
+  const [a, b] = results.experiments;
+  const slo = (actual: number, within: number) => [{ metric: 'ttft_ms' as const, bound: 'p95', limit: 50, actual, met: actual <= 50, met_requests: within }];
+  Object.assign(a!.summary, { goodput: 12, slo_met_requests: 30, slo_met: false, slo: slo(80, 30) });
+  Object.assign(b!.summary, { goodput: 24, slo_met_requests: 60, slo_met: true, slo: slo(40, 60) });
+  const doc = renderMarkdown(results);
+  expect(doc).toContain(`| **Goodput** | 12.0 req/s | 24.0 req/s | 🏆 ${b!.name} (+100%) |`);
+  expect(doc).toMatch(/\| SLO ttft_ms p95 ≤ 50\.0ms \| 80\.0ms ❌ not met \(30 requests within\) \|/);
+  expect(doc).toMatch(/\| SLO ttft_ms p95 ≤ 50\.0ms \| 40\.0ms ✅ met \(60 requests within\) \|/);
+  expect(doc).toContain('- **Goodput**: successful requests within every');
+});
+
+test('results without goodput (older files) show no goodput row', async () => {
+  expect(renderMarkdown(await fixture('quickstart'))).not.toContain('Goodput');
+});

@@ -55,6 +55,7 @@ const metricDefinition: Record<string, DefinitionKey> = {
   'ttft_ms.p50': 'ttft',
   'tokens.output_tokens_per_second': 'output_tps',
   prefix_cache_hit_rate: 'prefix_cache',
+  goodput: 'goodput',
 };
 
 /** A cell of the summary table: the value, or mean ± half-width over runs. */
@@ -214,6 +215,13 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
     const mark = approximateMark(provenance);
     rows.push(['Output tokens', `${mark}${fmtCount(s.tokens.output)} (${mark}${fmtRate(s.tokens.output_tokens_per_second)} tok/s), ${PROVENANCE_TEXT[provenance]}`]);
   }
+  if (s.goodput != null) {
+    used.add('goodput');
+    rows.push(['Goodput', `${fmtRate(s.goodput)} req/s (${fmtCount(s.slo_met_requests ?? 0)} of ${fmtCount(s.successes)} successful requests within every objective)`]);
+    for (const o of s.slo ?? []) {
+      rows.push([`SLO ${o.metric} ${o.bound} ≤ ${fmtMs(o.limit)}`, `${o.actual === null ? '-' : fmtMs(o.actual)} ${o.met ? '✅ met' : '❌ not met'} (${fmtCount(o.met_requests)} requests within)`]);
+    }
+  }
   if (s.prefix_cache_hit_rate !== null) {
     used.add('prefix_cache');
     rows.push(['Prefix-cache hit rate', `${fmtPercent(s.prefix_cache_hit_rate)} (${s.prefix_cache_source === 'usage' ? "from the responses' cached_tokens" : "from the servers' counters"})`]);
@@ -360,9 +368,11 @@ export function renderMarkdown(results: RunResults, given: MarkdownOptions = Mar
   sections.push(head);
   sections.push(answer(results, used));
   if (results.thresholds.length > 0) {
+    const a = results.aborted_by;
     sections.push([
       '## Thresholds',
       '',
+      ...(a ? [`> **Stopped:** threshold ${a.metric} (abort_on_fail) failed after ${a.experiment}; the remaining experiments were not run.`, ''] : []),
       table(
         ['Check', 'Experiment', 'Actual', 'Result'],
         results.thresholds.map((t) => [

@@ -7,6 +7,7 @@ import {
 } from '@llmbench/plugin-api';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { Tally } from '../metrics/tally.js';
+import type { SloLimits } from '../metrics/slo.js';
 import type { ResolvedServer, ResolvedWorkload } from '../scenario/load.js';
 import { Balancer, BALANCER_CLOCKS, DEFAULT_BALANCER, type BalancerOptions } from './balancer.js';
 import { Control, type ControlShape } from './control.js';
@@ -125,6 +126,8 @@ export interface SessionSpec {
   readonly experiment: string;
   /** How requests are spread over the servers (default: latency-aware). */
   readonly balancer?: BalancerOptions;
+  /** Per-request SLO limits each measured request is checked against (goodput). */
+  readonly slo?: SloLimits;
 }
 
 export class EngineSession {
@@ -243,7 +246,7 @@ export class EngineSession {
   }
 
   private async runHere(control: Control, balancer: Balancer, point: PartitionPoint, options: { record: boolean; run: number; rawPath?: string }): Promise<RunReply> {
-    const tally = new Tally(this.spec.servers.length);
+    const tally = new Tally(this.spec.servers.length, this.spec.slo);
     this.live!.mainTally = tally;
     return runShare({
       control,
@@ -275,6 +278,7 @@ export class EngineSession {
       workload: this.spec.workload,
       scenarioDir: this.spec.base.scenarioDir,
       seed: this.spec.base.seed,
+      ...(this.spec.slo ? { slo: this.spec.slo } : {}),
     };
     let laneStart = 0;
     const tasks = Array.from({ length: parties }, (_, p) => {

@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ServerTarget } from '@llmbench/plugin-api';
 import type { ResolvedWorkload } from '../scenario/load.js';
 import type { SerializedTally } from '../metrics/tally.js';
+import type { SloLimits } from '../metrics/slo.js';
 import type { BalancerOptions } from './balancer.js';
 import type { ControlShape } from './control.js';
 import type { PartitionPoint } from './partition.js';
@@ -34,6 +35,7 @@ export interface WorkerSession {
   readonly workload: ResolvedWorkload;
   readonly scenarioDir: string;
   readonly seed: number;
+  readonly slo?: SloLimits;
 }
 
 export interface RunTask {

@@ -26,7 +26,12 @@ export class RawWriter {
       if (outcome.status !== undefined) line += `,"status":${outcome.status}`;
     }
     if (outcome.kind === 'ok' && outcome.usage?.outputTokens !== undefined) line += `,"output_tokens":${outcome.usage.outputTokens}`;
-    if (ttftMs !== undefined) line += `,"ttft_ms":${ttftMs.toFixed(3)}`;
+    if (ttftMs !== undefined) {
+      line += `,"ttft_ms":${ttftMs.toFixed(3)}`;
+      // As the tally computes it: (latency - TTFT) / (output tokens - 1).
+      const out = outcome.kind === 'ok' ? outcome.usage?.outputTokens : undefined;
+      if (out !== undefined && out > 1) line += `,"tpot_ms":${((latencyMs - ttftMs) / (out - 1)).toFixed(3)}`;
+    }
     this.chunk += `${line}}\n`;
     if (this.chunk.length >= FLUSH_BYTES) this.flush();
   }

@@ -52,7 +52,7 @@ async function run(t: Extract<WorkerTask, { kind: 'run' }>): Promise<RunReply> {
     control.stop();
     throw error;
   }
-  const tally = new Tally(backends.length);
+  const tally = new Tally(backends.length, t.session.slo);
   const ticker = t.progress
     ? setInterval(() => t.progress!.postMessage({ kind: 'progress', partition: t.partition, latency: encodeHistogram(tally.latency()) } satisfies ProgressMessage), t.progressIntervalMs)
     : undefined;

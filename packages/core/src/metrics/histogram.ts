@@ -68,7 +68,7 @@ export function percentileMs(h: Histogram, p: number): number {
  * histogram, whose value at percentile p is the smallest recorded value v such that at least p% of
  * samples are <= v, reported to within 0.1%.
  */
-export function latencyStats(h: Histogram, m: Readonly<Moments>): LatencyStats | null {
+export function latencyStats(h: Histogram, m: Readonly<Moments>, extra: readonly number[] = []): LatencyStats | null {
   if (m.count === 0) return null;
   const avg = m.sum / m.count;
   const variance = Math.max(0, m.sumSquares / m.count - avg * avg);
@@ -82,6 +82,7 @@ export function latencyStats(h: Histogram, m: Readonly<Moments>): LatencyStats |
     p90: percentileMs(h, 90),
     p95: percentileMs(h, 95),
     p99: percentileMs(h, 99),
+    ...(extra.length ? { extra: Object.fromEntries(extra.map((p) => [`p${p}`, percentileMs(h, p)])) } : {}),
   };
 }
 
@@ -129,8 +130,8 @@ export class Distribution {
     return d;
   }
 
-  /** Null when nothing was recorded. */
-  stats(): LatencyStats | null {
-    return latencyStats(this.histogram, this.moments);
+  /** Null when nothing was recorded. `extra`: percentiles beyond p50/p90/p95/p99. */
+  stats(extra: readonly number[] = []): LatencyStats | null {
+    return latencyStats(this.histogram, this.moments, extra);
   }
 }

@@ -1,6 +1,7 @@
 import { FAILURE_KINDS, type BarrierStats, type ServerStats, type SummaryStats } from '@llmbench/plugin-api';
 import { addMoments, createHistogram, Distribution, emptyMoments, encodeHistogram, latencyStats } from './histogram.js';
 import { emptyFailures, type Tally } from './tally.js';
+import { sloFields, type ResolvedSlo } from './slo.js';
 
 export interface ServerInfo {
   readonly id: string;
@@ -22,8 +23,14 @@ export function summarizeTally(
   tally: Tally,
   servers: readonly ServerInfo[],
   wallMs: number,
-  extra: { barrier?: { batches: number; idleSlotMs: number; slots: number } } = {},
+  extra: {
+    barrier?: { batches: number; idleSlotMs: number; slots: number };
+    /** Percentiles every latency family carries beyond p50/p90/p95/p99. */
+    percentiles?: readonly number[];
+    slo?: ResolvedSlo;
+  } = {},
 ): Omit<SummaryStats, 'server_metrics' | 'collectors' | 'prefix_cache_hit_rate' | 'prefix_cache_source'> {
+  const pct = extra.percentiles ?? [];
   const latency = createHistogram();
   const moments = emptyMoments();
   const failures = emptyFailures();
@@ -53,8 +60,8 @@ export function summarizeTally(
     success_rate: s.requests ? round(s.successes / s.requests, 6) : 0,
     load_share: requests ? round(s.requests / requests, 6) : 0,
     max_in_flight: s.maxInFlight,
-    latency_ms: latencyStats(s.latency, s.moments),
-    queue_ms: s.queue.stats(),
+    latency_ms: latencyStats(s.latency, s.moments, pct),
+    queue_ms: s.queue.stats(pct),
     queued_requests: s.waited,
     busy_fraction: wallMs > 0 ? round(Math.min(1, s.busyMs / wallMs), 6) : 0,
     ejections: s.ejections,
@@ -71,21 +78,26 @@ export function summarizeTally(
     };
   }
   const wall = wallMs / 1000;
+  const latencyMs = latencyStats(latency, moments, pct);
+  const ttftMs = tally.ttft.stats(pct);
+  const itlMs = tally.itl.stats(pct);
+  const tpotMs = tally.tpot.stats(pct);
+  const wallS = round(wall, 6);
   return {
     requests,
     successes,
     failures,
     success_rate: requests ? round(successes / requests, 6) : 0,
-    wall_time_s: round(wall, 6),
+    wall_time_s: wallS,
     requests_per_second: wall > 0 ? round(requests / wall) : 0,
-    latency_ms: latencyStats(latency, moments),
+    latency_ms: latencyMs,
     latency_histogram: encodeHistogram(latency),
-    ttft_ms: tally.ttft.stats(),
-    itl_ms: tally.itl.stats(),
-    tpot_ms: tally.tpot.stats(),
-    server_ttft_ms: tally.serverTtft.stats(),
-    server_prompt_ms: tally.serverPrompt.stats(),
-    server_tpot_ms: tally.serverTpot.stats(),
+    ttft_ms: ttftMs,
+    itl_ms: itlMs,
+    tpot_ms: tpotMs,
+    server_ttft_ms: tally.serverTtft.stats(pct),
+    server_prompt_ms: tally.serverPrompt.stats(pct),
+    server_tpot_ms: tally.serverTpot.stats(pct),
     server_tokens_per_second: tally.serverTps.count
       ? { avg: round(tally.serverTps.sum / tally.serverTps.count), min: round(tally.serverTps.min), max: round(tally.serverTps.max) }
       : null,
@@ -97,8 +109,9 @@ export function summarizeTally(
       sources: { server: tally.tokens.server, counted: tally.tokens.counted, estimated: tally.tokens.estimated, none: tally.tokens.none },
       cache_reported: tally.tokens.cacheReported,
     },
+    ...sloFields(extra.slo, tally.slo, { wall_time_s: wallS, latency_ms: latencyMs, ttft_ms: ttftMs, itl_ms: itlMs, tpot_ms: tpotMs }),
     max_in_flight: tally.maxInFlight,
-    queue_ms: queue.stats(),
+    queue_ms: queue.stats(pct),
     queued_requests: queued,
     reconnects,
     no_reuse_requests: noReuse,

@@ -3,6 +3,7 @@ import {
   addMoments, createHistogram, decodeHistogram, Distribution, emptyMoments, encodeHistogram, recordMs,
   type Histogram, type Moments, type SerializedDistribution,
 } from './histogram.js';
+import { emptySloCounts, type SloCounts, type SloLimits } from './slo.js';
 
 export const MAX_SAMPLES_PER_KIND = 5;
 /**
@@ -96,6 +97,7 @@ export interface SerializedTally {
   readonly serverTpot: SerializedDistribution;
   readonly serverTps: Moments;
   readonly tokens: TokenTotals;
+  readonly slo: SloCounts;
   readonly servers: readonly {
     readonly requests: number;
     readonly successes: number;
@@ -131,9 +133,11 @@ export class Tally {
   readonly serverTpot = new Distribution();
   readonly serverTps: Moments = emptyMoments();
   readonly tokens: TokenTotals = emptyTokens();
+  /** Successful requests within each SLO limit and within all (counted only when `limits` are given). */
+  readonly slo: SloCounts = emptySloCounts();
   private readonly samples = new Map<FailureKind, Map<string, number>>();
 
-  constructor(serverCount: number) {
+  constructor(serverCount: number, private readonly limits?: SloLimits) {
     this.servers = Array.from({ length: serverCount }, () => new ServerTally());
   }
 
@@ -183,13 +187,51 @@ export class Tally {
       if (st.tokensPerSecond !== undefined) addSample(this.serverTps, st.tokensPerSecond);
     }
     const first = outcome.firstTokenAt;
-    if (first === undefined) return;
-    const ttftMs = first - sentAt;
-    this.ttft.record(ttftMs);
-    const times = outcome.chunkTimes;
-    if (times) for (let i = 1; i < times.length; i++) this.itl.record(times[i]! - times[i - 1]!);
-    const out = usage?.outputTokens;
-    if (out !== undefined && out > 1) this.tpot.record((e2elMs - ttftMs) / (out - 1));
+    // NaN for a measure the request lacks: it meets no limit on it.
+    let ttftMs = NaN;
+    let maxGap = NaN;
+    let tpotMs = NaN;
+    if (first !== undefined) {
+      ttftMs = first - sentAt;
+      this.ttft.record(ttftMs);
+      const times = outcome.chunkTimes;
+      if (times) {
+        for (let i = 1; i < times.length; i++) {
+          const gap = times[i]! - times[i - 1]!;
+          this.itl.record(gap);
+          if (!(gap <= maxGap)) maxGap = gap;
+        }
+      }
+      const out = usage?.outputTokens;
+      if (out !== undefined && out > 1) {
+        tpotMs = (e2elMs - ttftMs) / (out - 1);
+        this.tpot.record(tpotMs);
+      }
+    }
+    if (this.limits) this.checkSlo(this.limits, ttftMs, maxGap, tpotMs, e2elMs);
+  }
+
+  /** One successful request against the per-request limits (vLLM goodput: within every one). */
+  private checkSlo(l: SloLimits, ttftMs: number, maxGap: number, tpotMs: number, e2elMs: number): void {
+    const c = this.slo;
+    let all = true;
+    if (l.ttft !== undefined) {
+      if (ttftMs <= l.ttft) c.ttft++;
+      else all = false;
+    }
+    if (l.itl !== undefined) {
+      if (maxGap <= l.itl) c.itl++;
+      else all = false;
+    }
+    if (l.tpot !== undefined) {
+      if (tpotMs <= l.tpot) c.tpot++;
+      else all = false;
+    }
+    if (l.e2el !== undefined) {
+      if (e2elMs <= l.e2el) c.e2el++;
+      else all = false;
+    }
+    if (all) c.met++;
   }
 
   failed(server: number, outcome: FailureOutcome): void {
@@ -211,6 +253,7 @@ export class Tally {
     this.serverTpot.merge(other.serverTpot);
     addMoments(this.serverTps, other.serverTps);
     addTokens(this.tokens, other.tokens);
+    addSloCounts(this.slo, other.slo);
     this.maxInFlight = Math.max(this.maxInFlight, other.maxInFlight);
     for (const [kind, messages] of other.samples) for (const [msg, n] of messages) this.sample(kind, msg, n);
   }
@@ -233,6 +276,7 @@ export class Tally {
       serverTpot: this.serverTpot.serialize(),
       serverTps: { ...this.serverTps },
       tokens: { ...this.tokens },
+      slo: { ...this.slo },
       servers: this.servers.map((s) => ({
         requests: s.requests,
         successes: s.successes,
@@ -262,6 +306,7 @@ export class Tally {
     t.serverTpot.merge(Distribution.deserialize(data.serverTpot));
     Object.assign(t.serverTps, data.serverTps);
     Object.assign(t.tokens, data.tokens);
+    Object.assign(t.slo, data.slo);
     data.servers.forEach((d, i) => {
       const s = t.servers[i]!;
       s.requests = d.requests;
@@ -323,6 +368,14 @@ function addTokens(into: TokenTotals, from: Readonly<TokenTotals>): void {
   into.estimated += from.estimated;
   into.none += from.none;
   into.cacheReported += from.cacheReported;
+}
+
+function addSloCounts(into: SloCounts, from: Readonly<SloCounts>): void {
+  into.met += from.met;
+  into.ttft += from.ttft;
+  into.itl += from.itl;
+  into.tpot += from.tpot;
+  into.e2el += from.e2el;
 }
 
 export function failureMessage(o: FailureOutcome): string {

@@ -130,6 +130,8 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     await writeFile(options.rawPath, '');
   }
   let known: readonly ResolvedServer[] = scenario.servers;
+  let abortedBy: RunResults['aborted_by'];
+  const abortOn = scenario.thresholds.filter((t) => t.abort_on_fail);
   try {
     const learnt = await askServers(scenario.servers, base, logger);
     known = learnt.servers;
@@ -153,6 +155,12 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
         done.push(result);
         experiments.push(result);
         await notify('onExperimentEnd', (r) => r.onExperimentEnd?.(result));
+        const broken = evaluateThresholds(abortOn, [result]).find((t) => !t.passed);
+        if (broken) {
+          abortedBy = { metric: broken.metric, experiment: broken.experiment, actual: broken.actual };
+          logger.warn(`threshold ${broken.metric} failed in ${broken.experiment} (actual ${broken.actual ?? 'none'}) with abort_on_fail: the remaining experiments are not run`);
+          break;
+        }
         if (done.length === points.length) break;
         const more = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () => strategy.shouldContinue?.(done) ?? true);
         if (!more) {
@@ -160,7 +168,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
           break;
         }
       }
-      if (signal.aborted) break;
+      if (signal.aborted || abortedBy) break;
     }
     if (signal.aborted) status = 'interrupted';
   } catch (error) {
@@ -211,6 +219,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
       ...(failure === undefined ? {} : { error: failure }),
       experiments,
       thresholds,
+      ...(abortedBy ? { aborted_by: abortedBy } : {}),
       passed: thresholds.every((t) => t.passed),
     },
     scenario.secrets,
@@ -281,7 +290,11 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
     ...(point.rate === undefined ? {} : { rate: point.rate, arrivals: point.arrivals ?? 'uniform' }),
   };
 
-  const session = await ctx.engine.open({ servers, workload: experiment.workload, base: ctx.base, experiment: name, balancer: experiment.balancer });
+  const session = await ctx.engine.open({
+    servers, workload: experiment.workload, base: ctx.base, experiment: name, balancer: experiment.balancer,
+    ...(experiment.slo ? { slo: experiment.slo.limits } : {}),
+  });
+  const summaryOptions = { percentiles: experiment.percentiles, ...(experiment.slo ? { slo: experiment.slo } : {}) };
   const runs: RunStats[] = [];
   const pooled = { tally: new Tally(servers.length), wallMs: 0, batches: 0, idleSlotMs: 0, cacheHits: 0, cacheQueries: 0 };
   let partial = false;
@@ -330,6 +343,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       const before = series.map((m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.first])));
       const after = series.map((m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.last])));
       const stats = summarizeTally(result.tally, servers, result.wallMs, {
+        ...summaryOptions,
         ...(result.barrier ? { barrier: { ...result.barrier, slots: point.concurrency } } : {}),
       });
       pooled.tally.merge(result.tally);
@@ -378,6 +392,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
     runs,
     summary: {
       ...summarizeTally(pooled.tally, servers, pooled.wallMs, {
+        ...summaryOptions,
         ...(barrier ? { barrier: { batches: pooled.batches, idleSlotMs: pooled.idleSlotMs, slots: point.concurrency } } : {}),
       }),
       ...prefixCache({ hits: pooled.cacheHits, queries: pooled.cacheQueries }, pooled.tally),

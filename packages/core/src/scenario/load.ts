@@ -15,6 +15,8 @@ import {
   type BalancerInput, type CollectorRef, type PluginRef, type Scenario, type Threshold, type Workload,
 } from './schema.js';
 import { DEFAULT_BALANCER, type BalancerOptions } from '../engine/balancer.js';
+import { resolveSlo, sloPercentiles, type ResolvedSlo } from '../metrics/slo.js';
+import { resolveMetric, thresholdPercentiles } from '../runner/thresholds.js';
 import { parseSource, readSource, type PathSegment, type SourceFile } from './source.js';
 
 export type Prompt = string | { readonly messages: readonly ChatMessage[] };
@@ -55,6 +57,10 @@ export interface ResolvedExperiment {
   readonly runs: number;
   readonly servers: readonly ResolvedServer[];
   readonly balancer: BalancerOptions;
+  /** The experiment's service-level objectives: its own over the scenario's, measure by measure. */
+  readonly slo?: ResolvedSlo;
+  /** Percentiles its results carry beyond p50/p90/p95/p99: the scenario's, and those thresholds and SLOs read. */
+  readonly percentiles: readonly number[];
 }
 
 export interface ResolvedCollector extends Configured<'collector'> {
@@ -166,6 +172,8 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
         runs: exp.runs ?? runs,
         servers: exp.servers ? chosen : servers,
         balancer: resolveBalancer(exp.balancer, resolveBalancer(scenario.balancer)),
+        ...withSlo(exp.slo || scenario.slo ? { ...scenario.slo, ...exp.slo } : undefined),
+        percentiles: [],
       });
     }
   }
@@ -189,6 +197,13 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
       check.issue(['thresholds', i, 'experiment'], `no experiment named "${t.experiment}"`, pickHint(t.experiment, [...names]));
     }
   }
+  for (const [i, t] of (scenario.thresholds ?? []).entries()) {
+    if (typeof t?.metric !== 'string') continue;
+    const r = resolveMetric(t.metric, serverIds);
+    if ('error' in r) check.issue(['thresholds', i, 'metric'], r.error, r.hint);
+  }
+  const shared = [...(scenario.percentiles ?? []).filter((p): p is number => typeof p === 'number'), ...thresholdPercentiles(thresholds, serverIds)];
+  for (const [i, e] of experiments.entries()) experiments[i] = { ...e, percentiles: extraPercentiles([...shared, ...sloPercentiles(e.slo)]) };
 
   if (issues.length > 0) throw invalid(path, issues, unset, secrets, unlisted.count);
   return {
@@ -239,6 +254,16 @@ function overrideWorkload(base: Workload, override: Workload | undefined): Workl
     delete merged.prompts_file;
   }
   return { ...merged, ...override };
+}
+
+function withSlo(input: Scenario['slo']): { slo?: ResolvedSlo } {
+  const slo = resolveSlo(input ?? undefined);
+  return slo ? { slo } : {};
+}
+
+/** Distinct percentiles, ascending, without the four results always carry. */
+function extraPercentiles(ps: readonly number[]): number[] {
+  return [...new Set(ps)].filter((p) => ![50, 90, 95, 99].includes(p)).sort((a, b) => a - b);
 }
 
 /** The fix for an unknown name: the likely intended one, else `otherwise` (default: the names to choose from). */

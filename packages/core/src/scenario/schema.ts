@@ -101,31 +101,36 @@ export const BalancerSchema = z
   .describe('How requests are spread over servers: a policy name, or { policy, ... } with health-check settings. In an experiment, applied over the scenario\'s (to compare policies): only the fields it names change.')
   .meta({ id: 'Balancer' });
 
-export const THRESHOLD_METRICS = [
-  'success_rate',
-  'requests_per_second',
-  'wall_time_s',
-  'failures',
-  'latency_ms.avg',
-  'latency_ms.p50',
-  'latency_ms.p90',
-  'latency_ms.p95',
-  'latency_ms.p99',
-  'latency_ms.max',
-] as const;
-export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number];
-
 export const ThresholdSchema = z
   .strictObject({
-    metric: z.enum(THRESHOLD_METRICS),
+    metric: z
+      .string()
+      .min(1)
+      .describe('A number of the experiment summary, by dotted path: success_rate, goodput, ttft_ms.p99.9, tokens.output_tokens_per_second, failures.timeout, servers.<id>.busy_fraction... (docs/metrics.md#threshold-metrics).'),
     min: z.number().optional(),
     max: z.number().optional(),
     experiment: z.string().optional().describe('Only this experiment (default: every experiment).'),
+    abort_on_fail: z.boolean().optional().describe('Checked after each experiment (each sweep point); when it fails, the experiments after it are not run (default false).'),
   })
   .refine((t) => t.min !== undefined || t.max !== undefined, {
     message: 'a threshold needs min, max or both',
     params: { hint: 'add "min: <number>" and/or "max: <number>"' },
   }).meta({ id: 'Threshold' });
+
+const objective = z
+  .record(z.string().regex(/^(max|p(100|\d{1,2}(\.\d+)?))$/, 'use "max" or a percentile such as "p95" or "p99.9"'), z.number().positive())
+  .refine((o) => Object.keys(o).length === 1, { message: 'an objective has exactly one bound', params: { hint: 'write { max: <ms> } or { p95: <ms> }' } })
+  .describe('{ max: ms }: each request within ms; { p95: ms }: the run\'s 95th percentile within ms (and each request within ms counts toward goodput).');
+
+export const SloSchema = z
+  .strictObject({
+    ttft_ms: objective.optional().describe('Time to first token.'),
+    itl_ms: objective.optional().describe('Inter-token latency; per request, its largest gap.'),
+    tpot_ms: objective.optional().describe('Time per output token.'),
+    e2el_ms: objective.optional().describe('End-to-end latency (latency_ms).'),
+  })
+  .describe('Service-level objectives: goodput counts the successful requests within every objective\'s limit (docs/metrics.md#goodput). In an experiment, applied over the scenario\'s: each measure it names replaces the scenario\'s objective on it.')
+  .meta({ id: 'Slo' });
 
 export const ExperimentSchema = z.strictObject({
   name: name.describe('Unique experiment name.'),
@@ -135,6 +140,7 @@ export const ExperimentSchema = z.strictObject({
   runs: z.number().int().positive().optional().describe('Overrides the scenario\'s runs.'),
   servers: z.array(z.string().min(1)).min(1).optional().describe('Ids of the servers this experiment uses (default: all).'),
   balancer: BalancerSchema.optional(),
+  slo: SloSchema.optional(),
 }).meta({ id: 'Experiment' });
 
 export const ScenarioSchema = z
@@ -161,6 +167,12 @@ export const ScenarioSchema = z
     reporters: z.array(PluginRefSchema).optional().describe('Default: console and json.'),
     collectors: z.array(CollectorRefSchema).optional(),
     thresholds: z.array(ThresholdSchema).optional().describe('Checks on the results; any failing one makes the exit code 1.'),
+    slo: SloSchema.optional(),
+    percentiles: z
+      .array(z.number().gt(0).max(100))
+      .min(1)
+      .optional()
+      .describe('Percentiles every latency family carries in results; p50, p90, p95 and p99 are always there, others go in "extra" (e.g. [50, 90, 99, 99.9]).'),
   })
   .describe('llmbench scenario')
   .meta({ title: 'Scenario' });
@@ -218,5 +230,6 @@ export type CollectorRef = z.output<typeof CollectorRefSchema>;
 export type ServerDef = z.output<typeof ServerSchema>;
 export type Workload = z.output<typeof WorkloadSchema>;
 export type Threshold = z.output<typeof ThresholdSchema>;
+export type Slo = z.output<typeof SloSchema>;
 export type Experiment = z.output<typeof ExperimentSchema>;
 export type BalancerInput = z.output<typeof BalancerSchema>;
