@@ -127,6 +127,14 @@ export const ThresholdSchema = z
     params: { hint: 'add "min: <number>" and/or "max: <number>"' },
   }).meta({ id: 'Threshold' });
 
+export const LabelsSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\/-]*$/, 'use letters, digits, "_", ".", "/" and "-", starting with a letter or digit'),
+    z.string().max(256).describe('A string: quote numbers and dates (gpu: "8", date: "2026-01-31").'),
+  )
+  .describe('Key: value strings that say what this run was (gpu: A100, commit: "${env:GIT_SHA}"); recorded in the results and shown in the reports. The project config\'s defaults.labels are merged in, the scenario\'s own keys winning.')
+  .meta({ id: 'Labels' });
+
 export const ExperimentSchema = z.strictObject({
   name: name.describe('Unique experiment name.'),
   description: z.string().optional(),
@@ -142,6 +150,7 @@ export const ScenarioSchema = z
     $schema: z.string().optional(),
     name: name.optional().describe('Scenario name, used in report names (default: the file name).'),
     description: z.string().optional().describe('The question this scenario answers; shown at the top of reports.'),
+    labels: LabelsSchema.optional(),
     backend: PluginRefSchema.optional().describe('Default backend for servers that name none.'),
     servers: z
       .array(z.union([ServerSchema, z.string().min(1).describe('Name of a server in the project config.')]))
@@ -177,6 +186,7 @@ export const ProjectConfigSchema = z
         reporters: z.array(PluginRefSchema).optional(),
         collectors: z.array(CollectorRefSchema).optional(),
         thresholds: z.array(ThresholdSchema).optional(),
+        labels: LabelsSchema.optional(),
       })
       .optional()
       .describe('Defaults for every scenario in the project; a scenario\'s own fields win.'),
