@@ -494,7 +494,7 @@ function cacheDelta(before: readonly MetricReadings[], after: readonly MetricRea
 }
 
 /** Most points one experiment may run, so a strategy whose `next` never ends cannot run forever. */
-export const MAX_POINTS = 1000;
+const MAX_POINTS = 1000;
 
 function checkPoints(experiment: ResolvedExperiment, points: readonly LoadPoint[], before = 0): readonly LoadPoint[] {
   const bad = (why: string) =>
