@@ -120,7 +120,6 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
   await notify('onRunStart', (r) => r.onRunStart?.(startInfo));
 
   const experiments: ExperimentResult[] = [];
-  const saturation: Saturation[] = [];
   let status: RunResults['status'] = 'completed';
   let failure: string | undefined;
   const engine = new LoadEngine({ threads: options.threads ?? defaultThreads(), logger, progressIntervalMs: Math.min(500, options.progressIntervalMs ?? 500) });
@@ -153,7 +152,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
         done.push(result);
         experiments.push(result);
         await notify('onExperimentEnd', (r) => r.onExperimentEnd?.(result));
-        if (queue.length === 0 && strategy.next) {
+        if (queue.length === 0 && strategy.next && !signal.aborted) {
           const more = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () => strategy.next!(done));
           if (more && more.length > 0) queue.push(...checkPoints(experiment, more, done.length));
         }
@@ -164,8 +163,6 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
           break;
         }
       }
-      const found = saturationOf(experiment.name, done);
-      if (found) saturation.push(found);
       if (signal.aborted) break;
     }
     if (signal.aborted) status = 'interrupted';
@@ -193,6 +190,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     }
   }
   const thresholds = evaluateThresholds(scenario.thresholds, experiments);
+  const saturation = [...new Set(experiments.map((e) => e.experiment))].flatMap((name) => saturationOf(name, experiments.filter((e) => e.experiment === name)) ?? []);
   const results = redactSecrets(
     {
       schema_version: RESULTS_SCHEMA_VERSION,
