@@ -49,6 +49,16 @@ export interface RunResults {
   status: "completed" | "interrupted" | "failed";
   error?: string;
   experiments: ExperimentResult[];
+  /**
+   * The scenario's labels (with the project config's defaults); absent when it has none.
+   */
+  labels?: {
+    [k: string]: string;
+  };
+  /**
+   * Per experiment whose sweep has paced points: its saturation point (docs/metrics.md#saturation).
+   */
+  saturation?: Saturation[];
   thresholds: ThresholdResult[];
   /**
    * A threshold with abort_on_fail failed after this experiment; the experiments after it were not run.
@@ -94,7 +104,14 @@ export interface ExperimentResult {
      * Paced points: requests started per second.
      */
     rate?: number;
-    arrivals?: "uniform" | "poisson";
+    /**
+     * Paced points: how starts were spaced (docs/metrics.md#arrivals).
+     */
+    arrivals?: "uniform" | "poisson" | "gamma";
+    /**
+     * Gamma arrivals: the gaps' shape (1 = Poisson; smaller is burstier).
+     */
+    burstiness?: number;
     /**
      * How requests were spread over the servers (docs/scenarios.md#balancer).
      */
@@ -137,6 +154,22 @@ export interface ExperimentResult {
      * Scaling efficiency: requests_per_second / ((servers / baseline servers) x baseline requests_per_second); null when the server count is the baseline's.
      */
     efficiency: number | null;
+    /**
+     * Paced points: the rate requests were started at (point.rate).
+     */
+    offered_rps?: number;
+    /**
+     * Paced points: successful requests per second (requests_per_second x success_rate).
+     */
+    achieved_rps?: number;
+    /**
+     * Paced points: achieved_rps fell short of offered_rps by more than the tolerance, or latency p95 jumped (docs/metrics.md#saturation).
+     */
+    saturated?: boolean;
+    /**
+     * Saturated points: which test failed (throughput is checked first).
+     */
+    saturation_reason?: "throughput" | "latency";
   };
   /**
    * Only with 2 or more runs: per headline metric (requests_per_second, latency_ms.p50, ...), the mean over runs with its 95% confidence interval (Student t).
@@ -551,6 +584,28 @@ export interface SummaryStats {
       [k: string]: MetricSummary;
     };
   };
+}
+export interface Saturation {
+  /**
+   * The experiment name as written in the scenario.
+   */
+  experiment: string;
+  /**
+   * Name of the first saturated point of the sweep; null when none saturated.
+   */
+  point: string | null;
+  /**
+   * That point's offered rate; null when none saturated.
+   */
+  offered_rps: number | null;
+  /**
+   * That point's achieved rate; null when none saturated.
+   */
+  achieved_rps: number | null;
+  /**
+   * The highest offered rate the sweep sustained (a paced point not saturated); null when none.
+   */
+  max_unsaturated_rps: number | null;
 }
 export interface ThresholdResult {
   metric: string;

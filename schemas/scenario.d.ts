@@ -91,6 +91,7 @@ export interface Scenario {
    * The question this scenario answers; shown at the top of reports.
    */
   description?: string;
+  labels?: Labels;
   /**
    * Default backend for servers that name none.
    */
@@ -148,6 +149,15 @@ export interface Scenario {
    * @minItems 1
    */
   percentiles?: [number, ...number[]];
+}
+/**
+ * Key: value strings that say what this run was (gpu: A100, build: nightly); recorded in the results and shown in the reports. The project config's defaults.labels are merged in, the scenario's own keys winning.
+ */
+export interface Labels {
+  /**
+   * A string: quote numbers and dates (gpu: "8", date: "2026-01-31").
+   */
+  [k: string]: string;
 }
 export interface Server {
   /**

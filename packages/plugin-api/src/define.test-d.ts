@@ -88,4 +88,19 @@ describe('contracts', () => {
       create: () => ({ points: () => [{ barrier: true }] }),
     });
   });
+
+  test('a strategy\'s next gets the measured results and returns points or undefined', () => {
+    defineStrategy({
+      name: 's',
+      create: () => ({
+        points: () => [{ concurrency: 1 }],
+        next: (done) => (done[0]!.summary.requests_per_second > 0 ? [{ concurrency: 2, rate: 5, arrivals: 'gamma', burstiness: 0.5 }] : undefined),
+      }),
+    });
+    defineStrategy({
+      name: 's',
+      // @ts-expect-error arrivals is uniform, poisson or gamma
+      create: () => ({ points: () => [{ concurrency: 1 }], next: () => [{ concurrency: 1, rate: 5, arrivals: 'bursty' }] }),
+    });
+  });
 });

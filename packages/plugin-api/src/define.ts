@@ -91,11 +91,35 @@ export interface LoadPoint {
    * server that falls behind shows its queueing in the numbers (no coordinated omission).
    */
   readonly rate?: number;
-  /** Spacing of paced starts: evenly spaced (default) or a Poisson process. */
-  readonly arrivals?: 'uniform' | 'poisson';
+  /**
+   * Spacing of paced starts: evenly spaced (default), a Poisson process, or gamma-distributed gaps
+   * with shape `burstiness` (vLLM's `--burstiness`). Random gaps are seeded and scaled so the
+   * point's `requests` gaps add up to exactly `requests / rate` seconds (docs/metrics.md#arrivals).
+   */
+  readonly arrivals?: Arrivals;
+  /**
+   * Gamma arrivals only (default 1): the gaps' shape k, with scale 1 / (rate × k). 1 is a Poisson
+   * process; below 1 is burstier (coefficient of variation 1 / sqrt(k)), above 1 more even.
+   */
+  readonly burstiness?: number;
+  /**
+   * How a paced point of a sweep is judged saturated: its successful throughput falls short of
+   * `rate` by more than `tolerance` (a fraction), or, when `latencyFactor` is set, its latency p95
+   * exceeds `latencyFactor` × the lowest p95 of the sweep's earlier points. Default tolerance 0.05.
+   */
+  readonly saturation?: SaturationRule;
   /** Parameters reported with the point's results (e.g. `{ concurrency: 20, servers: 3 }`). */
   readonly params?: Readonly<Record<string, number | string>>;
 }
+
+export type Arrivals = 'uniform' | 'poisson' | 'gamma';
+export const ARRIVALS: readonly Arrivals[] = ['uniform', 'poisson', 'gamma'];
+
+export interface SaturationRule {
+  readonly tolerance: number;
+  readonly latencyFactor?: number;
+}
+export const DEFAULT_SATURATION: SaturationRule = { tolerance: 0.05 };
 
 export interface StrategyInput {
   /** Requests per point, from the workload (after experiment overrides). */
@@ -114,6 +138,14 @@ export interface Strategy {
    * skips the remaining points (early stop, e.g. when throughput stops growing).
    */
   shouldContinue?(done: readonly ExperimentResult[]): boolean;
+  /**
+   * Plans points from what earlier ones measured (guidellm's sweep: rates between the measured
+   * synchronous and maximum throughput). Called when every point planned so far has run, with every
+   * point of this experiment measured so far; the points returned run next, and `next` is asked
+   * again after them. Return undefined or [] to end the experiment. An experiment whose strategy
+   * has `next` is a sweep even if `points` returned one point.
+   */
+  next?(done: readonly ExperimentResult[]): readonly LoadPoint[] | undefined;
 }
 
 // ---------------------------------------------------------------- reporters
@@ -135,6 +167,8 @@ export interface RunStartInfo {
   readonly description?: string;
   readonly experiments: readonly string[];
   readonly runs: number;
+  /** The scenario's labels (with the project config's defaults); empty when it has none. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface ProgressSnapshot {

@@ -3,7 +3,7 @@ export * from './errors.js';
 export * from './outcome.js';
 export * from './results.js';
 export type * from './types.js';
-export { mulberry32, hashString, gaussian } from './random.js';
+export { mulberry32, hashString, gaussian, gamma } from './random.js';
 export { checkWritable, ensureDir, writeFileAtomic } from './files.js';
 export { DeadlineQueue } from './deadlines.js';
 export type { Expiring } from './deadlines.js';

@@ -170,7 +170,8 @@ export const ExperimentResultSchema = z.object({
     requests: count,
     servers: z.array(z.string()),
     rate: z.number().positive().optional().describe('Paced points: requests started per second.'),
-    arrivals: z.enum(['uniform', 'poisson']).optional(),
+    arrivals: z.enum(['uniform', 'poisson', 'gamma']).optional().describe('Paced points: how starts were spaced (docs/metrics.md#arrivals).'),
+    burstiness: z.number().positive().optional().describe('Gamma arrivals: the gaps\' shape (1 = Poisson; smaller is burstier).'),
     balancer: z.object({
       policy: z.enum(['latency-aware', 'least-outstanding', 'round-robin']),
       ewma_alpha: z.number(),
@@ -198,6 +199,13 @@ export const ExperimentResultSchema = z.object({
         .nonnegative()
         .nullable()
         .describe('Scaling efficiency: requests_per_second / ((servers / baseline servers) x baseline requests_per_second); null when the server count is the baseline\'s.'),
+      offered_rps: z.number().positive().optional().describe('Paced points: the rate requests were started at (point.rate).'),
+      achieved_rps: z.number().nonnegative().optional().describe('Paced points: successful requests per second (requests_per_second x success_rate).'),
+      saturated: z
+        .boolean()
+        .optional()
+        .describe('Paced points: achieved_rps fell short of offered_rps by more than the tolerance, or latency p95 jumped (docs/metrics.md#saturation).'),
+      saturation_reason: z.enum(['throughput', 'latency']).optional().describe('Saturated points: which test failed (throughput is checked first).'),
     })
     .optional()
     .describe('Only for points of a sweep (an experiment with more than one point).'),
@@ -215,6 +223,14 @@ export const ThresholdResultSchema = z.object({
   actual: z.number().nullable(),
   passed: z.boolean(),
 }).meta({ id: 'ThresholdResult' });
+
+export const SaturationSchema = z.object({
+  experiment: z.string().describe('The experiment name as written in the scenario.'),
+  point: z.string().nullable().describe('Name of the first saturated point of the sweep; null when none saturated.'),
+  offered_rps: z.number().positive().nullable().describe('That point\'s offered rate; null when none saturated.'),
+  achieved_rps: z.number().nonnegative().nullable().describe('That point\'s achieved rate; null when none saturated.'),
+  max_unsaturated_rps: z.number().positive().nullable().describe('The highest offered rate the sweep sustained (a paced point not saturated); null when none.'),
+}).meta({ id: 'Saturation' });
 
 export const RunResultsSchema = z
   .object({
@@ -255,6 +271,11 @@ export const RunResultsSchema = z
       .describe('interrupted: stopped by a signal; failed: stopped by a runtime error, or an experiment had no successful request (error says which). Experiments that finished are kept either way.'),
     error: z.string().optional(),
     experiments: z.array(ExperimentResultSchema),
+    labels: z.record(z.string(), z.string()).optional().describe('The scenario\'s labels (with the project config\'s defaults); absent when it has none.'),
+    saturation: z
+      .array(SaturationSchema)
+      .optional()
+      .describe('Per experiment whose sweep has paced points: its saturation point (docs/metrics.md#saturation).'),
     thresholds: z.array(ThresholdResultSchema),
     aborted_by: z
       .object({ metric: z.string(), experiment: z.string(), actual: z.number().nullable() })
@@ -277,4 +298,5 @@ export type RunStats = z.infer<typeof RunStatsSchema>;
 export type SummaryStats = z.infer<typeof SummaryStatsSchema>;
 export type ExperimentResult = z.infer<typeof ExperimentResultSchema>;
 export type ThresholdResult = z.infer<typeof ThresholdResultSchema>;
+export type Saturation = z.infer<typeof SaturationSchema>;
 export type RunResults = z.infer<typeof RunResultsSchema>;

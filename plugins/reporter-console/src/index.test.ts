@@ -141,3 +141,50 @@ describe('repeated runs', () => {
     expect(overlapping).not.toContain('wins');
   });
 });
+
+describe('rate sweeps', () => {
+  const sweepPoint = (rate: number, achieved: number, saturated: boolean) => {
+    const e = experiment(`sweep/rate=${rate}`);
+    return {
+      ...e,
+      experiment: 'sweep',
+      sweep: {
+        index: 0, baseline: 'sweep/rate=10', servers: 1, throughput_per_server: achieved, speedup: 1, efficiency: null,
+        offered_rps: rate, achieved_rps: achieved, saturated, ...(saturated ? { saturation_reason: 'throughput' as const } : {}),
+      },
+    };
+  };
+
+  test('a paced sweep point shows its offered and achieved rates and whether it kept up', () => {
+    expect(renderExperiment(sweepPoint(10, 10.1, false))).toContain('  Offered / achieved: 10.0 / 10.1 req/s, keeping up\n');
+    expect(renderExperiment(sweepPoint(80, 41.2, true))).toContain('  Offered / achieved: 80.0 / 41.2 req/s, SATURATED (throughput fell short)\n');
+    expect(renderExperiment(experiment('a'))).not.toContain('Offered');
+  });
+
+  test('the summary names each sweep\'s saturation point and the highest rate sustained', () => {
+    const run = {
+      ...results([sweepPoint(10, 10, false), sweepPoint(80, 41.2, true)]),
+      saturation: [
+        { experiment: 'sweep', point: 'sweep/rate=80', offered_rps: 80, achieved_rps: 41.2, max_unsaturated_rps: 10 },
+        { experiment: 'calm', point: null, offered_rps: null, achieved_rps: null, max_unsaturated_rps: 20 },
+      ],
+    };
+    const text = renderSummary(run);
+    expect(text).toContain('Saturation (sweep): first at sweep/rate=80, 41.2 of 80.0 req/s offered; sustained up to 10.0 req/s.\n');
+    expect(text).toContain('Saturation (calm): no point saturated; sustained up to 20.0 req/s.\n');
+  });
+});
+
+describe('labels', () => {
+  test('the header lists the run\'s labels under the scenario name', async () => {
+    const { out, r } = await create(false);
+    await r.onRunStart?.({ scenario: 'test', experiments: ['a'], runs: 1, labels: { gpu: 'A100', commit: 'abc123' } });
+    expect(out.text).toBe('llmbench: test\nlabels: gpu=A100, commit=abc123\n\n');
+  });
+
+  test('no labels, no labels line', async () => {
+    const { out, r } = await create(false);
+    await r.onRunStart?.({ scenario: 'test', experiments: ['a'], runs: 1, labels: {} });
+    expect(out.text).toBe('llmbench: test\n\n');
+  });
+});

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
   approximateMark, connectionNotes, defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, PROVENANCE_TEXT, runWarnings, tokenProvenance,
-  type ExperimentResult, type HeadlineMetric, type Interval, type RunResults, type SummaryStats,
+  type ExperimentResult, type HeadlineMetric, type Interval, type RunResults, type Saturation, type SummaryStats,
 } from '@llmbench/plugin-api';
 import { formatMs, formatPercent, formatRate, table } from './format.js';
 import { gpuLines } from './gpu.js';
@@ -55,6 +55,11 @@ export function renderExperiment(e: ExperimentResult, options: RenderOptions = D
     ...percentilesOf(options).map((p) => `  P${p} response time: ${formatMs(s.latency_ms?.[`p${p}`])}`),
     `  Total time: ${formatMs(s.wall_time_s * 1000)}`,
   ];
+  const sweep = e.sweep;
+  if (sweep?.offered_rps !== undefined) {
+    const verdict = sweep.saturated ? `SATURATED (${sweep.saturation_reason === 'latency' ? 'latency p95 jumped' : 'throughput fell short'})` : 'keeping up';
+    lines.push(`  Offered / achieved: ${formatRate(sweep.offered_rps)} / ${formatRate(sweep.achieved_rps ?? 0)} req/s, ${verdict}`);
+  }
   if (s.ttft_ms) lines.push(`  TTFT p50/p95: ${formatMs(s.ttft_ms.p50)} / ${formatMs(s.ttft_ms.p95)}`);
   if (s.itl_ms) lines.push(`  ITL p50/p95: ${formatMs(s.itl_ms.p50)} / ${formatMs(s.itl_ms.p95)}`);
   if (s.tpot_ms) lines.push(`  TPOT p50: ${formatMs(s.tpot_ms.p50)}`);
@@ -130,6 +135,18 @@ function intervalText(m: HeadlineMetric, i: Interval | undefined): string {
   }
 }
 
+/** An experiment's saturation point in one line. */
+export function saturationText(found: Saturation): string {
+  const sustained = found.max_unsaturated_rps === null ? 'no rate was sustained' : `sustained up to ${formatRate(found.max_unsaturated_rps)} req/s`;
+  if (found.point === null) return `Saturation (${found.experiment}): no point saturated; ${sustained}.`;
+  return `Saturation (${found.experiment}): first at ${found.point}, ${formatRate(found.achieved_rps ?? 0)} of ${formatRate(found.offered_rps ?? 0)} req/s offered; ${sustained}.`;
+}
+
+/** "gpu=A100, commit=abc123": a run's labels, in the order written. */
+export function labelsText(labels: Readonly<Record<string, string>>): string {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ');
+}
+
 export function renderSummary(results: RunResults, options: RenderOptions = DEFAULT_RENDER): string {
   const out: string[] = [];
   const warnings = runWarnings(results);
@@ -164,6 +181,7 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
       out.push('(≈: output tokens counted from streamed chunks or estimated, not reported by the server)');
     }
   }
+  for (const found of results.saturation ?? []) out.push('', saturationText(found));
   const repeated = results.experiments.filter((e) => e.intervals);
   if (repeated.length > 0) {
     out.push('', `ACROSS RUNS (mean ± 95% confidence interval over ${Math.max(...repeated.map((e) => e.runs.length))} runs)`);
@@ -215,7 +233,8 @@ export default defineReporter({
     return {
       onRunStart(info) {
         runs = info.runs;
-        ctx.out.write(`llmbench: ${info.scenario}${info.description ? ` - ${info.description}` : ''}\n\n`);
+        const labels = info.labels && Object.keys(info.labels).length > 0 ? `labels: ${labelsText(info.labels)}\n` : '';
+        ctx.out.write(`llmbench: ${info.scenario}${info.description ? ` - ${info.description}` : ''}\n${labels}\n`);
       },
       onProgress(snapshot) {
         progress.update(snapshot, progressLabel(snapshot, runs));

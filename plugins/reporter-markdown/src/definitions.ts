@@ -19,6 +19,7 @@ export const DEFINITIONS = {
   busy: { term: 'Busy', text: 'time a server had at least one request in flight / wall time.' },
   barrier: { term: 'Barrier idle', text: 'sum over requests of (batch end - request end) / (batch size x wall time): capacity left unused waiting for the slowest request of each batch.' },
   speedup: { term: 'Speedup', text: 'throughput / the throughput of the sweep\'s first point.' },
+  saturation: { term: 'Saturated', text: 'a paced sweep point whose successful requests per second (achieved) fell short of its offered rate by more than the tolerance (default 5%), or, when asked, whose latency p95 jumped above a factor of the lowest earlier p95; the saturation point is the lowest offered rate that saturated.' },
   efficiency: { term: 'Scaling efficiency', text: 'throughput / ((servers / first point\'s servers) x first point\'s throughput); 100% is linear scaling.' },
   gpu_memory: { term: 'GPU memory (avg / peak)', text: 'GPU memory used, summed over the GPUs read: the mean and the highest of the samples a collector took during the run (the last one, with several runs), of the GPUs\' total memory.' },
   gpu_utilization: { term: 'GPU utilization (avg / peak)', text: 'percent of the time a GPU was running a kernel, averaged over the GPUs read: the mean and the highest of the samples, as for GPU memory.' },

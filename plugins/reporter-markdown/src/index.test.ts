@@ -191,3 +191,45 @@ test('goodput gets an Answer row with a winner, and each experiment its SLO verd
 test('results without goodput (older files) show no goodput row', async () => {
   expect(renderMarkdown(await fixture('quickstart'))).not.toContain('Goodput');
 });
+
+/** The scaling fixture's concurrency sweep recast as a rate sweep at 20, 100, 200 and 400 req/s; 400 saturated. */
+async function rateSweep(): Promise<RunResults> {
+  const results = structuredClone(await fixture('benchmark-scaling'));
+  const points = results.experiments.filter((e) => e.experiment === 'concurrency');
+  [20, 100, 200, 400].forEach((rate, i) => {
+    const p = points[i]!;
+    p.label = `rate=${rate}`;
+    p.name = `concurrency/rate=${rate}`;
+    p.sweep = { ...p.sweep!, offered_rps: rate, achieved_rps: p.summary.requests_per_second, saturated: rate === 400, ...(rate === 400 ? { saturation_reason: 'throughput' as const } : {}) };
+  });
+  return {
+    ...results,
+    experiments: points,
+    labels: { gpu: 'A100', commit: 'abc123' },
+    saturation: [{ experiment: 'concurrency', point: 'concurrency/rate=400', offered_rps: 400, achieved_rps: 275.78, max_unsaturated_rps: 200 }],
+  };
+}
+
+test('a rate sweep\'s table shows offered and achieved rates and marks the saturated point, then names the saturation point', async () => {
+  const text = renderMarkdown(await rateSweep());
+  expect(text).toContain('| Point | Servers | Concurrency | Offered | Achieved | Saturated | Throughput |');
+  expect(text).toMatch(/\| rate=200 \| 3 \| 10 \| 200 req\/s \| 205 req\/s \| no \|/);
+  expect(text).toMatch(/\| rate=400 \| 3 \| 20 \| 400 req\/s \| 276 req\/s \| ⚠️ yes \(throughput\) \|/);
+  expect(text).toContain('**Saturation point:** `concurrency/rate=400`: 276 of 400 req/s offered; sustained up to 200 req/s.');
+  expect(text).toContain('- **Saturated**: a paced sweep point whose successful requests per second');
+});
+
+test('a rate sweep is charted against the offered rate, with the offered rate as a reference line', async () => {
+  const text = renderMarkdown(await rateSweep());
+  expect(text).toContain('title "Achieved vs offered rate"');
+  expect(text).toContain('x-axis "Offered (req/s)" [20, 100, 200, 400]');
+  expect(text).toContain('line [20, 100, 200, 400]');
+  expect(text).toContain('title "Latency p95 vs offered rate"');
+  expect(text).not.toContain('title "Throughput vs concurrency"');
+  for (const block of md.parse(text, {}).filter((t) => t.type === 'fence' && t.info === 'mermaid')) expect(checkXychart(block.content)).toEqual([]);
+});
+
+test('the Setup table lists the run\'s labels', async () => {
+  expect(renderMarkdown(await rateSweep())).toContain('| Labels | gpu=A100, commit=abc123 |');
+  expect(renderMarkdown(await fixture('quickstart'))).not.toContain('| Labels |');
+});

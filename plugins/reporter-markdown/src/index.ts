@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
   approximateMark, connectionNotes, defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, PROVENANCE_TEXT, runWarnings, tokenProvenance, writeFileAtomic,
-  type ExperimentResult, type HeadlineMetric, type RunResults,
+  type ExperimentResult, type HeadlineMetric, type RunResults, type Saturation,
 } from '@llmbench/plugin-api';
 import { renderChart } from './charts.js';
 import { DEFINITIONS, type DefinitionKey } from './definitions.js';
@@ -141,6 +141,8 @@ function setup(results: RunResults): string[] {
     ['Host', env.hostname],
     ['Scenario file', results.scenario.file],
   ];
+  const labels = Object.entries(results.labels ?? {});
+  if (labels.length > 0) rows.push(['Labels', labels.map(([k, v]) => `${k}=${v}`).join(', ')]);
   const out = ['## Setup', '', table(['Setting', 'Value'], rows, ['l', 'l'])];
   // The model a request names: the server's own, else the scenario workload's (experiments may override it).
   const workload = results.scenario.definition.workload as { model?: unknown } | undefined;
@@ -286,16 +288,19 @@ function scaling(results: RunResults, used: Used): string[] {
   const out = ['## Scaling'];
   for (const [name, points] of groups) {
     const byServers = new Set(points.map((p) => p.point.servers.length)).size > 1;
+    const paced = points.some((p) => p.sweep!.offered_rps !== undefined);
+    if (paced) used.add('saturation');
     out.push(
       '',
       `### ${name}`,
       '',
       table(
-        ['Point', 'Servers', 'Concurrency', 'Throughput', 'Per server', 'Speedup', ...(byServers ? ['Efficiency'] : []), 'Latency p95', 'Success'],
+        ['Point', 'Servers', 'Concurrency', ...(paced ? ['Offered', 'Achieved', 'Saturated'] : []), 'Throughput', 'Per server', 'Speedup', ...(byServers ? ['Efficiency'] : []), 'Latency p95', 'Success'],
         points.map((p) => [
           p.label,
           String(p.point.servers.length),
           String(p.point.concurrency),
+          ...(paced ? saturationCells(p) : []),
           `${fmtRate(p.summary.requests_per_second)} req/s`,
           `${fmtRate(p.sweep!.throughput_per_server)} req/s`,
           `${p.sweep!.speedup.toFixed(2)}x`,
@@ -305,8 +310,23 @@ function scaling(results: RunResults, used: Used): string[] {
         ]),
       ),
     );
+    const found = results.saturation?.find((x) => x.experiment === name);
+    if (found) out.push('', saturationLine(found));
   }
   return out;
+}
+
+/** A paced sweep point's Offered, Achieved and Saturated cells ("-" for points that were not paced). */
+function saturationCells(p: ExperimentResult): string[] {
+  const sw = p.sweep!;
+  if (sw.offered_rps === undefined) return ['-', '-', '-'];
+  return [`${fmtRate(sw.offered_rps)} req/s`, `${fmtRate(sw.achieved_rps ?? 0)} req/s`, sw.saturated ? `⚠️ yes (${sw.saturation_reason === 'latency' ? 'latency' : 'throughput'})` : 'no'];
+}
+
+function saturationLine(found: Saturation): string {
+  const sustained = found.max_unsaturated_rps === null ? 'no rate was sustained' : `sustained up to ${fmtRate(found.max_unsaturated_rps)} req/s`;
+  if (found.point === null) return `**Saturation point:** none; every paced point kept up (${sustained}).`;
+  return `**Saturation point:** \`${found.point}\`: ${fmtRate(found.achieved_rps ?? 0)} of ${fmtRate(found.offered_rps ?? 0)} req/s offered; ${sustained}.`;
 }
 
 function charts(results: RunResults): string[] {
@@ -315,7 +335,17 @@ function charts(results: RunResults): string[] {
   // Sweeps over concurrency (same servers), grouped by identical levels so their lines share an axis.
   const concurrency = new Map<string, ExperimentResult[][]>();
   const servers = new Map<string, ExperimentResult[][]>();
+  // Rate sweeps: their paced points against the offered rate (a sweep's measuring points are left out).
+  const rates = new Map<string, ExperimentResult[][]>();
+  for (const all of groups) {
+    const paced = all.filter((p) => p.sweep!.offered_rps !== undefined);
+    if (paced.length > 0) {
+      const key = paced.map((p) => p.sweep!.offered_rps).join(',');
+      rates.set(key, [...(rates.get(key) ?? []), paced]);
+    }
+  }
   for (const points of groups) {
+    if (points.some((p) => p.sweep!.offered_rps !== undefined)) continue;
     const byServers = new Set(points.map((p) => p.point.servers.length)).size > 1;
     const key = points.map((p) => (byServers ? p.point.servers.length : p.point.concurrency)).join(',');
     const into = byServers ? servers : concurrency;
@@ -339,6 +369,20 @@ function charts(results: RunResults): string[] {
         yLabel: 'Requests per second',
         series: sets.map((points) => ({ name: points[0]!.experiment, values: points.map((p) => p.summary.requests_per_second) })),
       })!,
+    );
+  }
+  for (const [key, sets] of rates) {
+    const categories = key.split(',').map(Number);
+    const series = (read: (p: ExperimentResult) => number | null) => sets.map((points) => ({ name: points[0]!.experiment, values: points.map(read) }));
+    blocks.push(
+      renderChart({
+        title: 'Achieved vs offered rate',
+        xLabel: 'Offered (req/s)',
+        categories,
+        yLabel: 'Successful requests per second',
+        series: [{ name: 'offered', values: categories }, ...series((p) => p.sweep!.achieved_rps ?? null)],
+      })!,
+      renderChart({ title: 'Latency p95 vs offered rate', xLabel: 'Offered (req/s)', categories, yLabel: 'Latency p95 (ms)', series: series((p) => p.summary.latency_ms?.p95 ?? null) })!,
     );
   }
   const drawn = blocks.filter((b) => b !== null);

@@ -3,8 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
-  ErrorCodes, hashString, isLlmbenchError, LlmbenchError, mulberry32, type Backend, type Collector, type Logger, type PluginContext,
+  ErrorCodes, hashString, isLlmbenchError, LlmbenchError, type Arrivals, type Backend, type Collector, type Logger, type PluginContext,
 } from '@llmbench/plugin-api';
+import { arrivalOffsets } from './arrivals.js';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { Tally } from '../metrics/tally.js';
 import type { SloLimits } from '../metrics/slo.js';
@@ -27,7 +28,9 @@ export interface EnginePoint {
   readonly barrier: boolean;
   readonly requests: number;
   readonly rate?: number;
-  readonly arrivals?: 'uniform' | 'poisson';
+  readonly arrivals?: Arrivals;
+  /** Gamma arrivals: the gaps' shape (default 1). */
+  readonly burstiness?: number;
 }
 
 export interface EngineResult {
@@ -164,8 +167,15 @@ export class EngineSession {
       barrier: point.barrier,
       requests: point.requests,
       ...(point.rate === undefined ? {} : { rate: point.rate }),
-      ...(point.rate !== undefined && point.arrivals === 'poisson'
-        ? { offsets: poissonOffsets(point.requests, point.rate, this.spec.base.seed ^ hashString(this.spec.experiment)) }
+      ...(point.rate !== undefined && (point.arrivals === 'poisson' || point.arrivals === 'gamma')
+        ? {
+            offsets: arrivalOffsets(
+              point.requests,
+              point.rate,
+              point.arrivals === 'gamma' ? (point.burstiness ?? 1) : 1,
+              this.spec.base.seed ^ hashString(this.spec.experiment),
+            ),
+          }
         : {}),
     };
     this.live = { control, snapshots: new Map() };
@@ -347,18 +357,6 @@ function withoutConditions(argv: readonly string[]): string[] {
     else if (!arg.startsWith('--conditions=') && !arg.startsWith('-C=')) out.push(arg);
   }
   return out;
-}
-
-/** Intended start offsets (ms) of a Poisson process at `rate` per second, seeded. */
-function poissonOffsets(n: number, rate: number, seed: number): Float64Array {
-  const random = mulberry32(seed);
-  const offsets = new Float64Array(new SharedArrayBuffer(8 * n));
-  let t = 0;
-  for (let i = 0; i < n; i++) {
-    offsets[i] = t;
-    t += (-Math.log(1 - random()) * 1000) / rate;
-  }
-  return offsets;
 }
 
 /** Runs a plugin hook, turning anything it throws into an LlmbenchError that names the plugin. */

@@ -14,7 +14,7 @@ export interface PartitionPoint {
   readonly requests: number;
   /** Requests per second (paced, open loop); undefined for closed loop. */
   readonly rate?: number;
-  /** Intended start offsets (ms from t0) for paced Poisson arrivals; evenly spaced when absent. */
+  /** Intended start offsets (ms from t0) for paced random (Poisson, gamma) arrivals; evenly spaced when absent. */
   readonly offsets?: Float64Array;
 }
 

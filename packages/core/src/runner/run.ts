@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import {
-  checkWritable, ErrorCodes, HEADLINE_METRICS, LlmbenchError, isLlmbenchError, meanInterval, RESULTS_SCHEMA_VERSION, type Clock, type Collector,
+  ARRIVALS, checkWritable, DEFAULT_SATURATION, ErrorCodes, HEADLINE_METRICS, LlmbenchError, isLlmbenchError, meanInterval, RESULTS_SCHEMA_VERSION, type Clock, type Collector,
   type ExperimentResult, type LoadPoint, type Logger, type MetricReadings, type MetricSummary, type PluginContext, type ProgressSnapshot,
-  type Reporter, type RunResults, type RunStartInfo, type RunStats, type ServerInfo, type TextSink,
+  type Reporter, type RunResults, type RunStartInfo, type RunStats, type Saturation, type ServerInfo, type TextSink,
 } from '@llmbench/plugin-api';
 import { describeEnvironment } from '../environment.js';
 import { round, summarizeTally } from '../metrics/stats.js';
@@ -113,6 +113,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
       ...(scenario.description === undefined ? {} : { description: scenario.description }),
       experiments: scenario.experiments.map((e) => e.name),
       runs: Math.max(...scenario.experiments.map((e) => e.runs)),
+      labels: scenario.labels,
     },
     scenario.secrets,
   ) as RunStartInfo;
@@ -146,12 +147,13 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
           caps: experiment.servers.map((s) => s.maxConcurrentRequests),
         }),
       );
-      const points = checkPoints(experiment, planned);
+      const queue: LoadPoint[] = [...checkPoints(experiment, planned)];
+      const isSweep = queue.length > 1 || strategy.next !== undefined;
       const done: ExperimentResult[] = [];
-      for (const point of points) {
-        if (signal.aborted) break;
-        const measured = await runPoint(experiment, point, points.length > 1, { engine, base, clock, now, signal, collectors, options, reporters: notify, errors });
-        const result = redactSecrets(points.length > 1 ? withSweep(measured, done[0] ?? measured, done.length) : measured, scenario.secrets) as ExperimentResult;
+      while (queue.length > 0 && !signal.aborted) {
+        const point = queue.shift()!;
+        const measured = await runPoint(experiment, point, isSweep, { engine, base, clock, now, signal, collectors, options, reporters: notify, errors });
+        const result = redactSecrets(isSweep ? withSweep(measured, done, point) : measured, scenario.secrets) as ExperimentResult;
         done.push(result);
         experiments.push(result);
         await notify('onExperimentEnd', (r) => r.onExperimentEnd?.(result));
@@ -161,10 +163,14 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
           logger.warn(`threshold ${broken.metric} failed in ${broken.experiment} (actual ${broken.actual ?? 'none'}) with abort_on_fail: the remaining experiments are not run`);
           break;
         }
-        if (done.length === points.length) break;
-        const more = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () => strategy.shouldContinue?.(done) ?? true);
-        if (!more) {
-          logger.info(`${experiment.name}: stopped the sweep after ${done.length} of ${points.length} points (the strategy's early stop)`);
+        if (queue.length === 0 && strategy.next && !signal.aborted) {
+          const more = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () => strategy.next!(done));
+          if (more && more.length > 0) queue.push(...checkPoints(experiment, more, done.length));
+        }
+        if (queue.length === 0) break;
+        const keepGoing = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () => strategy.shouldContinue?.(done) ?? true);
+        if (!keepGoing) {
+          logger.info(`${experiment.name}: stopped the sweep after ${done.length} of ${done.length + queue.length} points (the strategy's early stop)`);
           break;
         }
       }
@@ -195,6 +201,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     }
   }
   const thresholds = evaluateThresholds(scenario.thresholds, experiments);
+  const saturation = [...new Set(experiments.map((e) => e.experiment))].flatMap((name) => saturationOf(name, experiments.filter((e) => e.experiment === name)) ?? []);
   const results = redactSecrets(
     {
       schema_version: RESULTS_SCHEMA_VERSION,
@@ -218,6 +225,8 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
       status,
       ...(failure === undefined ? {} : { error: failure }),
       experiments,
+      ...(Object.keys(scenario.labels).length > 0 ? { labels: scenario.labels } : {}),
+      ...(saturation.length > 0 ? { saturation } : {}),
       thresholds,
       ...(abortedBy ? { aborted_by: abortedBy } : {}),
       passed: thresholds.every((t) => t.passed),
@@ -288,6 +297,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
     barrier,
     requests,
     ...(point.rate === undefined ? {} : { rate: point.rate, arrivals: point.arrivals ?? 'uniform' }),
+    ...(point.rate !== undefined && point.arrivals === 'gamma' ? { burstiness: point.burstiness ?? 1 } : {}),
   };
 
   const session = await ctx.engine.open({
@@ -379,6 +389,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       requests,
       servers: servers.map((s) => s.id),
       ...(point.rate === undefined ? {} : { rate: point.rate, arrivals: point.arrivals ?? 'uniform' }),
+      ...(point.rate !== undefined && point.arrivals === 'gamma' ? { burstiness: point.burstiness ?? 1 } : {}),
       balancer: {
         policy: experiment.balancer.policy,
         ewma_alpha: experiment.balancer.ewmaAlpha,
@@ -417,9 +428,13 @@ function runIntervals(runs: readonly RunStats[]): ExperimentResult['intervals'] 
 
 /**
  * A sweep point's standing against the sweep's first point: speedup = rps / rps_0, throughput per
- * server = rps / n, efficiency = rps / ((n / n_0) x rps_0) when the server count changed.
+ * server = rps / n, efficiency = rps / ((n / n_0) x rps_0) when the server count changed. A paced
+ * point is also judged for saturation (docs/metrics.md#saturation): successful throughput short of
+ * the offered rate by more than the tolerance, or latency p95 above latencyFactor x the lowest p95
+ * of the points before it.
  */
-function withSweep(result: ExperimentResult, baseline: ExperimentResult, index: number): ExperimentResult {
+function withSweep(result: ExperimentResult, done: readonly ExperimentResult[], point: LoadPoint): ExperimentResult {
+  const baseline = done[0] ?? result;
   const rps = result.summary.requests_per_second;
   const rps0 = baseline.summary.requests_per_second;
   const n = result.point.servers.length;
@@ -427,13 +442,51 @@ function withSweep(result: ExperimentResult, baseline: ExperimentResult, index: 
   return {
     ...result,
     sweep: {
-      index,
+      index: done.length,
       baseline: baseline.name,
       servers: n,
       throughput_per_server: n > 0 ? round(rps / n) : 0,
       speedup: rps0 > 0 ? round(rps / rps0) : 0,
       efficiency: n === n0 ? null : rps0 > 0 && n0 > 0 ? round(rps / ((n / n0) * rps0)) : 0,
+      ...(point.rate === undefined ? {} : judgeSaturation(result, done, point.rate, point.saturation ?? DEFAULT_SATURATION)),
     },
+  };
+}
+
+function judgeSaturation(
+  result: ExperimentResult,
+  done: readonly ExperimentResult[],
+  offered: number,
+  rule: NonNullable<LoadPoint['saturation']>,
+): Pick<NonNullable<ExperimentResult['sweep']>, 'offered_rps' | 'achieved_rps' | 'saturated' | 'saturation_reason'> {
+  const achieved = round(result.summary.requests_per_second * result.summary.success_rate);
+  const p95 = result.summary.latency_ms?.p95;
+  const earlier = done.map((d) => d.summary.latency_ms?.p95).filter((v): v is number => v !== undefined && v > 0);
+  const reason =
+    achieved < offered * (1 - rule.tolerance)
+      ? 'throughput'
+      : rule.latencyFactor !== undefined && p95 !== undefined && earlier.length > 0 && p95 > rule.latencyFactor * Math.min(...earlier)
+        ? 'latency'
+        : undefined;
+  return { offered_rps: offered, achieved_rps: achieved, saturated: reason !== undefined, ...(reason ? { saturation_reason: reason } : {}) };
+}
+
+/**
+ * An experiment's saturation point: its lowest-rate saturated paced point (the first, in a sweep
+ * of rising rates), and the highest rate below it that was sustained. Undefined when no point was paced.
+ */
+function saturationOf(experiment: string, done: readonly ExperimentResult[]): Saturation | undefined {
+  const paced = done.filter((d) => d.sweep?.offered_rps !== undefined);
+  if (paced.length === 0) return undefined;
+  const offered = (d: ExperimentResult) => d.sweep!.offered_rps!;
+  const first = paced.filter((d) => d.sweep!.saturated).reduce<ExperimentResult | undefined>((low, d) => (low === undefined || offered(d) < offered(low) ? d : low), undefined);
+  const sustained = paced.filter((d) => !d.sweep!.saturated && (first === undefined || offered(d) < offered(first))).map(offered);
+  return {
+    experiment,
+    point: first?.name ?? null,
+    offered_rps: first ? offered(first) : null,
+    achieved_rps: first?.sweep!.achieved_rps ?? null,
+    max_unsaturated_rps: sustained.length > 0 ? Math.max(...sustained) : null,
   };
 }
 
@@ -462,15 +515,25 @@ function cacheDelta(before: readonly MetricReadings[], after: readonly MetricRea
   return { hits, queries };
 }
 
-function checkPoints(experiment: ResolvedExperiment, points: readonly LoadPoint[]): readonly LoadPoint[] {
+/** Most points one experiment may run, so a strategy whose `next` never ends cannot run forever. */
+const MAX_POINTS = 1000;
+
+function checkPoints(experiment: ResolvedExperiment, points: readonly LoadPoint[], before = 0): readonly LoadPoint[] {
   const bad = (why: string) =>
     new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `strategy ${experiment.strategy.resolved.ref} of experiment "${experiment.name}" ${why}`);
   if (points.length === 0) throw bad('returned no load points');
+  if (before + points.length > MAX_POINTS) throw bad(`planned more than ${MAX_POINTS} load points`);
   for (const p of points) {
     if (!Number.isInteger(p.concurrency) || p.concurrency < 1) throw bad(`returned concurrency ${p.concurrency}; it must be an integer >= 1`);
     if (p.requests !== undefined && (!Number.isInteger(p.requests) || p.requests < 0)) throw bad(`returned requests ${p.requests}`);
     if (p.servers !== undefined && (!Number.isInteger(p.servers) || p.servers < 1)) throw bad(`returned servers ${p.servers}`);
     if (p.rate !== undefined && !(Number.isFinite(p.rate) && p.rate > 0)) throw bad(`returned rate ${p.rate}; it must be > 0`);
+    if (p.arrivals !== undefined && !ARRIVALS.includes(p.arrivals)) throw bad(`returned arrivals "${String(p.arrivals)}"; it must be one of ${ARRIVALS.join(', ')}`);
+    if (p.burstiness !== undefined && !(Number.isFinite(p.burstiness) && p.burstiness > 0)) throw bad(`returned burstiness ${p.burstiness}; it must be > 0`);
+    const t = p.saturation?.tolerance;
+    if (t !== undefined && !(t >= 0 && t < 1)) throw bad(`returned saturation tolerance ${t}; it must be >= 0 and < 1`);
+    const f = p.saturation?.latencyFactor;
+    if (f !== undefined && !(Number.isFinite(f) && f > 1)) throw bad(`returned saturation latencyFactor ${f}; it must be > 1`);
   }
   return points;
 }

@@ -48,7 +48,7 @@ describe('scenario validation reports every issue with file:line:column, path, e
         at: 'scenario.yaml:2:1',
         path: 'experimnts',
         message: 'unknown field "experimnts"',
-        expected: 'one of $schema, name, description, backend, servers, workers_file, balancer, workload, experiments, runs, seed, reporters, collectors, thresholds, slo, percentiles',
+        expected: 'one of $schema, name, description, labels, backend, servers, workers_file, balancer, workload, experiments, runs, seed, reporters, collectors, thresholds, slo, percentiles',
         hint: 'did you mean "experiments"?',
       },
     ]);

@@ -77,6 +77,8 @@ export interface LoadedScenario {
   readonly reporters: readonly Configured<'reporter'>[];
   readonly collectors: readonly ResolvedCollector[];
   readonly thresholds: readonly Threshold[];
+  /** The scenario's labels, merged over the project config's defaults.labels. */
+  readonly labels: Readonly<Record<string, string>>;
   readonly seed: number;
   readonly configFile?: string;
   /** The merged, validated scenario with secrets redacted, as stored in results. */
@@ -216,6 +218,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
     reporters,
     collectors,
     thresholds,
+    labels: scenario.labels ?? {},
     seed: scenario.seed ?? 1,
     ...(config ? { configFile: config.file } : {}),
     definition: redactSecrets(scenario, secrets) as Record<string, unknown>,
@@ -319,6 +322,10 @@ function mergeDefaults(raw: unknown, config: LoadedConfig | undefined): unknown 
     if (out[key] === undefined && defaults[key] !== undefined) out[key] = defaults[key];
   }
   if (defaults.workload) out.workload = overrideWorkload(defaults.workload, out.workload as Workload | undefined);
+  // Labels merge key by key; a scenario value that is not a map is left for validation to report.
+  if (defaults.labels && (out.labels === undefined || (typeof out.labels === 'object' && out.labels !== null && !Array.isArray(out.labels)))) {
+    out.labels = { ...defaults.labels, ...(out.labels as Record<string, unknown> | undefined) };
+  }
   return out;
 }
 

@@ -132,6 +132,14 @@ export const SloSchema = z
   .describe('Service-level objectives: goodput counts the successful requests within every objective\'s limit (docs/metrics.md#goodput). In an experiment, applied over the scenario\'s: each measure it names replaces the scenario\'s objective on it.')
   .meta({ id: 'Slo' });
 
+export const LabelsSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\/-]*$/, 'use letters, digits, "_", ".", "/" and "-", starting with a letter or digit'),
+    z.string().max(256).describe('A string: quote numbers and dates (gpu: "8", date: "2026-01-31").'),
+  )
+  .describe('Key: value strings that say what this run was (gpu: A100, build: nightly); recorded in the results and shown in the reports. The project config\'s defaults.labels are merged in, the scenario\'s own keys winning.')
+  .meta({ id: 'Labels' });
+
 export const ExperimentSchema = z.strictObject({
   name: name.describe('Unique experiment name.'),
   description: z.string().optional(),
@@ -148,6 +156,7 @@ export const ScenarioSchema = z
     $schema: z.string().optional(),
     name: name.optional().describe('Scenario name, used in report names (default: the file name).'),
     description: z.string().optional().describe('The question this scenario answers; shown at the top of reports.'),
+    labels: LabelsSchema.optional(),
     backend: PluginRefSchema.optional().describe('Default backend for servers that name none.'),
     servers: z
       .array(z.union([ServerSchema, z.string().min(1).describe('Name of a server in the project config.')]))
@@ -189,6 +198,7 @@ export const ProjectConfigSchema = z
         reporters: z.array(PluginRefSchema).optional(),
         collectors: z.array(CollectorRefSchema).optional(),
         thresholds: z.array(ThresholdSchema).optional(),
+        labels: LabelsSchema.optional(),
       })
       .optional()
       .describe('Defaults for every scenario in the project; a scenario\'s own fields win.'),
