@@ -124,6 +124,10 @@ export interface ExperimentResult {
       max_backoff_ms: number;
     };
   };
+  /**
+   * True when the run was stopped (Ctrl-C, SIGTERM) before this point finished: it holds only what was measured until then.
+   */
+  partial?: boolean;
   runs: RunStats[];
   summary: SummaryStats;
   /**
