@@ -166,12 +166,9 @@ beforeAll(async () => {
   console.info(
     `install-test: packed ${packed.length} tarballs in ${(pack.ms / 1000).toFixed(1)} s; npm install took ${(appInstall.ms / 1000).toFixed(1)} s (llmbench) and ${(pluginInstall.ms / 1000).toFixed(1)} s (plugin), in parallel`,
   );
-  [contractServer, runServer] = await Promise.all([startMockServer(app), startMockServer(app)]);
 }, 180_000);
 
 afterAll(async () => {
-  stopMockServer(contractServer);
-  stopMockServer(runServer);
   if (base) await rm(base, { recursive: true, force: true });
 });
 
@@ -279,6 +276,15 @@ reporters: [console, { use: json, options: { output: "out/{scenario}.json" } }]
 });
 
 describe('an external backend plugin, depending on the @llmbench/plugin-api tarball only', () => {
+  beforeAll(async () => {
+    [contractServer, runServer] = await Promise.all([startMockServer(app), startMockServer(app)]);
+  });
+
+  afterAll(() => {
+    stopMockServer(contractServer);
+    stopMockServer(runServer);
+  });
+
   test('has nothing installed but plugin-api and what plugin-api depends on', async () => {
     const lock = JSON.parse(await readFile(join(plugin, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
     const api = JSON.parse(await readFile(join(plugin, 'node_modules/@llmbench/plugin-api/package.json'), 'utf8')) as Manifest;
