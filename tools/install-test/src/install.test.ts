@@ -125,6 +125,17 @@ function importedPackages(text: string): string[] {
     .map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
 }
 
+/** The package.json of every workspace package under packages/ and plugins/. */
+async function workspaceManifests(): Promise<(Manifest & { private?: boolean })[]> {
+  const found: (Manifest & { private?: boolean })[] = [];
+  for (const group of ['packages', 'plugins']) {
+    for (const dir of await readdir(join(root, group))) {
+      found.push(JSON.parse(await readFile(join(root, group, dir, 'package.json'), 'utf8')) as Manifest & { private?: boolean });
+    }
+  }
+  return found;
+}
+
 let base: string;
 let app: string;
 let plugin: string;
@@ -143,12 +154,17 @@ beforeAll(async () => {
   packed = JSON.parse(pack.stdout) as Packed[];
   const tarball = (name: string): string => `file:${join(tarballs, packed.find((p) => p.name === name)!.filename)}`;
 
-  // The user's project: llmbench alone; its @llmbench/* dependencies (exact versions, as a registry
-  // would serve them) come from the other tarballs.
+  // The user's project: llmbench, and any published package nothing else depends on (a plugin the
+  // CLI does not ship); their @llmbench/* dependencies (exact versions, as a registry would serve
+  // them) come from the other tarballs.
   app = join(base, 'app');
   await mkdir(app);
-  const overrides = Object.fromEntries(packed.filter((p) => p.name !== 'llmbench').map((p) => [p.name, tarball(p.name)]));
-  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'bench-app', private: true, type: 'module', dependencies: { llmbench: tarball('llmbench') }, overrides }, null, 2));
+  const depended = new Set((await workspaceManifests()).flatMap((m) => Object.keys(m.dependencies ?? {})));
+  const top = packed.filter((p) => !depended.has(p.name)).map((p) => p.name);
+  expect(top).toContain('llmbench');
+  const dependencies = Object.fromEntries(top.map((name) => [name, tarball(name)]));
+  const overrides = Object.fromEntries(packed.filter((p) => !top.includes(p.name)).map((p) => [p.name, tarball(p.name)]));
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'bench-app', private: true, type: 'module', dependencies, overrides }, null, 2));
 
   // The plugin author's package: @llmbench/plugin-api alone.
   plugin = join(base, 'plugin');
@@ -174,13 +190,7 @@ afterAll(async () => {
 
 describe('the packed tarballs', () => {
   test('are the published workspace packages (packages/*, plugins/*), not the private tools/*', async () => {
-    const published: string[] = [];
-    for (const group of ['packages', 'plugins']) {
-      for (const dir of await readdir(join(root, group))) {
-        const pkg = JSON.parse(await readFile(join(root, group, dir, 'package.json'), 'utf8')) as { name: string; private?: boolean };
-        if (!pkg.private) published.push(pkg.name);
-      }
-    }
+    const published = (await workspaceManifests()).filter((m) => !m.private).map((m) => m.name);
     expect(packed.map((p) => p.name).sort()).toEqual(published.sort());
   });
 
