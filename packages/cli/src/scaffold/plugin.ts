@@ -139,11 +139,13 @@ function packageJson(options: PluginScaffold, description: string, versions: Sca
   if (options.mode === 'workspace') {
     return {
       ...common,
+      engines: { node: '>=20.19' },
       exports: {
         '.': { 'llmbench-source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
         './package.json': './package.json',
       },
-      files: ['dist', 'src', '!**/*.test.ts'],
+      // As every published workspace package: tools/install-test checks the tarballs.
+      files: ['dist', 'src', '!**/*.test.ts', '!**/*.test-d.ts', '!src/**/__fixtures__', '!dist/.tsbuildinfo'],
       scripts: {
         build: 'tsc -p tsconfig.json',
         typecheck: 'tsc -p tsconfig.spec.json',
@@ -152,6 +154,7 @@ function packageJson(options: PluginScaffold, description: string, versions: Sca
       dependencies,
       ...(options.kind === 'backend' ? { devDependencies: { '@llmbench/backend-mock': versions.llmbench } } : {}),
       nx: { tags: ['scope:plugin'] },
+      publishConfig: { access: 'public' },
     };
   }
   return {
