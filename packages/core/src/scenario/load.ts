@@ -16,6 +16,7 @@ import {
 } from './schema.js';
 import { DEFAULT_BALANCER, type BalancerOptions } from '../engine/balancer.js';
 import { parseSource, readSource, type PathSegment, type SourceFile } from './source.js';
+import type { DirectoryJob } from '../jobs/job.js';
 
 export type Prompt = string | { readonly messages: readonly ChatMessage[] };
 
@@ -29,6 +30,8 @@ export interface ResolvedWorkload {
   readonly temperature?: number;
   readonly stream: boolean;
   readonly timeoutMs: number;
+  /** A directory job: requests are its pending (document x prompt) tasks, and answers are saved. */
+  readonly directory?: DirectoryJob;
 }
 
 export interface Configured<K extends PluginKind> {
