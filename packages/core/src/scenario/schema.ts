@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BALANCER_POLICIES, DEFAULT_BALANCER } from '../engine/balancer.js';
+import { PresetSchema } from '../jobs/presets.js';
 
 /**
  * Scenario and project-config formats. These zod schemas are the one hand-written description;
@@ -188,6 +189,10 @@ export const ProjectConfigSchema = z
       .record(z.string().regex(/^(backend|strategy|reporter|collector):[A-Za-z0-9._-]+$/, 'keys are "<kind>:<name>", e.g. "backend:acme"'), z.string().min(1))
       .optional()
       .describe('Extra short names: "<kind>:<name>" -> module specifier or path (relative to the config file).'),
+    presets: z
+      .record(name, PresetSchema)
+      .optional()
+      .describe('Prompt presets for directory jobs (llmbench process --preset <name>): name -> prompts (a string, or { id, prompt } to name the answer file <id>.md).'),
   })
   .describe('llmbench project config (llmbench.config.*, .llmbenchrc*, package.json#llmbench)')
   .meta({ title: 'ProjectConfig' });
