@@ -7,7 +7,9 @@ import type { LoadedScenario } from '../scenario/load.js';
 import type { ScenarioInput } from '../scenario/schema.js';
 import { readSource } from '../scenario/source.js';
 import { WorkersFileSchema } from '../scenario/schema.js';
-import type { DirectoryJob } from './job.js';
+import { planDirectoryJob, type DirectoryJob } from './job.js';
+import type { Logger } from '@llmbench/plugin-api';
+import type { ResolvedExperiment } from '../scenario/load.js';
 import { BUILTIN_PRESETS, DIRECTORY_SYSTEM_PROMPT, duplicateIds, PresetSchema, PresetsSchema, presetPrompts, type PresetPrompt } from './presets.js';
 
 /** The seed's `process_directory.py` flags, as `llmbench process` takes them. */
@@ -29,7 +31,7 @@ export interface ProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export const PROCESS_DEFAULTS = { preset: 'research', out: 'answers' } as const;
+export { PROCESS_DEFAULTS } from './defaults.js';
 
 /**
  * The prompts of preset `name`: from `--preset-file` (one preset as a list, or `{ name: [...] }`),
@@ -126,6 +128,23 @@ export function processScenario(o: ProcessOptions, pending: number, concurrency:
 export function withDirectoryJob(scenario: LoadedScenario, job: DirectoryJob): LoadedScenario {
   return {
     ...scenario,
-    experiments: scenario.experiments.map((e) => ({ ...e, workload: { ...e.workload, requests: job.pending.length, warmup: 0, directory: job } })),
+    experiments: scenario.experiments.map((e) => ({ ...e, workload: withDirectoryJobWorkload(e.workload, job) })),
   };
+}
+
+/**
+ * An experiment whose workload is a directory job, planned as it starts: its requests are the tasks
+ * not yet saved under its out folder ("{experiment}" and "{timestamp}" replaced). Others unchanged.
+ */
+export async function withPlannedJob(e: ResolvedExperiment, stamp: string, logger: Logger): Promise<ResolvedExperiment> {
+  const spec = e.workload.directorySpec;
+  if (!spec) return e;
+  const out = spec.out.replaceAll('{experiment}', e.name).replaceAll('{timestamp}', stamp);
+  const plan = await planDirectoryJob({ input: spec.input, out, preset: spec.preset, prompts: spec.prompts });
+  logger.info(`${e.name}: ${plan.job.documents.length} documents x ${spec.prompts.length} prompts = ${plan.tasks} tasks, ${plan.done} already saved in ${out}${plan.pdfs ? `; ${plan.pdfs} PDFs skipped (not supported yet)` : ''}`);
+  return { ...e, workload: withDirectoryJobWorkload(e.workload, plan.job) };
+}
+
+function withDirectoryJobWorkload(w: ResolvedExperiment['workload'], job: DirectoryJob): ResolvedExperiment['workload'] {
+  return { ...w, requests: job.pending.length, warmup: 0, directory: job };
 }

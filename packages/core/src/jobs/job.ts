@@ -22,6 +22,14 @@ export interface DirectoryJob {
   readonly pending: Uint32Array;
 }
 
+/** A directory job as a scenario names it (paths absolute; out may hold "{experiment}" and "{timestamp}"). */
+export interface DirectorySpec {
+  readonly input: string;
+  readonly out: string;
+  readonly preset: string;
+  readonly prompts: readonly PresetPrompt[];
+}
+
 export interface DirectoryPlan {
   readonly job: DirectoryJob;
   /** documents x prompts. */
