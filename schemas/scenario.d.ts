@@ -240,6 +240,27 @@ export interface Workload {
    * Whole-request timeout in milliseconds (default 60000).
    */
   timeout_ms?: number;
+  /**
+   * A directory job (llmbench process): the requests are every document x every prompt of a preset, not yet saved under out; replaces requests, prompts and warmup.
+   */
+  directory?: {
+    /**
+     * Folder of documents (.txt, .md; subfolders too), relative to the scenario.
+     */
+    input: string;
+    /**
+     * Prompts asked of every document: built-in "research" (the default) or a preset of the project config or preset_file.
+     */
+    preset?: string;
+    /**
+     * JSON or YAML file holding a list of prompts or { name: [prompts] }, relative to the scenario.
+     */
+    preset_file?: string;
+    /**
+     * Where answers go (OUT/<document>/<prompt>.md and OUT/index.jsonl), relative to the scenario; "{experiment}" and "{timestamp}" are replaced. Tasks already saved there are skipped.
+     */
+    out: string;
+  };
 }
 export interface Experiment {
   /**
@@ -321,6 +342,27 @@ export interface Workload1 {
    * Whole-request timeout in milliseconds (default 60000).
    */
   timeout_ms?: number;
+  /**
+   * A directory job (llmbench process): the requests are every document x every prompt of a preset, not yet saved under out; replaces requests, prompts and warmup.
+   */
+  directory?: {
+    /**
+     * Folder of documents (.txt, .md; subfolders too), relative to the scenario.
+     */
+    input: string;
+    /**
+     * Prompts asked of every document: built-in "research" (the default) or a preset of the project config or preset_file.
+     */
+    preset?: string;
+    /**
+     * JSON or YAML file holding a list of prompts or { name: [prompts] }, relative to the scenario.
+     */
+    preset_file?: string;
+    /**
+     * Where answers go (OUT/<document>/<prompt>.md and OUT/index.jsonl), relative to the scenario; "{experiment}" and "{timestamp}" are replaced. Tasks already saved there are skipped.
+     */
+    out: string;
+  };
 }
 /**
  * Service-level objectives: goodput counts the successful requests within every objective's limit (docs/metrics.md#goodput). In an experiment, applied over the scenario's: each measure it names replaces the scenario's objective on it.

@@ -11,6 +11,7 @@ import { FaultsSchema, MockOptionsSchema, startMockHttpServer } from '@llmbench/
 import { ErrorCodes, LlmbenchError, PLUGIN_KINDS, writeFileAtomic, type Logger, type TextSink } from '@llmbench/plugin-api';
 import { BUILTIN_PACKAGES, builtinPlugins } from './builtins.js';
 import { registerNewPlugin } from './commands/new-plugin.js';
+import { registerProcess } from './commands/process.js';
 import { renderComparisonMarkdown, renderComparisonText } from './compare.js';
 import { renderReport, REPORT_FORMATS, type ReportFormat } from './report.js';
 import { displayPath, exitCodeFor, ExitCode, renderError } from './render.js';
@@ -339,6 +340,7 @@ ${EXIT_CODES_HELP}`)
     });
 
   registerNewPlugin(program, io);
+  registerProcess(program, io, { version: VERSION, logger, debug, setExitCode: (code) => void (exitCode = code) });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

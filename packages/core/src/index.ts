@@ -27,3 +27,11 @@ export { Balancer, BALANCER_CLOCKS, BALANCER_POLICIES, DEFAULT_BALANCER, blamesS
 export type { BalancerClocks, BalancerOptions, BalancerPolicy } from './engine/balancer.js';
 export { compareResults, readResultsFile } from './compare.js';
 export type { Comparison, ComparisonRow, ComparedCell } from './compare.js';
+export { planDirectoryJob, taskMessage } from './jobs/job.js';
+export type { DirectoryJob, DirectoryPlan } from './jobs/job.js';
+export { processScenario, resolvePreset, withDirectoryJob, workersConcurrency, PROCESS_DEFAULTS } from './jobs/directory.js';
+export type { ProcessOptions } from './jobs/directory.js';
+export { BUILTIN_PRESETS, RESEARCH_PRESET, DIRECTORY_SYSTEM_PROMPT } from './jobs/presets.js';
+export type { PresetPrompt } from './jobs/presets.js';
+export { INDEX_FILE, readIndex } from './jobs/answers.js';
+export type { IndexEntry } from './jobs/answers.js';

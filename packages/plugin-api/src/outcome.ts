@@ -62,6 +62,11 @@ export interface OkOutcome extends ConnectionFacts {
   readonly chunkTimes?: readonly number[];
   /** What the server itself reported about this request (e.g. LM Studio's native `stats`). */
   readonly serverTiming?: ServerTiming;
+  /**
+   * The answer's text (the first choice's message content, or its streamed deltas joined), only when
+   * the request asked for it with `BenchRequest.keepText`.
+   */
+  readonly text?: string;
 }
 
 /**

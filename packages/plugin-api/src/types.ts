@@ -34,6 +34,11 @@ export interface BenchRequest {
   readonly stream: boolean;
   /** True for warmup requests, which are sent but not measured. */
   readonly warmup: boolean;
+  /**
+   * Ask the backend for the answer's text (`OkOutcome.text`), for jobs that save answers. Off for
+   * benchmarks, which then pay nothing for it.
+   */
+  readonly keepText?: boolean;
 }
 
 /** A server as the scenario (or project config) names it. */

@@ -23,6 +23,15 @@ export interface LengthLimits {
   readonly maxTokens?: number | undefined;
   readonly minTokens?: number | undefined;
   readonly ignoreEos?: boolean | undefined;
+  /** Return the answer's text (`BenchRequest.keepText`). */
+  readonly keepText?: boolean | undefined;
+}
+
+/** The mock's answer of `tokens` tokens, the same text the mock HTTP server sends: " tok0 tok1 ...". */
+export function mockAnswer(tokens: number): string {
+  let text = '';
+  for (let i = 0; i < tokens; i++) text += ` tok${i}`;
+  return text;
 }
 
 /**
@@ -101,7 +110,7 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
         return { kind: 'http_error', status: 500, message: 'injected error' };
       }
       counters.tokens_generated += tokens;
-      return { kind: 'ok', status: 200, usage: { outputTokens: tokens, source: 'server' } };
+      return { kind: 'ok', status: 200, usage: { outputTokens: tokens, source: 'server' }, ...(limits?.keepText ? { text: mockAnswer(tokens) } : {}) };
     } catch (error) {
       if (error instanceof AbortedError) {
         counters.requests_cancelled++;

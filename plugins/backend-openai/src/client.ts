@@ -91,7 +91,7 @@ export class OpenAIClient {
   }
 
   send(request: BenchRequest, signal: AbortSignal): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => new ResponseHandler(this, request.stream, this.body(request), resolve, signal).start());
+    return new Promise<Outcome>((resolve) => new ResponseHandler(this, request.stream, request.keepText === true, this.body(request), resolve, signal).start());
   }
 
   /** An answer of this kind ended on a connection. */
@@ -134,6 +134,8 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
   private firstTokenAt: number | undefined;
   private chunkTimes: number[] | undefined;
   private counted = 0;
+  /** The streamed answer's text so far, when the request asked for it. */
+  private text = '';
   private usage: TokenUsage | undefined;
   private serverTiming: ServerTiming | undefined;
   private sawDone = false;
@@ -150,6 +152,7 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
   constructor(
     private readonly owner: OpenAIClient,
     private readonly stream: boolean,
+    private readonly keepText: boolean,
     private readonly body: Buffer,
     private readonly resolve: (o: Outcome) => void,
     private readonly signal: AbortSignal,
@@ -267,6 +270,7 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
         firstTokenAt: this.firstTokenAt,
         chunkTimes: this.chunkTimes,
         serverTiming: this.serverTiming,
+        ...(this.keepText ? { text: this.text } : {}),
       } as Outcome;
     }
     let parsed: { choices?: unknown; usage?: RawUsage; stats?: RawStats; timings?: RawTimings };
@@ -277,7 +281,10 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
       return { kind: 'protocol_error', message: 'response is not valid JSON' };
     }
     if (!Array.isArray(parsed.choices)) return { kind: 'protocol_error', message: 'response has no choices' };
-    return { kind: 'ok', status: this.status, sentAt: this.sentAt, endedAt, usage: usageOf(parsed.usage), firstTokenAt: undefined, serverTiming: serverTimingOf(parsed.stats, parsed.timings) } as Outcome;
+    return {
+      kind: 'ok', status: this.status, sentAt: this.sentAt, endedAt, usage: usageOf(parsed.usage), firstTokenAt: undefined, serverTiming: serverTimingOf(parsed.stats, parsed.timings),
+      ...(this.keepText ? { text: answerText(parsed.choices[0]) } : {}),
+    } as Outcome;
   }
 
   private event(payload: string): void {
@@ -301,7 +308,10 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
       this.firstTokenAt ??= at;
       (this.chunkTimes ??= []).push(at);
       const text = choice.delta?.content ?? choice.text;
-      if (typeof text === 'string' && text.length > 0) this.counted++;
+      if (typeof text === 'string' && text.length > 0) {
+        this.counted++;
+        if (this.keepText) this.text += text;
+      }
     }
     if (chunk.usage) this.usage = usageOf(chunk.usage);
     if (chunk.timings) this.serverTiming = serverTimingOf(undefined, chunk.timings);
@@ -342,6 +352,13 @@ interface RawTimings {
   predicted_n?: unknown;
   predicted_ms?: unknown;
   predicted_per_second?: unknown;
+}
+
+/** A JSON answer's text: a chat choice's `message.content`, or a completion choice's `text`. */
+function answerText(choice: unknown): string {
+  const c = choice as { message?: { content?: unknown }; text?: unknown } | undefined;
+  const text = c?.message?.content ?? c?.text;
+  return typeof text === 'string' ? text : '';
 }
 
 function usageOf(raw: RawUsage | undefined | null): TokenUsage | undefined {

@@ -1,4 +1,4 @@
-import { DeadlineQueue, exchangeTimes, outcomeFromError, type Backend, type BenchRequest, type Clock, type Expiring, type Outcome } from '@llmbench/plugin-api';
+import { DeadlineQueue, exchangeTimes, outcomeFromError, type Backend, type BenchRequest, type Clock, type Expiring, type OkOutcome, type Outcome } from '@llmbench/plugin-api';
 import { Tally } from '../metrics/tally.js';
 import { requestFactory } from '../runner/requests.js';
 import type { ResolvedWorkload } from '../scenario/load.js';
@@ -7,6 +7,7 @@ import { Balancer, BALANCER_CLOCKS, PROBE, type BalancerOptions } from './balanc
 import type { Control } from './control.js';
 import type { RunReply } from './protocol.js';
 import { RawWriter } from './raw.js';
+import { answerSaver } from '../jobs/save.js';
 
 export interface PartitionPoint {
   readonly concurrency: number;
@@ -38,6 +39,8 @@ export interface PartitionInput {
   readonly raw?: RawWriter;
   /** Where to measure (default: a new tally); pass one to read it while the run is going. */
   readonly tally?: Tally;
+  /** Keeps each measured answer (a directory job saves it); called before the request counts as ended. */
+  readonly save?: (index: number, server: number, latencyMs: number, outcome: OkOutcome) => void;
 }
 
 export interface PartitionResult {
@@ -88,6 +91,14 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     const { sent, ended } = outcome.kind === 'ok' ? exchangeTimes(outcome, start, end) : { sent: start, ended: end };
     balancer.release(server, outcome, ended - sent, probe);
     const latency = ended - (from ?? sent);
+    if (input.save && input.record && outcome.kind === 'ok') {
+      try {
+        input.save(index, server, latency, outcome);
+      } catch (error) {
+        control.stop();
+        throw error;
+      }
+    }
     control.end(outcome.kind !== 'ok');
     if (input.record) {
       if (outcome.resent || outcome.noReuse) tally.servers[server]!.connection(outcome);
@@ -143,8 +154,9 @@ export async function runShare(share: {
   const raw = share.raw && share.record
     ? new RawWriter(share.raw.path, { ...share.raw, thread: share.thread, servers: share.servers.map((s) => s.id) })
     : undefined;
+  const saver = share.record ? answerSaver(share.workload, share.servers.map((s) => s.id)) : undefined;
   try {
-    const request = requestFactory(share.workload, { warmup: !share.record });
+    const request = saver?.request ?? requestFactory(share.workload, { warmup: !share.record });
     await share.control.arrive(monotonicClock.now);
     const result = await runPartition({
       point: share.point,
@@ -159,10 +171,12 @@ export async function runShare(share: {
       record: share.record,
       tally: share.tally,
       ...(raw ? { raw } : {}),
+      ...(saver ? { save: saver.save } : {}),
     });
     return { tally: result.tally.serialize(), idleSlotMs: result.idleSlotMs, lastEnd: result.lastEnd };
   } finally {
     raw?.close();
+    saver?.close();
   }
 }
 

@@ -15,6 +15,7 @@ import { serverTarget } from '../engine/protocol.js';
 import { percentileMs } from '../metrics/histogram.js';
 import { monotonicClock } from '../engine/clock.js';
 import { evaluateThresholds } from './thresholds.js';
+import { withPlannedJob } from '../jobs/directory.js';
 
 export interface RunScenarioOptions {
   /** llmbench version, recorded in results. */
@@ -136,7 +137,8 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
   try {
     const learnt = await askServers(scenario.servers, base, logger);
     known = learnt.servers;
-    for (const experiment of scenario.experiments.map(learnt.apply)) {
+    for (const listed of scenario.experiments.map(learnt.apply)) {
+      const experiment = await withPlannedJob(listed, stamp, logger);
       const strategy = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
         experiment.strategy.resolved.plugin.create(base, experiment.strategy.options),
       );

@@ -18,6 +18,10 @@ import { DEFAULT_BALANCER, type BalancerOptions } from '../engine/balancer.js';
 import { resolveSlo, sloPercentiles, type ResolvedSlo } from '../metrics/slo.js';
 import { resolveMetric, thresholdPercentiles } from '../runner/thresholds.js';
 import { parseSource, readSource, type PathSegment, type SourceFile } from './source.js';
+import type { DirectoryJob, DirectorySpec } from '../jobs/job.js';
+import { resolvePreset } from '../jobs/directory.js';
+import { PROCESS_DEFAULTS } from '../jobs/defaults.js';
+import { statSync } from 'node:fs';
 
 export type Prompt = string | { readonly messages: readonly ChatMessage[] };
 
@@ -31,6 +35,10 @@ export interface ResolvedWorkload {
   readonly temperature?: number;
   readonly stream: boolean;
   readonly timeoutMs: number;
+  /** A directory job as the scenario names it; planned (what is left to do) when its experiment starts. */
+  readonly directorySpec?: DirectorySpec;
+  /** A directory job: requests are its pending (document x prompt) tasks, and answers are saved. */
+  readonly directory?: DirectoryJob;
 }
 
 export interface Configured<K extends PluginKind> {
@@ -540,7 +548,30 @@ async function resolveWorkload(
     prompts = loaded;
   }
   if (prompts.length === 0) prompts = [DEFAULT_PROMPT];
+  let directorySpec: DirectorySpec | undefined;
+  if (w.directory) {
+    const d = w.directory;
+    if (w.prompts || w.prompts_file) check.issue(where('directory'), 'both directory and prompts (or prompts_file) are set', 'keep one: a directory job asks its preset\'s prompts');
+    const input = resolve(dir, d.input);
+    let isDir = false;
+    try {
+      isDir = statSync(input).isDirectory();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (!isDir) check.issue([...where('directory'), 'input'], `${input} is not a folder`, 'point input at the folder of documents, relative to the scenario');
+    const preset = d.preset ?? PROCESS_DEFAULTS.preset;
+    try {
+      const presetPrompts = await resolvePreset(preset, { ...(d.preset_file === undefined ? {} : { presetFile: d.preset_file }), cwd: dir });
+      directorySpec = { input, out: resolve(dir, d.out), preset, prompts: presetPrompts };
+    } catch (error) {
+      if (!isLlmbenchError(error)) throw error;
+      check.issue([...where('directory'), d.preset_file === undefined ? 'preset' : 'preset_file'], error.message, error.hint ?? 'check the preset');
+    }
+    if (!directorySpec || !isDir) return undefined;
+  }
   return {
+    ...(directorySpec ? { directorySpec } : {}),
     requests: w.requests ?? WORKLOAD_DEFAULTS.requests,
     warmup: w.warmup ?? WORKLOAD_DEFAULTS.warmup,
     ...(w.model === undefined ? {} : { model: w.model }),

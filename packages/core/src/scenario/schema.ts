@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BALANCER_POLICIES, DEFAULT_BALANCER } from '../engine/balancer.js';
+import { PresetSchema } from '../jobs/presets.js';
 
 /**
  * Scenario and project-config formats. These zod schemas are the one hand-written description;
@@ -78,6 +79,14 @@ const workloadFields = {
   temperature: z.number().min(0).max(2),
   stream: z.boolean().describe('Request a streamed (SSE) response (default false).'),
   timeout_ms: z.number().int().positive().describe('Whole-request timeout in milliseconds (default 60000).'),
+  directory: z
+    .strictObject({
+      input: z.string().min(1).describe('Folder of documents (.txt, .md; subfolders too), relative to the scenario.'),
+      preset: z.string().min(1).optional().describe('Prompts asked of every document: built-in "research" (the default) or a preset of the project config or preset_file.'),
+      preset_file: z.string().min(1).optional().describe('JSON or YAML file holding a list of prompts or { name: [prompts] }, relative to the scenario.'),
+      out: z.string().min(1).describe('Where answers go (OUT/<document>/<prompt>.md and OUT/index.jsonl), relative to the scenario; "{experiment}" and "{timestamp}" are replaced. Tasks already saved there are skipped.'),
+    })
+    .describe('A directory job (llmbench process): the requests are every document x every prompt of a preset, not yet saved under out; replaces requests, prompts and warmup.'),
 };
 
 export const WorkloadSchema = z.strictObject(workloadFields).partial().meta({ id: 'Workload' });
@@ -210,6 +219,10 @@ export const ProjectConfigSchema = z
       .record(z.string().regex(/^(backend|strategy|reporter|collector):[A-Za-z0-9._-]+$/, 'keys are "<kind>:<name>", e.g. "backend:acme"'), z.string().min(1))
       .optional()
       .describe('Extra short names: "<kind>:<name>" -> module specifier or path (relative to the config file).'),
+    presets: z
+      .record(name, PresetSchema)
+      .optional()
+      .describe('Prompt presets for directory jobs (llmbench process --preset <name>): name -> prompts (a string, or { id, prompt } to name the answer file <id>.md).'),
   })
   .describe('llmbench project config (llmbench.config.*, .llmbenchrc*, package.json#llmbench)')
   .meta({ title: 'ProjectConfig' });
