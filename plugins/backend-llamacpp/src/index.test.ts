@@ -55,7 +55,7 @@ const ok = (body: string): Answer => ({ status: 200, body });
 test('serverInfo takes the slot count and the model alias from /props', async () => {
   const server = await loopback({ 'GET /props': ok(fixture('props.json')) });
   const { backend: b, warnings } = await backend(server.url);
-  expect(await b.serverInfo!()).toEqual({ model: '/work/shared/llama-server/models/tiny-llama.gguf', maxConcurrentRequests: 8 });
+  expect(await b.serverInfo!()).toEqual({ url: server.url, model: '/work/shared/llama-server/models/tiny-llama.gguf', maxConcurrentRequests: 8 });
   expect(warnings).toEqual([]);
   await b.teardown!();
 });
@@ -63,23 +63,24 @@ test('serverInfo takes the slot count and the model alias from /props', async ()
 test('serverInfo names the model by its file when /props has no alias, else by /v1/models', async () => {
   const noAlias = await loopback({ 'GET /props': ok(JSON.stringify({ total_slots: 4, model_path: '/models/qwen2.5-0.5b-q8_0.gguf' })) });
   const a = await backend(noAlias.url);
-  expect(await a.backend.serverInfo!()).toEqual({ model: 'qwen2.5-0.5b-q8_0.gguf', maxConcurrentRequests: 4 });
+  expect(await a.backend.serverInfo!()).toEqual({ url: noAlias.url, model: 'qwen2.5-0.5b-q8_0.gguf', maxConcurrentRequests: 4 });
 
   const modelsOnly = await loopback({ 'GET /v1/models': ok(JSON.stringify({ object: 'list', data: [{ id: 'qwen', object: 'model' }] })) });
   const b = await backend(modelsOnly.url);
-  expect(await b.backend.serverInfo!()).toEqual({ model: 'qwen' });
+  expect(await b.backend.serverInfo!()).toEqual({ url: modelsOnly.url, model: 'qwen' });
   expect(b.warnings).toEqual(['llama: cannot read /props (GET /props answered 404: File Not Found); max_concurrent_requests stay as the scenario sets them']);
   await a.backend.teardown!();
   await b.backend.teardown!();
 });
 
-test('a server that does not answer gives no server info and one warning', async () => {
+test('a server that does not answer gives no server info beyond its URL, and one warning', async () => {
   const server = await loopback({});
   const url = server.url;
   await new Promise((resolve) => servers.pop()!.close(resolve));
   const { backend: b, warnings } = await backend(url);
-  expect(await b.serverInfo!()).toEqual({});
-  expect(await b.serverInfo!()).toEqual({});
+  // Only what the backend knows itself: where it sends.
+  expect(await b.serverInfo!()).toEqual({ url });
+  expect(await b.serverInfo!()).toEqual({ url });
   expect(warnings).toHaveLength(1);
   expect(warnings[0]).toMatch(/^llama: cannot read \/props \(.*ECONNREFUSED.*\); max_concurrent_requests and the model stay as the scenario sets them$/);
   await b.teardown!();
