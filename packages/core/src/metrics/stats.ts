@@ -23,7 +23,7 @@ export function summarizeTally(
   servers: readonly ServerInfo[],
   wallMs: number,
   extra: { barrier?: { batches: number; idleSlotMs: number; slots: number } } = {},
-): Omit<SummaryStats, 'server_metrics' | 'collectors' | 'prefix_cache_hit_rate' | 'prefix_cache_source'> {
+): Omit<SummaryStats, 'server_metrics' | 'collectors' | 'prefix_cache_hit_rate' | 'prefix_cache_source' | 'input_lengths' | 'output_lengths'> {
   const latency = createHistogram();
   const moments = emptyMoments();
   const failures = emptyFailures();

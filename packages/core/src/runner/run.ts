@@ -15,6 +15,8 @@ import { serverTarget } from '../engine/protocol.js';
 import { percentileMs } from '../metrics/histogram.js';
 import { monotonicClock } from '../engine/clock.js';
 import { evaluateThresholds } from './thresholds.js';
+import { prepareWorkload } from '../workload/prepare.js';
+import { lengthsOf } from '../workload/report.js';
 
 export interface RunScenarioOptions {
   /** llmbench version, recorded in results. */
@@ -130,7 +132,9 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
   try {
     const learnt = await askServers(scenario.servers, base, logger);
     known = learnt.servers;
-    for (const experiment of scenario.experiments.map(learnt.apply)) {
+    for (const listed of scenario.experiments.map(learnt.apply)) {
+      // Synthetic prompts and recorded lengths need the server's tokenizer: built now, before any load.
+      const experiment = listed.servers[0] ? { ...listed, workload: await prepareWorkload(listed.workload, listed.servers[0], base, logger) } : listed;
       const strategy = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
         experiment.strategy.resolved.plugin.create(base, experiment.strategy.options),
       );
@@ -336,6 +340,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         started_at: startedAt,
         ...stats,
         ...prefixCache(cache, result.tally),
+        ...lengthsOf(experiment.workload, requests, result.tally),
         server_metrics: Object.fromEntries(servers.map((s, i) => [s.id, { start: before[i]!, end: after[i]! }])),
         collectors: collected,
       });
@@ -372,6 +377,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         ...(barrier ? { barrier: { batches: pooled.batches, idleSlotMs: pooled.idleSlotMs, slots: point.concurrency } } : {}),
       }),
       ...prefixCache({ hits: pooled.cacheHits, queries: pooled.cacheQueries }, pooled.tally),
+      ...lengthsOf(experiment.workload, requests, pooled.tally),
       server_metrics: runs[runs.length - 1]?.server_metrics ?? {},
       collectors: runs[runs.length - 1]?.collectors ?? {},
     },

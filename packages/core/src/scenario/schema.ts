@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BALANCER_POLICIES, DEFAULT_BALANCER } from '../engine/balancer.js';
+import { workloadSourceFields } from '../workload/schema.js';
 
 /**
  * Scenario and project-config formats. These zod schemas are the one hand-written description;
@@ -74,6 +75,7 @@ const workloadFields = {
     .string()
     .min(1)
     .describe('A .txt file (one prompt per line) or .jsonl file ({"prompt": "..."} or {"messages": [...]} per line), relative to the scenario.'),
+  ...workloadSourceFields,
   max_tokens: z.number().int().positive().describe('max_tokens sent with each request.'),
   temperature: z.number().min(0).max(2),
   stream: z.boolean().describe('Request a streamed (SSE) response (default false).'),
