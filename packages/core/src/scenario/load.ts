@@ -463,8 +463,12 @@ async function resolveWorkload(
   }
   const sources = await resolveSources(w, dir, seed);
   if (!sources.ok) {
-    // A data file's problems point into that file, at the record's line.
-    for (const i of sources.issues) check.issues.push({ file: i.file, ...(i.line === undefined ? {} : { line: i.line }), path: [...where(sources.field), 'file'].join('.'), message: i.message, hint: i.hint });
+    // A record's problem points into the data file, at its line; a file-wide one, at the field naming the file.
+    const field = [...where(sources.field), 'file'];
+    for (const i of sources.issues) {
+      if (i.line === undefined) check.issue(field, `${i.file}: ${i.message}`, i.hint);
+      else check.issues.push({ file: i.file, line: i.line, path: field.join('.'), message: i.message, hint: i.hint });
+    }
     return undefined;
   }
   if (sources.prompts) prompts = sources.prompts;
