@@ -37,6 +37,7 @@ export class RawWriter {
     if (outcome.kind === 'ok' || outcome.kind === 'http_error') {
       if (outcome.status !== undefined) line += `,"status":${outcome.status}`;
     }
+    if (outcome.kind === 'ok' && outcome.usage?.inputTokens !== undefined) line += `,"input_tokens":${outcome.usage.inputTokens}`;
     if (outcome.kind === 'ok' && outcome.usage?.outputTokens !== undefined) line += `,"output_tokens":${outcome.usage.outputTokens}`;
     if (ttftMs !== undefined) line += `,"ttft_ms":${ttftMs.toFixed(3)}`;
     this.chunk += `${line}}\n`;
