@@ -206,6 +206,14 @@ export interface RunStats {
    * Where prefix_cache_hit_rate came from: the servers' own counters, or the responses' usage.cached_tokens.
    */
   prefix_cache_source: ("server_metrics" | "usage") | null;
+  /**
+   * Prompt lengths in tokens, requested and actual (docs/metrics.md#input-and-output-lengths).
+   */
+  input_lengths: Lengths | null;
+  /**
+   * Output lengths in tokens, requested (max_tokens) and actual.
+   */
+  output_lengths: Lengths | null;
   max_in_flight: number;
   /**
    * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).
@@ -307,6 +315,25 @@ export interface TokenStats {
    * Successful requests whose usage said how many prompt tokens were cached (prompt_tokens_details.cached_tokens).
    */
   cache_reported: number;
+}
+export interface Lengths {
+  /**
+   * What the workload asked for, over the requests sent: synthetic input_tokens; max_tokens for output (per prompt with output_tokens or output_length: recorded). Null when it asked for nothing.
+   */
+  requested: LengthStats | null;
+  /**
+   * What the server reported in usage (prompt_tokens, completion_tokens), over successful requests that reported it. Null when none did.
+   */
+  actual: LengthStats | null;
+  /**
+   * What counted the requested tokens: the server's own tokenizer, gpt-tokenizer (o200k), or an estimate (4 characters per token). Null when nothing was counted.
+   */
+  tokenizer: ("server" | "library" | "estimate") | null;
+}
+export interface LengthStats {
+  avg: number;
+  p50: number;
+  p99: number;
 }
 export interface ServerStats {
   id: string;
@@ -441,6 +468,14 @@ export interface SummaryStats {
    * Where prefix_cache_hit_rate came from: the servers' own counters, or the responses' usage.cached_tokens.
    */
   prefix_cache_source: ("server_metrics" | "usage") | null;
+  /**
+   * Prompt lengths in tokens, requested and actual (docs/metrics.md#input-and-output-lengths).
+   */
+  input_lengths: Lengths | null;
+  /**
+   * Output lengths in tokens, requested (max_tokens) and actual.
+   */
+  output_lengths: Lengths | null;
   max_in_flight: number;
   /**
    * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).
