@@ -209,11 +209,11 @@ export interface RunStats {
   /**
    * Prompt lengths in tokens, requested and actual (docs/metrics.md#input-and-output-lengths).
    */
-  input_lengths: Lengths | null;
+  input_lengths?: Lengths | null;
   /**
    * Output lengths in tokens, requested (max_tokens) and actual.
    */
-  output_lengths: Lengths | null;
+  output_lengths?: Lengths | null;
   max_in_flight: number;
   /**
    * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).
@@ -471,11 +471,11 @@ export interface SummaryStats {
   /**
    * Prompt lengths in tokens, requested and actual (docs/metrics.md#input-and-output-lengths).
    */
-  input_lengths: Lengths | null;
+  input_lengths?: Lengths | null;
   /**
    * Output lengths in tokens, requested (max_tokens) and actual.
    */
-  output_lengths: Lengths | null;
+  output_lengths?: Lengths | null;
   max_in_flight: number;
   /**
    * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).

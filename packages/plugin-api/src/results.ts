@@ -126,8 +126,8 @@ export const RunStatsSchema = z.object({
     .nullable()
     .default(null)
     .describe('Where prefix_cache_hit_rate came from: the servers\' own counters, or the responses\' usage.cached_tokens.'),
-  input_lengths: LengthsSchema.nullable().default(null).describe('Prompt lengths in tokens, requested and actual (docs/metrics.md#input-and-output-lengths).'),
-  output_lengths: LengthsSchema.nullable().default(null).describe('Output lengths in tokens, requested (max_tokens) and actual.'),
+  input_lengths: LengthsSchema.nullable().optional().describe('Prompt lengths in tokens, requested and actual (docs/metrics.md#input-and-output-lengths).'),
+  output_lengths: LengthsSchema.nullable().optional().describe('Output lengths in tokens, requested (max_tokens) and actual.'),
   max_in_flight: count,
   queue_ms: LatencyStatsSchema.nullable().describe('Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).'),
   queued_requests: count.describe('Requests that had to wait for a server slot.'),
