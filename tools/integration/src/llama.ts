@@ -10,7 +10,7 @@ import { expect, test } from 'vitest';
  * Helpers for tests against llama.cpp's own server (../shared/llama-server beside the project, or
  * LLMBENCH_LLAMA_SERVER_DIR): start and stop it, run the CLI, read the server's own counts. When
  * the folder is absent a test file skips, saying why; LLMBENCH_REQUIRE_LLAMA_SERVER=1 (CI) makes
- * that a failure instead. LLMBENCH_LLAMA_PORT picks the port (default: a free one).
+ * that a failure instead. LLMBENCH_LLAMA_PORT picks the ports (default: free ones).
  */
 export const root = fileURLToPath(new URL('../../../', import.meta.url));
 export const bin = join(root, 'packages/cli/bin/llmbench.js');
@@ -43,8 +43,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
+let started = 0;
+
 export async function startLlama(dir: string): Promise<Server> {
-  const port = process.env.LLMBENCH_LLAMA_PORT ? Number(process.env.LLMBENCH_LLAMA_PORT) : await freePort();
+  // LLMBENCH_LLAMA_PORT: the first server's port; each further one in this file takes the next.
+  const port = process.env.LLMBENCH_LLAMA_PORT ? Number(process.env.LLMBENCH_LLAMA_PORT) + started++ : await freePort();
   const log = join(dir, `llama-${port}.log`);
   const out = await run('bash', [join(llama, 'start.sh'), String(port), '--parallel', '8'], { LLAMA_LOG: log }, 60_000);
   if (out.code !== 0) throw new Error(`llama-server did not start: ${out.stderr}`);
