@@ -49,25 +49,7 @@ export interface RunResults {
   status: "completed" | "interrupted" | "failed";
   error?: string;
   experiments: ExperimentResult[];
-  /**
-   * The scenario's labels (with the project config's defaults); absent when it has none.
-   */
-  labels?: {
-    [k: string]: string;
-  };
-  /**
-   * Per experiment whose sweep has paced points: its saturation point (docs/metrics.md#saturation).
-   */
-  saturation?: Saturation[];
   thresholds: ThresholdResult[];
-  /**
-   * A threshold with abort_on_fail failed after this experiment; the experiments after it were not run.
-   */
-  aborted_by?: {
-    metric: string;
-    experiment: string;
-    actual: number | null;
-  };
   /**
    * False when any threshold failed.
    */
@@ -104,14 +86,7 @@ export interface ExperimentResult {
      * Paced points: requests started per second.
      */
     rate?: number;
-    /**
-     * Paced points: how starts were spaced (docs/metrics.md#arrivals).
-     */
-    arrivals?: "uniform" | "poisson" | "gamma";
-    /**
-     * Gamma arrivals: the gaps' shape (1 = Poisson; smaller is burstier).
-     */
-    burstiness?: number;
+    arrivals?: "uniform" | "poisson";
     /**
      * How requests were spread over the servers (docs/scenarios.md#balancer).
      */
@@ -124,10 +99,6 @@ export interface ExperimentResult {
       max_backoff_ms: number;
     };
   };
-  /**
-   * True when the run was stopped (Ctrl-C, SIGTERM) before this point finished: it holds only what was measured until then.
-   */
-  partial?: boolean;
   runs: RunStats[];
   summary: SummaryStats;
   /**
@@ -158,22 +129,6 @@ export interface ExperimentResult {
      * Scaling efficiency: requests_per_second / ((servers / baseline servers) x baseline requests_per_second); null when the server count is the baseline's.
      */
     efficiency: number | null;
-    /**
-     * Paced points: the rate requests were started at (point.rate).
-     */
-    offered_rps?: number;
-    /**
-     * Paced points: successful requests per second (requests_per_second x success_rate).
-     */
-    achieved_rps?: number;
-    /**
-     * Paced points: achieved_rps fell short of offered_rps by more than the tolerance, or latency p95 jumped (docs/metrics.md#saturation).
-     */
-    saturated?: boolean;
-    /**
-     * Saturated points: which test failed (throughput is checked first).
-     */
-    saturation_reason?: "throughput" | "latency";
   };
   /**
    * Only with 2 or more runs: per headline metric (requests_per_second, latency_ms.p50, ...), the mean over runs with its 95% confidence interval (Student t).
@@ -252,21 +207,13 @@ export interface RunStats {
    */
   prefix_cache_source: ("server_metrics" | "usage") | null;
   /**
-   * Requests per second that met every service-level objective: slo_met_requests / wall_time_s (vLLM --goodput); null without an slo.
+   * Prompt lengths in tokens, requested and actual (docs/metrics.md#input-and-output-lengths).
    */
-  goodput: number | null;
+  input_lengths?: Lengths | null;
   /**
-   * Successful requests within every objective's limit; null without an slo.
+   * Output lengths in tokens, requested (max_tokens) and actual.
    */
-  slo_met_requests: number | null;
-  /**
-   * The verdict: every objective met (each slo entry's met); null without an slo.
-   */
-  slo_met: boolean | null;
-  /**
-   * One entry per objective of the scenario's slo.
-   */
-  slo: SloResult[];
+  output_lengths?: Lengths | null;
   max_in_flight: number;
   /**
    * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).
@@ -337,12 +284,6 @@ export interface LatencyStats {
   p90: number;
   p95: number;
   p99: number;
-  /**
-   * Further percentiles the scenario asked for (its percentiles field, or a threshold or SLO on e.g. p99.9), keyed "p99.9"; absent when none.
-   */
-  extra?: {
-    [k: string]: number;
-  };
 }
 export interface TokenStats {
   /**
@@ -375,25 +316,24 @@ export interface TokenStats {
    */
   cache_reported: number;
 }
-export interface SloResult {
-  metric: "ttft_ms" | "itl_ms" | "tpot_ms" | "e2el_ms";
+export interface Lengths {
   /**
-   * "max", or the percentile the objective is on ("p95").
+   * What the workload asked for, over the requests sent: synthetic input_tokens; max_tokens for output (per prompt with output_tokens or output_length: recorded). Null when it asked for nothing.
    */
-  bound: string;
-  limit: number;
+  requested: LengthStats | null;
   /**
-   * The run's value at that bound (its percentile, or its largest value for "max"); null when no request had the measure.
+   * What the server reported in usage (prompt_tokens, completion_tokens), over successful requests that reported it. Null when none did.
    */
-  actual: number | null;
+  actual: LengthStats | null;
   /**
-   * actual <= limit.
+   * What counted the requested tokens: the server's own tokenizer, gpt-tokenizer (o200k), or an estimate (4 characters per token). Null when nothing was counted.
    */
-  met: boolean;
-  /**
-   * Successful requests whose own value was within limit (ITL: the request's largest gap).
-   */
-  met_requests: number;
+  tokenizer: ("server" | "library" | "estimate") | null;
+}
+export interface LengthStats {
+  avg: number;
+  p50: number;
+  p99: number;
 }
 export interface ServerStats {
   id: string;
@@ -529,21 +469,13 @@ export interface SummaryStats {
    */
   prefix_cache_source: ("server_metrics" | "usage") | null;
   /**
-   * Requests per second that met every service-level objective: slo_met_requests / wall_time_s (vLLM --goodput); null without an slo.
+   * Prompt lengths in tokens, requested and actual (docs/metrics.md#input-and-output-lengths).
    */
-  goodput: number | null;
+  input_lengths?: Lengths | null;
   /**
-   * Successful requests within every objective's limit; null without an slo.
+   * Output lengths in tokens, requested (max_tokens) and actual.
    */
-  slo_met_requests: number | null;
-  /**
-   * The verdict: every objective met (each slo entry's met); null without an slo.
-   */
-  slo_met: boolean | null;
-  /**
-   * One entry per objective of the scenario's slo.
-   */
-  slo: SloResult[];
+  output_lengths?: Lengths | null;
   max_in_flight: number;
   /**
    * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).
@@ -588,28 +520,6 @@ export interface SummaryStats {
       [k: string]: MetricSummary;
     };
   };
-}
-export interface Saturation {
-  /**
-   * The experiment name as written in the scenario.
-   */
-  experiment: string;
-  /**
-   * Name of the first saturated point of the sweep; null when none saturated.
-   */
-  point: string | null;
-  /**
-   * That point's offered rate; null when none saturated.
-   */
-  offered_rps: number | null;
-  /**
-   * That point's achieved rate; null when none saturated.
-   */
-  achieved_rps: number | null;
-  /**
-   * The highest offered rate the sweep sustained (a paced point not saturated); null when none.
-   */
-  max_unsaturated_rps: number | null;
 }
 export interface ThresholdResult {
   metric: string;

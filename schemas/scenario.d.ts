@@ -227,6 +227,13 @@ export interface Workload {
    * A .txt file (one prompt per line) or .jsonl file ({"prompt": "..."} or {"messages": [...]} per line), relative to the scenario.
    */
   prompts_file?: string;
+  records?: Records;
+  sharegpt?: ShareGpt;
+  synthetic?: Synthetic;
+  /**
+   * How requests pick prompts: in_order (in turn), shuffle (in turn over a seeded permutation), with_replacement (each request draws one, seeded). The same seed gives the same requests whatever the thread count (default in_order).
+   */
+  sampling?: "in_order" | "shuffle" | "with_replacement";
   /**
    * max_tokens sent with each request.
    */
@@ -261,6 +268,109 @@ export interface Workload {
      */
     out: string;
   };
+}
+/**
+ * Prompts from records of a data file, one prompt per record.
+ */
+export interface Records {
+  /**
+   * A .jsonl (one JSON object per line) or .csv file (header row names the fields), relative to the scenario.
+   */
+  file: string;
+  /**
+   * The prompt: "{field}" becomes that field of the record, "{i}" the request index.
+   */
+  template: string;
+}
+/**
+ * A chat dataset in the ShareGPT shape ({"conversations": [{"from": "human"|"gpt", "value": "..."}]}): the first human turn is the prompt.
+ */
+export interface ShareGpt {
+  /**
+   * A .json file (a list of conversations) or .jsonl file (one per line), relative to the scenario.
+   */
+  file: string;
+  /**
+   * "recorded": max_tokens of each request is the length in tokens of the conversation's recorded answer (the first gpt turn after the first human turn). Default: the workload's max_tokens.
+   */
+  output_length?: "recorded";
+  /**
+   * Use only the first N usable conversations.
+   */
+  limit?: number;
+}
+/**
+ * Synthetic prompts of vocabulary words, built to exact token lengths before the load starts.
+ */
+export interface Synthetic {
+  /**
+   * Prompt length in the model's tokens, as the server counts them (usage.prompt_tokens: chat template and system prompt included).
+   */
+  input_tokens:
+    | number
+    | {
+        fixed: number;
+      }
+    | {
+        uniform: {
+          min: number;
+          max: number;
+        };
+      }
+    | {
+        normal: {
+          mean: number;
+          stddev: number;
+        };
+      }
+    | {
+        /**
+         * Each request draws one of these, equally likely.
+         *
+         * @minItems 1
+         */
+        list: [number, ...number[]];
+      };
+  /**
+   * max_tokens of each request (default: the workload's max_tokens). To get exactly this many, set the backend's ignore_eos.
+   */
+  output_tokens?:
+    | number
+    | {
+        fixed: number;
+      }
+    | {
+        uniform: {
+          min: number;
+          max: number;
+        };
+      }
+    | {
+        normal: {
+          mean: number;
+          stddev: number;
+        };
+      }
+    | {
+        /**
+         * Each request draws one of these, equally likely.
+         *
+         * @minItems 1
+         */
+        list: [number, ...number[]];
+      };
+  /**
+   * Tokens of one prefix every prompt starts with (for prefix-cache experiments); part of input_tokens (default 0).
+   */
+  prefix_tokens?: number;
+  /**
+   * Distinct prompts generated (default: warmup + requests, at most 1000); requests use them according to sampling.
+   */
+  prompts?: number;
+  /**
+   * How lengths are counted: "server" (the server's POST /tokenize, falling back to "library" when it has none), "library" (gpt-tokenizer's o200k encoding: exact for OpenAI models only) or "estimate" (4 characters per token). Default "server".
+   */
+  tokenizer?: "server" | "library" | "estimate";
 }
 export interface Experiment {
   /**
@@ -329,6 +439,13 @@ export interface Workload1 {
    * A .txt file (one prompt per line) or .jsonl file ({"prompt": "..."} or {"messages": [...]} per line), relative to the scenario.
    */
   prompts_file?: string;
+  records?: Records;
+  sharegpt?: ShareGpt;
+  synthetic?: Synthetic;
+  /**
+   * How requests pick prompts: in_order (in turn), shuffle (in turn over a seeded permutation), with_replacement (each request draws one, seeded). The same seed gives the same requests whatever the thread count (default in_order).
+   */
+  sampling?: "in_order" | "shuffle" | "with_replacement";
   /**
    * max_tokens sent with each request.
    */

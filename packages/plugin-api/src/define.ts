@@ -53,6 +53,12 @@ export interface Backend {
    * `max_concurrent_requests`. The scenario's own model and cap win.
    */
   serverInfo?(): Awaitable<ServerInfo>;
+  /**
+   * How many tokens the server's own tokenizer makes of `text` (no special tokens added), e.g. from
+   * its `POST /tokenize`; undefined when the server has no tokenizer to ask. Called in the main
+   * thread after `setup`, before any load, to build prompts of exact lengths (never per request).
+   */
+  tokenize?(text: string): Promise<number | undefined>;
   teardown?(): Awaitable<void>;
 }
 

@@ -96,6 +96,18 @@ export const SloResultSchema = z
 
 export const MetricSummarySchema = z.object({ first: z.number(), last: z.number(), min: z.number(), max: z.number(), avg: z.number(), samples: count }).meta({ id: 'MetricSummary' });
 
+export const LengthStatsSchema = z
+  .object({ avg: z.number().nonnegative(), p50: z.number().nonnegative(), p99: z.number().nonnegative() })
+  .meta({ id: 'LengthStats' });
+
+export const LengthsSchema = z
+  .object({
+    requested: LengthStatsSchema.nullable().describe('What the workload asked for, over the requests sent: synthetic input_tokens; max_tokens for output (per prompt with output_tokens or output_length: recorded). Null when it asked for nothing.'),
+    actual: LengthStatsSchema.nullable().describe('What the server reported in usage (prompt_tokens, completion_tokens), over successful requests that reported it. Null when none did.'),
+    tokenizer: z.enum(['server', 'library', 'estimate']).nullable().describe('What counted the requested tokens: the server\'s own tokenizer, gpt-tokenizer (o200k), or an estimate (4 characters per token). Null when nothing was counted.'),
+  })
+  .meta({ id: 'Lengths' });
+
 export const RunStatsSchema = z.object({
   run: z.number().int().positive(),
   started_at: z.iso.datetime(),
@@ -138,6 +150,8 @@ export const RunStatsSchema = z.object({
   slo_met_requests: count.nullable().default(null).describe('Successful requests within every objective\'s limit; null without an slo.'),
   slo_met: z.boolean().nullable().default(null).describe('The verdict: every objective met (each slo entry\'s met); null without an slo.'),
   slo: z.array(SloResultSchema).default([]).describe('One entry per objective of the scenario\'s slo.'),
+  input_lengths: LengthsSchema.nullable().optional().describe('Prompt lengths in tokens, requested and actual (docs/metrics.md#input-and-output-lengths).'),
+  output_lengths: LengthsSchema.nullable().optional().describe('Output lengths in tokens, requested (max_tokens) and actual.'),
   max_in_flight: count,
   queue_ms: LatencyStatsSchema.nullable().describe('Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).'),
   queued_requests: count.describe('Requests that had to wait for a server slot.'),
@@ -300,3 +314,4 @@ export type ExperimentResult = z.infer<typeof ExperimentResultSchema>;
 export type ThresholdResult = z.infer<typeof ThresholdResultSchema>;
 export type Saturation = z.infer<typeof SaturationSchema>;
 export type RunResults = z.infer<typeof RunResultsSchema>;
+export type Lengths = z.infer<typeof LengthsSchema>;

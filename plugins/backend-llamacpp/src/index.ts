@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { z } from 'zod';
-import { clientFor, OpenAIOptionsSchema, parsePrometheus, wrongServerMessage } from '@llmbench/backend-openai';
+import { clientFor, OpenAIOptionsSchema, serverTokenizer, parsePrometheus, wrongServerMessage } from '@llmbench/backend-openai';
 import { defineBackend, type MetricReadings, type ServerInfo } from '@llmbench/plugin-api';
 import { llamacppReadings } from './metrics.js';
 
@@ -118,6 +118,7 @@ export default defineBackend({
 
     return {
       send: (req, signal) => client.send(req, signal),
+      tokenize: serverTokenizer(origin, headers, () => ctx.server.model),
       async serverInfo(): Promise<ServerInfo> {
         let props: Props | undefined;
         let propsError: string | undefined;

@@ -1,6 +1,7 @@
 import { defineBackend, type BackendContext } from '@llmbench/plugin-api';
 import { OpenAIClient } from './client.js';
 import { OpenAIOptionsSchema, type OpenAIOptions } from './options.js';
+import { serverTokenizer } from './tokenize.js';
 
 export { OpenAIClient, ResponseHandler, outcomeOf, serverTimingOf } from './client.js';
 export type { ClientHooks } from './client.js';
@@ -8,6 +9,7 @@ export { ConnectionPool, Connection, closedByPeer } from './connections.js';
 export { OpenAIOptionsSchema } from './options.js';
 export type { OpenAIOptions } from './options.js';
 export { SseParser } from './sse.js';
+export { serverTokenizer } from './tokenize.js';
 
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:8000';
 
@@ -32,9 +34,11 @@ export default defineBackend({
   options: OpenAIOptionsSchema,
   create(ctx, options) {
     const { client, origin } = clientFor(ctx, options, DEFAULT_BASE_URL);
+    const headers = { ...options.headers, ...(options.api_key ? { authorization: `Bearer ${options.api_key}` } : {}) };
     return {
       send: (request, signal) => client.send(request, signal),
       serverInfo: () => ({ url: origin }),
+      tokenize: serverTokenizer(origin, headers, () => ctx.server.model),
       teardown: () => client.close(),
     };
   },

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { z } from 'zod';
-import { clientFor, OpenAIOptionsSchema, parsePrometheus, wrongServerMessage } from '@llmbench/backend-openai';
+import { clientFor, OpenAIOptionsSchema, serverTokenizer, parsePrometheus, wrongServerMessage } from '@llmbench/backend-openai';
 import { defineBackend } from '@llmbench/plugin-api';
 import { vllmReadings } from './prometheus.js';
 
@@ -58,6 +58,7 @@ export default defineBackend({
     return {
       send: (req, signal) => client.send(req, signal),
       serverInfo: () => ({ url: origin }),
+      tokenize: serverTokenizer(origin, headers, () => ctx.server.model),
       async prepare() {
         if (!options.reset_prefix_cache) return;
         try {

@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunResults } from '@llmbench/plugin-api';
+import { bin, counters, present, reportAbsent, run, served, startLlama, stop, type Server } from './llama.js';
 
 /**
  * llmbench against llama.cpp's own server (../shared/llama-server: the real llama-server, a tiny
@@ -15,84 +12,7 @@ import type { RunResults } from '@llmbench/plugin-api';
  * Skips, saying why, only when that folder is absent; CI sets LLMBENCH_REQUIRE_LLAMA_SERVER=1 so a
  * missing server fails instead.
  */
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = join(root, 'packages/cli/bin/llmbench.js');
-const llama = join(root, '../shared/llama-server');
-const present = existsSync(join(llama, 'bin/llama-server')) && existsSync(join(llama, 'start.sh'));
-const required = process.env.LLMBENCH_REQUIRE_LLAMA_SERVER === '1';
-
-if (!present) {
-  const why = `llama-server integration tests: ${llama} is absent`;
-  if (required) test('the real llama.cpp server is present (LLMBENCH_REQUIRE_LLAMA_SERVER=1)', () => expect.fail(why));
-  else console.warn(`SKIPPED ${why}`);
-}
-
-interface Server {
-  readonly url: string;
-  readonly pid: number;
-  readonly log: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startLlama(dir: string): Promise<Server> {
-  const port = await freePort();
-  const log = join(dir, `llama-${port}.log`);
-  const out = await run('bash', ['--norc', '--noprofile', join(llama, 'start.sh'), String(port), '--parallel', '8'], { LLAMA_LOG: log }, 60_000);
-  if (out.code !== 0) throw new Error(`llama-server did not start: ${out.stderr}`);
-  return { url: `http://127.0.0.1:${port}`, pid: Number(out.stdout.trim()), log };
-}
-
-function stop(server: Server | undefined, signal: NodeJS.Signals = 'SIGTERM'): void {
-  if (!server) return;
-  try {
-    process.kill(server.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function run(cmd: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
-
-/** The server's own counters (`llamacpp:*` names, no labels). */
-async function counters(server: Server): Promise<Record<string, number>> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const m = /^llamacpp:([a-z_]+) ([0-9.e+-]+)$/.exec(line.trim());
-    if (m) out[m[1]!] = Number(m[2]);
-  }
-  return out;
-}
-
-/** Requests the server took on: one "processing task" line per request in its log. */
-async function served(server: Server): Promise<number> {
-  const text = await readFile(server.log, 'utf8').catch(() => '');
-  return text.split('\n').filter((l) => l.includes('launch_slot_') && l.includes('processing task')).length;
-}
+reportAbsent('llama-server integration tests');
 
 function scenario(url: string, backend: string, o: { stream: boolean; concurrency: number; requests: number }): string {
   return `servers: [{ id: llama, url: "${url}", backend: ${backend} }]

@@ -84,7 +84,8 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     }
     const start = clock.now();
     tally.started(server, queuedMs);
-    const outcome = await dispatcher.send(servers[server]!.backend, input.request(index));
+    const request = input.request(index);
+    const outcome = await dispatcher.send(servers[server]!.backend, request);
     const end = clock.now();
     // The backend's own stamps (handed to HTTP, last byte read) leave our bookkeeping out of the
     // server's time; any that fall outside this call's window are not believed.
@@ -107,7 +108,7 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
         tally.streamed(outcome, from ?? sent, latency);
       } else tally.failed(server, outcome);
       const first = outcome.kind === 'ok' ? outcome.firstTokenAt : undefined;
-      input.raw?.record(index, server, sent - control.t0, latency, outcome, first === undefined ? undefined : first - (from ?? sent));
+      input.raw?.record(index, server, sent - control.t0, latency, outcome, first === undefined ? undefined : first - (from ?? sent), request);
     } else tally.discard(server);
     if (end > lastEnd) lastEnd = end;
     return end;

@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { Outcome } from '@llmbench/plugin-api';
+import { hashString, type BenchRequest, type Outcome } from '@llmbench/plugin-api';
 
 const FLUSH_BYTES = 64 * 1024;
 
@@ -20,11 +20,24 @@ export class RawWriter {
     this.serverIds = context.servers.map((s) => JSON.stringify(s));
   }
 
-  record(index: number, server: number, startMs: number, latencyMs: number, outcome: Outcome, ttftMs?: number): void {
+  /** Hash of each message array seen (prompts reuse theirs, so most are hashed once). */
+  private readonly hashes = new WeakMap<readonly unknown[], string>();
+
+  record(index: number, server: number, startMs: number, latencyMs: number, outcome: Outcome, ttftMs?: number, request?: BenchRequest): void {
     let line = `${this.prefix}${index},"server":${this.serverIds[server]},"start_ms":${startMs.toFixed(3)},"latency_ms":${latencyMs.toFixed(3)},"outcome":"${outcome.kind}"`;
+    if (request) {
+      let hash = this.hashes.get(request.messages);
+      if (hash === undefined) {
+        hash = hashString(JSON.stringify(request.messages)).toString(16).padStart(8, '0');
+        this.hashes.set(request.messages, hash);
+      }
+      line += `,"prompt_hash":"${hash}"`;
+      if (request.maxTokens !== undefined) line += `,"max_tokens":${request.maxTokens}`;
+    }
     if (outcome.kind === 'ok' || outcome.kind === 'http_error') {
       if (outcome.status !== undefined) line += `,"status":${outcome.status}`;
     }
+    if (outcome.kind === 'ok' && outcome.usage?.inputTokens !== undefined) line += `,"input_tokens":${outcome.usage.inputTokens}`;
     if (outcome.kind === 'ok' && outcome.usage?.outputTokens !== undefined) line += `,"output_tokens":${outcome.usage.outputTokens}`;
     if (ttftMs !== undefined) {
       line += `,"ttft_ms":${ttftMs.toFixed(3)}`;

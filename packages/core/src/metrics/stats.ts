@@ -29,7 +29,7 @@ export function summarizeTally(
     percentiles?: readonly number[];
     slo?: ResolvedSlo;
   } = {},
-): Omit<SummaryStats, 'server_metrics' | 'collectors' | 'prefix_cache_hit_rate' | 'prefix_cache_source'> {
+): Omit<SummaryStats, 'server_metrics' | 'collectors' | 'prefix_cache_hit_rate' | 'prefix_cache_source' | 'input_lengths' | 'output_lengths'> {
   const pct = extra.percentiles ?? [];
   const latency = createHistogram();
   const moments = emptyMoments();

@@ -92,6 +92,8 @@ export interface SerializedTally {
   readonly ttft: SerializedDistribution;
   readonly itl: SerializedDistribution;
   readonly tpot: SerializedDistribution;
+  readonly inputLengths: SerializedDistribution;
+  readonly outputLengths: SerializedDistribution;
   readonly serverTtft: SerializedDistribution;
   readonly serverPrompt: SerializedDistribution;
   readonly serverTpot: SerializedDistribution;
@@ -127,6 +129,9 @@ export class Tally {
   readonly ttft = new Distribution();
   readonly itl = new Distribution();
   readonly tpot = new Distribution();
+  /** Prompt and output tokens per successful request, as its usage said (in the histograms' ms unit). */
+  readonly inputLengths = new Distribution();
+  readonly outputLengths = new Distribution();
   /** What servers reported themselves: TTFT (LM Studio), prompt time and decode time per token (llama.cpp), tokens/s (moments only). */
   readonly serverTtft = new Distribution();
   readonly serverPrompt = new Distribution();
@@ -178,6 +183,8 @@ export class Tally {
       t.cached += usage.cachedTokens ?? 0;
       if (usage.cachedTokens !== undefined) t.cacheReported++;
       t[usage.source]++;
+      if (usage.inputTokens !== undefined) this.inputLengths.record(usage.inputTokens);
+      if (usage.outputTokens !== undefined) this.outputLengths.record(usage.outputTokens);
     } else t.none++;
     const st = outcome.serverTiming;
     if (st) {
@@ -248,6 +255,8 @@ export class Tally {
     this.ttft.merge(other.ttft);
     this.itl.merge(other.itl);
     this.tpot.merge(other.tpot);
+    this.inputLengths.merge(other.inputLengths);
+    this.outputLengths.merge(other.outputLengths);
     this.serverTtft.merge(other.serverTtft);
     this.serverPrompt.merge(other.serverPrompt);
     this.serverTpot.merge(other.serverTpot);
@@ -271,6 +280,8 @@ export class Tally {
       ttft: this.ttft.serialize(),
       itl: this.itl.serialize(),
       tpot: this.tpot.serialize(),
+      inputLengths: this.inputLengths.serialize(),
+      outputLengths: this.outputLengths.serialize(),
       serverTtft: this.serverTtft.serialize(),
       serverPrompt: this.serverPrompt.serialize(),
       serverTpot: this.serverTpot.serialize(),
@@ -301,6 +312,8 @@ export class Tally {
     t.ttft.merge(Distribution.deserialize(data.ttft));
     t.itl.merge(Distribution.deserialize(data.itl));
     t.tpot.merge(Distribution.deserialize(data.tpot));
+    t.inputLengths.merge(Distribution.deserialize(data.inputLengths));
+    t.outputLengths.merge(Distribution.deserialize(data.outputLengths));
     t.serverTtft.merge(Distribution.deserialize(data.serverTtft));
     t.serverPrompt.merge(Distribution.deserialize(data.serverPrompt));
     t.serverTpot.merge(Distribution.deserialize(data.serverTpot));

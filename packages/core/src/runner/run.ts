@@ -16,6 +16,8 @@ import { percentileMs } from '../metrics/histogram.js';
 import { monotonicClock } from '../engine/clock.js';
 import { evaluateThresholds } from './thresholds.js';
 import { withPlannedJob } from '../jobs/directory.js';
+import { prepareWorkload } from '../workload/prepare.js';
+import { lengthsOf } from '../workload/report.js';
 
 export interface RunScenarioOptions {
   /** llmbench version, recorded in results. */
@@ -138,7 +140,9 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     const learnt = await askServers(scenario.servers, base, logger);
     known = learnt.servers;
     for (const listed of scenario.experiments.map(learnt.apply)) {
-      const experiment = await withPlannedJob(listed, stamp, logger);
+      const planned = await withPlannedJob(listed, stamp, logger);
+      // Synthetic prompts and recorded lengths need the server's tokenizer: built now, before any load.
+      const experiment = planned.servers[0] ? { ...planned, workload: await prepareWorkload(planned.workload, planned.servers[0], base, logger) } : planned;
       const strategy = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
         experiment.strategy.resolved.plugin.create(base, experiment.strategy.options),
       );
@@ -370,6 +374,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         started_at: startedAt,
         ...stats,
         ...prefixCache(cache, result.tally),
+        ...lengthsOf(experiment.workload, requests, result.tally),
         server_metrics: Object.fromEntries(servers.map((s, i) => [s.id, { start: before[i]!, end: after[i]! }])),
         collectors: collected,
       });
@@ -409,6 +414,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         ...(barrier ? { barrier: { batches: pooled.batches, idleSlotMs: pooled.idleSlotMs, slots: point.concurrency } } : {}),
       }),
       ...prefixCache({ hits: pooled.cacheHits, queries: pooled.cacheQueries }, pooled.tally),
+      ...lengthsOf(experiment.workload, requests, pooled.tally),
       server_metrics: runs[runs.length - 1]?.server_metrics ?? {},
       collectors: runs[runs.length - 1]?.collectors ?? {},
     },

@@ -22,10 +22,12 @@ import type { DirectoryJob, DirectorySpec } from '../jobs/job.js';
 import { resolvePreset } from '../jobs/directory.js';
 import { PROCESS_DEFAULTS } from '../jobs/defaults.js';
 import { statSync } from 'node:fs';
+import { resolveSources, SOURCE_FIELDS } from '../workload/resolve.js';
+import type { WorkloadExtras } from '../workload/types.js';
 
 export type Prompt = string | { readonly messages: readonly ChatMessage[] };
 
-export interface ResolvedWorkload {
+export interface ResolvedWorkload extends WorkloadExtras {
   readonly requests: number;
   readonly warmup: number;
   readonly model?: string;
@@ -164,7 +166,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
     if (names.has(exp.name)) check.issue(['experiments', i, 'name'], `experiment name "${exp.name}" is used twice`, 'give each experiment a unique name');
     names.add(exp.name);
     const strategy = await configure('strategy', exp.strategy, ['experiments', i, 'strategy']);
-    const workload = await resolveWorkload(overrideWorkload(baseWorkload, exp.workload), dir, ['experiments', i, 'workload'], exp.workload, check);
+    const workload = await resolveWorkload(overrideWorkload(baseWorkload, exp.workload), dir, ['experiments', i, 'workload'], exp.workload, check, scenario.seed ?? 1);
     const chosen: ResolvedServer[] = [];
     for (const [j, id] of (exp.servers ?? []).entries()) {
       const server = servers.find((s) => s.id === id);
@@ -256,14 +258,11 @@ type Holes<T> = T extends readonly (infer E)[] ? (E | null)[] : T;
 /** A scenario of which only the individually valid parts were kept; invalid list items are null. */
 type Salvaged = { [K in keyof Scenario]?: Holes<Scenario[K]> };
 
-/** An experiment's workload: its own fields win; its prompts or prompts_file replace both of the base's. */
+/** An experiment's workload: its own fields win; a prompt source of its own (prompts, records...) replaces the base's. */
 function overrideWorkload(base: Workload, override: Workload | undefined): Workload {
   if (!override) return base;
   const merged = { ...base };
-  if (override.prompts !== undefined || override.prompts_file !== undefined) {
-    delete merged.prompts;
-    delete merged.prompts_file;
-  }
+  if (SOURCE_FIELDS.some((f) => override[f] !== undefined)) for (const f of SOURCE_FIELDS) delete merged[f];
   return { ...merged, ...override };
 }
 
@@ -532,13 +531,26 @@ async function resolveWorkload(
   at: PathSegment[],
   override: Workload | undefined,
   check: Checker,
+  seed: number,
 ): Promise<ResolvedWorkload | undefined> {
   const where = (field: string): PathSegment[] => (override && field in override ? [...at, field] : ['workload', field]);
   let prompts: Prompt[] = w.prompts ? [...w.prompts] : [];
-  if (w.prompts && w.prompts_file) {
-    check.issue(where('prompts_file'), 'both prompts and prompts_file are set', 'keep one of them');
+  const set = SOURCE_FIELDS.filter((f) => w[f] !== undefined);
+  if (set.length > 1) {
+    check.issue(where(set[1]!), `both ${set[0]} and ${set[1]} are set`, 'keep one prompt source');
     return undefined;
   }
+  const sources = await resolveSources(w, dir, seed);
+  if (!sources.ok) {
+    // A record's problem points into the data file, at its line; a file-wide one, at the field naming the file.
+    const field = [...where(sources.field), 'file'];
+    for (const i of sources.issues) {
+      if (i.line === undefined) check.issue(field, `${i.file}: ${i.message}`, i.hint);
+      else check.issues.push({ file: i.file, line: i.line, path: field.join('.'), message: i.message, hint: i.hint });
+    }
+    return undefined;
+  }
+  if (sources.prompts) prompts = sources.prompts;
   if (w.prompts_file) {
     const loaded = await readPromptsFile(resolve(dir, w.prompts_file));
     if (typeof loaded === 'string') {
@@ -581,6 +593,7 @@ async function resolveWorkload(
     ...(w.temperature === undefined ? {} : { temperature: w.temperature }),
     stream: w.stream ?? WORKLOAD_DEFAULTS.stream,
     timeoutMs: w.timeout_ms ?? WORKLOAD_DEFAULTS.timeout_ms,
+    ...sources.extras,
   };
 }
 

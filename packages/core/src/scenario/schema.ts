@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BALANCER_POLICIES, DEFAULT_BALANCER } from '../engine/balancer.js';
 import { PresetSchema } from '../jobs/presets.js';
+import { workloadSourceFields } from '../workload/schema.js';
 
 /**
  * Scenario and project-config formats. These zod schemas are the one hand-written description;
@@ -75,6 +76,7 @@ const workloadFields = {
     .string()
     .min(1)
     .describe('A .txt file (one prompt per line) or .jsonl file ({"prompt": "..."} or {"messages": [...]} per line), relative to the scenario.'),
+  ...workloadSourceFields,
   max_tokens: z.number().int().positive().describe('max_tokens sent with each request.'),
   temperature: z.number().min(0).max(2),
   stream: z.boolean().describe('Request a streamed (SSE) response (default false).'),
