@@ -49,7 +49,25 @@ export interface RunResults {
   status: "completed" | "interrupted" | "failed";
   error?: string;
   experiments: ExperimentResult[];
+  /**
+   * The scenario's labels (with the project config's defaults); absent when it has none.
+   */
+  labels?: {
+    [k: string]: string;
+  };
+  /**
+   * Per experiment whose sweep has paced points: its saturation point (docs/metrics.md#saturation).
+   */
+  saturation?: Saturation[];
   thresholds: ThresholdResult[];
+  /**
+   * A threshold with abort_on_fail failed after this experiment; the experiments after it were not run.
+   */
+  aborted_by?: {
+    metric: string;
+    experiment: string;
+    actual: number | null;
+  };
   /**
    * False when any threshold failed.
    */
@@ -86,7 +104,14 @@ export interface ExperimentResult {
      * Paced points: requests started per second.
      */
     rate?: number;
-    arrivals?: "uniform" | "poisson";
+    /**
+     * Paced points: how starts were spaced (docs/metrics.md#arrivals).
+     */
+    arrivals?: "uniform" | "poisson" | "gamma";
+    /**
+     * Gamma arrivals: the gaps' shape (1 = Poisson; smaller is burstier).
+     */
+    burstiness?: number;
     /**
      * How requests were spread over the servers (docs/scenarios.md#balancer).
      */
@@ -99,6 +124,10 @@ export interface ExperimentResult {
       max_backoff_ms: number;
     };
   };
+  /**
+   * True when the run was stopped (Ctrl-C, SIGTERM) before this point finished: it holds only what was measured until then.
+   */
+  partial?: boolean;
   runs: RunStats[];
   summary: SummaryStats;
   /**
@@ -129,6 +158,22 @@ export interface ExperimentResult {
      * Scaling efficiency: requests_per_second / ((servers / baseline servers) x baseline requests_per_second); null when the server count is the baseline's.
      */
     efficiency: number | null;
+    /**
+     * Paced points: the rate requests were started at (point.rate).
+     */
+    offered_rps?: number;
+    /**
+     * Paced points: successful requests per second (requests_per_second x success_rate).
+     */
+    achieved_rps?: number;
+    /**
+     * Paced points: achieved_rps fell short of offered_rps by more than the tolerance, or latency p95 jumped (docs/metrics.md#saturation).
+     */
+    saturated?: boolean;
+    /**
+     * Saturated points: which test failed (throughput is checked first).
+     */
+    saturation_reason?: "throughput" | "latency";
   };
   /**
    * Only with 2 or more runs: per headline metric (requests_per_second, latency_ms.p50, ...), the mean over runs with its 95% confidence interval (Student t).
@@ -207,6 +252,22 @@ export interface RunStats {
    */
   prefix_cache_source: ("server_metrics" | "usage") | null;
   /**
+   * Requests per second that met every service-level objective: slo_met_requests / wall_time_s (vLLM --goodput); null without an slo.
+   */
+  goodput: number | null;
+  /**
+   * Successful requests within every objective's limit; null without an slo.
+   */
+  slo_met_requests: number | null;
+  /**
+   * The verdict: every objective met (each slo entry's met); null without an slo.
+   */
+  slo_met: boolean | null;
+  /**
+   * One entry per objective of the scenario's slo.
+   */
+  slo: SloResult[];
+  /**
    * Prompt lengths in tokens, requested and actual (docs/metrics.md#input-and-output-lengths).
    */
   input_lengths?: Lengths | null;
@@ -284,6 +345,12 @@ export interface LatencyStats {
   p90: number;
   p95: number;
   p99: number;
+  /**
+   * Further percentiles the scenario asked for (its percentiles field, or a threshold or SLO on e.g. p99.9), keyed "p99.9"; absent when none.
+   */
+  extra?: {
+    [k: string]: number;
+  };
 }
 export interface TokenStats {
   /**
@@ -315,6 +382,26 @@ export interface TokenStats {
    * Successful requests whose usage said how many prompt tokens were cached (prompt_tokens_details.cached_tokens).
    */
   cache_reported: number;
+}
+export interface SloResult {
+  metric: "ttft_ms" | "itl_ms" | "tpot_ms" | "e2el_ms";
+  /**
+   * "max", or the percentile the objective is on ("p95").
+   */
+  bound: string;
+  limit: number;
+  /**
+   * The run's value at that bound (its percentile, or its largest value for "max"); null when no request had the measure.
+   */
+  actual: number | null;
+  /**
+   * actual <= limit.
+   */
+  met: boolean;
+  /**
+   * Successful requests whose own value was within limit (ITL: the request's largest gap).
+   */
+  met_requests: number;
 }
 export interface Lengths {
   /**
@@ -469,6 +556,22 @@ export interface SummaryStats {
    */
   prefix_cache_source: ("server_metrics" | "usage") | null;
   /**
+   * Requests per second that met every service-level objective: slo_met_requests / wall_time_s (vLLM --goodput); null without an slo.
+   */
+  goodput: number | null;
+  /**
+   * Successful requests within every objective's limit; null without an slo.
+   */
+  slo_met_requests: number | null;
+  /**
+   * The verdict: every objective met (each slo entry's met); null without an slo.
+   */
+  slo_met: boolean | null;
+  /**
+   * One entry per objective of the scenario's slo.
+   */
+  slo: SloResult[];
+  /**
    * Prompt lengths in tokens, requested and actual (docs/metrics.md#input-and-output-lengths).
    */
   input_lengths?: Lengths | null;
@@ -520,6 +623,28 @@ export interface SummaryStats {
       [k: string]: MetricSummary;
     };
   };
+}
+export interface Saturation {
+  /**
+   * The experiment name as written in the scenario.
+   */
+  experiment: string;
+  /**
+   * Name of the first saturated point of the sweep; null when none saturated.
+   */
+  point: string | null;
+  /**
+   * That point's offered rate; null when none saturated.
+   */
+  offered_rps: number | null;
+  /**
+   * That point's achieved rate; null when none saturated.
+   */
+  achieved_rps: number | null;
+  /**
+   * The highest offered rate the sweep sustained (a paced point not saturated); null when none.
+   */
+  max_unsaturated_rps: number | null;
 }
 export interface ThresholdResult {
   metric: string;

@@ -140,9 +140,9 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     const learnt = await askServers(scenario.servers, base, logger);
     known = learnt.servers;
     for (const listed of scenario.experiments.map(learnt.apply)) {
-      const planned = await withPlannedJob(listed, stamp, logger);
+      const withJob = await withPlannedJob(listed, stamp, logger);
       // Synthetic prompts and recorded lengths need the server's tokenizer: built now, before any load.
-      const experiment = planned.servers[0] ? { ...planned, workload: await prepareWorkload(planned.workload, planned.servers[0], base, logger) } : planned;
+      const experiment = withJob.servers[0] ? { ...withJob, workload: await prepareWorkload(withJob.workload, withJob.servers[0], base, logger) } : withJob;
       const strategy = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
         experiment.strategy.resolved.plugin.create(base, experiment.strategy.options),
       );
