@@ -128,7 +128,7 @@ describe.skipIf(!existsSync(SCRIPT))('on a terminal', () => {
     const summary = lines.findIndex((l) => l.endsWith('EXPERIMENT: slow-2 (semaphore, concurrency=2)'));
     expect(summary).toBeGreaterThan(lines.indexOf('SIGINT: stopping; press Ctrl-C again to quit at once'));
     expect(lines.slice(summary + 1, summary + 3)).toEqual(['Results:', expect.stringMatching(/^ {2}Requests: \d+$/)]);
-    expect(ran.stdout).toMatch(/\nRun interrupted\. Results cover the experiments that ran\.\n$/);
+    expect(ran.stdout).toMatch(/\nRun interrupted\. Results cover the experiments that ran; partial: slow-2\.\n$/);
   });
 
   test('with CI set prints plain progress lines without control codes', { timeout: 40_000 }, async () => {

@@ -122,17 +122,24 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     })
     .addHelpText('after', EXIT_CODES_HELP);
 
+  // What the loaded scenario holds as secrets: nothing the CLI prints may repeat them.
+  let secrets: ReadonlySet<string> = new Set();
+  const stderr = (text: string): void => io.stderr.write(redactText(text, secrets));
+  const loaded = (scenario: LoadedScenario): LoadedScenario => {
+    secrets = scenario.secrets;
+    return scenario;
+  };
   const warned = new Set<string>();
   const logger: Logger = {
-    debug: (m) => void (debug && io.stderr.write(`debug: ${m}\n`)),
-    info: (m) => io.stderr.write(`${m}\n`),
+    debug: (m) => void (debug && stderr(`debug: ${m}\n`)),
+    info: (m) => stderr(`${m}\n`),
     // A sweep opens its servers once per point: say each distinct warning once.
     warn: (m) => {
       if (warned.has(m)) return;
       warned.add(m);
-      io.stderr.write(`warning: ${m}\n`);
+      stderr(`warning: ${m}\n`);
     },
-    error: (m) => io.stderr.write(`error: ${m}\n`),
+    error: (m) => stderr(`error: ${m}\n`),
   };
 
   program
@@ -144,7 +151,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     .option('--raw <file>', 'also write one JSON line per measured request to FILE (streamed)')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (file: string, opts: { out?: string; threads?: number; raw?: string }) => {
-      const scenario = await load(file, io);
+      const scenario = loaded(await load(file, io));
       const outcome = await runScenario(scenario, {
         version: VERSION,
         ...(opts.out === undefined ? {} : { outDir: opts.out }),
@@ -161,7 +168,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   /** Lists the files a run wrote and its errors; returns the exit code. */
   const finish = (outcome: RunOutcome): number => {
     for (const f of outcome.files) io.stdout.write(`wrote ${displayPath(f, io.cwd)}\n`);
-    for (const e of outcome.errors) io.stderr.write(renderError(e, { cwd: io.cwd, debug }));
+    for (const e of outcome.errors) stderr(renderError(e, { cwd: io.cwd, debug }));
     if (outcome.errors.length > 0) return ExitCode.RUNTIME;
     if (outcome.results.status === 'interrupted') return ExitCode.RUNTIME;
     if (!outcome.results.passed) return ExitCode.THRESHOLDS_FAILED;
@@ -209,7 +216,7 @@ ${EXIT_CODES_HELP}`)
         ...(opts.balancer === undefined ? {} : { balancer: opts.balancer }),
         cwd: io.cwd,
       });
-      const scenario = await loadScenario(generated.file, { builtins: builtinPlugins(), env: io.env, text: generated.text });
+      const scenario = loaded(await loadScenario(generated.file, { builtins: builtinPlugins(), env: io.env, text: generated.text }));
       const outcome = await runScenario(scenario, {
         version: VERSION,
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),
@@ -349,7 +356,7 @@ ${EXIT_CODES_HELP}`)
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.OK;
       return ExitCode.USAGE;
     }
-    io.stderr.write(renderError(error, { cwd: io.cwd, debug }));
+    stderr(renderError(error, { cwd: io.cwd, debug }));
     return exitCodeFor(error);
   }
   return exitCode;

@@ -143,10 +143,13 @@ export function judge(m: HeadlineMetric, experiments: readonly ExperimentResult[
 /** Below this success rate, every report leads with a warning about the experiment. */
 export const LOW_SUCCESS_RATE = 0.95;
 
-/** The warnings a report leads with: experiments that mostly failed. */
+/**
+ * The warnings a report leads with: experiments that mostly failed. A point cut short by the user
+ * (partial) is said to be partial instead: its aborted requests are not the server's failures.
+ */
 export function runWarnings(results: { readonly experiments: readonly ExperimentResult[] }): string[] {
   return results.experiments
-    .filter((e) => e.summary.requests > 0 && e.summary.success_rate < LOW_SUCCESS_RATE)
+    .filter((e) => !e.partial && e.summary.requests > 0 && e.summary.success_rate < LOW_SUCCESS_RATE)
     .map((e) => {
       const s = e.summary;
       const kinds = (Object.entries(s.failures) as [string, number][]).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');

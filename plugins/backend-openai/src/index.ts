@@ -16,11 +16,20 @@ export const DEFAULT_BASE_URL = 'http://127.0.0.1:8000';
 /**
  * The client a backend uses for one server: origin from `base_url`, else the server's url, else
  * `defaultUrl`; sockets per thread from `connections`, else the server's max_concurrent_requests,
- * else 128; the server's `model` (if any) wins over the workload's. A server that closes its
+ * else 128; the server's `model` (if any) wins over the workload's; a URL's userinfo becomes basic
+ * auth. A server that closes its
  * connections after answering is reported through `ctx.logger` once it is seen doing so.
  */
 export function clientFor(ctx: BackendContext, options: OpenAIOptions, defaultUrl: string): { client: OpenAIClient; origin: string } {
-  const origin = new URL(options.base_url ?? ctx.server.url ?? defaultUrl).origin;
+  const target = new URL(options.base_url ?? ctx.server.url ?? defaultUrl);
+  const origin = target.origin;
+  // A URL's user and password (http://user:pass@host) are sent as HTTP basic auth, unless the
+  // scenario sets api_key or its own authorization header.
+  const custom = Object.keys(options.headers).some((h) => h.toLowerCase() === 'authorization');
+  if (target.username && !options.api_key && !custom) {
+    const basic = Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64');
+    options = { ...options, headers: { authorization: `Basic ${basic}`, ...options.headers } };
+  }
   const cap = ctx.server.maxConcurrentRequests;
   const connections = options.connections ?? (Number.isFinite(cap) ? cap : 128);
   const onNoReuse = (kind: string): void =>

@@ -266,7 +266,9 @@ async function askServers(servers: readonly ResolvedServer[], base: PluginContex
     }
     const cap = Number.isFinite(server.maxConcurrentRequests) || info.maxConcurrentRequests === undefined ? server.maxConcurrentRequests : info.maxConcurrentRequests;
     const model = server.model ?? info.model;
-    const url = info.url ?? server.url;
+    // The URL the backend really sends to, for reports; one with userinfo stays as written (the
+    // backend needs it for basic auth; outputs redact its password).
+    const url = server.url !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(server.url) ? server.url : (info.url ?? server.url);
     if (cap !== server.maxConcurrentRequests) logger.info(`${server.id}: the server runs ${cap} requests at once; using max_concurrent_requests ${cap} (set it in the scenario to choose another)`);
     const same = cap === server.maxConcurrentRequests && model === server.model && url === server.url;
     out.push(same ? server : { ...server, maxConcurrentRequests: cap, ...(model === undefined ? {} : { model }), ...(url === undefined ? {} : { url }) });

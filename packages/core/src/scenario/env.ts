@@ -1,4 +1,5 @@
 import type { ConfigIssue } from '@llmbench/plugin-api';
+import { isCredentialKey } from './secrets.js';
 import type { PathSegment, SourceFile } from './source.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -110,15 +111,14 @@ export function expandEnv(source: SourceFile, env: NodeJS.ProcessEnv, base: read
  */
 export function redactSecrets(value: unknown, secrets: ReadonlySet<string>): unknown {
   if (typeof value === 'string') {
-    for (const secret of secrets) {
-      if (value === secret || (secret.length >= 3 && value.includes(secret))) return REDACTED;
-    }
-    return value;
+    // Occurrences are replaced where they stand, so a message that quotes a key stays readable.
+    for (const secret of secrets) if (value === secret) return REDACTED;
+    return redactText(value, secrets);
   }
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v, secrets));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && typeof v === 'string' ? REDACTED : redactSecrets(v, secrets)]),
+      Object.entries(value).map(([k, v]) => [k, isCredentialKey(k) && typeof v === 'string' ? REDACTED : redactSecrets(v, secrets)]),
     );
   }
   return value;
@@ -134,7 +134,6 @@ export function redactText(text: string, secrets: ReadonlySet<string>): string {
 }
 
 /** Option names that hold credentials whatever their source. */
-const SECRET_KEY = /(^|_)(api_?key|token|secret|password|authorization)$/i;
 
 /**
  * Turns whole-value `${env:...}` strings into numbers or booleans where `wants(path)` says the schema

@@ -9,6 +9,7 @@ import { PluginResolver, type ResolvedPlugin } from '../plugins/resolve.js';
 import { coerceEnvValues, expandEnv, isEnvIssue, redactSecrets, redactText } from './env.js';
 import { closest, httpUrlProblem, MAX_LISTED_ISSUES, toConfigIssues, typesAt, urlIssues } from './issues.js';
 import { salvage } from './salvage.js';
+import { collectInlineSecrets } from './secrets.js';
 import {
   ScenarioSchema,
   WorkersFileSchema,
@@ -133,6 +134,9 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   const unset = new Set([...expanded.unsetPaths, ...(config?.unsetPaths ?? [])]);
   const secrets = new Set([...expanded.secrets, ...(config?.secrets ?? [])]);
   const merged = coerceEnvValues(mergeDefaults(expanded.value, config), expanded.wholeRefs, (p) => typesAt(ScenarioSchema, p));
+  // Inline credentials (api keys, auth headers, URL passwords) are redacted by value like ${env:...} ones.
+  collectInlineSecrets(merged, secrets);
+  collectInlineSecrets(config?.config, secrets);
   const locateIn = locator(source, config);
 
   // Validate the whole file, then keep checking whatever parts are valid on their own (plugins,
