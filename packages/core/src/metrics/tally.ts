@@ -302,7 +302,7 @@ export class Tally {
         reconnects: s.reconnects,
         noReuse: s.noReuse,
       })),
-      samples: this.trackedSamples(),
+      samples: this.samplesUpTo(),
     };
   }
 
@@ -341,17 +341,17 @@ export class Tally {
 
   /** Up to five messages per kind: the most frequent, ties by message, so merges of any order agree. */
   failureSamples(): FailureSample[] {
-    const out: FailureSample[] = [];
-    for (const kind of FAILURE_KINDS) {
-      const ranked = [...(this.samples.get(kind) ?? [])].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      for (const [message, count] of ranked.slice(0, MAX_SAMPLES_PER_KIND)) out.push({ kind, message, count });
-    }
-    return out;
+    return this.samplesUpTo(MAX_SAMPLES_PER_KIND);
   }
 
-  private trackedSamples(): FailureSample[] {
+  /** Every message counted, for the merge in another thread; or the `limit` most frequent per kind. */
+  private samplesUpTo(limit = Infinity): FailureSample[] {
     const out: FailureSample[] = [];
-    for (const kind of FAILURE_KINDS) for (const [message, count] of this.samples.get(kind) ?? []) out.push({ kind, message, count });
+    for (const kind of FAILURE_KINDS) {
+      let ranked = [...(this.samples.get(kind) ?? [])];
+      if (limit !== Infinity) ranked = ranked.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, limit);
+      for (const [message, count] of ranked) out.push({ kind, message, count });
+    }
     return out;
   }
 
