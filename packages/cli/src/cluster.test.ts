@@ -274,11 +274,15 @@ jq -c '.scaling_benchmark[] | {num_workers, concurrency, speedup, scaling_effici
     expect(entries[2]!.scaling_efficiency).toBeGreaterThan(0.7);
     // One worker's scaling test is a single point ("scaling"); compare still matches it to servers=1.
     const matched = await shell(
-      `node "$LLMBENCH" benchmark -c ${config}/single_studio.json --mode scaling --requests 60 -o scaling_single.json > /dev/null
+      `node "$LLMBENCH" benchmark -c ${config}/single_studio.json --mode scaling --requests 60 --runs 2 -o scaling_single.json > single.out
 node "$LLMBENCH" compare scaling_single.json scaling.json`,
       dir,
     );
     expect(matched.code).toBe(0);
+    // The guide's habits by default and on request: workers warmed up (the count said), runs repeated.
+    expect(await readFile(join(dir, 'single.out'), 'utf8')).toContain('benchmark: 10 warm-up requests before each point');
+    const single = JSON.parse(await readFile(join(dir, 'scaling_single.json'), 'utf8')) as { results: RunResults };
+    expect(single.results.experiments.map((e) => e.runs.length)).toEqual([2]);
     const one = matched.stdout.split('\n').find((l) => l.startsWith('scaling/servers=1 '))!;
     expect(one.trim().split(/\s+/).slice(1, 4).every((cell) => cell !== '-')).toBe(true);
   });

@@ -184,7 +184,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     .option('--concurrency-levels <n...>', `concurrency levels (default: ${BENCHMARK_DEFAULTS.concurrencyLevels.join(' ')})`, intList)
     .option('--worker-counts <n...>', `worker counts, capped at the workers in the file (default: ${BENCHMARK_DEFAULTS.workerCounts.join(' ')})`, intList)
     .option('-o, --output <file>', '"{timestamp}" is replaced', BENCHMARK_DEFAULTS.output)
-    .option('--warmup <n>', 'requests sent before each point and not measured', nonNegativeInt)
+    .option('--warmup <n>', `requests sent before each point to warm the workers up, not measured (default ${BENCHMARK_DEFAULTS.warmup}; 0 for none)`, nonNegativeInt)
+    .option('--runs <n>', 'runs of every point, reported as mean ± 95% confidence interval (default 1)', positiveInt)
     .option('--max-tokens <n>', 'max_tokens sent with each request', positiveInt)
     .option('--timeout-ms <ms>', 'whole-request timeout (default 60000)', positiveInt)
     .addOption(new Option('--balancer <policy>', 'how requests are spread over workers (default latency-aware)').choices(BALANCER_POLICIES))
@@ -196,7 +197,7 @@ one-liners and comparison script run on it unchanged; the full llmbench results 
 ${EXIT_CODES_HELP}`)
     .action(async (opts: {
       config: string; mode: BenchmarkOptions['mode']; requests: number; concurrencyLevels?: number[]; workerCounts?: number[]; output: string;
-      warmup?: number; maxTokens?: number; timeoutMs?: number; balancer?: BalancerPolicy; threads?: number;
+      warmup?: number; runs?: number; maxTokens?: number; timeoutMs?: number; balancer?: BalancerPolicy; threads?: number;
     }) => {
       if (!existsSync(resolve(io.cwd, opts.config))) {
         throw new LlmbenchError(ErrorCodes.FILE_NOT_FOUND, `--config ${opts.config}: no such file`, {
@@ -211,12 +212,15 @@ ${EXIT_CODES_HELP}`)
         workerCounts: opts.workerCounts ?? BENCHMARK_DEFAULTS.workerCounts,
         output: opts.output,
         ...(opts.warmup === undefined ? {} : { warmup: opts.warmup }),
+        ...(opts.runs === undefined ? {} : { runs: opts.runs }),
         ...(opts.maxTokens === undefined ? {} : { maxTokens: opts.maxTokens }),
         ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
         ...(opts.balancer === undefined ? {} : { balancer: opts.balancer }),
         cwd: io.cwd,
       });
       const scenario = loaded(await loadScenario(generated.file, { builtins: builtinPlugins(), env: io.env, text: generated.text }));
+      const warmup = opts.warmup ?? BENCHMARK_DEFAULTS.warmup;
+      io.stdout.write(warmup > 0 ? `benchmark: ${warmup} warm-up requests before each point (not measured; --warmup 0 for none)\n` : 'benchmark: no warm-up (--warmup 0)\n');
       const outcome = await runScenario(scenario, {
         version: VERSION,
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),

@@ -13,7 +13,10 @@ export interface BenchmarkOptions {
   readonly workerCounts: readonly number[];
   /** The seed JSON (`--output/-o`). */
   readonly output: string;
+  /** Requests sent before each point and not measured (default `BENCHMARK_DEFAULTS.warmup`). */
   readonly warmup?: number;
+  /** Runs of every point (the guide: "average results from 3+ runs"); default 1. */
+  readonly runs?: number;
   readonly maxTokens?: number;
   readonly timeoutMs?: number;
   readonly balancer?: BalancerPolicy;
@@ -26,6 +29,8 @@ export const BENCHMARK_DEFAULTS = {
   requests: 100,
   concurrencyLevels: [1, 5, 10, 20, 50, 100],
   workerCounts: [1, 2, 3, 5, 10],
+  /** The guide warms workers up before measuring ("first requests are slower"). */
+  warmup: 10,
   output: 'results/benchmark-{timestamp}.json',
 } as const;
 
@@ -59,11 +64,12 @@ export function benchmarkScenario(o: BenchmarkOptions): { file: string; text: st
     ...(o.balancer ? { balancer: o.balancer } : {}),
     workload: {
       requests: o.requests,
-      ...(o.warmup ? { warmup: o.warmup } : {}),
+      warmup: o.warmup ?? BENCHMARK_DEFAULTS.warmup,
       ...(o.maxTokens ? { max_tokens: o.maxTokens } : {}),
       ...(o.timeoutMs ? { timeout_ms: o.timeoutMs } : {}),
     },
     experiments,
+    ...(o.runs !== undefined && o.runs > 1 ? { runs: o.runs } : {}),
     reporters: ['console', { use: 'benchmark-json', options: { output: o.output } }],
   };
   return { file: resolve(o.cwd, `benchmark of ${basename(config)}`), text: JSON.stringify(scenario, null, 2) };
