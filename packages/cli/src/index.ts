@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { z } from 'zod';
 import {
   BALANCER_POLICIES, BENCHMARK_DEFAULTS, BENCHMARK_MODES, benchmarkScenario, compareResults, defaultThreads, loadScenario, PluginResolver,
-  readResultsFile, redactText, runScenario,
+  readResultsFile, redactText, runScenario, WORKLOAD_DEFAULTS,
   type BalancerPolicy, type BenchmarkOptions, type LoadedScenario, type RunOutcome,
 } from '@llmbench/core';
 import { FaultsSchema, MockOptionsSchema, startMockHttpServer } from '@llmbench/backend-mock';
@@ -187,7 +187,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     .option('--warmup <n>', `requests sent before each point to warm the workers up, not measured (default ${BENCHMARK_DEFAULTS.warmup}; 0 for none)`, nonNegativeInt)
     .option('--runs <n>', 'runs of every point, reported as mean ± 95% confidence interval (default 1)', positiveInt)
     .option('--max-tokens <n>', 'max_tokens sent with each request', positiveInt)
-    .option('--timeout-ms <ms>', 'whole-request timeout (default 60000)', positiveInt)
+    .option('--timeout-ms <ms>', `whole-request timeout (default ${WORKLOAD_DEFAULTS.timeout_ms})`, positiveInt)
     .addOption(new Option('--balancer <policy>', 'how requests are spread over workers (default latency-aware)').choices(BALANCER_POLICIES))
     .option('-t, --threads <n>', `worker threads sending requests (default ${defaultThreads()} on this machine)`, positiveInt)
     .addHelpText('after', `

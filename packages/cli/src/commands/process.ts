@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   BALANCER_POLICIES, INDEX_FILE, loadScenario, planDirectoryJob, PROCESS_DEFAULTS, processScenario, resolvePreset, runScenario, withDirectoryJob,
-  workersConcurrency, type BalancerPolicy, type DirectoryPlan, type ProcessOptions,
+  workersConcurrency, WORKLOAD_DEFAULTS, type BalancerPolicy, type DirectoryPlan, type ProcessOptions,
 } from '@llmbench/core';
 import { ErrorCodes, LlmbenchError, type Logger, type RunResults } from '@llmbench/plugin-api';
 import { formatMs, formatPercent, formatRate } from '@llmbench/reporter-console';
@@ -37,7 +37,7 @@ export function registerProcess(program: Command, io: CliIO, context: { version:
     .option('-o, --out <dir>', 'where answers go: OUT/<document>/<prompt-id>.md and OUT/index.jsonl', PROCESS_DEFAULTS.out)
     .option('--concurrency <n>', 'tasks in flight (default: the workers\' max_concurrent_requests summed)', positive)
     .option('--max-tokens <n>', 'max_tokens sent with each task', positive)
-    .option('--timeout-ms <ms>', 'whole-request timeout (default 60000)', positive)
+    .option('--timeout-ms <ms>', `whole-request timeout (default ${WORKLOAD_DEFAULTS.timeout_ms})`, positive)
     .option('--stream', 'ask for streamed answers')
     .option('--system-prompt <text>', 'system message of every task')
     .addOption(new Option('--balancer <policy>', 'how tasks are spread over workers (default latency-aware)').choices(BALANCER_POLICIES))
