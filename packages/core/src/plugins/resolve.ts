@@ -69,6 +69,21 @@ export class PluginResolver {
     return [...names].sort();
   }
 
+  /**
+   * The known plugin (see `knownNames`) a name not written for llmbench means: the one of that name,
+   * else the one declaring it among its `aliases` (a seed workers file's `"type": "lm_studio"`).
+   * Undefined when none does. Only then are the known plugins loaded, to read their declarations.
+   */
+  async ownerOf(kind: PluginKind, name: string): Promise<string | undefined> {
+    const known = this.knownNames(kind);
+    if (known.includes(name)) return name;
+    for (const candidate of known) {
+      const { plugin } = await this.resolve(kind, candidate);
+      if (plugin.aliases?.includes(name)) return candidate;
+    }
+    return undefined;
+  }
+
   private async load<K extends PluginKind>(kind: K, ref: string): Promise<ResolvedPlugin<K>> {
     const attempts: Attempt[] = [];
     for (const candidate of this.candidates(kind, ref)) {
