@@ -6,7 +6,7 @@ export type { Scenario, ScenarioInput, ProjectConfig, Threshold } from './scenar
 export { parseSource, readSource } from './scenario/source.js';
 export { loadProjectConfig, CONFIG_SEARCH_PLACES } from './config.js';
 export { redactSecrets, redactText, REDACTED } from './scenario/env.js';
-export { PluginResolver } from './plugins/resolve.js';
+export { PluginResolver, pluginOfPackage, pluginPackage } from './plugins/resolve.js';
 export type { ResolvedPlugin, ResolveOptions } from './plugins/resolve.js';
 export { runScenario, systemClock, silentLogger } from './runner/run.js';
 export type { RunScenarioOptions, RunOutcome } from './runner/run.js';
