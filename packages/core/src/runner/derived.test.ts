@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { deltaRatio, defineBackend, type DerivedMetric } from '@llmbench/plugin-api';
+import { deltaRatio, defineBackend, type DerivedMetric, type MetricReadings } from '@llmbench/plugin-api';
 import { Tally } from '../metrics/tally.js';
 import type { ResolvedServer } from '../scenario/load.js';
 import { addDeltas, derivedDeltas, derivedStats } from './derived.js';
@@ -13,7 +13,7 @@ function server(id: string, derivedMetrics?: readonly DerivedMetric[]): Resolved
 
 test('a declared metric pools the deltas of the servers that report all its readings, and only theirs', () => {
   const servers = [server('a', [hitRate]), server('b', [hitRate]), server('c', [hitRate]), server('d')];
-  const before = [{ hits: 10, queries: 100 }, { hits: 0, queries: 0 }, { hits: 5 }, { hits: 0, queries: 0 }];
+  const before: MetricReadings[] = [{ hits: 10, queries: 100 }, { hits: 0, queries: 0 }, { hits: 5 }, { hits: 0, queries: 0 }];
   const after = [{ hits: 40, queries: 200 }, { hits: 30, queries: 100 }, { hits: 9, queries: 50 }, { hits: 1000, queries: 1000 }];
   const deltas = derivedDeltas(servers, before, after);
   expect(deltas.get('prefix_cache_hit_rate')?.sums).toEqual({ hits: 60, queries: 200 });
