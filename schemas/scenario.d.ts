@@ -191,7 +191,7 @@ export interface Server {
         };
       };
   /**
-   * Seed workers-file alias of backend (e.g. "lm_studio").
+   * Backend as a seed workers file names it: a backend's name or one of the aliases it declares.
    */
   type?: string;
   model?: string;
@@ -332,7 +332,7 @@ export interface Synthetic {
         list: [number, ...number[]];
       };
   /**
-   * max_tokens of each request (default: the workload's max_tokens). To get exactly this many, set the backend's ignore_eos.
+   * max_tokens of each request (default: the workload's max_tokens). To get exactly this many, have the backend ignore end-of-sequence tokens (its options: llmbench plugins).
    */
   output_tokens?:
     | number

@@ -2,26 +2,29 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { pluginOfPackage } from '@llmbench/core';
+import { PLUGIN_KINDS } from '@llmbench/plugin-api';
 
 const require = createRequire(import.meta.url);
 
-/** The plugins that ship with llmbench: `"<kind>:<name>"` -> package. */
-export const BUILTIN_PACKAGES: Readonly<Record<string, string>> = {
-  'backend:llamacpp': '@llmbench/backend-llamacpp',
-  'backend:lmstudio': '@llmbench/backend-lmstudio',
-  'backend:mock': '@llmbench/backend-mock',
-  'backend:openai': '@llmbench/backend-openai',
-  'backend:vllm': '@llmbench/backend-vllm',
-  'strategy:semaphore': '@llmbench/strategy-semaphore',
-  'strategy:batch': '@llmbench/strategy-batch',
-  'strategy:rate': '@llmbench/strategy-rate',
-  'strategy:scaling': '@llmbench/strategy-scaling',
-  'reporter:console': '@llmbench/reporter-console',
-  'reporter:json': '@llmbench/reporter-json',
-  'reporter:markdown': '@llmbench/reporter-markdown',
-  'reporter:benchmark-json': '@llmbench/reporter-benchmark-json',
-  'collector:gpu': '@llmbench/collector-gpu',
-};
+/**
+ * The plugins that ship with llmbench, `"<kind>:<name>"` -> package: every `@llmbench/<kind>-<name>`
+ * package this package depends on, found as the resolver finds an installed external plugin. A new
+ * built-in is a dependency in package.json, nothing more.
+ */
+export const BUILTIN_PACKAGES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.keys(manifest().dependencies ?? {})
+    .flatMap((pkg) => {
+      const plugin = pluginOfPackage(pkg);
+      return plugin ? [{ ...plugin, pkg }] : [];
+    })
+    .sort((a, b) => PLUGIN_KINDS.indexOf(a.kind) - PLUGIN_KINDS.indexOf(b.kind) || a.name.localeCompare(b.name))
+    .map((p) => [`${p.kind}:${p.name}`, p.pkg]),
+);
+
+function manifest(): { dependencies?: Record<string, string> } {
+  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies?: Record<string, string> };
+}
 
 /**
  * Built-in plugins as module URLs of their built JavaScript entry (from each package's

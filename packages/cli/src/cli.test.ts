@@ -272,11 +272,11 @@ describe('usage', () => {
     expect(ran.stderr).toContain("option '-t, --threads <n>' argument '0' is invalid. expected a whole number >= 1");
   });
 
-  test('plugins lists the built-ins with their options', async () => {
+  test('plugins lists the built-ins, by kind then name, with their options', async () => {
     const ran = await llmbench(['plugins', '--json']);
     expect(ran.code).toBe(0);
     const list = JSON.parse(ran.stdout) as { kind: string; name: string; options: Record<string, { default?: unknown }> }[];
-    expect(list.map((p) => `${p.kind}:${p.name}`)).toEqual(['backend:llamacpp', 'backend:lmstudio', 'backend:mock', 'backend:openai', 'backend:vllm', 'strategy:semaphore', 'strategy:batch', 'strategy:rate', 'strategy:scaling', 'reporter:console', 'reporter:json', 'reporter:markdown', 'reporter:benchmark-json', 'collector:gpu']);
+    expect(list.map((p) => `${p.kind}:${p.name}`)).toEqual(['backend:llamacpp', 'backend:lmstudio', 'backend:mock', 'backend:openai', 'backend:vllm', 'strategy:batch', 'strategy:rate', 'strategy:scaling', 'strategy:semaphore', 'reporter:benchmark-json', 'reporter:console', 'reporter:json', 'reporter:markdown', 'collector:gpu']);
     expect(list.find((p) => p.name === 'scaling')!.options.concurrency_levels!.default).toEqual([1, 5, 10, 20, 50, 100]);
     expect(list.find((p) => p.name === 'batch')!.options.size!.default).toBe(50);
   });

@@ -2,18 +2,16 @@ import { basename, extname, relative } from 'node:path';
 import { ErrorCodes, LlmbenchError, RESULTS_SCHEMA_VERSION, RunResultsSchema, type RunResults } from '@llmbench/plugin-api';
 import { toConfigIssues } from './scenario/issues.js';
 import { readSource } from './scenario/source.js';
+import { resultsIn } from './seed/results.js';
 
 /**
  * Reads a results file: llmbench's own (schemas/results.schema.json) or the seed-style file that
- * `llmbench benchmark` and the benchmark-json reporter write (the full results are under `results`).
+ * `llmbench benchmark` writes (`resultsIn`).
  * A file that is neither is a CONFIG_INVALID error with every problem located in it.
  */
 export async function readResultsFile(file: string): Promise<RunResults> {
   const source = await readSource(file);
-  const value = source.value as Record<string, unknown> | null;
-  const nested = value !== null && typeof value === 'object' && 'concurrency_benchmark' in value && 'results' in value;
-  const base = nested ? ['results'] : [];
-  const data = nested ? value.results : value;
+  const { data, base } = resultsIn(source.value);
   const version = (data as { schema_version?: unknown } | null)?.schema_version;
   if (typeof version === 'number' && version !== RESULTS_SCHEMA_VERSION) {
     throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${file}: results format version ${version}; this llmbench reads version ${RESULTS_SCHEMA_VERSION}`, {

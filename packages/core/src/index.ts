@@ -1,4 +1,4 @@
-export { loadScenario, DEFAULT_PROMPT, DEFAULT_REPORTERS, SERVER_TYPE_ALIASES, WORKLOAD_DEFAULTS } from './scenario/load.js';
+export { loadScenario, DEFAULT_PROMPT, WORKLOAD_DEFAULTS } from './scenario/load.js';
 export type { LoadedScenario, LoadOptions, ResolvedExperiment, ResolvedServer, ResolvedWorkload, Prompt } from './scenario/load.js';
 export { ScenarioSchema, ProjectConfigSchema, WorkersFileSchema } from './scenario/schema.js';
 export { resolveMetric, thresholdMetricNames } from './runner/thresholds.js';
@@ -6,7 +6,7 @@ export type { Scenario, ScenarioInput, ProjectConfig, Threshold } from './scenar
 export { parseSource, readSource } from './scenario/source.js';
 export { loadProjectConfig, CONFIG_SEARCH_PLACES } from './config.js';
 export { redactSecrets, redactText, REDACTED } from './scenario/env.js';
-export { PluginResolver } from './plugins/resolve.js';
+export { PluginResolver, pluginOfPackage, pluginPackage } from './plugins/resolve.js';
 export type { ResolvedPlugin, ResolveOptions } from './plugins/resolve.js';
 export { runScenario, systemClock, silentLogger } from './runner/run.js';
 export type { RunScenarioOptions, RunOutcome } from './runner/run.js';
@@ -21,16 +21,15 @@ export { createHistogram, decodeHistogram, encodeHistogram, latencyStats, percen
 export { Tally, ServerTally } from './metrics/tally.js';
 export { summarizeTally } from './metrics/stats.js';
 export { describeEnvironment } from './environment.js';
-export { benchmarkScenario, BENCHMARK_DEFAULTS, BENCHMARK_MODES } from './benchmark.js';
-export type { BenchmarkOptions } from './benchmark.js';
+export { benchmarkScenario, BENCHMARK_DEFAULTS, BENCHMARK_MODES, DEFAULT_REPORTERS, processScenario, resultsIn } from './seed/index.js';
+export type { BenchmarkOptions, ProcessOptions } from './seed/index.js';
 export { Balancer, BALANCER_CLOCKS, BALANCER_POLICIES, DEFAULT_BALANCER, blamesServer } from './engine/balancer.js';
 export type { BalancerClocks, BalancerOptions, BalancerPolicy } from './engine/balancer.js';
 export { compareResults, readResultsFile } from './compare.js';
 export type { Comparison, ComparisonRow, ComparedCell } from './compare.js';
 export { planDirectoryJob, taskMessage } from './jobs/job.js';
 export type { DirectoryJob, DirectoryPlan } from './jobs/job.js';
-export { processScenario, resolvePreset, withDirectoryJob, workersConcurrency, PROCESS_DEFAULTS } from './jobs/directory.js';
-export type { ProcessOptions } from './jobs/directory.js';
+export { resolvePreset, withDirectoryJob, workersConcurrency, PROCESS_DEFAULTS } from './jobs/directory.js';
 export { BUILTIN_PRESETS, RESEARCH_PRESET, DIRECTORY_SYSTEM_PROMPT } from './jobs/presets.js';
 export type { PresetPrompt } from './jobs/presets.js';
 export { INDEX_FILE, readIndex } from './jobs/answers.js';

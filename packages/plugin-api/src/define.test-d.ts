@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, test } from 'vitest';
 import { z } from 'zod';
 import {
-  defineBackend, defineCollector, defineReporter, defineStrategy,
+  defineBackend, defineCollector, defineReporter, defineStrategy, deltaRatio,
   type BackendPlugin, type Outcome, type RunResults, type StrategyPlugin,
 } from './index.js';
 
@@ -102,5 +102,16 @@ describe('contracts', () => {
       // @ts-expect-error arrivals is uniform, poisson or gamma
       create: () => ({ points: () => [{ concurrency: 1 }], next: () => [{ concurrency: 1, rate: 5, arrivals: 'bursty' }] }),
     });
+  });
+
+  test('a backend derives only metrics the results format has, from readings named as strings', () => {
+    defineBackend({
+      name: 'b',
+      aliases: ['b_server'],
+      derivedMetrics: [deltaRatio('prefix_cache_hit_rate', 'hits', 'queries'), { key: 'prefix_cache_hit_rate', from: ['x'], derive: (d) => d.x }],
+      create: () => ({ send: async () => ({ kind: 'ok', status: 200 }) }),
+    });
+    // @ts-expect-error only metrics of DERIVABLE_METRICS can be derived
+    deltaRatio('kv_cache_peak', 'a', 'b');
   });
 });

@@ -42,8 +42,8 @@ export interface Backend {
   prepare?(): Awaitable<void>;
   /**
    * Server-side readings (counters, gauges) taken at experiment start and end, and sampled during it.
-   * Readings named `prefix_cache_hits` and `prefix_cache_queries` (counters, in prompt tokens: cached
-   * ones, and all looked up) give the run's prefix-cache hit rate from their deltas.
+   * The plugin's `derivedMetrics` say which results metrics core derives from them (e.g. a
+   * prefix-cache hit rate from two counters' deltas).
    */
   serverMetrics?(): Awaitable<MetricReadings>;
   /**
@@ -69,6 +69,36 @@ export interface ServerInfo {
   readonly model?: string;
   /** Requests the server runs at once; used as max_concurrent_requests when the scenario sets none. */
   readonly maxConcurrentRequests?: number;
+}
+
+/**
+ * The results metrics a backend can fill from its server's readings: each is a summary field of the
+ * results format that reports already show (label and unit in `HEADLINE_METRICS`).
+ */
+export const DERIVABLE_METRICS = ['prefix_cache_hit_rate'] as const;
+export type DerivableMetric = (typeof DERIVABLE_METRICS)[number];
+
+/**
+ * A metric a backend derives from its server's counter readings (`Backend.serverMetrics`) over a run.
+ * Core takes each reading in `from` at the start and end of every run, sums each one's delta over the
+ * servers that report all of them (and over runs, for the summary), and calls `derive` with the sums.
+ * Backends declaring the same `key` pool their servers' deltas by reading name.
+ */
+export interface DerivedMetric {
+  readonly key: DerivableMetric;
+  /** Counter readings whose deltas the formula takes. */
+  readonly from: readonly string[];
+  /** The metric from the summed deltas (keyed by reading name); undefined when they tell nothing (no queries, say). */
+  derive(deltas: Readonly<Record<string, number>>): number | undefined;
+}
+
+/** A derived metric that is one counter's delta over another's, e.g. cached prompt tokens over all looked up. */
+export function deltaRatio(key: DerivableMetric, numerator: string, denominator: string): DerivedMetric {
+  return Object.freeze({
+    key,
+    from: Object.freeze([numerator, denominator]),
+    derive: (d: Readonly<Record<string, number>>) => (d[denominator]! > 0 ? d[numerator]! / d[denominator]! : undefined),
+  });
 }
 
 // ---------------------------------------------------------------- strategies
@@ -114,7 +144,11 @@ export interface LoadPoint {
    * exceeds `latencyFactor` × the lowest p95 of the sweep's earlier points. Default tolerance 0.05.
    */
   readonly saturation?: SaturationRule;
-  /** Parameters reported with the point's results (e.g. `{ concurrency: 20, servers: 3 }`). */
+  /**
+   * Parameters reported with the point's results (e.g. `{ concurrency: 20, servers: 3 }`): the
+   * strategy's own, in its own words (`{ batch_size: 50 }`). Without them core reports the point's
+   * `concurrency` (and `rate` when paced).
+   */
   readonly params?: Readonly<Record<string, number | string>>;
 }
 
@@ -227,9 +261,17 @@ interface Definition<K extends PluginKind, O extends z.ZodType, C, T> {
   readonly kind: K;
   readonly name: string;
   readonly description?: string;
+  /**
+   * Other names the plugin answers to where a file not written for llmbench names it, such as the
+   * seed workers file's `"type": "lm_studio"`. Core looks them up among the plugins it knows
+   * (installed built-ins and project-config aliases) when a name is not one of theirs.
+   */
+  readonly aliases?: readonly string[];
   readonly placement?: BackendPlacement;
   /** Backends only: whether it can stream (SSE) responses (default true). The contract kit skips streaming checks when false. */
   readonly streams?: boolean;
+  /** Backends only: the results metrics core derives from the server's readings. */
+  readonly derivedMetrics?: readonly DerivedMetric[];
   /** Validated and defaulted by core before `create`; plugin code never sees raw input. */
   readonly options: O;
   create(ctx: C, options: z.output<O>): Awaitable<T>;
@@ -244,10 +286,14 @@ export type AnyPlugin = BackendPlugin | StrategyPlugin | ReporterPlugin | Collec
 export interface PluginSpec<O extends z.ZodType, C, T> {
   readonly name: string;
   readonly description?: string;
+  /** Other names the plugin answers to (see `Definition.aliases`). */
+  readonly aliases?: readonly string[];
   /** Backends only: see `BackendPlacement`. */
   readonly placement?: BackendPlacement;
   /** Backends only: whether it can stream responses (default true). */
   readonly streams?: boolean;
+  /** Backends only: see `DerivedMetric`. */
+  readonly derivedMetrics?: readonly DerivedMetric[];
   readonly options?: O;
   create(ctx: C, options: z.output<O>): Awaitable<T>;
 }
@@ -260,8 +306,10 @@ function tag<K extends PluginKind, O extends z.ZodType, C, T>(
     kind,
     name: spec.name,
     ...(spec.description === undefined ? {} : { description: spec.description }),
+    ...(spec.aliases === undefined ? {} : { aliases: Object.freeze([...spec.aliases]) }),
     ...(spec.placement === undefined ? {} : { placement: spec.placement }),
     ...(spec.streams === undefined ? {} : { streams: spec.streams }),
+    ...(spec.derivedMetrics === undefined ? {} : { derivedMetrics: Object.freeze([...spec.derivedMetrics]) }),
     // No options schema: no options. Strict, so options given anyway are an error, not silently dropped.
     options: (spec.options ?? z.strictObject({})) as O,
     create: spec.create,

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { z } from 'zod';
 import { clientFor, OpenAIOptionsSchema, serverTokenizer, parsePrometheus, wrongServerMessage } from '@llmbench/backend-openai';
-import { defineBackend, type MetricReadings, type ServerInfo } from '@llmbench/plugin-api';
+import { defineBackend, deltaRatio, type MetricReadings, type ServerInfo } from '@llmbench/plugin-api';
 import { llamacppReadings } from './metrics.js';
 
 export { llamacppReadings } from './metrics.js';
@@ -51,7 +51,9 @@ const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v
  */
 export default defineBackend({
   name: 'llamacpp',
+  aliases: ['llama_cpp'],
   description: 'llama.cpp llama-server: OpenAI-compatible requests plus ignore_eos/cache_prompt, /metrics and /slots readings, slots and model from /props.',
+  derivedMetrics: [deltaRatio('prefix_cache_hit_rate', 'prefix_cache_hits', 'prefix_cache_queries')],
   options: LlamaCppOptionsSchema,
   create(ctx, options) {
     const extra = {

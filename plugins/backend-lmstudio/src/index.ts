@@ -37,6 +37,7 @@ async function listModels(origin: string, headers: Record<string, string> | unde
  */
 export default defineBackend({
   name: 'lmstudio',
+  aliases: ['lm_studio'],
   description: 'LM Studio: OpenAI-compatible or native /api/v0 requests, server-side stats, model load state.',
   options: LmStudioOptionsSchema,
   create(ctx, options) {

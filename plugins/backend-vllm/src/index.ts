@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { z } from 'zod';
 import { clientFor, OpenAIOptionsSchema, serverTokenizer, parsePrometheus, wrongServerMessage } from '@llmbench/backend-openai';
-import { defineBackend } from '@llmbench/plugin-api';
+import { defineBackend, deltaRatio } from '@llmbench/plugin-api';
 import { vllmReadings } from './prometheus.js';
 
 export { parsePrometheus } from '@llmbench/backend-openai';
@@ -33,6 +33,7 @@ export type VllmOptions = z.output<typeof VllmOptionsSchema>;
 export default defineBackend({
   name: 'vllm',
   description: 'vLLM: OpenAI-compatible requests plus ignore_eos/min_tokens and /metrics (prefix cache, KV cache, queue).',
+  derivedMetrics: [deltaRatio('prefix_cache_hit_rate', 'prefix_cache_hits', 'prefix_cache_queries')],
   options: VllmOptionsSchema,
   create(ctx, options) {
     const extra = {

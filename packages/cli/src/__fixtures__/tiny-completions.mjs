@@ -1,6 +1,6 @@
 // tiny-completions.mjs: a backend for any server with an OpenAI-style POST /v1/completions (JSON or SSE).
 import { z } from 'zod';
-import { defineBackend } from '@llmbench/plugin-api';
+import { defineBackend, deltaRatio } from '@llmbench/plugin-api';
 
 /** A fetch failure as an outcome: cancelled by llmbench, or the connection went wrong. */
 function failed(error, signal) {
@@ -53,6 +53,8 @@ export default defineBackend({
   description: 'POST <origin>/v1/completions with fetch; a JSON answer, or SSE when the workload streams.',
   // No `placement`: 'worker', one instance per server in every worker thread (plus one in the main thread).
   // No `streams: false`: it streams when asked (request.stream), so the contract kit checks that too.
+  // Of its readings (serverMetrics), the two prefix-cache counters give the run's hit rate.
+  derivedMetrics: [deltaRatio('prefix_cache_hit_rate', 'prefix_cache_hits', 'prefix_cache_queries')],
   options: z.strictObject({
     base_url: z.url().optional().describe("Server origin (default: the server's url, else http://127.0.0.1:8000)."),
     api_key: z.string().optional().describe('Sent as "Authorization: Bearer <key>".'),

@@ -17,6 +17,12 @@ describe('plugin resolution', () => {
     expect(r.moduleUrl).toBe(FIXTURE_BUILTINS['strategy:fixed']);
   });
 
+  test('a name one known plugin declares among its aliases is owned by that plugin; other names by none', async () => {
+    const dir = await project({ 'other.mjs': jsPlugin('backend', 'other').replace("name: 'other'", "name: 'other', aliases: ['other_server']") });
+    const resolver = new PluginResolver({ builtins: FIXTURE_BUILTINS, aliases: { 'backend:other': './other.mjs' }, aliasDir: dir, baseDir: dir });
+    expect(await Promise.all(['fake', 'fake_server', 'other_server', 'nope'].map((n) => resolver.ownerOf('backend', n)))).toEqual(['fake', 'fake', 'other', undefined]);
+  });
+
   test('an unknown name fails with every specifier tried and the built-ins to choose from', async () => {
     const dir = await project({});
     const resolver = new PluginResolver({ builtins: FIXTURE_BUILTINS, baseDir: dir });

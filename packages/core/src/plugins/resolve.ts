@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve as esmResolve } from 'import-meta-resolve';
 import {
-  ErrorCodes, LlmbenchError, isPlugin, type BackendPlugin, type CollectorPlugin,
+  ErrorCodes, LlmbenchError, isPlugin, PLUGIN_KINDS, type BackendPlugin, type CollectorPlugin,
   type PluginKind, type ReporterPlugin, type StrategyPlugin,
 } from '@llmbench/plugin-api';
 
@@ -69,6 +69,21 @@ export class PluginResolver {
     return [...names].sort();
   }
 
+  /**
+   * The known plugin (see `knownNames`) a name not written for llmbench means: the one of that name,
+   * else the one declaring it among its `aliases` (a seed workers file's `"type": "lm_studio"`).
+   * Undefined when none does. Only then are the known plugins loaded, to read their declarations.
+   */
+  async ownerOf(kind: PluginKind, name: string): Promise<string | undefined> {
+    const known = this.knownNames(kind);
+    if (known.includes(name)) return name;
+    for (const candidate of known) {
+      const { plugin } = await this.resolve(kind, candidate);
+      if (plugin.aliases?.includes(name)) return candidate;
+    }
+    return undefined;
+  }
+
   private async load<K extends PluginKind>(kind: K, ref: string): Promise<ResolvedPlugin<K>> {
     const attempts: Attempt[] = [];
     for (const candidate of this.candidates(kind, ref)) {
@@ -105,8 +120,8 @@ export class PluginResolver {
       `no ${kind} plugin "${ref}"; tried:\n${attempts.map((a) => `  - ${a.specifier} (${a.reason})`).join('\n')}`,
       {
         hint: known.length
-          ? `use one of the known ${plural(kind)} (${known.join(', ')}), install @llmbench/${kind}-${ref}, or give a path to a module`
-          : `install @llmbench/${kind}-${ref} or give a path to a module`,
+          ? `use one of the known ${plural(kind)} (${known.join(', ')}), install ${pluginPackage(kind, ref)}, or give a path to a module`
+          : `install ${pluginPackage(kind, ref)} or give a path to a module`,
       },
     );
   }
@@ -118,7 +133,7 @@ export class PluginResolver {
     const builtin = this.options.builtins[key];
     if (builtin !== undefined) yield { specifier: `built-in ${key}`, url: builtin };
     const isPath = ref.startsWith('.') || ref.startsWith('/') || isAbsolute(ref) || /\.[cm]?[jt]s$/.test(ref);
-    if (!isPath && /^[a-z0-9][a-z0-9._-]*$/.test(ref)) yield { specifier: `@llmbench/${kind}-${ref}` };
+    if (!isPath && SHORT_NAME.test(ref)) yield { specifier: pluginPackage(kind, ref) };
     yield { specifier: ref };
   }
 
@@ -157,6 +172,22 @@ function unreadable(specifier: string, error: unknown): LlmbenchError {
     hint: "fix the package's package.json (its \"exports\" or \"main\")",
   });
 }
+
+/** The package a plugin of `kind` called `name` is published as: `@llmbench/<kind>-<name>`. */
+export function pluginPackage(kind: PluginKind, name: string): string {
+  return `@llmbench/${kind}-${name}`;
+}
+
+/** The kind and short name of a package named by `pluginPackage`; undefined for any other package. */
+export function pluginOfPackage(pkg: string): { kind: PluginKind; name: string } | undefined {
+  for (const kind of PLUGIN_KINDS) {
+    const prefix = pluginPackage(kind, '');
+    if (pkg.startsWith(prefix) && SHORT_NAME.test(pkg.slice(prefix.length))) return { kind, name: pkg.slice(prefix.length) };
+  }
+  return undefined;
+}
+
+const SHORT_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 
 export function plural(kind: PluginKind): string {
   return kind === 'strategy' ? 'strategies' : `${kind}s`;

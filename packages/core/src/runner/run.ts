@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import {
   ARRIVALS, checkWritable, DEFAULT_SATURATION, ErrorCodes, HEADLINE_METRICS, LlmbenchError, isLlmbenchError, meanInterval, RESULTS_SCHEMA_VERSION, type Clock, type Collector,
-  type ExperimentResult, type LoadPoint, type Logger, type MetricReadings, type MetricSummary, type PluginContext, type ProgressSnapshot,
+  type ExperimentResult, type LoadPoint, type Logger, type MetricSummary, type PluginContext, type ProgressSnapshot,
   type Reporter, type RunResults, type RunStartInfo, type RunStats, type Saturation, type ServerInfo, type TextSink,
 } from '@llmbench/plugin-api';
 import { describeEnvironment } from '../environment.js';
@@ -18,6 +18,7 @@ import { evaluateThresholds } from './thresholds.js';
 import { withPlannedJob } from '../jobs/directory.js';
 import { prepareWorkload } from '../workload/prepare.js';
 import { lengthsOf } from '../workload/report.js';
+import { addDeltas, derivedDeltas, derivedStats, type DerivedDeltas } from './derived.js';
 
 export interface RunScenarioOptions {
   /** llmbench version, recorded in results. */
@@ -314,7 +315,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
   });
   const summaryOptions = { percentiles: experiment.percentiles, ...(experiment.slo ? { slo: experiment.slo } : {}) };
   const runs: RunStats[] = [];
-  const pooled = { tally: new Tally(servers.length), wallMs: 0, batches: 0, idleSlotMs: 0, cacheHits: 0, cacheQueries: 0 };
+  const pooled = { tally: new Tally(servers.length), wallMs: 0, batches: 0, idleSlotMs: 0, derived: new Map() as DerivedDeltas };
   let partial = false;
   try {
     try {
@@ -368,14 +369,13 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       pooled.wallMs += result.wallMs;
       pooled.batches += result.barrier?.batches ?? 0;
       pooled.idleSlotMs += result.barrier?.idleSlotMs ?? 0;
-      const cache = cacheDelta(before, after);
-      pooled.cacheHits += cache.hits;
-      pooled.cacheQueries += cache.queries;
+      const derived = derivedDeltas(servers, before, after);
+      addDeltas(pooled.derived, derived);
       runs.push({
         run,
         started_at: startedAt,
         ...stats,
-        ...prefixCache(cache, result.tally),
+        ...derivedStats(derived, result.tally),
         ...lengthsOf(experiment.workload, requests, result.tally),
         server_metrics: Object.fromEntries(servers.map((s, i) => [s.id, { start: before[i]!, end: after[i]! }])),
         collectors: collected,
@@ -390,7 +390,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
     name,
     experiment: experiment.name,
     label,
-    params: point.params ?? { concurrency: point.concurrency, ...(barrier ? { batch_size: point.concurrency } : {}), ...(point.rate === undefined ? {} : { rate: point.rate }) },
+    params: point.params ?? { concurrency: point.concurrency, ...(point.rate === undefined ? {} : { rate: point.rate }) },
     strategy: { name: experiment.strategy.resolved.ref, options: experiment.strategy.options as Record<string, unknown> },
     point: {
       concurrency: point.concurrency,
@@ -415,7 +415,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         ...summaryOptions,
         ...(barrier ? { barrier: { batches: pooled.batches, idleSlotMs: pooled.idleSlotMs, slots: point.concurrency } } : {}),
       }),
-      ...prefixCache({ hits: pooled.cacheHits, queries: pooled.cacheQueries }, pooled.tally),
+      ...derivedStats(pooled.derived, pooled.tally),
       ...lengthsOf(experiment.workload, requests, pooled.tally),
       server_metrics: runs[runs.length - 1]?.server_metrics ?? {},
       collectors: runs[runs.length - 1]?.collectors ?? {},
@@ -498,31 +498,6 @@ function saturationOf(experiment: string, done: readonly ExperimentResult[]): Sa
     achieved_rps: first?.sweep!.achieved_rps ?? null,
     max_unsaturated_rps: sustained.length > 0 ? Math.max(...sustained) : null,
   };
-}
-
-/**
- * The prefix-cache hit rate of a run (or of pooled runs): from the servers' counters when their
- * backends read them, else from the responses' usage (cached / prompt tokens) when any response said
- * how many prompt tokens were cached.
- */
-function prefixCache(cache: { hits: number; queries: number }, tally: Tally): Pick<RunStats, 'prefix_cache_hit_rate' | 'prefix_cache_source'> {
-  if (cache.queries > 0) return { prefix_cache_hit_rate: round(cache.hits / cache.queries, 6), prefix_cache_source: 'server_metrics' };
-  const t = tally.tokens;
-  if (t.cacheReported > 0 && t.input > 0) return { prefix_cache_hit_rate: round(t.cached / t.input, 6), prefix_cache_source: 'usage' };
-  return { prefix_cache_hit_rate: null, prefix_cache_source: null };
-}
-
-/** Prefix-cache counter deltas over a run, summed over the servers that report both counters. */
-function cacheDelta(before: readonly MetricReadings[], after: readonly MetricReadings[]): { hits: number; queries: number } {
-  let hits = 0;
-  let queries = 0;
-  before.forEach((b, i) => {
-    const a = after[i]!;
-    if (b.prefix_cache_hits === undefined || b.prefix_cache_queries === undefined || a.prefix_cache_hits === undefined || a.prefix_cache_queries === undefined) return;
-    hits += a.prefix_cache_hits - b.prefix_cache_hits;
-    queries += a.prefix_cache_queries - b.prefix_cache_queries;
-  });
-  return { hits, queries };
 }
 
 /** Most points one experiment may run, so a strategy whose `next` never ends cannot run forever. */

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { isLlmbenchError, type LlmbenchError } from '@llmbench/plugin-api';
-import { loadScenario, SERVER_TYPE_ALIASES } from './load.js';
+import { loadScenario } from './load.js';
 import { FIXTURE_BUILTINS, project, yaml } from '../__fixtures__/scenarios.js';
 
 interface Shown {
@@ -658,8 +658,13 @@ describe('inputs that are user mistakes, not bugs', () => {
     ]);
   });
 
-  test('llama.cpp workers-file types are aliases of the llamacpp backend', () => {
-    expect([SERVER_TYPE_ALIASES.llama_cpp, SERVER_TYPE_ALIASES.llamacpp]).toEqual(['llamacpp', 'llamacpp']);
+  test('a workers-file type a backend declares among its aliases is that backend, under its own name', async () => {
+    const dir = await project({
+      'scenario.yaml': 'workers_file: w.json\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+      'w.json': JSON.stringify({ workers: [{ id: 'a', host: 'h', port: 1, type: 'fake_server' }, { id: 'b', host: 'h', port: 2, type: 'fake' }] }),
+    });
+    const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
+    expect(s.servers.map((v) => [v.id, v.backend.resolved.ref])).toEqual([['a', 'fake'], ['b', 'fake']]);
   });
 });
 

@@ -25,6 +25,7 @@ import { PROCESS_DEFAULTS } from '../jobs/defaults.js';
 import { statSync } from 'node:fs';
 import { resolveSources, SOURCE_FIELDS } from '../workload/resolve.js';
 import type { WorkloadExtras } from '../workload/types.js';
+import { DEFAULT_REPORTERS } from '../seed/reporters.js';
 
 export type Prompt = string | { readonly messages: readonly ChatMessage[] };
 
@@ -108,11 +109,6 @@ export interface LoadOptions {
 
 export const WORKLOAD_DEFAULTS = { requests: 100, warmup: 0, stream: false, timeout_ms: 60_000 } as const;
 export const DEFAULT_PROMPT = 'Write one sentence about the number {i}.';
-export const DEFAULT_REPORTERS: readonly PluginRef[] = ['console', 'json'];
-/** The seed's workers-file `type` values, mapped to backend names. */
-export const SERVER_TYPE_ALIASES: Readonly<Record<string, string>> = {
-  lm_studio: 'lmstudio', lmstudio: 'lmstudio', vllm: 'vllm', openai: 'openai', mock: 'mock', llama_cpp: 'llamacpp', llamacpp: 'llamacpp',
-};
 /** Scenario and workers files larger than this are refused unparsed: they are configuration, not data. */
 export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
 
@@ -158,7 +154,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   });
   const configure: Configure = (kind, ref, at, by = check) => configurePlugin(resolver, kind, ref, at, by, expanded.wholeRefs);
 
-  const servers = await resolveServers(scenario, config, configure, check, resolver.knownNames('backend'), dir, options.text !== undefined);
+  const servers = await resolveServers(scenario, config, configure, check, resolver.knownNames('backend'), dir, options.text !== undefined, (type) => resolver.ownerOf('backend', type));
   const serverIds = servers.map((s) => s.id);
   const baseWorkload = { ...scenario.workload };
   const runs = scenario.runs ?? 1;
@@ -451,6 +447,7 @@ async function resolveServers(
   knownBackends: readonly string[],
   dir: string,
   generated: boolean,
+  backendOfType: (type: string) => Promise<string | undefined>,
 ): Promise<ResolvedServer[]> {
   const defaultBackend = scenario.backend;
   const workers = scenario.workers_file === undefined ? [] : await readWorkersFile(resolve(dir, scenario.workers_file), check, generated);
@@ -495,7 +492,7 @@ async function resolveServers(
     let backendAt: PathSegment[] = [...at, 'backend'];
     let backendBy = by;
     if (!backendRef && def.type !== undefined) {
-      const alias = SERVER_TYPE_ALIASES[def.type] ?? def.type;
+      const alias = (await backendOfType(def.type)) ?? def.type;
       const defaultName = typeof defaultBackend === 'string' ? defaultBackend : defaultBackend?.use;
       // `type: lm_studio` with a top-level `backend: { use: lmstudio, options }`: the options apply.
       if (defaultBackend && defaultName === alias) {

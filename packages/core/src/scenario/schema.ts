@@ -37,7 +37,7 @@ const serverFields = {
   host: z.string().min(1).optional().describe('Host name or address (seed workers-file style); used with port.'),
   port: z.number().int().min(1).max(65535).optional(),
   backend: PluginRefSchema.optional().describe('Backend for this server; defaults to the scenario\'s backend.'),
-  type: z.string().min(1).optional().describe('Seed workers-file alias of backend (e.g. "lm_studio").'),
+  type: z.string().min(1).optional().describe('Backend as a seed workers file names it: a backend\'s name or one of the aliases it declares.'),
   model: z.string().min(1).optional(),
   max_concurrent_requests: z
     .number()
@@ -238,7 +238,7 @@ export const WorkersFileSchema = z
           id: name,
           host: z.string().min(1),
           port: z.number().int().min(1).max(65535),
-          type: z.string().min(1).describe('Server kind: lm_studio, vllm, openai (or any backend name).'),
+          type: z.string().min(1).describe('Server kind: a backend\'s name or one of the aliases it declares (the seed\'s kinds are).'),
           model: z.string().min(1).optional(),
           max_concurrent_requests: z.number().int().positive().optional(),
         }),

@@ -41,7 +41,7 @@ export const TOKENIZERS = ['server', 'library', 'estimate'] as const;
 export const SyntheticSchema = z
   .strictObject({
     input_tokens: LengthSchema.describe('Prompt length in the model\'s tokens, as the server counts them (usage.prompt_tokens: chat template and system prompt included).'),
-    output_tokens: LengthSchema.optional().describe('max_tokens of each request (default: the workload\'s max_tokens). To get exactly this many, set the backend\'s ignore_eos.'),
+    output_tokens: LengthSchema.optional().describe('max_tokens of each request (default: the workload\'s max_tokens). To get exactly this many, have the backend ignore end-of-sequence tokens (its options: llmbench plugins).'),
     prefix_tokens: z.number().int().nonnegative().optional().describe('Tokens of one prefix every prompt starts with (for prefix-cache experiments); part of input_tokens (default 0).'),
     prompts: count.optional().describe('Distinct prompts generated (default: warmup + requests, at most 1000); requests use them according to sampling.'),
     tokenizer: z.enum(TOKENIZERS).optional().describe('How lengths are counted: "server" (the server\'s POST /tokenize, falling back to "library" when it has none), "library" (gpt-tokenizer\'s o200k encoding: exact for OpenAI models only) or "estimate" (4 characters per token). Default "server".'),

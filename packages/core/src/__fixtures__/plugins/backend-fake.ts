@@ -5,6 +5,7 @@ import { defineBackend } from '@llmbench/plugin-api';
 /** Test backend: answers after `latency_ms`; `fail_every` N-th request gets HTTP 503. */
 export default defineBackend({
   name: 'fake',
+  aliases: ['fake_server'],
   options: z.strictObject({
     latency_ms: z.number().nonnegative().default(0),
     fail_every: z.number().int().positive().optional(),

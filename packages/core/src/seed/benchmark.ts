@@ -1,6 +1,6 @@
 import { basename, resolve } from 'node:path';
-import type { ScenarioInput } from './scenario/schema.js';
-import type { BalancerPolicy } from './engine/balancer.js';
+import type { ScenarioInput } from '../scenario/schema.js';
+import type { BalancerPolicy } from '../engine/balancer.js';
 
 /** The seed's `benchmark.py` flags, as `llmbench benchmark` takes them. */
 export interface BenchmarkOptions {
