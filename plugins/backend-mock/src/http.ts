@@ -111,7 +111,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     return 1;
   };
   let kv = new VllmKvCache(kvSettings);
-  let steps = new KvStepLoop(kv, stepMs, realScheduler);
+  let steps = new KvStepLoop(kv, stepMs, stepTimers);
   let generated = 0;
   let responsesOk = 0;
   let received = 0;
@@ -375,7 +375,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     streamed = 0;
     steps.stop();
     kv = new VllmKvCache(kvSettings);
-    steps = new KvStepLoop(kv, stepMs, realScheduler);
+    steps = new KvStepLoop(kv, stepMs, stepTimers);
     generated = 0;
     trace = [];
     created = Math.floor(Date.now() / 1000);
@@ -436,6 +436,20 @@ function lengthLimits(body: RequestBody): LengthLimits | string {
   if (maxTokens !== undefined && minTokens !== undefined && minTokens > maxTokens) return `min_tokens (${minTokens}) must be less than or equal to max_tokens (${maxTokens})`;
   return { maxTokens, minTokens, ignoreEos: body.ignore_eos === true };
 }
+
+/**
+ * Timers for the step loop: a step "now" runs once the requests whose bodies were read in this turn
+ * of the event loop are queued (setImmediate), so requests that arrive together share a step and
+ * none waits a timer's millisecond.
+ */
+const stepTimers = {
+  setTimeout: (fn: () => void, ms: number): unknown => (ms <= 0 ? { immediate: setImmediate(fn) } : { timeout: setTimeout(fn, Math.ceil(ms)) }),
+  clearTimeout: (handle: unknown): void => {
+    const h = handle as { immediate?: NodeJS.Immediate; timeout?: NodeJS.Timeout };
+    if (h.immediate) clearImmediate(h.immediate);
+    if (h.timeout) clearTimeout(h.timeout);
+  },
+};
 
 function emptyFaults(): Record<FaultKind, number> {
   return { http_500: 0, http_429: 0, slow_first_byte: 0, stall: 0, reset: 0, reset_mid_answer: 0, malformed_json: 0, malformed_sse: 0 };
