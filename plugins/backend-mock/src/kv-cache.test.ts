@@ -270,6 +270,20 @@ describe('the step loop in time', () => {
     expect(kv.usage).toBe(0);
   });
 
+  test('a prompt longer than a step\'s budget is scheduled over steps that take no time', async () => {
+    const timers = fakeTimers();
+    const kv = new VllmKvCache({ max_num_batched_tokens: 32 });
+    const loop = new KvStepLoop(kv, () => 5, timers);
+    const a = loop.admit(prompt('a'), 0);
+    let cached: number | undefined;
+    void a.ready.then((n) => (cached = n));
+    timers.advance(0); // 80 tokens in 3 steps of 32, all at time 0
+    await Promise.resolve();
+    expect(cached).toBe(0);
+    expect(kv.pending).toBe(false);
+    a.release();
+  });
+
   test('an aborted request leaves the queue', async () => {
     const timers = fakeTimers();
     const kv = new VllmKvCache({ num_blocks: 6 });

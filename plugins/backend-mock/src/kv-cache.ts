@@ -183,7 +183,12 @@ export class VllmKvCache {
 
   /** Whether a step has work: requests waiting, or running ones with prompt tokens left. */
   get pending(): boolean {
-    return this.waiting.length > 0 || this.running.some((r) => r.computed < r.tokens.length);
+    return this.waiting.length > 0 || this.prefilling;
+  }
+
+  /** Whether a running request has prompt tokens left to schedule. */
+  get prefilling(): boolean {
+    return this.running.some((r) => r.computed < r.tokens.length);
   }
 
   /** vLLM's `kv_cache_usage_perc`: the share of blocks in use, the null block not counted. */
@@ -341,8 +346,8 @@ export class PromptTooLongError extends Error {
 
 /**
  * Runs `VllmKvCache` steps in time, as vLLM's engine loop does: a step soon after a request arrives
- * (so requests that arrive together are scheduled in the same step), then one every `stepMs()`
- * while requests wait or have prompt tokens left.
+ * (so requests that arrive together are scheduled in the same step), at once again while a prompt
+ * has tokens left, and one every `stepMs()` while requests wait for blocks.
  */
 export class KvStepLoop {
   private timer: unknown;
@@ -415,6 +420,10 @@ export class KvStepLoop {
       this.pendingAdmissions.get(p.id)?.resolve(p.cachedTokens);
       this.pendingAdmissions.delete(p.id);
     }
-    if (this.kv.pending) this.kick(this.stepMs());
+    // A prompt longer than a step's budget goes on in the next step at once: the mock charges its
+    // prefill time separately (prefillMsPer1kTokens). Requests waiting for blocks are looked up
+    // again once per engine step.
+    if (this.kv.prefilling) this.kick(0);
+    else if (this.kv.pending) this.kick(this.stepMs());
   }
 }
