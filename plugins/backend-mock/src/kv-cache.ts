@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
- * The KV-cache settings of the simulated vLLM server, under vLLM's own names. The defaults are
- * vLLM V1's for `vllm serve` (block size 16, 2,048 tokens per step, 256 sequences) with 65,536
- * blocks (1M tokens) of KV cache.
+ * The KV-cache settings of the simulated vLLM server, under vLLM's own names. Block size 16, 2,048
+ * tokens per step and 256 sequences are `vllm serve`'s defaults on a GPU under 70 GiB
+ * (`get_batch_defaults`, vllm/engine/arg_utils.py); 65,536 blocks are 1M tokens of KV cache.
  */
 export const KvCacheSchema = z.strictObject({
   block_size: z.number().int().positive().default(16).describe('Tokens per KV block (vLLM --block-size).'),
