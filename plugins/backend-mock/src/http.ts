@@ -218,6 +218,8 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });
+    // A client gone already never sees 'close' again: nothing to schedule or to free.
+    if (res.destroyed) return;
     // Scheduled as vLLM schedules it; its blocks stay in use until the answer is written.
     const reserve = limits.maxTokens ?? (latency.model === 'shared' ? Math.ceil(mockOptions.output_tokens * (1 + latency.jitter)) : mockOptions.output_tokens);
     const admission = steps.admit(promptIds, reserve, controller.signal);
