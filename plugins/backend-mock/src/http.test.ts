@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { PrefixCache, startMockHttpServer, type MockHttpServer } from './http.js';
+import { startMockHttpServer, type MockHttpServer } from './http.js';
 
 let server: MockHttpServer | undefined;
 afterEach(async () => {
@@ -67,15 +67,60 @@ test('/metrics exposes the prefix-cache counters under vLLM V1 names', async () 
   expect(text).toContain('vllm:kv_cache_usage_perc');
 });
 
-test("a full prefix cache evicts a prompt's tail blocks before its head, as vLLM does", () => {
-  const cache = new PrefixCache(10);
-  const prompt = (c: string) => c.repeat(64 * 10) + '?'; // 10 whole blocks, then a token more
-  const tokens = (text: string) => Math.ceil(text.length / 4);
-  expect(cache.lookup(prompt('a'), tokens(prompt('a')))).toBe(0);
-  expect(cache.lookup(prompt('a'), tokens(prompt('a')))).toBe(160);
-  // One block of another prompt overflows the cache by one: a's last block goes, its head stays.
-  cache.lookup('b'.repeat(64), 16);
-  expect(cache.lookup(prompt('a'), tokens(prompt('a')))).toBe(144);
+describe('batch vs semaphore against the vllm profile (the seed study, 200 candidates each)', () => {
+  // The vllm profile's mock options (MOCK_PROFILES in packages/cli/src/index.ts) and the prompts of
+  // scenarios/vllm-batch-vs-semaphore.yaml: the system prompt and "Candidate #" are 62 tokens in
+  // common, 3 full blocks; every prompt is 84 tokens.
+  const vllmProfile = { latency: { model: 'shared', step_ms: 0.12, per_request_ms: 0.03, jitter: 0.2 }, output_tokens: 16 };
+  const system = 'You are a recruiter at a software company. Evaluate the candidate below for a senior backend engineer role. Answer with a score from 1 to 10 and one sentence of justification. Consider experience, system design, ownership and communication.';
+  const send = (url: string, i: number) =>
+    fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ max_tokens: 16, ignore_eos: true, messages: [{ role: 'system', content: system }, { role: 'user', content: `Candidate #${i}: five years of TypeScript and Node.js, led a team of four, built a payments API.` }] }),
+    }).then(async (r) => ((await r.json()) as { usage: { prompt_tokens: number; prompt_tokens_details?: { cached_tokens: number } } }).usage);
+  const counters = async (url: string) => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const read = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)![1]);
+    return { queries: read('vllm:prefix_cache_queries_total'), hits: read('vllm:prefix_cache_hits_total') };
+  };
+  const batches = async (url: string, n: number, size: number) => {
+    for (let i = 0; i < n; i += size) await Promise.all(Array.from({ length: Math.min(size, n - i) }, (_, j) => send(url, i + j)));
+  };
+  const semaphore = async (url: string, n: number, concurrency: number) => {
+    let next = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < n) await send(url, next++);
+    }));
+  };
+
+  test('vLLM V1 rules: both hit 48 of 84 tokens on every request but the first (56.9%)', async () => {
+    server = await startMockHttpServer({ mock: vllmProfile });
+    await batches(server.url, 200, 50);
+    const batch = await counters(server.url);
+    expect(batch).toEqual({ queries: 200 * 84, hits: 199 * 48 });
+    await fetch(`${server.url}/reset_prefix_cache`, { method: 'POST' });
+    await semaphore(server.url, 200, 10);
+    const both = await counters(server.url);
+    expect({ queries: both.queries - batch.queries, hits: both.hits - batch.hits }).toEqual({ queries: 200 * 84, hits: 199 * 48 });
+  });
+
+  test('the first batch of 50 is scheduled in one step: all but its first request hit the blocks it is computing', async () => {
+    server = await startMockHttpServer({ mock: vllmProfile });
+    const usages = await Promise.all(Array.from({ length: 50 }, (_, i) => send(server!.url, i)));
+    const cached = usages.map((u) => u.prompt_tokens_details?.cached_tokens ?? 0).sort((a, b) => a - b);
+    expect(cached).toEqual([0, ...Array<number>(49).fill(48)]);
+  });
+
+  test('with KV blocks for only 20 of the 50, the waiting ones are looked up again each step: more queries, the same rate', async () => {
+    // 7 blocks a request (84 prompt + 16 answer tokens), 3 of them the shared prefix.
+    server = await startMockHttpServer({ mock: vllmProfile, kvCache: { num_blocks: 1 + 3 + 20 * 4 } });
+    await batches(server.url, 200, 50);
+    const { queries, hits } = await counters(server.url);
+    const lookups = queries / 84;
+    expect(Number.isInteger(lookups)).toBe(true);
+    expect(lookups).toBeGreaterThan(200);
+    expect(hits).toBe((lookups - 1) * 48);
+  });
 });
 
 describe('answer length over HTTP: max_tokens, min_tokens and ignore_eos', () => {

@@ -1,10 +1,10 @@
 import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { mulberry32 } from '@llmbench/plugin-api';
 import { createMockServer, finishReason, MockOptionsSchema, type LengthLimits, type MockOptions } from './index.js';
 import { delay, realScheduler } from './model.js';
+import { KvCacheSchema, KvStepLoop, PromptTooLongError, tokenize, VllmKvCache, type KvCacheConfig } from './kv-cache.js';
 
 export const FAULT_KINDS = ['http_500', 'http_429', 'slow_first_byte', 'stall', 'reset', 'reset_mid_answer', 'malformed_json', 'malformed_sse'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -29,6 +29,11 @@ export interface MockHttpServerOptions {
    * generation starts (so a repeated system prompt makes requests cheaper, as on a real server).
    */
   readonly prefillMsPer1kTokens?: number;
+  /**
+   * The simulated vLLM KV cache (`VllmKvCache`): block size, number of blocks, per-step token
+   * budget, running requests at most. Its prefix-cache hits follow vLLM V1's rules.
+   */
+  readonly kvCache?: Partial<KvCacheConfig> | Record<string, unknown>;
   /** Fault injection: a fraction of requests fail in one of the given ways. */
   readonly faults?: Partial<FaultsConfig> | Record<string, unknown>;
   /**
@@ -63,9 +68,14 @@ export interface MockHttpStats {
   readonly responses_ok: number;
   /** Faults injected, by kind. */
   readonly faults: Readonly<Record<FaultKind, number>>;
-  /** Prompt tokens looked up in the prefix cache, and how many of them were cached (vLLM V1 counters). */
+  /**
+   * Prompt tokens looked up in the prefix cache, and how many of them were cached (vLLM V1's
+   * counters: a request looked up again after waiting for free blocks counts again).
+   */
   readonly prefix_cache_queries: number;
   readonly prefix_cache_hits: number;
+  /** KV blocks in use (0 to 1), as vLLM's kv_cache_usage_perc. */
+  readonly kv_cache_usage: number;
   readonly trace?: readonly (readonly number[])[];
 }
 
@@ -91,8 +101,18 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   let sim = createMockServer(mockOptions, mockOptions.seed ?? 1);
   let faultRandom = mulberry32(faults.seed);
   let injected = emptyFaults();
-  // vLLM-style prefix cache (token counts, block-aligned, at most prompt - 1 tokens, like vLLM V1).
-  let cache = new PrefixCache();
+  const latency = mockOptions.latency;
+  const kvConfig = KvCacheSchema.parse(options.kvCache ?? {});
+  const kvSettings = { ...kvConfig, max_num_seqs: kvConfig.max_num_seqs ?? (latency.model === 'shared' ? latency.max_batch : undefined) };
+  // A vLLM engine step lasts about one decode step of the running batch.
+  const stepMs = (): number => {
+    if (latency.model === 'shared') return latency.step_ms + latency.per_request_ms * kv.numRunning;
+    if (latency.model === 'tokens') return Math.max(1, latency.itl_ms);
+    return 1;
+  };
+  let kv = new VllmKvCache(kvSettings);
+  let steps = new KvStepLoop(kv, stepMs, stepTimers);
+  let generated = 0;
   let responsesOk = 0;
   let received = 0;
   let streamed = 0;
@@ -142,8 +162,9 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
         json(res, 200, { ok: true, faults });
       }, () => json(res, 400, { error: { message: 'unreadable body', type: 'invalid_request_error' } }));
     } else if (req.method === 'POST' && path.split('?')[0] === '/reset_prefix_cache') {
-      // vLLM's (dev mode) endpoint: empties the prefix cache; its counters keep counting.
-      cache.clear();
+      // vLLM's (dev mode) endpoint: empties the prefix cache when no request holds blocks; its
+      // counters keep counting.
+      kv.resetPrefixCache();
       res.writeHead(200, { 'content-length': 0 });
       res.end();
     } else if (req.method === 'POST' && path === '/llmbench/reset') {
@@ -173,8 +194,8 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     const model = typeof body.model === 'string' ? body.model : 'mock-model';
     const id = `cmpl-${sim.counters.requests_received}`;
     const prompt = promptText(body);
-    const promptTokens = Math.max(1, estimateTokens(prompt));
-    const cachedTokens = cache.lookup(prompt, promptTokens);
+    const promptIds = prompt.length > 0 ? tokenize(prompt) : [''];
+    const promptTokens = promptIds.length;
     const fault = pickFault();
     if (fault === 'slow_first_byte') {
       // A slow server, not a broken one: the answer does come, late. A client with a shorter deadline
@@ -197,6 +218,19 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });
+    // A client gone already never sees 'close' again: nothing to schedule or to free.
+    if (res.destroyed) return;
+    // Scheduled as vLLM schedules it; its blocks stay in use until the answer is written.
+    const reserve = limits.maxTokens ?? (latency.model === 'shared' ? Math.ceil(mockOptions.output_tokens * (1 + latency.jitter)) : mockOptions.output_tokens);
+    const admission = steps.admit(promptIds, reserve, controller.signal);
+    res.once('close', admission.release);
+    let cachedTokens: number;
+    try {
+      cachedTokens = await admission.ready;
+    } catch (error) {
+      if (error instanceof PromptTooLongError) json(res, 400, { error: { message: error.message, type: 'invalid_request_error' } });
+      return;
+    }
     const streaming = body.stream === true;
     let headersSent = false;
     let firstChunk: number | undefined;
@@ -234,7 +268,7 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     }
     const tokens = outcome.usage?.outputTokens ?? 0;
     const finish = finishReason(tokens, limits);
-    cache.generated += tokens;
+    generated += tokens;
     const details = cachedTokens > 0 ? `,"prompt_tokens_details":{"cached_tokens":${cachedTokens}}` : '';
     const usage = `{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens + tokens},"completion_tokens":${tokens}${details}}`;
     if (streaming) {
@@ -310,12 +344,12 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     const metric = (name: string, type: string, help: string, value: number) =>
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${labels} ${Number.isInteger(value) ? value.toFixed(1) : value}`);
     metric('vllm:num_requests_running', 'gauge', 'Number of requests in model execution batches.', c.in_flight);
-    metric('vllm:num_requests_waiting', 'gauge', 'Number of requests waiting to be processed.', 0);
-    metric('vllm:kv_cache_usage_perc', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', Math.min(1, c.in_flight / 256));
-    metric('vllm:prefix_cache_queries_total', 'counter', 'Prefix cache queries, in terms of number of queried tokens.', cache.queries);
-    metric('vllm:prefix_cache_hits_total', 'counter', 'Prefix cache hits, in terms of number of cached tokens.', cache.hits);
-    metric('vllm:prompt_tokens_total', 'counter', 'Number of prefill tokens processed.', cache.queries);
-    metric('vllm:generation_tokens_total', 'counter', 'Number of generation tokens processed.', cache.generated);
+    metric('vllm:num_requests_waiting', 'gauge', 'Number of requests waiting to be processed.', kv.numWaiting);
+    metric('vllm:kv_cache_usage_perc', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', kv.usage);
+    metric('vllm:prefix_cache_queries_total', 'counter', 'Prefix cache queries, in terms of number of queried tokens.', kv.queries);
+    metric('vllm:prefix_cache_hits_total', 'counter', 'Prefix cache hits, in terms of number of cached tokens.', kv.hits);
+    metric('vllm:prompt_tokens_total', 'counter', 'Number of prefill tokens processed.', kv.promptTokens);
+    metric('vllm:generation_tokens_total', 'counter', 'Number of generation tokens processed.', generated);
     return `${lines.join('\n')}\n`;
   }
 
@@ -327,8 +361,9 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
       requests_streamed: streamed,
       responses_ok: responsesOk,
       faults: { ...injected },
-      prefix_cache_queries: cache.queries,
-      prefix_cache_hits: cache.hits,
+      prefix_cache_queries: kv.queries,
+      prefix_cache_hits: kv.hits,
+      kv_cache_usage: kv.usage,
       ...(options.trace ? { trace } : {}),
     };
   }
@@ -340,7 +375,10 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     responsesOk = 0;
     received = 0;
     streamed = 0;
-    cache = new PrefixCache();
+    steps.stop();
+    kv = new VllmKvCache(kvSettings);
+    steps = new KvStepLoop(kv, stepMs, stepTimers);
+    generated = 0;
     trace = [];
     created = Math.floor(Date.now() / 1000);
   }
@@ -358,68 +396,11 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     reset,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        steps.stop();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
   };
-}
-
-const BLOCK_TOKENS = 16;
-/** Characters per block, with the mock's tokenizer (4 characters a token). */
-const BLOCK_CHARS = BLOCK_TOKENS * 4;
-/** Blocks the cache holds before it evicts the least recently used: 1M tokens of KV cache. */
-const CACHE_BLOCKS = 65_536;
-
-/**
- * vLLM V1's automatic prefix caching, counted as vLLM counts it. A prompt is cut into full 16-token
- * blocks from its start; each block is known by a hash of its text and of the block before it, so a
- * block can only hit when everything before it did. Every prompt token is a query; a request hits
- * the leading blocks already cached, stopping at the first miss, and never the whole prompt (vLLM
- * recomputes at least the last token, so at most floor((prompt tokens - 1) / 16) blocks). Then all
- * of its full blocks are cached, least recently used evicted first.
- */
-export class PrefixCache {
-  queries = 0;
-  hits = 0;
-  generated = 0;
-  private readonly blocks = new Map<string, true>();
-
-  constructor(private readonly capacity = CACHE_BLOCKS) {}
-
-  clear(): void {
-    this.blocks.clear();
-  }
-
-  lookup(text: string, promptTokens: number): number {
-    this.queries += promptTokens;
-    const full = Math.floor(text.length / BLOCK_CHARS);
-    const maxHits = Math.floor((promptTokens - 1) / BLOCK_TOKENS);
-    const keys: string[] = [];
-    let hits = 0;
-    for (let i = 0; i < full; i++) {
-      const key = createHash('sha1').update(keys[i - 1] ?? '').update(text.slice(i * BLOCK_CHARS, (i + 1) * BLOCK_CHARS)).digest('base64');
-      if (hits === i && i < maxHits && this.blocks.has(key)) hits++;
-      keys.push(key);
-    }
-    // Touched last to first (delete + set moves a block to the young end), so a prompt's tail is
-    // evicted before its head, as vLLM frees a request's blocks in reverse.
-    for (let i = keys.length - 1; i >= 0; i--) {
-      this.blocks.delete(keys[i]!);
-      this.blocks.set(keys[i]!, true);
-    }
-    for (const oldest of this.blocks.keys()) {
-      if (this.blocks.size <= this.capacity) break;
-      this.blocks.delete(oldest);
-    }
-    const cached = hits * BLOCK_TOKENS;
-    this.hits += cached;
-    return cached;
-  }
-}
-
-/** A rough tokenizer: one token per 4 characters (what the mock charges for a prompt). */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
 }
 
 /** The prompt's text: a completion's prompt, or a chat's message contents in order. */
@@ -457,6 +438,20 @@ function lengthLimits(body: RequestBody): LengthLimits | string {
   if (maxTokens !== undefined && minTokens !== undefined && minTokens > maxTokens) return `min_tokens (${minTokens}) must be less than or equal to max_tokens (${maxTokens})`;
   return { maxTokens, minTokens, ignoreEos: body.ignore_eos === true };
 }
+
+/**
+ * Timers for the step loop: a step "now" runs once the requests whose bodies were read in this turn
+ * of the event loop are queued (setImmediate), so requests that arrive together share a step and
+ * none waits a timer's millisecond.
+ */
+const stepTimers = {
+  setTimeout: (fn: () => void, ms: number): unknown => (ms <= 0 ? { immediate: setImmediate(fn) } : { timeout: setTimeout(fn, Math.ceil(ms)) }),
+  clearTimeout: (handle: unknown): void => {
+    const h = handle as { immediate?: NodeJS.Immediate; timeout?: NodeJS.Timeout };
+    if (h.immediate) clearImmediate(h.immediate);
+    if (h.timeout) clearTimeout(h.timeout);
+  },
+};
 
 function emptyFaults(): Record<FaultKind, number> {
   return { http_500: 0, http_429: 0, slow_first_byte: 0, stall: 0, reset: 0, reset_mid_answer: 0, malformed_json: 0, malformed_sse: 0 };

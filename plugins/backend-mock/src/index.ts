@@ -8,6 +8,8 @@ export { LatencyModelSchema, SharedAccelerator, sampleLatency, delay, realSchedu
 export type { LatencyModel, Scheduler } from './model.js';
 export { startMockHttpServer, FaultsSchema, FAULT_KINDS } from './http.js';
 export type { MockHttpServer, MockHttpServerOptions, MockHttpStats, FaultKind, FaultsConfig } from './http.js';
+export { VllmKvCache, KvStepLoop, KvCacheSchema, blockHashes, tokenize } from './kv-cache.js';
+export type { KvCacheConfig, Prefilled, StepResult } from './kv-cache.js';
 
 export const MockOptionsSchema = z.strictObject({
   latency: LatencyModelSchema.default({ model: 'fixed', ms: 10 }).describe('How long requests take.'),
