@@ -55,7 +55,7 @@ describe('llmbench run', () => {
     expect(ran.stdout).toContain('EXPERIMENT: batch-50 (batch, batch_size=50)');
     expect(ran.stdout).toContain('EXPERIMENT: semaphore-10 (semaphore, concurrency=10)');
     expect(ran.stdout).toMatch(/Requests\/sec: \d+/);
-    expect(ran.stdout).toMatch(/Worker utilization:\n {2}mock: 1000 requests, 100\.0% success rate/);
+    expect(ran.stdout).toMatch(/Worker utilization:\n {2}mock: 1,000 requests, 100\.0% success rate/);
 
     const results = await onlyResults(out);
     const validate = await resultsValidator();

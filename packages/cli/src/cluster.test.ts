@@ -257,7 +257,7 @@ node "$LLMBENCH" compare results_single.json bad.json || echo "exit $?"`,
     expect(compared.stdout).toMatch(/Experiment\s+results_single \(req\/s\)\s+results_multiple \(req\/s\)\s+Speedup/);
     const row20 = compared.stdout.split('\n').find((l) => l.startsWith('concurrency/concurrency=20 '))!;
     expect(Number(row20.trim().split(/\s+/)[3]!.replace('x', ''))).toBeGreaterThan(2.4);
-    expect(compared.stdout).toMatch(/^\| concurrency\/concurrency=20 \| [\d.]+ \| [\d.]+ \| [\d.]+x \|/m);
+    expect(compared.stdout).toMatch(/^\| concurrency\/concurrency=20 \| [\d.,]+ \| [\d.,]+ \| [\d.]+x \|/m);
     expect(compared.stdout).toContain('exit 2');
     expect(compared.stderr).toMatch(/bad\.json:1:\d+ {2}experiments: 3 is a number/);
     // Scaling mode writes scaling_benchmark[] with speedup and efficiency.

@@ -1,5 +1,5 @@
 import type { Comparison } from '@llmbench/core';
-import { formatMs, formatPercent, formatRate, table } from '@llmbench/reporter-console';
+import { formatFactor, formatMs, formatNumber, formatPercent, markdownTable, MISSING, textTable } from '@llmbench/plugin-api/format';
 
 /** Column names: the files' short names, or A, B, C... (with a legend) when those are long. */
 function columns(c: Comparison): { names: string[]; legend: string[] } {
@@ -21,10 +21,10 @@ function grid(c: Comparison): { header: string[]; rows: string[][]; legend: stri
   ];
   const rows = c.rows.map((r) => [
     r.name,
-    ...r.cells.map((x) => (x ? formatRate(x.requests_per_second) : '-')),
-    ...r.speedup.slice(1).map((s) => (s === null ? '-' : `${s.toFixed(2)}x`)),
-    ...r.cells.map((x) => (x ? formatMs(x.p95_ms) : '-')),
-    ...r.cells.map((x) => (x ? formatPercent(x.success_rate) : '-')),
+    ...r.cells.map((x) => (x ? formatNumber(x.requests_per_second) : MISSING)),
+    ...r.speedup.slice(1).map(formatFactor),
+    ...r.cells.map((x) => (x ? formatMs(x.p95_ms) : MISSING)),
+    ...r.cells.map((x) => (x ? formatPercent(x.success_rate) : MISSING)),
   ]);
   return { header, rows, legend };
 }
@@ -38,14 +38,12 @@ function title(c: Comparison): string {
 export function renderComparisonText(c: Comparison): string {
   const { header, rows, legend } = grid(c);
   const t = title(c);
-  return [t, '='.repeat(Math.min(100, t.length)), ...legend, ...(legend.length ? [''] : []), table(header, rows), ''].join('\n');
+  return [t, '='.repeat(Math.min(100, t.length)), ...legend, ...(legend.length ? [''] : []), textTable(header, rows), ''].join('\n');
 }
 
 /** The same table as GitHub-flavoured Markdown, for a review. */
 export function renderComparisonMarkdown(c: Comparison): string {
   const { header, rows, legend } = grid(c);
-  const cell = (s: string) => s.replaceAll('|', '\\|');
-  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
   const scenarios = [...new Set(c.scenarios)];
   return [
     '## Performance comparison',
@@ -54,9 +52,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
     '',
     ...legend.map((l) => `- ${l}`),
     ...(legend.length ? [''] : []),
-    line(header),
-    `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
-    ...rows.map(line),
+    markdownTable(header, rows),
     '',
   ].join('\n');
 }

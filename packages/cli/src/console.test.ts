@@ -34,8 +34,8 @@ reporters:
 
 const ESC = '\x1b';
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
-const LIVE = /slow-2 \S+ \d+\/50 \(\d+%\) \| [\d.]+ req\/s \| p50 [\d.]+ms \| 0 errors \| ETA [\d.]+s/;
-const PLAIN = /^\[slow-2\] \d+\/50 \(\d+%\), [\d.]+ req\/s, p50 [\d.]+ms, 0 errors, ETA [\d.]+s$/;
+const LIVE = /slow-2 \S+ \d+\/50 \(\d+%\) \| [\d.,]+ req\/s \| p50 [\d.]+ms \| 0 errors \| ETA [\d.]+s/;
+const PLAIN = /^\[slow-2\] \d+\/50 \(\d+%\), [\d.,]+ req\/s, p50 [\d.]+ms, 0 errors, ETA [\d.]+s$/;
 
 /** The summary block (and the blank line after it), exactly as the reporter prints it up to the numbers. */
 const SUMMARY = new RegExp(
@@ -43,15 +43,15 @@ const SUMMARY = new RegExp(
     'EXPERIMENT: slow-2 \\(semaphore, concurrency=2\\)',
     'Results:',
     '  Requests: 50',
-    '  Requests/sec: [\\d.]+',
+    '  Requests/sec: [\\d.,]+',
     '  Success rate: 100\\.0%',
     '  Avg response time: [\\d.]+ms',
     '  P50 response time: [\\d.]+ms',
     '  P95 response time: [\\d.]+ms',
     '  P99 response time: [\\d.]+ms',
     '  Total time: [\\d.]+s',
-    "  Tokens: output \\d+, from the server's usage",
-    '  Output tokens/sec: [\\d.]+',
+    "  Tokens: output [\\d,]+, from the server's usage",
+    '  Output tokens/sec: [\\d.,]+',
     '',
     'Worker utilization:',
     '  mock: 50 requests, 100\\.0% success rate, 100\\.0% of load, busy [\\d.]+%',

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startMockHttpServer, type MockHttpServer } from '@llmbench/backend-mock';
 import type { RunResults } from '@llmbench/plugin-api';
-import { formatRate } from '@llmbench/reporter-console';
+import { formatNumber } from '@llmbench/plugin-api/format';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/bin/llmbench.js');
@@ -93,7 +93,7 @@ experiments:
       expect(s.slo_met).toBe(s.slo.every((o) => o.met));
       expect(s.slo[0]!.met_requests).toBeGreaterThanOrEqual(mine.filter((r) => r.ttft_ms! <= limits[e.name]!.ttft - 0.0005).length);
       expect(s.slo[0]!.met_requests).toBeLessThanOrEqual(mine.filter((r) => r.ttft_ms! <= limits[e.name]!.ttft + 0.0005).length);
-      expect(ran.stdout).toContain(`Goodput: ${formatRate(s.goodput!)} req/s (${good} of 40 successful requests within every objective)`);
+      expect(ran.stdout).toContain(`Goodput: ${formatNumber(s.goodput!)} req/s (${good} of 40 successful requests within every objective)`);
       expect(markdown).toContain(`(${good} of 40 successful requests within every objective)`);
     }
     expect(markdown).toMatch(/\| \*\*Goodput\*\* \|/);

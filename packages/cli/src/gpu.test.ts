@@ -86,9 +86,9 @@ test('the vLLM batch-vs-semaphore scenario shows the GPU memory and utilization 
       expect(g.gpu_utilization_pct!.max).toBe(Math.max(...util));
 
       const block = ran.stdout.slice(ran.stdout.indexOf(`EXPERIMENT: ${e.name}`));
-      expect(block).toContain(`  GPU memory: avg ${Math.round(mean(used))} / peak ${Math.max(...used)} of 81920 MiB\n`);
-      expect(block).toContain(`  GPU utilization: avg ${mean(util).toFixed(1)}% / peak ${Math.max(...util).toFixed(1)}%\n`);
       const n = (x: number) => Math.round(x).toLocaleString('en-US');
+      expect(block).toContain(`  GPU memory: avg ${n(mean(used))} / peak ${n(Math.max(...used))} of 81,920 MiB\n`);
+      expect(block).toContain(`  GPU utilization: avg ${mean(util).toFixed(1)}% / peak ${Math.max(...util).toFixed(1)}%\n`);
       cells.push([`${n(mean(used))} / ${n(Math.max(...used))} of 81,920 MiB`, `${mean(util).toFixed(1)}% / ${Math.max(...util).toFixed(1)}%`]);
     }
     expect(markdown).toContain(`| **GPU memory (avg / peak)** | ${cells[0]![0]} | ${cells[1]![0]} | - |\n`);

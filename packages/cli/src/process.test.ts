@@ -113,7 +113,7 @@ describe('llmbench process', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('20 documents x 5 prompts of preset "research" = 100 tasks');
     expect(first.stdout).toContain('skipped 1 PDF');
-    expect(first.stdout).toMatch(/Throughput: [\d.]+ tasks\/min/);
+    expect(first.stdout).toMatch(/Throughput: [\d.,]+ tasks\/min/);
     expect(first.stdout).toMatch(/worker-1: \d+ tasks, [\d.]+% of tasks, busy [\d.]+%/);
     await expectComplete(dir);
     expect(servers.reduce((n, s) => n + s.stats().requests_received, 0)).toBe(100);

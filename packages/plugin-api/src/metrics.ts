@@ -1,3 +1,4 @@
+import { formatCount, formatPercent } from './format.js';
 import type { ExperimentResult, RunStats, SummaryStats, TokenStats } from './results.js';
 
 /**
@@ -21,14 +22,6 @@ export const PROVENANCE_TEXT: Readonly<Record<TokenProvenance, string>> = {
   mixed: "partly from the server's usage, partly counted or estimated",
   none: 'unknown',
 };
-
-/** Token figures not taken from the server's own usage are shown with this mark. */
-export const APPROXIMATE = '≈';
-
-/** The mark a token figure of this provenance carries in reports: none when exact. */
-export function approximateMark(p: TokenProvenance): string {
-  return p === 'server' || p === 'none' ? '' : `${APPROXIMATE} `;
-}
 
 /**
  * The headline metrics every report compares experiments on, in one place: how to read each from a
@@ -152,8 +145,8 @@ export function runWarnings(results: { readonly experiments: readonly Experiment
     .filter((e) => !e.partial && e.summary.requests > 0 && e.summary.success_rate < LOW_SUCCESS_RATE)
     .map((e) => {
       const s = e.summary;
-      const kinds = (Object.entries(s.failures) as [string, number][]).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
-      return `${e.name}: only ${(s.success_rate * 100).toFixed(1)}% of ${s.requests} requests succeeded${kinds ? ` (${kinds})` : ''}`;
+      const kinds = (Object.entries(s.failures) as [string, number][]).filter(([, n]) => n > 0).map(([k, n]) => `${formatCount(n)} ${k}`).join(', ');
+      return `${e.name}: only ${formatPercent(s.success_rate)} of ${formatCount(s.requests)} requests succeeded${kinds ? ` (${kinds})` : ''}`;
     });
 }
 
@@ -175,10 +168,10 @@ export function connectionNotes(results: { readonly experiments: readonly Experi
   const out: string[] = [];
   for (const [id, n] of byServer) {
     if (n.noReuse > 0) {
-      out.push(`${id} closes its connection after answering although it offers keep-alive: ${n.noReuse} of ${n.requests} requests were sent without connection reuse ("connection: close"), each on a new connection`);
+      out.push(`${id} closes its connection after answering although it offers keep-alive: ${formatCount(n.noReuse)} of ${formatCount(n.requests)} requests were sent without connection reuse ("connection: close"), each on a new connection`);
     }
     if (n.reconnects > 0) {
-      out.push(`${id}: ${n.reconnects} request${n.reconnects === 1 ? ' was' : 's were'} sent again on a fresh connection after the reused connection died before any byte of the answer (times count from the resend)`);
+      out.push(`${id}: ${formatCount(n.reconnects)} request${n.reconnects === 1 ? ' was' : 's were'} sent again on a fresh connection after the reused connection died before any byte of the answer (times count from the resend)`);
     }
   }
   return out;

@@ -36,7 +36,7 @@ describe('without a terminal', () => {
     const { out, r } = await create(false);
     await simulate(r, 12_000);
     expect(out.text).not.toMatch(CONTROL);
-    expect(out.text).toContain('[a] 417/1000 (41%), 83.4 req/s, p50 20.0ms, 0 errors, ETA 7.0s\n');
+    expect(out.text).toContain('[a] 417/1,000 (41%), 83.4 req/s, p50 20.0ms, 0 errors, ETA 7.0s\n');
   });
 
   test('at most one progress line per progress_interval_s of each experiment, before its summary', async () => {
@@ -45,7 +45,7 @@ describe('without a terminal', () => {
     const lines = out.text.split('\n');
     const progress = lines.filter((l) => l.startsWith('['));
     expect(progress.map((l) => l.slice(0, l.indexOf('%') + 2))).toEqual([
-      '[a] 417/1000 (41%)', '[a] 833/1000 (83%)', '[b] 417/1000 (41%)', '[b] 833/1000 (83%)',
+      '[a] 417/1,000 (41%)', '[a] 833/1,000 (83%)', '[b] 417/1,000 (41%)', '[b] 833/1,000 (83%)',
     ]);
     expect(lines.indexOf(progress[1]!)).toBeLessThan(lines.indexOf('EXPERIMENT: a (semaphore, concurrency=10)'));
   });
@@ -71,7 +71,7 @@ describe('on a terminal', () => {
     const { out, r } = await create(true);
     await simulate(r, 1_000);
     expect(out.text).toContain('\x1b[1G');
-    expect(out.text).toContain('1000/1000 (100%) | 1000 req/s | p50 20.0ms | 0 errors | ETA 0.0s');
+    expect(out.text).toContain('1,000/1,000 (100%) | 1,000 req/s | p50 20.0ms | 0 errors | ETA 0.0s');
     // The bar lives between cli-progress's wrap-off (ESC [?7l) and its final clear-line; without
     // those stretches the output is exactly the header and the summaries, with no control codes.
     const bars = out.text.match(/\x1b\[\?7l[\s\S]*?\x1b\[2K/g) ?? [];
@@ -88,7 +88,7 @@ describe('on a terminal', () => {
     const { out, r } = await create(true);
     await simulate(r, 12_000);
     expect(out.text).not.toMatch(CONTROL);
-    expect(out.text).toContain('[a] 417/1000 (41%)');
+    expect(out.text).toContain('[a] 417/1,000 (41%)');
   });
 
   test('live: never gives plain lines on a terminal', async () => {
@@ -111,7 +111,7 @@ describe('percentiles', () => {
     const text = renderExperiment(experiment('a', 20), { percentiles });
     expect(text).toContain('  Avg response time: 22.0ms\n  P90 response time: 30.0ms\n  P99 response time: 50.0ms\n  Total time');
     expect(text).not.toMatch(/P50|P95/);
-    expect(text).toMatch(/^EXPERIMENT: a .*\nResults:\n[\s\S]*\n\nWorker utilization:\n {2}mock: 1000 requests/);
+    expect(text).toMatch(/^EXPERIMENT: a .*\nResults:\n[\s\S]*\n\nWorker utilization:\n {2}mock: 1,000 requests/);
   });
 
   test('the option picks the summary table columns', () => {
@@ -134,7 +134,7 @@ describe('repeated runs', () => {
   test('the summary shows mean ± 95% CI and names a winner only where the intervals separate', () => {
     const apart = renderSummary(results([withInterval('a', 100, 5), withInterval('b', 130, 5)]));
     expect(apart).toContain('ACROSS RUNS (mean ± 95% confidence interval over');
-    expect(apart).toMatch(/a\s+100 ± 5\.0 req\/s/);
+    expect(apart).toMatch(/a\s+100 ± 5\.00 req\/s/);
     expect(apart).toContain('Throughput: b wins (+30%)');
     const overlapping = renderSummary(results([withInterval('a', 100, 10), withInterval('b', 105, 10)]));
     expect(overlapping).toContain('Throughput: b and a cannot be told apart (their intervals overlap)');

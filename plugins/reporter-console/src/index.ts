@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import {
-  approximateMark, connectionNotes, defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, PROVENANCE_TEXT, runWarnings, tokenProvenance,
-  type ExperimentResult, type HeadlineMetric, type Interval, type RunResults, type Saturation, type SummaryStats,
+  connectionNotes, defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, PROVENANCE_TEXT, runWarnings, tokenProvenance,
+  type ExperimentResult, type RunResults, type Saturation, type SummaryStats,
 } from '@llmbench/plugin-api';
-import { formatMs, formatPercent, formatRate, table } from './format.js';
+import { approximateMark, formatCount, formatInterval, formatMs, formatNumber, formatPercent, formatValue, MISSING, textTable } from '@llmbench/plugin-api/format';
 import { gpuLines } from './gpu.js';
 import { LiveProgress, PlainProgress, progressLabel, useLiveBar, type ProgressView } from './progress.js';
 
-export { formatEta, formatMs, formatPercent, formatRate, table } from './format.js';
 export { progressLine } from './progress.js';
 
 type Percentile = 50 | 90 | 95 | 99;
@@ -48,8 +47,8 @@ export function renderExperiment(e: ExperimentResult, options: RenderOptions = D
   const lines = [
     `EXPERIMENT: ${e.name} (${e.strategy.name}${params ? `, ${params}` : ''})`,
     'Results:',
-    `  Requests: ${s.requests}${e.runs.length > 1 ? ` over ${e.runs.length} runs` : ''}`,
-    `  Requests/sec: ${formatRate(s.requests_per_second)}`,
+    `  Requests: ${formatCount(s.requests)}${e.runs.length > 1 ? ` over ${e.runs.length} runs` : ''}`,
+    `  Requests/sec: ${formatNumber(s.requests_per_second)}`,
     `  Success rate: ${formatPercent(s.success_rate)}`,
     `  Avg response time: ${formatMs(s.latency_ms?.avg)}`,
     ...percentilesOf(options).map((p) => `  P${p} response time: ${formatMs(s.latency_ms?.[`p${p}`])}`),
@@ -58,7 +57,7 @@ export function renderExperiment(e: ExperimentResult, options: RenderOptions = D
   const sweep = e.sweep;
   if (sweep?.offered_rps !== undefined) {
     const verdict = sweep.saturated ? `SATURATED (${sweep.saturation_reason === 'latency' ? 'latency p95 jumped' : 'throughput fell short'})` : 'keeping up';
-    lines.push(`  Offered / achieved: ${formatRate(sweep.offered_rps)} / ${formatRate(sweep.achieved_rps ?? 0)} req/s, ${verdict}`);
+    lines.push(`  Offered / achieved: ${formatNumber(sweep.offered_rps)} / ${formatNumber(sweep.achieved_rps ?? 0)} req/s, ${verdict}`);
   }
   if (s.ttft_ms) lines.push(`  TTFT p50/p95: ${formatMs(s.ttft_ms.p50)} / ${formatMs(s.ttft_ms.p95)}`);
   if (s.itl_ms) lines.push(`  ITL p50/p95: ${formatMs(s.itl_ms.p50)} / ${formatMs(s.itl_ms.p95)}`);
@@ -71,10 +70,10 @@ export function renderExperiment(e: ExperimentResult, options: RenderOptions = D
     lines.push(`  Prefix cache hit rate: ${formatPercent(s.prefix_cache_hit_rate)} (${s.prefix_cache_source === 'usage' ? "from the responses' cached_tokens" : "from the servers' counters"})`);
   }
   if (s.reconnects > 0 || s.no_reuse_requests > 0) {
-    lines.push(`  Connections: ${s.reconnects} reconnect${s.reconnects === 1 ? '' : 's'}, ${s.no_reuse_requests} request${s.no_reuse_requests === 1 ? '' : 's'} sent without reuse`);
+    lines.push(`  Connections: ${formatCount(s.reconnects)} reconnect${s.reconnects === 1 ? '' : 's'}, ${formatCount(s.no_reuse_requests)} request${s.no_reuse_requests === 1 ? '' : 's'} sent without reuse`);
   }
   if (s.barrier) {
-    lines.push(`  Barrier idle: ${formatPercent(s.barrier.idle_fraction)} of slot time over ${s.barrier.batches} batches`);
+    lines.push(`  Barrier idle: ${formatPercent(s.barrier.idle_fraction)} of slot time over ${formatCount(s.barrier.batches)} batches`);
   }
   lines.push(...gpuLines(s));
   const failures = failureText(s);
@@ -85,9 +84,9 @@ export function renderExperiment(e: ExperimentResult, options: RenderOptions = D
       `busy ${formatPercent(server.busy_fraction)}`,
       ...(server.queued_requests > 0 && server.queue_ms ? [`queue p95 ${formatMs(server.queue_ms.p95)}`] : []),
       ...(server.ejections > 0 ? [`taken out ${server.ejections}x`] : []),
-      ...(server.reconnects > 0 ? [`${server.reconnects} reconnects`] : []),
+      ...(server.reconnects > 0 ? [`${formatCount(server.reconnects)} reconnects`] : []),
     ];
-    lines.push(`  ${server.id}: ${server.requests} requests, ${formatPercent(server.success_rate)} success rate, ${formatPercent(server.load_share)} of load, ${extra.join(', ')}`);
+    lines.push(`  ${server.id}: ${formatCount(server.requests)} requests, ${formatPercent(server.success_rate)} success rate, ${formatPercent(server.load_share)} of load, ${extra.join(', ')}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -98,48 +97,31 @@ function tokenLines(s: SummaryStats): string[] {
   if (t.input === 0 && t.output === 0) return [];
   const provenance = tokenProvenance(t);
   const mark = approximateMark(provenance);
-  const cached = t.cache_reported > 0 || t.cached > 0 ? ` (${t.cached} cached)` : '';
-  const lines = [`  Tokens: ${t.input > 0 ? `input ${t.input}${cached}, ` : ''}output ${mark}${t.output}, ${PROVENANCE_TEXT[provenance]}`];
-  if (t.output > 0) lines.push(`  Output tokens/sec: ${mark}${formatRate(t.output_tokens_per_second)}`);
+  const cached = t.cache_reported > 0 || t.cached > 0 ? ` (${formatCount(t.cached)} cached)` : '';
+  const lines = [`  Tokens: ${t.input > 0 ? `input ${formatCount(t.input)}${cached}, ` : ''}output ${mark}${formatCount(t.output)}, ${PROVENANCE_TEXT[provenance]}`];
+  if (t.output > 0) lines.push(`  Output tokens/sec: ${mark}${formatNumber(t.output_tokens_per_second)}`);
   return lines;
 }
 
 /** Goodput and each service-level objective's verdict. */
 function sloLines(s: SummaryStats): string[] {
   if (s.goodput === null || s.goodput === undefined) return [];
-  const lines = [`  Goodput: ${formatRate(s.goodput)} req/s (${s.slo_met_requests} of ${s.successes} successful requests within every objective)`];
+  const lines = [`  Goodput: ${formatNumber(s.goodput)} req/s (${formatCount(s.slo_met_requests)} of ${formatCount(s.successes)} successful requests within every objective)`];
   for (const o of s.slo ?? []) {
-    lines.push(`  SLO ${o.metric} ${o.bound} <= ${formatMs(o.limit)}: ${formatMs(o.actual)} ${o.met ? 'MET' : 'NOT MET'} (${o.met_requests} requests within)`);
+    lines.push(`  SLO ${o.metric} ${o.bound} <= ${formatMs(o.limit)}: ${formatMs(o.actual)} ${o.met ? 'MET' : 'NOT MET'} (${formatCount(o.met_requests)} requests within)`);
   }
   return lines;
 }
 
 function failureText(s: SummaryStats): string {
-  return FAILURE_KINDS.filter((k) => s.failures[k] > 0).map((k) => `${s.failures[k]} ${k}`).join(', ');
-}
-
-/** The closing comparison of every experiment, plus threshold verdicts. */
-/** "372 ± 12.4 req/s", "26.3ms ± 0.84ms", "100.0% ± 0.0": a mean and the half-width of its interval. */
-function intervalText(m: HeadlineMetric, i: Interval | undefined): string {
-  if (!i) return '-';
-  const half = (i.high - i.low) / 2;
-  switch (m.unit) {
-    case 'ms':
-      return `${formatMs(i.mean)} ± ${formatMs(half)}`;
-    case 's':
-      return `${formatMs(i.mean * 1000)} ± ${formatMs(half * 1000)}`;
-    case 'ratio':
-      return `${formatPercent(i.mean)} ± ${(half * 100).toFixed(1)} pts`;
-    default:
-      return `${formatRate(i.mean)} ± ${formatRate(half)} ${m.unit}`;
-  }
+  return FAILURE_KINDS.filter((k) => s.failures[k] > 0).map((k) => `${formatCount(s.failures[k])} ${k}`).join(', ');
 }
 
 /** An experiment's saturation point in one line. */
 export function saturationText(found: Saturation): string {
-  const sustained = found.max_unsaturated_rps === null ? 'no rate was sustained' : `sustained up to ${formatRate(found.max_unsaturated_rps)} req/s`;
+  const sustained = found.max_unsaturated_rps === null ? 'no rate was sustained' : `sustained up to ${formatNumber(found.max_unsaturated_rps)} req/s`;
   if (found.point === null) return `Saturation (${found.experiment}): no point saturated; ${sustained}.`;
-  return `Saturation (${found.experiment}): first at ${found.point}, ${formatRate(found.achieved_rps ?? 0)} of ${formatRate(found.offered_rps ?? 0)} req/s offered; ${sustained}.`;
+  return `Saturation (${found.experiment}): first at ${found.point}, ${formatNumber(found.achieved_rps ?? 0)} of ${formatNumber(found.offered_rps ?? 0)} req/s offered; ${sustained}.`;
 }
 
 /** "gpu=A100, commit=abc123": a run's labels, in the order written. */
@@ -147,6 +129,7 @@ export function labelsText(labels: Readonly<Record<string, string>>): string {
   return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ');
 }
 
+/** The closing comparison of every experiment, plus threshold verdicts. */
 export function renderSummary(results: RunResults, options: RenderOptions = DEFAULT_RENDER): string {
   const out: string[] = [];
   const warnings = runWarnings(results);
@@ -158,21 +141,21 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
     const withSlo = results.experiments.some((e) => e.summary.goodput != null);
     out.push('SUMMARY');
     out.push(
-      table(
+      textTable(
         ['Experiment', 'Req/s', 'Avg', ...percentiles.map((p) => `P${p}`), 'Success', 'Total', ...(withTokens ? ['In tok', 'Cached', 'Out tok'] : []), ...(withCache ? ['Cache hit'] : []), ...(withSlo ? ['Goodput', 'SLO'] : [])],
         results.experiments.map((e) => {
           const s = e.summary;
           const t = s.tokens;
           return [
             e.name,
-            formatRate(s.requests_per_second),
+            formatNumber(s.requests_per_second),
             formatMs(s.latency_ms?.avg),
             ...percentiles.map((p) => formatMs(s.latency_ms?.[`p${p}`])),
             formatPercent(s.success_rate),
             formatMs(s.wall_time_s * 1000),
-            ...(withTokens ? [t.input > 0 ? String(t.input) : '-', t.cache_reported > 0 || t.cached > 0 ? String(t.cached) : '-', `${approximateMark(tokenProvenance(t))}${t.output}`] : []),
-            ...(withCache ? [s.prefix_cache_hit_rate === null ? '-' : formatPercent(s.prefix_cache_hit_rate)] : []),
-            ...(withSlo ? [s.goodput == null ? '-' : formatRate(s.goodput), s.slo_met == null ? '-' : s.slo_met ? 'met' : 'not met'] : []),
+            ...(withTokens ? [t.input > 0 ? formatCount(t.input) : MISSING, t.cache_reported > 0 || t.cached > 0 ? formatCount(t.cached) : MISSING, `${approximateMark(tokenProvenance(t))}${formatCount(t.output)}`] : []),
+            ...(withCache ? [formatPercent(s.prefix_cache_hit_rate)] : []),
+            ...(withSlo ? [formatNumber(s.goodput), s.slo_met == null ? MISSING : s.slo_met ? 'met' : 'not met'] : []),
           ];
         }),
       ),
@@ -187,9 +170,9 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
     out.push('', `ACROSS RUNS (mean ± 95% confidence interval over ${Math.max(...repeated.map((e) => e.runs.length))} runs)`);
     const metrics = HEADLINE_METRICS.filter((m) => repeated.some((e) => e.intervals?.[m.key]));
     out.push(
-      table(
+      textTable(
         ['Experiment', ...metrics.map((m) => m.label)],
-        repeated.map((e) => [e.name, ...metrics.map((m) => intervalText(m, e.intervals?.[m.key]))]),
+        repeated.map((e) => [e.name, ...metrics.map((m) => formatInterval(m.unit, e.intervals?.[m.key]))]),
       ),
     );
     if (repeated.length > 1) {
@@ -205,12 +188,12 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
     out.push('', 'Thresholds:');
     for (const t of results.thresholds) {
       const bound = [t.min === undefined ? '' : `>= ${t.min}`, t.max === undefined ? '' : `<= ${t.max}`].filter(Boolean).join(' and ');
-      out.push(`  ${t.passed ? 'PASS' : 'FAIL'}  ${t.experiment}: ${t.metric} ${bound} (actual ${t.actual ?? 'none'})`);
+      out.push(`  ${t.passed ? 'PASS' : 'FAIL'}  ${t.experiment}: ${t.metric} ${bound} (actual ${t.actual === null ? 'none' : formatValue(t.actual)})`);
     }
   }
   if (results.aborted_by) {
     const a = results.aborted_by;
-    out.push('', `Stopped after ${a.experiment}: threshold ${a.metric} (abort_on_fail) failed (actual ${a.actual ?? 'none'}); the remaining experiments were not run.`);
+    out.push('', `Stopped after ${a.experiment}: threshold ${a.metric} (abort_on_fail) failed (actual ${a.actual === null ? 'none' : formatValue(a.actual)}); the remaining experiments were not run.`);
   }
   const notes = connectionNotes(results);
   if (notes.length > 0) out.push('', 'Connections:', ...notes.map((n) => `  ${n}`));

@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { ProgressSnapshot } from '@llmbench/plugin-api';
 import { captureSink } from './__fixtures__/results.js';
-import { formatEta } from './format.js';
 import { LiveProgress, PlainProgress, progressLabel, progressLine, useLiveBar } from './progress.js';
 
 const snap = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
@@ -10,21 +9,17 @@ const snap = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
 
 describe('progressLine', () => {
   test('shows name, done/total, req/s so far, p50, errors and ETA', () => {
-    expect(progressLine(snap(), 'semaphore-10')).toBe('[semaphore-10] 400/1000 (40%), 372 req/s, p50 26.3ms, 0 errors, ETA 1.6s');
+    expect(progressLine(snap(), 'semaphore-10')).toBe('[semaphore-10] 400/1,000 (40%), 372 req/s, p50 26.3ms, 0 errors, ETA 1.6s');
   });
 
   test('shows "-" for p50 and ETA before anything has finished', () => {
-    expect(progressLine(snap({ done: 0, elapsedMs: 250, latencyP50Ms: undefined, failures: 1 }), 'x')).toBe('[x] 0/1000 (0%), 0.0 req/s, p50 -, 1 error, ETA -');
+    expect(progressLine(snap({ done: 0, elapsedMs: 250, latencyP50Ms: undefined, failures: 1 }), 'x')).toBe('[x] 0/1,000 (0%), 0.00 req/s, p50 -, 1 error, ETA -');
   });
 
   test('names the run when the scenario repeats experiments', () => {
     expect(progressLabel(snap({ run: 2 }), 3)).toBe('semaphore-10 run 2');
     expect(progressLabel(snap(), 1)).toBe('semaphore-10');
   });
-});
-
-test('formatEta keeps one decimal under 10 s and switches to minutes and hours', () => {
-  expect([formatEta(undefined), formatEta(1612), formatEta(42_400), formatEta(185_000), formatEta(3_720_000)]).toEqual(['-', '1.6s', '42s', '3m05s', '1h02m']);
 });
 
 describe('useLiveBar', () => {
@@ -56,8 +51,8 @@ describe('PlainProgress', () => {
     progress.stop();
     drive(progress, 'b', 4_750);
     expect(out.text.split('\n').filter(Boolean).map((l) => l.slice(0, l.indexOf(' ')))).toEqual(['[a]', '[a]']);
-    expect(out.text).toContain('[a] 500/1000 (50%)');
-    expect(out.text).toContain('[a] 1000/1000 (100%)');
+    expect(out.text).toContain('[a] 500/1,000 (50%)');
+    expect(out.text).toContain('[a] 1,000/1,000 (100%)');
   });
 
   test('an interval of 0 writes nothing', () => {
@@ -77,7 +72,7 @@ describe('LiveProgress', () => {
     out.write('EXPERIMENT: semaphore-10\n');
     expect(out.text).toContain('\x1b[1G');
     expect(out.text).toContain('semaphore-10 ');
-    expect(out.text).toContain('400/1000 (40%) | 372 req/s | p50 26.3ms | 0 errors | ETA 1.6s');
+    expect(out.text).toContain('400/1,000 (40%) | 372 req/s | p50 26.3ms | 0 errors | ETA 1.6s');
     expect(out.text).not.toContain('\n\x1b');
     expect(out.text).not.toMatch(/\x1b[78]/);
     expect(out.text).toMatch(/\x1b\[2KEXPERIMENT: semaphore-10\n$/);

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import type { ProgressSnapshot, TextSink } from '@llmbench/plugin-api';
-import { formatEta, formatMs, formatRate } from './format.js';
+import { formatCount, formatEta, formatMs, formatNumber } from '@llmbench/plugin-api/format';
 
 export type LiveSetting = 'auto' | 'always' | 'never';
 
@@ -25,8 +25,8 @@ function progressFields(s: ProgressSnapshot): { count: string; rate: string; p50
   const rate = s.elapsedMs > 0 ? (1000 * s.done) / s.elapsedMs : 0;
   const remainingMs = s.done > 0 && s.elapsedMs > 0 ? (Math.max(0, s.total - s.done) * s.elapsedMs) / s.done : undefined;
   return {
-    count: `${s.done}/${s.total} (${percent}%)`,
-    rate: `${formatRate(rate)} req/s`,
+    count: `${formatCount(s.done)}/${formatCount(s.total)} (${percent}%)`,
+    rate: `${formatNumber(rate)} req/s`,
     p50: `p50 ${formatMs(s.latencyP50Ms)}`,
     errors: `${s.failures} error${s.failures === 1 ? '' : 's'}`,
     eta: `ETA ${formatEta(remainingMs)}`,

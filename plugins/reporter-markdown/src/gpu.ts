@@ -1,17 +1,17 @@
 import type { ExperimentResult } from '@llmbench/plugin-api';
 import { gpuSummary, type GpuSummary } from '@llmbench/collector-gpu';
-import { fmtCount, fmtMetric, fmtPercent } from './format.js';
+import { formatCount, formatPercent, formatValue, MISSING } from '@llmbench/plugin-api/format';
 
 /** "30,512 / 31,024 of 81,920 MiB": average / peak memory used. */
 function memoryCell(g: GpuSummary | null): string {
   const mem = g?.memory;
-  if (!mem) return '-';
-  if (!mem.unit) return `${fmtMetric('', mem.avg)} / ${fmtMetric('', mem.peak)}`;
-  return `${fmtCount(mem.avg)} / ${fmtCount(mem.peak)}${mem.totalMb === undefined ? '' : ` of ${fmtCount(mem.totalMb)}`} ${mem.unit}`;
+  if (!mem) return MISSING;
+  if (!mem.unit) return `${formatValue(mem.avg)} / ${formatValue(mem.peak)}`;
+  return `${formatCount(mem.avg)} / ${formatCount(mem.peak)}${mem.totalMb === undefined ? '' : ` of ${formatCount(mem.totalMb)}`} ${mem.unit}`;
 }
 
 function utilizationCell(g: GpuSummary | null): string {
-  return g?.utilization ? `${fmtPercent(g.utilization.avg / 100)} / ${fmtPercent(g.utilization.peak / 100)}` : '-';
+  return g?.utilization ? `${formatPercent(g.utilization.avg / 100)} / ${formatPercent(g.utilization.peak / 100)}` : MISSING;
 }
 
 /**
@@ -21,7 +21,7 @@ function utilizationCell(g: GpuSummary | null): string {
  */
 export function gpuRows(experiments: readonly ExperimentResult[]): { rows: string[][]; used: ('gpu_memory' | 'gpu_utilization')[] } {
   const g = experiments.map((e) => gpuSummary(e.summary.collectors));
-  const winner = experiments.length > 1 ? ['-'] : [];
+  const winner = experiments.length > 1 ? [MISSING] : [];
   const rows: string[][] = [];
   const used: ('gpu_memory' | 'gpu_utilization')[] = [];
   if (g.some((x) => x?.memory)) {

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import {
-  approximateMark, connectionNotes, defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, PROVENANCE_TEXT, runWarnings, tokenProvenance, writeFileAtomic,
+  connectionNotes, defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, PROVENANCE_TEXT, runWarnings, tokenProvenance, writeFileAtomic,
   type ExperimentResult, type HeadlineMetric, type RunResults, type Saturation,
 } from '@llmbench/plugin-api';
+import {
+  approximateMark, formatCount, formatFactor, formatInterval, formatMetric, formatMs, formatNumber, formatPercent, formatValue, markdownTable as table, MISSING,
+} from '@llmbench/plugin-api/format';
 import { renderChart } from './charts.js';
 import { DEFINITIONS, type DefinitionKey } from './definitions.js';
-import { fmtCount, fmtDuration, fmtMetric, fmtMs, fmtPercent, fmtRate } from './format.js';
 import { gpuRows } from './gpu.js';
 
 export { renderChart, niceMax } from './charts.js';
@@ -39,12 +41,6 @@ class Used {
   }
 }
 
-const table = (header: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[] = header.map((_, i) => (i === 0 ? 'l' : 'r'))): string => {
-  const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
-  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
-  return [line(header), `|${align.map((a) => (a === 'r' ? ' ---: ' : ' --- ')).join('|')}|`, ...rows.map(line)].join('\n');
-};
-
 const metricDefinition: Record<string, DefinitionKey> = {
   requests_per_second: 'throughput',
   'latency_ms.p50': 'latency',
@@ -61,14 +57,9 @@ const metricDefinition: Record<string, DefinitionKey> = {
 /** A cell of the summary table: the value, or mean ± half-width over runs. */
 function summaryCell(m: HeadlineMetric, e: ExperimentResult): string {
   const interval = e.intervals?.[m.key];
-  if (interval) {
-    const half = (interval.high - interval.low) / 2;
-    // "516 ± 22.5 req/s", "85.2ms ± 1.71ms", "100.0% ± 0.0 pts": as the console writes them.
-    if (m.unit === 'req/s' || m.unit === 'tok/s') return `${fmtRate(interval.mean)} ± ${fmtRate(half)} ${m.unit}`;
-    return `${fmtMetric(m.unit, interval.mean)} ± ${fmtMetric(m.unit, half, true)}`;
-  }
+  if (interval) return formatInterval(m.unit, interval);
   const v = m.read(e.summary);
-  return v === null ? '-' : `${m.provenance ? approximateMark(m.provenance(e.summary)) : ''}${fmtMetric(m.unit, v)}`;
+  return v === null ? MISSING : `${m.provenance ? approximateMark(m.provenance(e.summary)) : ''}${formatMetric(m.unit, v)}`;
 }
 
 /** The summary table's Winner cell for one metric. */
@@ -76,7 +67,7 @@ export function winner(m: HeadlineMetric, experiments: readonly ExperimentResult
   const v = judge(m, experiments);
   switch (v.kind) {
     case 'none':
-      return '-';
+      return MISSING;
     case 'tie':
       return '🤝 tie';
     case 'not-separable':
@@ -97,16 +88,16 @@ function answer(results: RunResults, used: Used): string[] {
   // Token counts beside the headline metrics: input, cached prompt and output tokens (≈ when not the server's own).
   if (ex.some((e) => e.summary.tokens.input > 0 || e.summary.tokens.output > 0)) {
     used.add('tokens');
-    const filler = ex.length > 1 ? ['-'] : [];
-    if (ex.some((e) => e.summary.tokens.input > 0)) rows.push(['**Input tokens**', ...ex.map((e) => (e.summary.tokens.input > 0 ? fmtCount(e.summary.tokens.input) : '-')), ...filler]);
+    const filler = ex.length > 1 ? [MISSING] : [];
+    if (ex.some((e) => e.summary.tokens.input > 0)) rows.push(['**Input tokens**', ...ex.map((e) => (e.summary.tokens.input > 0 ? formatCount(e.summary.tokens.input) : MISSING)), ...filler]);
     if (ex.some((e) => e.summary.tokens.cache_reported > 0 || e.summary.tokens.cached > 0)) {
-      rows.push(['**Cached prompt tokens**', ...ex.map((e) => (e.summary.tokens.cache_reported > 0 || e.summary.tokens.cached > 0 ? fmtCount(e.summary.tokens.cached) : '-')), ...filler]);
+      rows.push(['**Cached prompt tokens**', ...ex.map((e) => (e.summary.tokens.cache_reported > 0 || e.summary.tokens.cached > 0 ? formatCount(e.summary.tokens.cached) : MISSING)), ...filler]);
     }
-    rows.push(['**Output tokens**', ...ex.map((e) => `${approximateMark(tokenProvenance(e.summary.tokens))}${fmtCount(e.summary.tokens.output)}`), ...filler]);
+    rows.push(['**Output tokens**', ...ex.map((e) => `${approximateMark(tokenProvenance(e.summary.tokens))}${formatCount(e.summary.tokens.output)}`), ...filler]);
   }
   if (ex.some((e) => e.summary.reconnects > 0 || e.summary.no_reuse_requests > 0)) {
     used.add('reconnects');
-    rows.push(['**Reconnects**', ...ex.map((e) => fmtCount(e.summary.reconnects)), ...(ex.length > 1 ? ['-'] : [])]);
+    rows.push(['**Reconnects**', ...ex.map((e) => formatCount(e.summary.reconnects)), ...(ex.length > 1 ? [MISSING] : [])]);
   }
   const gpu = gpuRows(ex);
   used.add(...gpu.used);
@@ -116,7 +107,7 @@ function answer(results: RunResults, used: Used): string[] {
   if (runs > 1) {
     out.push(`Each experiment ran ${runs} times: values are the mean ± the half-width of its 95% confidence interval, and a winner is named only where the intervals do not overlap.`, '');
   }
-  out.push(table(['Metric', ...ex.map((e) => e.name), ...(ex.length > 1 ? ['Winner'] : [])], rows, ['l', ...ex.map(() => 'r' as const), ...(ex.length > 1 ? ['l' as const] : [])]));
+  out.push(table(['Metric', ...ex.map((e) => e.name), ...(ex.length > 1 ? ['Winner'] : [])], rows, ['left', ...ex.map(() => 'right' as const), ...(ex.length > 1 ? ['left' as const] : [])]));
   const notes = [
     ...(ex.some((e) => approximateMark(tokenProvenance(e.summary.tokens)) !== '') ? ['≈: token figures counted from streamed chunks (a lower bound: servers may merge tokens into one chunk) or estimated, not reported by the server.'] : []),
     ...connectionNotes(results),
@@ -132,7 +123,7 @@ function setup(results: RunResults): string[] {
   const rows: string[][] = [
     ['llmbench', results.llmbench_version],
     ['Started', results.started_at],
-    ['Duration', fmtDuration(finished - started)],
+    ['Duration', formatMs(finished - started)],
     ['Status', results.status + (results.error ? `: ${results.error}` : '')],
     ['Node.js', env.node],
     ['OS', `${env.platform} ${env.os_release} (${env.arch})`],
@@ -143,7 +134,7 @@ function setup(results: RunResults): string[] {
   ];
   const labels = Object.entries(results.labels ?? {});
   if (labels.length > 0) rows.push(['Labels', labels.map(([k, v]) => `${k}=${v}`).join(', ')]);
-  const out = ['## Setup', '', table(['Setting', 'Value'], rows, ['l', 'l'])];
+  const out = ['## Setup', '', table(['Setting', 'Value'], rows, ['left', 'left'])];
   // The model a request names: the server's own, else the scenario workload's (experiments may override it).
   const workload = results.scenario.definition.workload as { model?: unknown } | undefined;
   const workloadModel = typeof workload?.model === 'string' ? workload.model : undefined;
@@ -153,7 +144,7 @@ function setup(results: RunResults): string[] {
       table(
         ['Server', 'Backend', 'URL', 'Model', 'Max concurrent'],
         results.servers.map((s) => [s.id, s.backend, s.url ?? '- (in process)', s.model ?? workloadModel ?? "- (the server's default)", s.max_concurrent_requests === null ? 'unlimited' : String(s.max_concurrent_requests)]),
-        ['l', 'l', 'l', 'l', 'r'],
+        ['left', 'left', 'left', 'left', 'right'],
       ),
     );
   }
@@ -175,76 +166,76 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
   if (description) out.push(`*${description.trim().replaceAll('*', '\\*')}*`, '');
   const params = Object.entries(e.params).map(([k, v]) => `${k} ${v}`).join(', ');
   const balancer = e.point.servers.length > 1 ? `; balancer ${e.point.balancer.policy}` : '';
-  out.push(`Strategy \`${e.strategy.name}\` (${params}); ${fmtCount(e.point.requests)} requests per run × ${e.runs.length} run${e.runs.length === 1 ? '' : 's'}; servers ${e.point.servers.join(', ')}${balancer}.`, '');
+  out.push(`Strategy \`${e.strategy.name}\` (${params}); ${formatCount(e.point.requests)} requests per run × ${e.runs.length} run${e.runs.length === 1 ? '' : 's'}; servers ${e.point.servers.join(', ')}${balancer}.`, '');
   const rows: string[][] = [
-    ['Requests', fmtCount(s.requests)],
-    ['Success rate', fmtPercent(s.success_rate)],
-    ['Throughput', `${fmtRate(s.requests_per_second)} req/s`],
-    ['Wall time', fmtMs(s.wall_time_s * 1000)],
+    ['Requests', formatCount(s.requests)],
+    ['Success rate', formatPercent(s.success_rate)],
+    ['Throughput', `${formatNumber(s.requests_per_second)} req/s`],
+    ['Wall time', formatMs(s.wall_time_s * 1000)],
   ];
   used.add('requests', 'success_rate', 'throughput', 'wall_time');
   if (s.latency_ms) {
     used.add('latency');
-    rows.push(['Latency avg', fmtMs(s.latency_ms.avg)]);
-    for (const p of options.percentiles) rows.push([`Latency p${p}`, fmtMs(s.latency_ms[`p${p}` as `p${Percentile}`])]);
-    rows.push(['Latency max', fmtMs(s.latency_ms.max)]);
+    rows.push(['Latency avg', formatMs(s.latency_ms.avg)]);
+    for (const p of options.percentiles) rows.push([`Latency p${p}`, formatMs(s.latency_ms[`p${p}` as `p${Percentile}`])]);
+    rows.push(['Latency max', formatMs(s.latency_ms.max)]);
   }
   if (s.ttft_ms) {
     used.add('ttft');
-    rows.push(['TTFT p50 / p95', `${fmtMs(s.ttft_ms.p50)} / ${fmtMs(s.ttft_ms.p95)}`]);
+    rows.push(['TTFT p50 / p95', `${formatMs(s.ttft_ms.p50)} / ${formatMs(s.ttft_ms.p95)}`]);
   }
   if (s.itl_ms) {
     used.add('itl');
-    rows.push(['ITL p50 / p95', `${fmtMs(s.itl_ms.p50)} / ${fmtMs(s.itl_ms.p95)}`]);
+    rows.push(['ITL p50 / p95', `${formatMs(s.itl_ms.p50)} / ${formatMs(s.itl_ms.p95)}`]);
   }
   if (s.tpot_ms) {
     used.add('tpot');
-    rows.push(['TPOT p50', fmtMs(s.tpot_ms.p50)]);
+    rows.push(['TPOT p50', formatMs(s.tpot_ms.p50)]);
   }
   if (s.server_prompt_ms || s.server_tpot_ms) {
     used.add('server_timing');
-    if (s.server_prompt_ms) rows.push(['Server prompt time p50 / p95', `${fmtMs(s.server_prompt_ms.p50)} / ${fmtMs(s.server_prompt_ms.p95)}`]);
-    if (s.server_tpot_ms) rows.push(['Server decode time per token p50', fmtMs(s.server_tpot_ms.p50)]);
+    if (s.server_prompt_ms) rows.push(['Server prompt time p50 / p95', `${formatMs(s.server_prompt_ms.p50)} / ${formatMs(s.server_prompt_ms.p95)}`]);
+    if (s.server_tpot_ms) rows.push(['Server decode time per token p50', formatMs(s.server_tpot_ms.p50)]);
   }
   if (s.tokens.input > 0) {
     used.add('tokens');
-    const cached = s.tokens.cache_reported > 0 || s.tokens.cached > 0 ? ` (${fmtCount(s.tokens.cached)} cached)` : '';
-    rows.push(['Input tokens', `${fmtCount(s.tokens.input)}${cached}`]);
+    const cached = s.tokens.cache_reported > 0 || s.tokens.cached > 0 ? ` (${formatCount(s.tokens.cached)} cached)` : '';
+    rows.push(['Input tokens', `${formatCount(s.tokens.input)}${cached}`]);
   }
   if (s.tokens.output > 0) {
     used.add('output_tps', 'tokens');
     const provenance = tokenProvenance(s.tokens);
     const mark = approximateMark(provenance);
-    rows.push(['Output tokens', `${mark}${fmtCount(s.tokens.output)} (${mark}${fmtRate(s.tokens.output_tokens_per_second)} tok/s), ${PROVENANCE_TEXT[provenance]}`]);
+    rows.push(['Output tokens', `${mark}${formatCount(s.tokens.output)} (${mark}${formatNumber(s.tokens.output_tokens_per_second)} tok/s), ${PROVENANCE_TEXT[provenance]}`]);
   }
   if (s.goodput != null) {
     used.add('goodput');
-    rows.push(['Goodput', `${fmtRate(s.goodput)} req/s (${fmtCount(s.slo_met_requests ?? 0)} of ${fmtCount(s.successes)} successful requests within every objective)`]);
+    rows.push(['Goodput', `${formatNumber(s.goodput)} req/s (${formatCount(s.slo_met_requests ?? 0)} of ${formatCount(s.successes)} successful requests within every objective)`]);
     for (const o of s.slo ?? []) {
-      rows.push([`SLO ${o.metric} ${o.bound} ≤ ${fmtMs(o.limit)}`, `${o.actual === null ? '-' : fmtMs(o.actual)} ${o.met ? '✅ met' : '❌ not met'} (${fmtCount(o.met_requests)} requests within)`]);
+      rows.push([`SLO ${o.metric} ${o.bound} ≤ ${formatMs(o.limit)}`, `${formatMs(o.actual)} ${o.met ? '✅ met' : '❌ not met'} (${formatCount(o.met_requests)} requests within)`]);
     }
   }
   if (s.prefix_cache_hit_rate !== null) {
     used.add('prefix_cache');
-    rows.push(['Prefix-cache hit rate', `${fmtPercent(s.prefix_cache_hit_rate)} (${s.prefix_cache_source === 'usage' ? "from the responses' cached_tokens" : "from the servers' counters"})`]);
+    rows.push(['Prefix-cache hit rate', `${formatPercent(s.prefix_cache_hit_rate)} (${s.prefix_cache_source === 'usage' ? "from the responses' cached_tokens" : "from the servers' counters"})`]);
   }
   if (s.reconnects > 0 || s.no_reuse_requests > 0) {
     used.add('reconnects');
-    rows.push(['Connections', `${fmtCount(s.reconnects)} reconnects, ${fmtCount(s.no_reuse_requests)} requests sent without reuse`]);
+    rows.push(['Connections', `${formatCount(s.reconnects)} reconnects, ${formatCount(s.no_reuse_requests)} requests sent without reuse`]);
   }
   if (s.queued_requests > 0 && s.queue_ms) {
     used.add('queue');
-    rows.push(['Queued for a server slot', `${fmtCount(s.queued_requests)} requests, p95 wait ${fmtMs(s.queue_ms.p95)}`]);
+    rows.push(['Queued for a server slot', `${formatCount(s.queued_requests)} requests, p95 wait ${formatMs(s.queue_ms.p95)}`]);
   }
   if (s.barrier) {
     used.add('barrier');
-    rows.push(['Barrier idle', `${fmtPercent(s.barrier.idle_fraction)} of slot time over ${fmtCount(s.barrier.batches)} batches`]);
+    rows.push(['Barrier idle', `${formatPercent(s.barrier.idle_fraction)} of slot time over ${formatCount(s.barrier.batches)} batches`]);
   }
   const failed = FAILURE_KINDS.filter((k) => s.failures[k] > 0);
-  if (failed.length) rows.push(['Failures', failed.map((k) => `${fmtCount(s.failures[k])} ${k}`).join(', ')]);
+  if (failed.length) rows.push(['Failures', failed.map((k) => `${formatCount(s.failures[k])} ${k}`).join(', ')]);
   out.push(table(['Metric', 'Value'], rows));
   if (s.failure_samples.length) {
-    out.push('', 'Failure messages:', '', ...s.failure_samples.map((f) => `- ${f.kind} × ${fmtCount(f.count)}: \`${f.message.replaceAll('`', "'")}\``));
+    out.push('', 'Failure messages:', '', ...s.failure_samples.map((f) => `- ${f.kind} × ${formatCount(f.count)}: \`${f.message.replaceAll('`', "'")}\``));
   }
   if (s.servers.length > 1) {
     // One latency column per server: p95 when shown, else the highest percentile shown.
@@ -256,14 +247,14 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
         ['Server', 'Requests', 'Success', 'Load share', 'Busy', `Latency p${serverP}`, 'Queue p95', 'Taken out', ...(s.reconnects > 0 ? ['Reconnects'] : [])],
         s.servers.map((v) => [
           v.id,
-          fmtCount(v.requests),
-          fmtPercent(v.success_rate),
-          fmtPercent(v.load_share),
-          fmtPercent(v.busy_fraction),
-          v.latency_ms ? fmtMs(v.latency_ms[`p${serverP}`]) : '-',
-          v.queued_requests > 0 && v.queue_ms ? fmtMs(v.queue_ms.p95) : '-',
-          v.ejections > 0 ? `${v.ejections}×` : '-',
-          ...(s.reconnects > 0 ? [fmtCount(v.reconnects)] : []),
+          formatCount(v.requests),
+          formatPercent(v.success_rate),
+          formatPercent(v.load_share),
+          formatPercent(v.busy_fraction),
+          v.latency_ms ? formatMs(v.latency_ms[`p${serverP}`]) : MISSING,
+          v.queued_requests > 0 && v.queue_ms ? formatMs(v.queue_ms.p95) : MISSING,
+          v.ejections > 0 ? `${v.ejections}×` : MISSING,
+          ...(s.reconnects > 0 ? [formatCount(v.reconnects)] : []),
         ]),
       ),
     );
@@ -301,12 +292,12 @@ function scaling(results: RunResults, used: Used): string[] {
           String(p.point.servers.length),
           String(p.point.concurrency),
           ...(paced ? saturationCells(p) : []),
-          `${fmtRate(p.summary.requests_per_second)} req/s`,
-          `${fmtRate(p.sweep!.throughput_per_server)} req/s`,
-          `${p.sweep!.speedup.toFixed(2)}x`,
-          ...(byServers ? [p.sweep!.efficiency === null ? '-' : fmtPercent(p.sweep!.efficiency)] : []),
-          fmtMs(p.summary.latency_ms?.p95),
-          fmtPercent(p.summary.success_rate),
+          `${formatNumber(p.summary.requests_per_second)} req/s`,
+          `${formatNumber(p.sweep!.throughput_per_server)} req/s`,
+          formatFactor(p.sweep!.speedup),
+          ...(byServers ? [formatPercent(p.sweep!.efficiency)] : []),
+          formatMs(p.summary.latency_ms?.p95),
+          formatPercent(p.summary.success_rate),
         ]),
       ),
     );
@@ -319,14 +310,14 @@ function scaling(results: RunResults, used: Used): string[] {
 /** A paced sweep point's Offered, Achieved and Saturated cells ("-" for points that were not paced). */
 function saturationCells(p: ExperimentResult): string[] {
   const sw = p.sweep!;
-  if (sw.offered_rps === undefined) return ['-', '-', '-'];
-  return [`${fmtRate(sw.offered_rps)} req/s`, `${fmtRate(sw.achieved_rps ?? 0)} req/s`, sw.saturated ? `⚠️ yes (${sw.saturation_reason === 'latency' ? 'latency' : 'throughput'})` : 'no'];
+  if (sw.offered_rps === undefined) return [MISSING, MISSING, MISSING];
+  return [`${formatNumber(sw.offered_rps)} req/s`, `${formatNumber(sw.achieved_rps ?? 0)} req/s`, sw.saturated ? `⚠️ yes (${sw.saturation_reason === 'latency' ? 'latency' : 'throughput'})` : 'no'];
 }
 
 function saturationLine(found: Saturation): string {
-  const sustained = found.max_unsaturated_rps === null ? 'no rate was sustained' : `sustained up to ${fmtRate(found.max_unsaturated_rps)} req/s`;
+  const sustained = found.max_unsaturated_rps === null ? 'no rate was sustained' : `sustained up to ${formatNumber(found.max_unsaturated_rps)} req/s`;
   if (found.point === null) return `**Saturation point:** none; every paced point kept up (${sustained}).`;
-  return `**Saturation point:** \`${found.point}\`: ${fmtRate(found.achieved_rps ?? 0)} of ${fmtRate(found.offered_rps ?? 0)} req/s offered; ${sustained}.`;
+  return `**Saturation point:** \`${found.point}\`: ${formatNumber(found.achieved_rps ?? 0)} of ${formatNumber(found.offered_rps ?? 0)} req/s offered; ${sustained}.`;
 }
 
 function charts(results: RunResults): string[] {
@@ -404,7 +395,7 @@ export function renderMarkdown(results: RunResults, given: MarkdownOptions = Mar
   if (results.status !== 'completed') {
     const partial = results.experiments.filter((e) => e.partial);
     const which = partial.length
-      ? `; below are the experiments that ran, of which ${partial.map((e) => `${e.name} is partial (${fmtCount(e.summary.requests)} of ${fmtCount(e.point.requests * Math.max(1, e.runs.length))} requests)`).join(', ')}`
+      ? `; below are the experiments that ran, of which ${partial.map((e) => `${e.name} is partial (${formatCount(e.summary.requests)} of ${formatCount(e.point.requests * Math.max(1, e.runs.length))} requests)`).join(', ')}`
       : '; only the experiments that finished are below';
     head.push('', `> **Warning:** the run ${results.status === 'interrupted' ? 'was interrupted' : 'failed'}${results.error ? ` (${results.error})` : ''}${which}.`);
   }
@@ -422,10 +413,10 @@ export function renderMarkdown(results: RunResults, given: MarkdownOptions = Mar
         results.thresholds.map((t) => [
           `${t.metric}${t.min === undefined ? '' : ` ≥ ${t.min}`}${t.max === undefined ? '' : ` ≤ ${t.max}`}`,
           t.experiment,
-          t.actual === null ? '-' : fmtMetric('', t.actual),
+          t.actual === null ? MISSING : formatValue(t.actual),
           t.passed ? '✅ pass' : '❌ fail',
         ]),
-        ['l', 'l', 'r', 'l'],
+        ['left', 'left', 'right', 'left'],
       ),
     ]);
   }

@@ -6,7 +6,7 @@ import {
   workersConcurrency, WORKLOAD_DEFAULTS, type BalancerPolicy, type DirectoryPlan, type ProcessOptions,
 } from '@llmbench/core';
 import { ErrorCodes, LlmbenchError, type Logger, type RunResults } from '@llmbench/plugin-api';
-import { formatMs, formatPercent, formatRate } from '@llmbench/reporter-console';
+import { formatMs, formatNumber, formatPercent } from '@llmbench/plugin-api/format';
 import { builtinPlugins } from '../builtins.js';
 import type { CliIO } from '../index.js';
 import { displayPath, ExitCode, renderError } from '../render.js';
@@ -131,7 +131,7 @@ function describeJob(plan: DirectoryPlan, results: RunResults, cwd: string): str
     'DIRECTORY JOB',
     `  Tasks: ${plan.tasks} (${plan.done} done before this run, ${s.successes} saved now, ${failed} failed${results.status === 'interrupted' ? `, ${plan.job.pending.length - s.successes - failed} not done` : ''})`,
     `  Time: ${formatMs(s.wall_time_s * 1000)}`,
-    `  Throughput: ${formatRate(s.requests_per_second * 60)} tasks/min`,
+    `  Throughput: ${formatNumber(s.requests_per_second * 60)} tasks/min`,
     '  Worker utilization:',
     ...s.servers.map((w) => `    ${w.id}: ${w.requests} tasks, ${formatPercent(w.load_share)} of tasks, busy ${formatPercent(w.busy_fraction)}`),
     `  Answers: ${displayPath(plan.job.out, cwd)}/<document>/<prompt>.md, index ${displayPath(`${plan.job.out}/${INDEX_FILE}`, cwd)}`,
