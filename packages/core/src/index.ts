@@ -1,5 +1,6 @@
 export { loadScenario, DEFAULT_PROMPT, DEFAULT_REPORTERS, SERVER_TYPE_ALIASES, WORKLOAD_DEFAULTS } from './scenario/load.js';
 export type { LoadedScenario, LoadOptions, ResolvedExperiment, ResolvedServer, ResolvedWorkload, Prompt } from './scenario/load.js';
+export { COLLECTOR_DEFAULTS, RUN_DEFAULTS, SCENARIO_DEFAULTS, SYNTHETIC_DEFAULTS } from './defaults.js';
 export { ScenarioSchema, ProjectConfigSchema, WorkersFileSchema } from './scenario/schema.js';
 export { resolveMetric, thresholdMetricNames } from './runner/thresholds.js';
 export type { Scenario, ScenarioInput, ProjectConfig, Threshold } from './scenario/schema.js';
