@@ -7,6 +7,7 @@ import {
   ErrorCodes, LlmbenchError, isPlugin, type BackendPlugin, type CollectorPlugin,
   type PluginKind, type ReporterPlugin, type StrategyPlugin,
 } from '@llmbench/plugin-api';
+import { conventionalPackage } from './naming.js';
 
 export interface PluginByKind {
   backend: BackendPlugin;
@@ -118,7 +119,8 @@ export class PluginResolver {
     const builtin = this.options.builtins[key];
     if (builtin !== undefined) yield { specifier: `built-in ${key}`, url: builtin };
     const isPath = ref.startsWith('.') || ref.startsWith('/') || isAbsolute(ref) || /\.[cm]?[jt]s$/.test(ref);
-    if (!isPath && /^[a-z0-9][a-z0-9._-]*$/.test(ref)) yield { specifier: `@llmbench/${kind}-${ref}` };
+    const conventional = isPath ? undefined : conventionalPackage(kind, ref);
+    if (conventional !== undefined) yield { specifier: conventional };
     yield { specifier: ref };
   }
 
