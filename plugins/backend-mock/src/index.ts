@@ -8,6 +8,8 @@ export { LatencyModelSchema, SharedAccelerator, sampleLatency, delay, realSchedu
 export type { LatencyModel, Scheduler } from './model.js';
 export { startMockHttpServer, FaultsSchema, FAULT_KINDS } from './http.js';
 export type { MockHttpServer, MockHttpServerOptions, MockHttpStats, FaultKind, FaultsConfig } from './http.js';
+export { DEFAULT_MOCK_PROFILE, DEFAULT_MOCK_SEED, MOCK_PROFILES, mockProfile, nthServerSeeds } from './profiles.js';
+export type { MockProfile, MockProfileName } from './profiles.js';
 
 export const MockOptionsSchema = z.strictObject({
   latency: LatencyModelSchema.default({ model: 'fixed', ms: 10 }).describe('How long requests take.'),
