@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { BENCHMARK_DEFAULTS } from './benchmark.js';
 import { COLLECTOR_DEFAULTS, RUN_DEFAULTS, SCENARIO_DEFAULTS, SYNTHETIC_DEFAULTS, WORKLOAD_DEFAULTS } from './defaults.js';
 import { DEFAULT_BALANCER } from './engine/balancer.js';
+import { PROCESS_DEFAULTS } from './jobs/defaults.js';
 
-const scenarios = readFileSync(new URL('../../../docs/scenarios.md', import.meta.url), 'utf8').split('\n');
-const engine = readFileSync(new URL('../../../docs/engine.md', import.meta.url), 'utf8');
+const doc = (name: string): string => readFileSync(new URL(`../../../docs/${name}`, import.meta.url), 'utf8');
+const scenarios = doc('scenarios.md').split('\n');
+/** A document's prose with its line breaks and runs of spaces as single spaces. */
+const prose = (name: string): string => doc(name).replace(/\s+/g, ' ');
 
 const cells = (line: string): string[] => line.split('|').slice(1, -1).map((c) => c.trim());
 
@@ -25,7 +29,7 @@ function documentedDefault(heading: string, field: string, after?: string): stri
     }
     const row = cells(line);
     if (!header) header = row;
-    else if (row[0] === `\`${field}\``) return row[header.indexOf('Default')]!;
+    else if (row[0] === `\`${field}\`` || row[1] === `\`${field}\``) return row[header.indexOf('Default')]!;
   }
   throw new Error(`docs/scenarios.md: no row for ${field} under "${heading}"`);
 }
@@ -65,7 +69,35 @@ describe('docs/scenarios.md quotes the defaults the code applies', () => {
   });
 });
 
-test('docs/engine.md quotes the progress intervals the runner uses', () => {
-  expect(engine).toContain(`\`MessagePort\` every ${RUN_DEFAULTS.workerProgressIntervalMs} ms.`);
-  expect(engine).toContain(`- Every ${RUN_DEFAULTS.progressIntervalMs} ms the runner calls each reporter's \`onProgress\``);
+describe("docs/scenarios.md's flag tables quote the commands' defaults", () => {
+  test('llmbench benchmark', () => {
+    const at = '### `llmbench benchmark`';
+    expect(documentedDefault(at, '--mode <mode>')).toBe(`\`${BENCHMARK_DEFAULTS.mode}\``);
+    expect(documentedDefault(at, '--requests <n>')).toBe(String(BENCHMARK_DEFAULTS.requests));
+    expect(documentedDefault(at, '--concurrency-levels <n...>')).toBe(`\`${BENCHMARK_DEFAULTS.concurrencyLevels.join(' ')}\``);
+    expect(documentedDefault(at, '--worker-counts <n...>')).toBe(`\`${BENCHMARK_DEFAULTS.workerCounts.join(' ')}\``);
+    expect(documentedDefault(at, '-o, --output <file>')).toBe(`\`${BENCHMARK_DEFAULTS.output}\``);
+    expect(documentedDefault(at, '--warmup <n>')).toBe(String(BENCHMARK_DEFAULTS.warmup));
+    expect(documentedDefault(at, '--runs <n>')).toBe(String(SCENARIO_DEFAULTS.runs));
+    expect(documentedDefault(at, '--timeout-ms <ms>')).toBe(String(WORKLOAD_DEFAULTS.timeout_ms));
+    expect(documentedDefault(at, '--balancer <policy>')).toBe(`\`${DEFAULT_BALANCER.policy}\``);
+  });
+
+  test('llmbench process', () => {
+    const at = '### `llmbench process`';
+    expect(documentedDefault(at, '-p, --preset <name>')).toBe(`\`${PROCESS_DEFAULTS.preset}\``);
+    expect(documentedDefault(at, '-o, --out <dir>')).toBe(`\`${PROCESS_DEFAULTS.out}\``);
+    expect(documentedDefault(at, '--timeout-ms <ms>')).toBe(String(WORKLOAD_DEFAULTS.timeout_ms));
+    expect(documentedDefault(at, '--balancer <policy>')).toBe(`\`${DEFAULT_BALANCER.policy}\``);
+  });
+});
+
+test('the docs quote the progress and sampling intervals the runner uses', () => {
+  expect(prose('engine.md')).toContain(`\`MessagePort\` every ${RUN_DEFAULTS.workerProgressIntervalMs} ms.`);
+  expect(prose('engine.md')).toContain(`- Every ${RUN_DEFAULTS.progressIntervalMs} ms the runner calls each reporter's \`onProgress\``);
+  expect(prose('scenarios.md')).toContain(`The reporter gets a progress snapshot about every ${RUN_DEFAULTS.progressIntervalMs} ms`);
+  expect(prose('plugins.md')).toContain(`reporters' \`onProgress(snapshot)\` about every ${RUN_DEFAULTS.progressIntervalMs} ms`);
+  expect(prose('plugins.md')).toContain(`| About every ${RUN_DEFAULTS.progressIntervalMs} ms during measured runs`);
+  expect(prose('metrics.md')).toContain(`(\`serverSampleIntervalMs\` of \`runScenario\`, default ${RUN_DEFAULTS.serverSampleIntervalMs} ms)`);
+  expect(prose('metrics.md')).toContain(`every \`interval_ms\` (${COLLECTOR_DEFAULTS.interval_ms} by default)`);
 });

@@ -25,3 +25,8 @@ test("docs/scenarios.md's profile table gives each profile's port and prefill", 
   const actual = Object.fromEntries(Object.entries(MOCK_PROFILES).map(([name, p]) => [name, { port: p.port, prefill: p.prefillMsPer1kTokens }]));
   expect(documented).toEqual(actual);
 });
+
+test("docs/scenarios.md's mock-server flags give the default profile", () => {
+  const text = readFileSync(new URL('../../../docs/scenarios.md', import.meta.url), 'utf8');
+  expect(text).toContain(`| \`--profile <name>\` | \`${DEFAULT_MOCK_PROFILE}\` |`);
+});
