@@ -52,7 +52,9 @@ export function createContext(io: CliIO, version: string, debug: boolean): Comma
       secrets = scenario.secrets;
       return scenario;
     },
-    setExitCode: (code) => void (exitCode = code),
+    setExitCode: (code) => {
+      exitCode = code;
+    },
     exitCode: () => exitCode,
   };
 }

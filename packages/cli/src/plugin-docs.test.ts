@@ -38,8 +38,9 @@ function asDocumented(value: unknown): string | undefined {
 }
 
 test("docs/scenarios.md's option tables quote the built-in plugins' schema defaults", async () => {
-  let json = '';
-  const code = await main(['plugins', '--json'], { stdout: { write: (t) => void (json += t), isTTY: false }, stderr: { write() {}, isTTY: false }, cwd: process.cwd(), env: {} });
+  const out: string[] = [];
+  const code = await main(['plugins', '--json'], { stdout: { write: (t) => out.push(t), isTTY: false }, stderr: { write() {}, isTTY: false }, cwd: process.cwd(), env: {} });
+  const json = out.join('');
   expect(code).toBe(0);
   const checked: string[] = [];
   const wrong: string[] = [];
