@@ -8,7 +8,7 @@ export { parseSource, readSource } from './scenario/source.js';
 export { loadProjectConfig, CONFIG_SEARCH_PLACES } from './config.js';
 export { redactSecrets, redactText, REDACTED } from './scenario/env.js';
 export { PluginResolver } from './plugins/resolve.js';
-export { conventionalPackage, optionsOfPlugin, refersTo } from './plugins/naming.js';
+export { conventionalPackage, optionsOfPlugin } from './plugins/naming.js';
 export type { ResolvedPlugin, ResolveOptions } from './plugins/resolve.js';
 export { runScenario, systemClock, silentLogger } from './runner/run.js';
 export type { RunScenarioOptions, RunOutcome } from './runner/run.js';
