@@ -1,12 +1,14 @@
 export { loadScenario, DEFAULT_PROMPT, WORKLOAD_DEFAULTS } from './scenario/load.js';
 export type { LoadedScenario, LoadOptions, ResolvedExperiment, ResolvedServer, ResolvedWorkload, Prompt } from './scenario/load.js';
+export { COLLECTOR_DEFAULTS, RUN_DEFAULTS, SCENARIO_DEFAULTS, SYNTHETIC_DEFAULTS } from './defaults.js';
 export { ScenarioSchema, ProjectConfigSchema, WorkersFileSchema } from './scenario/schema.js';
 export { resolveMetric, thresholdMetricNames } from './runner/thresholds.js';
 export type { Scenario, ScenarioInput, ProjectConfig, Threshold } from './scenario/schema.js';
 export { parseSource, readSource } from './scenario/source.js';
 export { loadProjectConfig, CONFIG_SEARCH_PLACES } from './config.js';
 export { redactSecrets, redactText, REDACTED } from './scenario/env.js';
-export { PluginResolver, pluginOfPackage, pluginPackage } from './plugins/resolve.js';
+export { PluginResolver } from './plugins/resolve.js';
+export { conventionalPackage, optionsOfPlugin, pluginOfPackage, pluginPackage } from './plugins/naming.js';
 export type { ResolvedPlugin, ResolveOptions } from './plugins/resolve.js';
 export { runScenario, systemClock, silentLogger } from './runner/run.js';
 export type { RunScenarioOptions, RunOutcome } from './runner/run.js';

@@ -10,6 +10,8 @@ export { startMockHttpServer, FaultsSchema, FAULT_KINDS } from './http.js';
 export type { MockHttpServer, MockHttpServerOptions, MockHttpStats, FaultKind, FaultsConfig } from './http.js';
 export { VllmKvCache, KvStepLoop, KvCacheSchema, blockHashes, tokenize } from './kv-cache.js';
 export type { KvCacheConfig, Prefilled, StepResult } from './kv-cache.js';
+export { DEFAULT_MOCK_PROFILE, DEFAULT_MOCK_SEED, MOCK_PROFILES, mockProfile, nthServerSeeds } from './profiles.js';
+export type { MockProfile, MockProfileName } from './profiles.js';
 
 export const MockOptionsSchema = z.strictObject({
   latency: LatencyModelSchema.default({ model: 'fixed', ms: 10 }).describe('How long requests take.'),

@@ -2,12 +2,12 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ErrorCodes, LlmbenchError, PLUGIN_KINDS, type PluginKind } from '@llmbench/plugin-api';
-import type { CliIO } from '../index.js';
+import type { CommandContext } from '../context.js';
 import { displayPath } from '../render.js';
 import { pluginFiles, pluginPackageName } from '../scaffold/plugin.js';
 
 /** `llmbench new-plugin`: a plugin package outside the llmbench workspace, ready to test and build. */
-export function registerNewPlugin(program: Command, io: CliIO): void {
+export function registerNewPlugin(program: Command, { io }: CommandContext): void {
   program
     .command('new-plugin')
     .description('write a new plugin package (outside the llmbench repository; inside it, use "nx g @llmbench/tools:plugin")')

@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
-  BALANCER_POLICIES, INDEX_FILE, loadScenario, planDirectoryJob, PROCESS_DEFAULTS, processScenario, resolvePreset, runScenario, withDirectoryJob,
+  BALANCER_POLICIES, DEFAULT_BALANCER, INDEX_FILE, loadScenario, planDirectoryJob, PROCESS_DEFAULTS, processScenario, resolvePreset, runScenario, withDirectoryJob,
   workersConcurrency, WORKLOAD_DEFAULTS, type BalancerPolicy, type DirectoryPlan, type ProcessOptions,
 } from '@llmbench/core';
-import { ErrorCodes, LlmbenchError, type Logger, type RunResults } from '@llmbench/plugin-api';
+import { ErrorCodes, LlmbenchError, type RunResults } from '@llmbench/plugin-api';
 import { formatMs, formatNumber, formatPercent } from '@llmbench/plugin-api/format';
 import { builtinPlugins } from '../builtins.js';
-import type { CliIO } from '../index.js';
+import { WORKERS_FILE_SHAPE } from '../args.js';
+import type { CommandContext } from '../context.js';
 import { displayPath, ExitCode, renderError } from '../render.js';
 
 interface ProcessFlags {
@@ -21,7 +22,8 @@ interface ProcessFlags {
  * a preset, sent through the balancer to the workers file's workers; each answer saved under --out
  * as it arrives, and a run started again skips what is saved.
  */
-export function registerProcess(program: Command, io: CliIO, context: { version: string; logger: Logger; debug: boolean; setExitCode: (code: number) => void }): void {
+export function registerProcess(program: Command, context: CommandContext): void {
+  const { io } = context;
   const positive = (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) throw new LlmbenchError(ErrorCodes.USAGE, `expected a whole number >= 1, got "${value}"`);
@@ -30,7 +32,7 @@ export function registerProcess(program: Command, io: CliIO, context: { version:
   program
     .command('process')
     .description('the seed directory job: every document of a folder x every prompt of a preset, answers saved per document (resumable)')
-    .requiredOption('-c, --config <file>', 'workers file: {"workers": [{"id", "host", "port", "type", "model", "max_concurrent_requests"}]}')
+    .requiredOption('-c, --config <file>', `workers file: ${WORKERS_FILE_SHAPE}`)
     .requiredOption('-i, --input <dir>', 'folder of documents (.txt, .md; subfolders too)')
     .option('-p, --preset <name>', 'prompts asked of every document: built-in "research", or a preset of the project config or --preset-file', PROCESS_DEFAULTS.preset)
     .option('--preset-file <file>', 'JSON or YAML: a list of prompts (strings or {id, prompt}), or {name: [prompts]}')
@@ -40,7 +42,7 @@ export function registerProcess(program: Command, io: CliIO, context: { version:
     .option('--timeout-ms <ms>', `whole-request timeout (default ${WORKLOAD_DEFAULTS.timeout_ms})`, positive)
     .option('--stream', 'ask for streamed answers')
     .option('--system-prompt <text>', 'system message of every task')
-    .addOption(new Option('--balancer <policy>', 'how tasks are spread over workers (default latency-aware)').choices(BALANCER_POLICIES))
+    .addOption(new Option('--balancer <policy>', `how tasks are spread over workers (default ${DEFAULT_BALANCER.policy})`).choices(BALANCER_POLICIES))
     .option('-t, --threads <n>', 'worker threads sending requests', positive)
     .addHelpText('after', `
 Each task asks one prompt of one document: the request's user message is "Document: <path>", the
@@ -57,7 +59,7 @@ Exit codes: 0 every task has its answer; 1 some tasks failed (run again to retry
       const config = resolve(io.cwd, flags.config);
       if (!existsSync(config)) {
         throw new LlmbenchError(ErrorCodes.FILE_NOT_FOUND, `--config ${flags.config}: no such file`, {
-          hint: 'pass the workers file, e.g. -c config/my_workers.json ({"workers": [{"id", "host", "port", "type", "model", "max_concurrent_requests"}]})',
+          hint: `pass the workers file, e.g. -c config/my_workers.json (${WORKERS_FILE_SHAPE})`,
         });
       }
       const options: ProcessOptions = {

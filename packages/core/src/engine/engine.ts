@@ -5,6 +5,7 @@ import { Piscina } from 'piscina';
 import {
   ErrorCodes, hashString, isLlmbenchError, LlmbenchError, type Arrivals, type Backend, type Collector, type Logger, type PluginContext,
 } from '@llmbench/plugin-api';
+import { RUN_DEFAULTS } from '../defaults.js';
 import { arrivalOffsets } from './arrivals.js';
 import { createHistogram, decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import { Tally } from '../metrics/tally.js';
@@ -51,6 +52,7 @@ export interface EngineConfig {
   /** Worker threads for backends that run in workers. */
   readonly threads: number;
   readonly logger: Logger;
+  /** Longest time between a worker's progress messages (ms, default `RUN_DEFAULTS.workerProgressIntervalMs`). */
   readonly progressIntervalMs?: number;
 }
 
@@ -313,7 +315,7 @@ export class EngineSession {
         record: options.record,
         ...(options.rawPath && options.record ? { raw: { path: options.rawPath, experiment: this.spec.experiment, run: options.run } } : {}),
         progress: channel.port2,
-        progressIntervalMs: this.engine.config.progressIntervalMs ?? 500,
+        progressIntervalMs: this.engine.config.progressIntervalMs ?? RUN_DEFAULTS.workerProgressIntervalMs,
       };
       return pool
         .run(task, { transferList: [channel.port2] })

@@ -4,9 +4,10 @@ import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve as esmResolve } from 'import-meta-resolve';
 import {
-  ErrorCodes, LlmbenchError, isPlugin, PLUGIN_KINDS, type BackendPlugin, type CollectorPlugin,
+  ErrorCodes, LlmbenchError, isPlugin, type BackendPlugin, type CollectorPlugin,
   type PluginKind, type ReporterPlugin, type StrategyPlugin,
 } from '@llmbench/plugin-api';
+import { conventionalPackage, pluginPackage } from './naming.js';
 
 export interface PluginByKind {
   backend: BackendPlugin;
@@ -133,7 +134,8 @@ export class PluginResolver {
     const builtin = this.options.builtins[key];
     if (builtin !== undefined) yield { specifier: `built-in ${key}`, url: builtin };
     const isPath = ref.startsWith('.') || ref.startsWith('/') || isAbsolute(ref) || /\.[cm]?[jt]s$/.test(ref);
-    if (!isPath && SHORT_NAME.test(ref)) yield { specifier: pluginPackage(kind, ref) };
+    const conventional = isPath ? undefined : conventionalPackage(kind, ref);
+    if (conventional !== undefined) yield { specifier: conventional };
     yield { specifier: ref };
   }
 
@@ -172,22 +174,6 @@ function unreadable(specifier: string, error: unknown): LlmbenchError {
     hint: "fix the package's package.json (its \"exports\" or \"main\")",
   });
 }
-
-/** The package a plugin of `kind` called `name` is published as: `@llmbench/<kind>-<name>`. */
-export function pluginPackage(kind: PluginKind, name: string): string {
-  return `@llmbench/${kind}-${name}`;
-}
-
-/** The kind and short name of a package named by `pluginPackage`; undefined for any other package. */
-export function pluginOfPackage(pkg: string): { kind: PluginKind; name: string } | undefined {
-  for (const kind of PLUGIN_KINDS) {
-    const prefix = pluginPackage(kind, '');
-    if (pkg.startsWith(prefix) && SHORT_NAME.test(pkg.slice(prefix.length))) return { kind, name: pkg.slice(prefix.length) };
-  }
-  return undefined;
-}
-
-const SHORT_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 
 export function plural(kind: PluginKind): string {
   return kind === 'strategy' ? 'strategies' : `${kind}s`;

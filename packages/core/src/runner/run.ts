@@ -5,6 +5,7 @@ import {
   type ExperimentResult, type LoadPoint, type Logger, type MetricSummary, type PluginContext, type ProgressSnapshot,
   type Reporter, type RunResults, type RunStartInfo, type RunStats, type Saturation, type ServerInfo, type TextSink,
 } from '@llmbench/plugin-api';
+import { RUN_DEFAULTS } from '../defaults.js';
 import { describeEnvironment } from '../environment.js';
 import { round, summarizeTally } from '../metrics/stats.js';
 import { Tally } from '../metrics/tally.js';
@@ -34,13 +35,13 @@ export interface RunScenarioOptions {
   readonly now?: () => Date;
   /** Aborting stops the run; what was measured is kept and reported. */
   readonly signal?: AbortSignal;
-  /** How often reporters get progress snapshots (ms). */
+  /** How often reporters get progress snapshots (ms, default `RUN_DEFAULTS.progressIntervalMs`). */
   readonly progressIntervalMs?: number;
   /** Worker threads sending requests (default: `defaultThreads()`). */
   readonly threads?: number;
   /** Append one JSON line per measured request to this file. */
   readonly rawPath?: string;
-  /** How often server readings are sampled during a run (ms, default 1000). */
+  /** How often server readings are sampled during a run (ms, default `RUN_DEFAULTS.serverSampleIntervalMs`). */
   readonly serverSampleIntervalMs?: number;
 }
 
@@ -126,7 +127,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
   const experiments: ExperimentResult[] = [];
   let status: RunResults['status'] = 'completed';
   let failure: string | undefined;
-  const engine = new LoadEngine({ threads: options.threads ?? defaultThreads(), logger, progressIntervalMs: Math.min(500, options.progressIntervalMs ?? 500) });
+  const engine = new LoadEngine({ threads: options.threads ?? defaultThreads(), logger, progressIntervalMs: Math.min(RUN_DEFAULTS.workerProgressIntervalMs, options.progressIntervalMs ?? RUN_DEFAULTS.workerProgressIntervalMs) });
   // Every file the run will write is checked before any load: a bad path is a usage error now, not
   // a hang or a lost run at the end.
   for (const { name, reporter } of reporters) for (const path of reporter.outputs?.() ?? []) await checkWritable(path, `reporter ${name} output`);
@@ -331,7 +332,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       const startedAt = ctx.now().toISOString();
       // Server readings (vLLM KV-cache usage, queue depth...) are sampled like collectors: the first
       // samples, taken before the load starts, and the last, taken after it, are the run's start and end.
-      const sampling = await startSampling([...ctx.collectors, ...session.serverSamplers(ctx.options.serverSampleIntervalMs ?? 1000)]);
+      const sampling = await startSampling([...ctx.collectors, ...session.serverSamplers(ctx.options.serverSampleIntervalMs ?? RUN_DEFAULTS.serverSampleIntervalMs)]);
       const t0 = ctx.clock.now();
       const ticker = setInterval(() => {
         const live = session.progress();
@@ -346,7 +347,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
           ...(live.latency.totalCount > 0 ? { latencyP50Ms: percentileMs(live.latency, 50) } : {}),
         };
         void ctx.reporters('onProgress', (r) => r.onProgress?.(snapshot));
-      }, ctx.options.progressIntervalMs ?? 250);
+      }, ctx.options.progressIntervalMs ?? RUN_DEFAULTS.progressIntervalMs);
       let result: EngineResult;
       try {
         result = await session.run({ point: enginePoint, record: true, signal: ctx.signal, run, ...(ctx.options.rawPath === undefined ? {} : { rawPath: ctx.options.rawPath }) });

@@ -22,6 +22,7 @@ import { parseSource, readSource, type PathSegment, type SourceFile } from './so
 import type { DirectoryJob, DirectorySpec } from '../jobs/job.js';
 import { resolvePreset } from '../jobs/directory.js';
 import { PROCESS_DEFAULTS } from '../jobs/defaults.js';
+import { COLLECTOR_DEFAULTS, SCENARIO_DEFAULTS, WORKLOAD_DEFAULTS } from '../defaults.js';
 import { statSync } from 'node:fs';
 import { resolveSources, SOURCE_FIELDS } from '../workload/resolve.js';
 import type { WorkloadExtras } from '../workload/types.js';
@@ -107,7 +108,7 @@ export interface LoadOptions {
   readonly text?: string;
 }
 
-export const WORKLOAD_DEFAULTS = { requests: 100, warmup: 0, stream: false, timeout_ms: 60_000 } as const;
+export { WORKLOAD_DEFAULTS } from '../defaults.js';
 export const DEFAULT_PROMPT = 'Write one sentence about the number {i}.';
 /** Scenario and workers files larger than this are refused unparsed: they are configuration, not data. */
 export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
@@ -157,7 +158,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   const servers = await resolveServers(scenario, config, configure, check, resolver.knownNames('backend'), dir, options.text !== undefined, (type) => resolver.ownerOf('backend', type));
   const serverIds = servers.map((s) => s.id);
   const baseWorkload = { ...scenario.workload };
-  const runs = scenario.runs ?? 1;
+  const runs = scenario.runs ?? SCENARIO_DEFAULTS.runs;
 
   const names = new Set<string>();
   const experiments: ResolvedExperiment[] = [];
@@ -166,7 +167,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
     if (names.has(exp.name)) check.issue(['experiments', i, 'name'], `experiment name "${exp.name}" is used twice`, 'give each experiment a unique name');
     names.add(exp.name);
     const strategy = await configure('strategy', exp.strategy, ['experiments', i, 'strategy']);
-    const workload = await resolveWorkload(overrideWorkload(baseWorkload, exp.workload), dir, ['experiments', i, 'workload'], exp.workload, check, scenario.seed ?? 1);
+    const workload = await resolveWorkload(overrideWorkload(baseWorkload, exp.workload), dir, ['experiments', i, 'workload'], exp.workload, check, scenario.seed ?? SCENARIO_DEFAULTS.seed);
     const chosen: ResolvedServer[] = [];
     for (const [j, id] of (exp.servers ?? []).entries()) {
       const server = servers.find((s) => s.id === id);
@@ -229,7 +230,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
     collectors,
     thresholds,
     labels: scenario.labels ?? {},
-    seed: scenario.seed ?? 1,
+    seed: scenario.seed ?? SCENARIO_DEFAULTS.seed,
     ...(config ? { configFile: config.file } : {}),
     definition: redactSecrets(scenario, secrets) as Record<string, unknown>,
     secrets,
@@ -633,5 +634,5 @@ async function readPromptsFile(path: string): Promise<Prompt[] | string> {
 }
 
 function intervalOf(ref: CollectorRef): number {
-  return typeof ref === 'string' ? 1000 : (ref.interval_ms ?? 1000);
+  return typeof ref === 'string' ? COLLECTOR_DEFAULTS.interval_ms : (ref.interval_ms ?? COLLECTOR_DEFAULTS.interval_ms);
 }

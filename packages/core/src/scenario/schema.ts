@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BALANCER_POLICIES, DEFAULT_BALANCER } from '../engine/balancer.js';
+import { COLLECTOR_DEFAULTS, SCENARIO_DEFAULTS, WORKLOAD_DEFAULTS } from '../defaults.js';
 import { PresetSchema } from '../jobs/presets.js';
 import { workloadSourceFields } from '../workload/schema.js';
 
@@ -28,7 +29,7 @@ export const CollectorRefSchema = z.union([
   z.strictObject({
     use: z.string().min(1),
     options: z.record(z.string(), z.unknown()).optional(),
-    interval_ms: z.number().int().min(50).optional().describe('How often to sample during a run (default 1000).'),
+    interval_ms: z.number().int().min(50).optional().describe(`How often to sample during a run (default ${COLLECTOR_DEFAULTS.interval_ms}).`),
   }),
 ]).meta({ id: 'CollectorRef' });
 
@@ -64,8 +65,8 @@ export const PromptSchema = z.union([
 ]).meta({ id: 'Prompt' });
 
 const workloadFields = {
-  requests: z.number().int().positive().describe('Measured requests per run (default 100).'),
-  warmup: z.number().int().nonnegative().describe('Requests sent before each experiment and not measured (default 0).'),
+  requests: z.number().int().positive().describe(`Measured requests per run (default ${WORKLOAD_DEFAULTS.requests}).`),
+  warmup: z.number().int().nonnegative().describe(`Requests sent before each experiment and not measured (default ${WORKLOAD_DEFAULTS.warmup}).`),
   model: z.string().min(1).describe('Model name sent with each request; a server\'s own model takes precedence for that server.'),
   system_prompt: z.string().describe('System message prepended to every prompt (the shared prefix the seed\'s prefix cache reuses).'),
   prompts: z
@@ -79,8 +80,8 @@ const workloadFields = {
   ...workloadSourceFields,
   max_tokens: z.number().int().positive().describe('max_tokens sent with each request.'),
   temperature: z.number().min(0).max(2),
-  stream: z.boolean().describe('Request a streamed (SSE) response (default false).'),
-  timeout_ms: z.number().int().positive().describe('Whole-request timeout in milliseconds (default 60000).'),
+  stream: z.boolean().describe(`Request a streamed (SSE) response (default ${WORKLOAD_DEFAULTS.stream}).`),
+  timeout_ms: z.number().int().positive().describe(`Whole-request timeout in milliseconds (default ${WORKLOAD_DEFAULTS.timeout_ms}).`),
   directory: z
     .strictObject({
       input: z.string().min(1).describe('Folder of documents (.txt, .md; subfolders too), relative to the scenario.'),
@@ -182,8 +183,8 @@ export const ScenarioSchema = z
     balancer: BalancerSchema.optional(),
     workload: WorkloadSchema.optional(),
     experiments: z.array(ExperimentSchema).min(1),
-    runs: z.number().int().positive().optional().describe('Repeats of every experiment (default 1).'),
-    seed: z.number().int().optional().describe('Seed given to plugins for anything random, e.g. mock latencies (default 1).'),
+    runs: z.number().int().positive().optional().describe(`Repeats of every experiment (default ${SCENARIO_DEFAULTS.runs}).`),
+    seed: z.number().int().optional().describe(`Seed given to plugins for anything random, e.g. mock latencies (default ${SCENARIO_DEFAULTS.seed}).`),
     reporters: z.array(PluginRefSchema).optional().describe('Default: console and json.'),
     collectors: z.array(CollectorRefSchema).optional(),
     thresholds: z.array(ThresholdSchema).optional().describe('Checks on the results; any failing one makes the exit code 1.'),

@@ -4,6 +4,7 @@ import { serverTarget } from '../engine/protocol.js';
 import type { ResolvedServer, ResolvedWorkload } from '../scenario/load.js';
 import { buildSynthetic, type TokenCounter } from './synthetic.js';
 import { chooseCounter } from './tokenizers.js';
+import { SYNTHETIC_DEFAULTS } from '../defaults.js';
 
 const PROBE_TEXT = 'hello';
 
@@ -22,7 +23,7 @@ export async function prepareWorkload(workload: ResolvedWorkload, server: Resolv
   );
   try {
     await guard(`server ${server.id} setup`, ErrorCodes.BACKEND_UNREACHABLE, () => backend.setup?.());
-    const counter = await chooseCounter(pending.synthetic?.tokenizer ?? 'server', backend, server.id, logger);
+    const counter = await chooseCounter(pending.synthetic?.tokenizer ?? SYNTHETIC_DEFAULTS.tokenizer, backend, server.id, logger);
     if (pending.synthetic) {
       const overhead = await templateOverhead(backend, workload, counter, server, logger);
       const built = await buildSynthetic(pending.synthetic, { requests: workload.requests, warmup: workload.warmup, seed: pending.seed, counter, overhead });

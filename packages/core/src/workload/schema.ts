@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SYNTHETIC_DEFAULTS } from '../defaults.js';
 
 /**
  * Workload sources beyond a list of prompts: records feeding a template, ShareGPT chat datasets,
@@ -42,9 +43,9 @@ export const SyntheticSchema = z
   .strictObject({
     input_tokens: LengthSchema.describe('Prompt length in the model\'s tokens, as the server counts them (usage.prompt_tokens: chat template and system prompt included).'),
     output_tokens: LengthSchema.optional().describe('max_tokens of each request (default: the workload\'s max_tokens). To get exactly this many, have the backend ignore end-of-sequence tokens (its options: llmbench plugins).'),
-    prefix_tokens: z.number().int().nonnegative().optional().describe('Tokens of one prefix every prompt starts with (for prefix-cache experiments); part of input_tokens (default 0).'),
-    prompts: count.optional().describe('Distinct prompts generated (default: warmup + requests, at most 1000); requests use them according to sampling.'),
-    tokenizer: z.enum(TOKENIZERS).optional().describe('How lengths are counted: "server" (the server\'s POST /tokenize, falling back to "library" when it has none), "library" (gpt-tokenizer\'s o200k encoding: exact for OpenAI models only) or "estimate" (4 characters per token). Default "server".'),
+    prefix_tokens: z.number().int().nonnegative().optional().describe(`Tokens of one prefix every prompt starts with (for prefix-cache experiments); part of input_tokens (default ${SYNTHETIC_DEFAULTS.prefix_tokens}).`),
+    prompts: count.optional().describe(`Distinct prompts generated (default: warmup + requests, at most ${SYNTHETIC_DEFAULTS.max_prompts}); requests use them according to sampling.`),
+    tokenizer: z.enum(TOKENIZERS).optional().describe(`How lengths are counted: "server" (the server's POST /tokenize, falling back to "library" when it has none), "library" (gpt-tokenizer's o200k encoding: exact for OpenAI models only) or "estimate" (4 characters per token). Default "${SYNTHETIC_DEFAULTS.tokenizer}".`),
   })
   .describe('Synthetic prompts of vocabulary words, built to exact token lengths before the load starts.')
   .meta({ id: 'Synthetic' });

@@ -1,6 +1,7 @@
 import { hashString, mulberry32 } from '@llmbench/plugin-api';
 import { drawLengths } from './lengths.js';
 import type { SyntheticSource } from './schema.js';
+import { SYNTHETIC_DEFAULTS } from '../defaults.js';
 
 /** Counts the tokens of a text the way the target model does (or as near as the counter can). */
 export interface TokenCounter {
@@ -28,7 +29,6 @@ const VOCABULARY = (
 /** Appended one at a time to reach the exact length when the words overshoot by one. */
 const FILL = ' a';
 
-const MAX_PROMPTS = 1000;
 
 /**
  * Builds synthetic prompts of given lengths in tokens. `overhead` is what the server adds around
@@ -41,10 +41,10 @@ export async function buildSynthetic(
   source: SyntheticSource,
   o: { readonly requests: number; readonly warmup: number; readonly seed: number; readonly counter: TokenCounter; readonly overhead: number },
 ): Promise<SyntheticPrompts> {
-  const n = source.prompts ?? Math.min(MAX_PROMPTS, Math.max(1, o.requests + o.warmup));
+  const n = source.prompts ?? Math.min(SYNTHETIC_DEFAULTS.max_prompts, Math.max(1, o.requests + o.warmup));
   const inputTokens = drawLengths(source.input_tokens, n, o.seed ^ hashString('input_tokens'));
   const outputTokens = source.output_tokens === undefined ? undefined : drawLengths(source.output_tokens, n, o.seed ^ hashString('output_tokens'));
-  const prefixTokens = source.prefix_tokens ?? 0;
+  const prefixTokens = source.prefix_tokens ?? SYNTHETIC_DEFAULTS.prefix_tokens;
   const prefix = prefixTokens > 0 ? await fitWords('', words(o.seed ^ hashString('prefix')), prefixTokens, o.counter) : '';
   const prompts: string[] = [];
   for (let j = 0; j < n; j++) {
