@@ -7,7 +7,7 @@ import {
 import { loadProjectConfig, type LoadedConfig } from '../config.js';
 import { PluginResolver, type ResolvedPlugin } from '../plugins/resolve.js';
 import { coerceEnvValues, expandEnv, isEnvIssue, redactSecrets, redactText } from './env.js';
-import { closest, httpUrlProblem, MAX_LISTED_ISSUES, toConfigIssues, typesAt, urlIssues } from './issues.js';
+import { closest, httpUrlProblem, knownKeysOf, MAX_LISTED_ISSUES, toConfigIssues, typesAt, urlIssues } from './issues.js';
 import { salvage } from './salvage.js';
 import { collectInlineSecrets } from './secrets.js';
 import {
@@ -114,7 +114,10 @@ export const SERVER_TYPE_ALIASES: Readonly<Record<string, string>> = {
   lm_studio: 'lmstudio', lmstudio: 'lmstudio', vllm: 'vllm', openai: 'openai', mock: 'mock', llama_cpp: 'llamacpp', llamacpp: 'llamacpp',
 };
 /** Scenario and workers files larger than this are refused unparsed: they are configuration, not data. */
-export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
+export const MAX_INPUT_BYTES = 128 * 1024 * 1024;
+/** YAML ones larger than this, too: the YAML parser takes seconds per few MiB (JSON is read in one fast pass). */
+export const MAX_YAML_BYTES = 4 * 1024 * 1024;
+const SCENARIO_READ = { maxBytes: MAX_INPUT_BYTES, maxYamlBytes: MAX_YAML_BYTES, knownKeys: knownKeysOf(ScenarioSchema) } as const;
 
 /**
  * Loads a scenario file: parses it with positions, merges project-config defaults, expands
@@ -125,7 +128,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   const env = options.env ?? process.env;
   const path = resolve(file);
   const dir = dirname(path);
-  const source = options.text === undefined ? await readSource(path, { maxBytes: MAX_INPUT_BYTES, what: 'scenario' }) : parseSource(path, options.text);
+  const source = options.text === undefined ? await readSource(path, { ...SCENARIO_READ, what: 'scenario' }) : parseSource(path, options.text, { knownKeys: SCENARIO_READ.knownKeys });
   const config = await loadProjectConfig(dir, env);
   const issues: ConfigIssue[] = [...(config?.issues ?? [])];
 
@@ -411,7 +414,7 @@ async function configurePlugin<K extends PluginKind>(
 async function readWorkersFile(path: string, check: Checker, generated: boolean): Promise<{ entry: WorkerEntry; at: PathSegment[]; check: Checker }[]> {
   let source: SourceFile;
   try {
-    source = await readSource(path, { maxBytes: MAX_INPUT_BYTES, what: 'workers file' });
+    source = await readSource(path, { maxBytes: MAX_INPUT_BYTES, maxYamlBytes: MAX_YAML_BYTES, knownKeys: knownKeysOf(WorkersFileSchema), what: 'workers file' });
   } catch (error) {
     if (!isLlmbenchError(error)) throw error;
     const hint = 'point workers_file at the seed\'s workers JSON ({"workers": [{"id", "host", "port", "type", ...}]}), relative to the scenario';
