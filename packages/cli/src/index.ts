@@ -218,7 +218,7 @@ ${EXIT_CODES_HELP}`)
         ...(opts.balancer === undefined ? {} : { balancer: opts.balancer }),
         cwd: io.cwd,
       });
-      const scenario = loaded(await loadScenario(generated.file, { builtins: builtinPlugins(), env: io.env, text: generated.text }));
+      const scenario = loaded(await loadScenario(generated.file, { builtins: builtinPlugins(), env: io.env, text: generated.text, ...(io.signal ? { signal: io.signal } : {}) }));
       const warmup = opts.warmup ?? BENCHMARK_DEFAULTS.warmup;
       io.stdout.write(warmup > 0 ? `benchmark: ${warmup} warm-up requests before each point (not measured; --warmup 0 for none)\n` : 'benchmark: no warm-up (--warmup 0)\n');
       const outcome = await runScenario(scenario, {
@@ -360,6 +360,11 @@ ${EXIT_CODES_HELP}`)
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.OK;
       return ExitCode.USAGE;
     }
+    // Stopped by a signal before anything was measured (reading or checking the scenario).
+    if (io.signal?.aborted && error === io.signal.reason) {
+      stderr('interrupted before any load: nothing was measured\n');
+      return ExitCode.RUNTIME;
+    }
     stderr(renderError(error, { cwd: io.cwd, debug }));
     return exitCodeFor(error);
   }
@@ -367,7 +372,7 @@ ${EXIT_CODES_HELP}`)
 }
 
 async function load(file: string, io: CliIO): Promise<LoadedScenario> {
-  return loadScenario(file.startsWith('/') ? file : `${io.cwd}/${file}`, { builtins: builtinPlugins(), env: io.env });
+  return loadScenario(file.startsWith('/') ? file : `${io.cwd}/${file}`, { builtins: builtinPlugins(), env: io.env, ...(io.signal ? { signal: io.signal } : {}) });
 }
 
 function describeScenario(s: LoadedScenario, cwd: string): string {

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import {
   ErrorCodes, LlmbenchError, isLlmbenchError, type ChatMessage, type ConfigIssue, type PluginKind,
 } from '@llmbench/plugin-api';
+import { orAbort } from '../abort.js';
 import { loadProjectConfig, type LoadedConfig } from '../config.js';
 import { PluginResolver, type ResolvedPlugin } from '../plugins/resolve.js';
 import { coerceEnvValues, expandEnv, isEnvIssue, redactSecrets, redactText } from './env.js';
@@ -104,6 +105,8 @@ export interface LoadOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The scenario's text, when it is generated rather than read from `file` (which then only names it). */
   readonly text?: string;
+  /** Stops loading (SIGINT/SIGTERM in the CLI): it rejects with the signal's reason between steps. */
+  readonly signal?: AbortSignal;
 }
 
 export const WORKLOAD_DEFAULTS = { requests: 100, warmup: 0, stream: false, timeout_ms: 60_000 } as const;
@@ -128,8 +131,11 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   const env = options.env ?? process.env;
   const path = resolve(file);
   const dir = dirname(path);
+  const signal = options.signal;
   const source = options.text === undefined ? await readSource(path, { ...SCENARIO_READ, what: 'scenario' }) : parseSource(path, options.text, { knownKeys: SCENARIO_READ.knownKeys });
-  const config = await loadProjectConfig(dir, env);
+  signal?.throwIfAborted();
+  // A .llmbenchrc.js runs the user's code, which may wait on anything: a signal stops the waiting.
+  const config = await orAbort(signal, loadProjectConfig(dir, env));
   const issues: ConfigIssue[] = [...(config?.issues ?? [])];
 
   const expanded = expandEnv(source, env);
@@ -151,6 +157,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
     // A document that is not a mapping has no fields to check further.
     if (merged === null || typeof merged !== 'object' || Array.isArray(merged)) throw invalid(path, issues, unset, secrets, unlisted.count);
   }
+  signal?.throwIfAborted();
   const scenario = (parsed.success ? parsed.data : salvage(ScenarioSchema, merged)) as Salvaged;
   const check = new Checker(locateIn, issues);
   urlIssues(ScenarioSchema, scenario, (p, message, hint) => check.issue(p, message, hint));
@@ -169,6 +176,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   const names = new Set<string>();
   const experiments: ResolvedExperiment[] = [];
   for (const [i, exp] of (scenario.experiments ?? []).entries()) {
+    signal?.throwIfAborted();
     if (!exp) continue;
     if (names.has(exp.name)) check.issue(['experiments', i, 'name'], `experiment name "${exp.name}" is used twice`, 'give each experiment a unique name');
     names.add(exp.name);

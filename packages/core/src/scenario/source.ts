@@ -58,11 +58,19 @@ const MAX_ALIAS_COUNT = 100;
 export async function readSource(file: string, options: ReadOptions = {}): Promise<SourceFile> {
   let text: string;
   try {
+    const found = await stat(file);
+    if (found.isDirectory()) {
+      throw new LlmbenchError(ErrorCodes.FILE_NOT_FOUND, `${file} is a directory`, { hint: `give the path of a ${options.what ?? 'file'} (.yaml, .yml or .json)` });
+    }
+    // Reading a FIFO waits for a writer in a thread that not even exit can stop, and a device has
+    // no size to check: both are refused.
+    if (!found.isFile()) {
+      throw new LlmbenchError(ErrorCodes.FILE_NOT_FOUND, `${file} is ${found.isFIFO() ? 'a FIFO (named pipe)' : 'not a regular file'}`, {
+        hint: `give the path of a ${options.what ?? 'file'} saved on disk (.yaml, .yml or .json)`,
+      });
+    }
     if (options.maxBytes !== undefined) {
-      const { size, isDirectory } = await stat(file).then((s) => ({ size: s.size, isDirectory: s.isDirectory() }));
-      if (isDirectory) {
-        throw new LlmbenchError(ErrorCodes.FILE_NOT_FOUND, `${file} is a directory`, { hint: `give the path of a ${options.what ?? 'file'} (.yaml, .yml or .json)` });
-      }
+      const size = found.size;
       if (size > options.maxBytes) {
         throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${file} is ${mib(size)}; a ${options.what ?? 'file'} may be at most ${mib(options.maxBytes)}`, {
           hint: 'check that this is the right file; put long prompt lists in a prompts_file (.txt or .jsonl)',
