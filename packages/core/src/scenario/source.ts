@@ -32,8 +32,9 @@ export interface ReadOptions {
   /** An empty (or comment-only) file has the value undefined instead of being an error. */
   readonly allowEmpty?: boolean;
   /**
-   * With this, a JSON mapping keeps at most KEPT_UNKNOWN_KEYS keys that are not known at its path and
-   * only counts the rest, so a flood of unknown keys costs a scan, not a value of millions of fields.
+   * With this, a mapping keeps at most KEPT_UNKNOWN_KEYS keys that are not known at its path and only
+   * counts the rest (SourceFile.dropped), so a flood of unknown keys costs a scan, not a value of
+   * millions of fields. YAML drops only those whose value is a plain scalar without an anchor.
    */
   readonly knownKeys?: KnownKeys;
 }
