@@ -61,7 +61,9 @@ export async function readSource(file: string, options: ReadOptions = {}): Promi
   try {
     const found = await stat(file);
     if (found.isDirectory()) {
-      throw new LlmbenchError(ErrorCodes.FILE_NOT_FOUND, `${file} is a directory`, { hint: `give the path of a ${options.what ?? 'file'} (.yaml, .yml or .json)` });
+      throw new LlmbenchError(ErrorCodes.FILE_NOT_FOUND, `${file} is a directory`, {
+        hint: options.maxBytes === undefined ? PATH_HINT : `give the path of a ${options.what ?? 'file'} (.yaml, .yml or .json)`,
+      });
     }
     // Reading a FIFO waits for a writer in a thread that not even exit can stop, and a device has
     // no size to check: both are refused.
@@ -91,11 +93,13 @@ export async function readSource(file: string, options: ReadOptions = {}): Promi
     throw new LlmbenchError(
       ErrorCodes.FILE_NOT_FOUND,
       code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file} is a directory` : `${file}: cannot read (${code ?? String(error)})`,
-      { cause: error, hint: 'check the path; relative paths are relative to the current directory' },
+      { cause: error, hint: PATH_HINT },
     );
   }
   return parseSource(file, text, options);
 }
+
+const PATH_HINT = 'check the path; relative paths are relative to the current directory';
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
