@@ -1,9 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/bin/llmbench.js');
@@ -44,7 +45,7 @@ test('--raw to a FIFO nobody reads, or to a directory, is a usage error instead 
   expect(directory.stderr).toMatch(/--raw .* is a directory/);
 });
 
-test('SIGHUP (the terminal closed) stops the run and writes what was measured, marked interrupted and partial', async () => {
+test.each(['SIGHUP', 'SIGTERM', 'SIGINT'] as const)('%s stops the run and writes what was measured, marked interrupted and partial', async (signal) => {
   const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
   await writeFile(
     join(dir, 's.yaml'),
@@ -66,7 +67,7 @@ reporters: [{ use: console, options: { progress_interval_s: 0.1 } }, json, markd
     });
   });
   const sent = performance.now();
-  child.kill('SIGHUP');
+  child.kill(signal);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   expect(performance.now() - sent).toBeLessThan(2_000);
   expect(code, stderr).toBe(3);
@@ -87,4 +88,168 @@ test('a temp file left by a write that was killed is removed by the next write t
   await writeFile(join(dir, '.other.json.llmbench-4194304-1.tmp'), 'another file\'s');
   await writeFileAtomic(join(dir, 'r.json'), '{}\n');
   expect((await readdir(dir)).sort()).toEqual(['.other.json.llmbench-4194304-1.tmp', 'r.json']);
+});
+
+/** A loopback TCP server that accepts connections and never answers; `connected` settles on the first. */
+interface SilentServer {
+  readonly port: number;
+  readonly connected: Promise<void>;
+  close(): Promise<void>;
+}
+
+const opened: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+});
+
+async function silentServer(): Promise<SilentServer> {
+  const sockets = new Set<Socket>();
+  let connected!: () => void;
+  const first = new Promise<void>((resolve) => (connected = resolve));
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => sockets.delete(socket));
+    socket.resume();
+    connected();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const silent = {
+    port: (server.address() as { port: number }).port,
+    connected: first,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+  opened.push(silent);
+  return silent;
+}
+
+/** Sends one keep-alive request and keeps the connection open; settles when the answer has begun. */
+function holdConnection(url: URL): Promise<void> {
+  const socket = connect(Number(url.port), url.hostname);
+  opened.push({ close: async () => void socket.destroy() });
+  socket.on('error', () => undefined);
+  socket.write(`GET /v1/models HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\n\r\n`);
+  return new Promise<void>((resolve) => socket.once('data', () => resolve()));
+}
+
+interface Spawned {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function start(args: string[], cwd: string): Spawned {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  return { child, output: () => output, exited };
+}
+
+/** Sends SIGTERM once `ready` settles; returns the exit and how long after the signal it came. */
+async function stopWhen(cli: Spawned, ready: Promise<unknown>): Promise<{ code: number | null; ms: number; output: string }> {
+  const early = cli.exited.then((e) => {
+    throw new Error(`exited (${e.code}) before it was ready to be stopped:\n${cli.output()}`);
+  });
+  await Promise.race([ready, early]);
+  early.catch(() => undefined);
+  const sent = performance.now();
+  cli.child.kill('SIGTERM');
+  const { code } = await cli.exited;
+  return { code, ms: performance.now() - sent, output: cli.output() };
+}
+
+async function resultsOf(dir: string): Promise<{ status: string; experiments: unknown[] }> {
+  const files = await readdir(join(dir, 'out'));
+  const json = files.find((f) => f.endsWith('.json'));
+  expect(json, `results in ${files.join(', ')}`).toBeDefined();
+  return JSON.parse(await readFile(join(dir, 'out', json!), 'utf8')) as { status: string; experiments: unknown[] };
+}
+
+describe('SIGTERM stops every phase within 2 s', () => {
+  test('validate with a project config (.llmbenchrc.mjs) that waits forever', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
+    await writeFile(join(dir, 's.yaml'), SCENARIO);
+    await writeFile(join(dir, '.llmbenchrc.mjs'), "process.stderr.write('config: waiting\\n');\nexport default new Promise(() => setInterval(() => {}, 1000));\n");
+    const cli = start(['validate', 's.yaml'], dir);
+    const waiting = new Promise<void>((resolve) => cli.child.stderr!.on('data', () => cli.output().includes('config: waiting') && resolve()));
+    const stopped = await stopWhen(cli, waiting);
+    expect(stopped.ms).toBeLessThan(2_000);
+    expect(stopped.code, stopped.output).toBe(3);
+    expect(stopped.output).toContain('interrupted before any load: nothing was measured');
+    expect(stopped.output).not.toMatch(/INTERNAL|\n\s+at /);
+  }, 30_000);
+
+  test('a scenario that is a FIFO is refused at once instead of waiting for a writer', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
+    await new Promise<void>((resolve, reject) => execFile('mkfifo', [join(dir, 's.yaml')], (e) => (e ? reject(e) : resolve())));
+    const ran = await llmbench(['validate', 's.yaml'], dir);
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toMatch(/s\.yaml is a FIFO \(named pipe\)/);
+  }, 30_000);
+
+  // Each asks a server something before any load: serverInfo (llama.cpp's slots), setup (LM Studio's
+  // model check), the tokenizer for synthetic prompts.
+  test.each([
+    ['llama.cpp serverInfo', (port: number) => `servers: [{ id: s, url: "http://127.0.0.1:${port}", backend: llamacpp }]`, ''],
+    ['LM Studio model check', (port: number) => `servers: [{ id: s, url: "http://127.0.0.1:${port}", model: m, backend: lmstudio }]`, ''],
+    ['synthetic prompts from the server tokenizer', (port: number) => `servers: [{ id: s, url: "http://127.0.0.1:${port}", model: m, backend: vllm }]`, '\n  synthetic: { input_tokens: 64, output_tokens: 8 }'],
+  ])('run waiting for a server that never answers: %s', async (_, servers, workload) => {
+    const server = await silentServer();
+    const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
+    await writeFile(join(dir, 's.yaml'), `${servers(server.port)}\nworkload:\n  requests: 10${workload}\nexperiments: [{ name: a, strategy: semaphore }]\nreporters: [json]\n`);
+    const stopped = await stopWhen(start(['run', 's.yaml', '--out', 'out'], dir), server.connected);
+    expect(stopped.ms).toBeLessThan(2_000);
+    expect(stopped.code, stopped.output).toBe(3);
+    expect(await resultsOf(dir)).toMatchObject({ status: 'interrupted', experiments: [] });
+  }, 30_000);
+
+  test('run with every request waiting on a server that never answers', async () => {
+    const server = await silentServer();
+    const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
+    await writeFile(join(dir, 's.yaml'), `servers: [{ id: s, url: "http://127.0.0.1:${server.port}", model: m, backend: openai }]\nworkload: { requests: 10 }\nexperiments: [{ name: a, strategy: semaphore }]\nreporters: [json]\n`);
+    const stopped = await stopWhen(start(['run', 's.yaml', '--out', 'out'], dir), server.connected);
+    expect(stopped.ms).toBeLessThan(2_000);
+    expect(stopped.code, stopped.output).toBe(3);
+    expect(await resultsOf(dir)).toMatchObject({ status: 'interrupted', experiments: [{ name: 'a', partial: true }] });
+  }, 30_000);
+
+  test('benchmark against a worker that never answers writes its JSON, marked interrupted', async () => {
+    const server = await silentServer();
+    const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
+    await writeFile(join(dir, 'w.json'), JSON.stringify({ workers: [{ id: 'w', host: '127.0.0.1', port: server.port, type: 'openai', model: 'm' }] }));
+    const stopped = await stopWhen(start(['benchmark', '-c', 'w.json', '--mode', 'concurrency', '--concurrency-levels', '2', '--requests', '4', '--warmup', '0', '-o', 'out/b.json'], dir), server.connected);
+    expect(stopped.ms).toBeLessThan(2_000);
+    expect(stopped.code, stopped.output).toBe(3);
+    expect(JSON.parse(await readFile(join(dir, 'out', 'b.json'), 'utf8'))).toMatchObject({ results: { status: 'interrupted' } });
+  }, 30_000);
+
+  test('process against a worker that never answers', async () => {
+    const server = await silentServer();
+    const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
+    await writeFile(join(dir, 'w.json'), JSON.stringify({ workers: [{ id: 'w', host: '127.0.0.1', port: server.port, type: 'openai', model: 'm', max_concurrent_requests: 2 }] }));
+    await writeFile(join(dir, 'doc.md'), '# A paper\n');
+    const stopped = await stopWhen(start(['process', '--config', 'w.json', '--input', '.', '--out', 'answers', '--threads', '1'], dir), server.connected);
+    expect(stopped.ms).toBeLessThan(2_000);
+    expect(stopped.code, stopped.output).toBe(3);
+  }, 30_000);
+
+  test('mock-server with a client holding a keep-alive connection open', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
+    const cli = start(['mock-server', '--port', '0'], dir);
+    const url = await new Promise<URL>((resolve) => {
+      cli.child.stdout!.on('data', () => {
+        const found = /listening on (http:\/\/\S+)/.exec(cli.output());
+        if (found) resolve(new URL(found[1]!));
+      });
+    });
+    // A keep-alive connection that stays open after its answer: server.close() alone would wait for it.
+    const stopped = await stopWhen(cli, holdConnection(url));
+    expect(stopped.ms).toBeLessThan(2_000);
+    expect(stopped.code, stopped.output).toBe(0);
+  }, 30_000);
 });

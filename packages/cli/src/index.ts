@@ -51,6 +51,11 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.OK;
       return ExitCode.USAGE;
     }
+    // Stopped by a signal before anything was measured (reading or checking the scenario).
+    if (io.signal?.aborted && error === io.signal.reason) {
+      ctx.stderr('interrupted before any load: nothing was measured\n');
+      return ExitCode.RUNTIME;
+    }
     ctx.stderr(renderError(error, { cwd: io.cwd, debug }));
     return exitCodeFor(error);
   }

@@ -58,7 +58,7 @@ ${EXIT_CODES_HELP}`)
         ...(opts.balancer === undefined ? {} : { balancer: opts.balancer }),
         cwd: io.cwd,
       });
-      const scenario = ctx.loaded(await loadScenario(generated.file, { builtins: builtinPlugins(), env: io.env, text: generated.text }));
+      const scenario = ctx.loaded(await loadScenario(generated.file, { builtins: builtinPlugins(), env: io.env, text: generated.text, ...(io.signal ? { signal: io.signal } : {}) }));
       const warmup = opts.warmup ?? BENCHMARK_DEFAULTS.warmup;
       io.stdout.write(warmup > 0 ? `benchmark: ${warmup} warm-up requests before each point (not measured; --warmup 0 for none)\n` : 'benchmark: no warm-up (--warmup 0)\n');
       const outcome = await runScenario(scenario, {

@@ -80,7 +80,7 @@ Exit codes: 0 every task has its answer; 1 some tasks failed (run again to retry
       const concurrency = flags.concurrency ?? (await workersConcurrency(config)) ?? 1;
       const generated = processScenario(options, 1, concurrency);
       // Validate the workers file before touching the out folder.
-      const loaded = await loadScenario(generated.file, { builtins: builtinPlugins(), env: io.env, text: generated.text });
+      const loaded = await loadScenario(generated.file, { builtins: builtinPlugins(), env: io.env, text: generated.text, ...(io.signal ? { signal: io.signal } : {}) });
       const plan = await planDirectoryJob({ input: resolve(io.cwd, flags.input), out: resolve(io.cwd, flags.out), preset: flags.preset, prompts });
       io.stdout.write(`${describePlan(plan, flags, io.cwd)}\n`);
       if (plan.job.pending.length === 0) {

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
+import { orAbort } from '../abort.js';
 import {
   ARRIVALS, checkWritable, DEFAULT_SATURATION, ErrorCodes, HEADLINE_METRICS, LlmbenchError, isLlmbenchError, meanInterval, RESULTS_SCHEMA_VERSION, type Clock, type Collector,
   type ExperimentResult, type LoadPoint, type Logger, type MetricSummary, type PluginContext, type ProgressSnapshot,
@@ -139,12 +140,14 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
   let abortedBy: RunResults['aborted_by'];
   const abortOn = scenario.thresholds.filter((t) => t.abort_on_fail);
   try {
-    const learnt = await askServers(scenario.servers, base, logger);
+    // What servers are asked before any load (setup, serverInfo, tokenizers) may never answer: a
+    // signal stops the waiting at once, and the run ends interrupted.
+    const learnt = await orAbort(signal, askServers(scenario.servers, base, logger));
     known = learnt.servers;
     for (const listed of scenario.experiments.map(learnt.apply)) {
-      const withJob = await withPlannedJob(listed, stamp, logger);
+      const withJob = await orAbort(signal, withPlannedJob(listed, stamp, logger));
       // Synthetic prompts and recorded lengths need the server's tokenizer: built now, before any load.
-      const experiment = withJob.servers[0] ? { ...withJob, workload: await prepareWorkload(withJob.workload, withJob.servers[0], base, logger) } : withJob;
+      const experiment = withJob.servers[0] ? { ...withJob, workload: await orAbort(signal, prepareWorkload(withJob.workload, withJob.servers[0], base, logger)) } : withJob;
       const strategy = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
         experiment.strategy.resolved.plugin.create(base, experiment.strategy.options),
       );
@@ -186,10 +189,13 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     }
     if (signal.aborted) status = 'interrupted';
   } catch (error) {
-    status = 'failed';
-    const err = isLlmbenchError(error) ? error : new LlmbenchError(ErrorCodes.INTERNAL, (error as Error).message, { cause: error });
-    failure = err.message;
-    errors.push(err);
+    if (signal.aborted) status = 'interrupted';
+    else {
+      status = 'failed';
+      const err = isLlmbenchError(error) ? error : new LlmbenchError(ErrorCodes.INTERNAL, (error as Error).message, { cause: error });
+      failure = err.message;
+      errors.push(err);
+    }
   } finally {
     await engine.close();
   }

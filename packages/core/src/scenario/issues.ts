@@ -72,9 +72,12 @@ interface Ctx {
 
 function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: Ctx): void {
   const base = ctx.base ?? [];
-  const emit = (p: PathSegment[], fields: Omit<ConfigIssue, 'file' | 'path' | 'line' | 'column'>, key = false) => {
+  const targetOf = (p: PathSegment[]) => {
     const full = [...base, ...p];
-    const target = ctx.locateIn ? ctx.locateIn(full) : { source: ctx.source, path: full };
+    return { full, target: ctx.locateIn ? ctx.locateIn(full) : { source: ctx.source, path: full } };
+  };
+  const emit = (p: PathSegment[], fields: Omit<ConfigIssue, 'file' | 'path' | 'line' | 'column'>, key = false) => {
+    const { full, target } = targetOf(p);
     const pos = target.source.locate(target.path, { key });
     out.push({ file: target.source.file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: full.join('.'), ...fields });
   };
@@ -84,14 +87,17 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
   switch (issue.code) {
     case 'unrecognized_keys': {
       const allowed = allowedKeys(ctx.schema, path);
-      const listed = issue.keys.length > MAX_LISTED_ISSUES ? issue.keys.slice(0, MAX_LISTED_ISSUES) : issue.keys;
-      if (listed.length < issue.keys.length) {
+      const { target } = targetOf(path);
+      // Past the first few, a source counts unknown keys without keeping them in the value.
+      const total = issue.keys.length + (target.source.dropped?.(target.path) ?? 0);
+      const listed = total > MAX_LISTED_ISSUES ? issue.keys.slice(0, MAX_LISTED_ISSUES) : issue.keys;
+      if (listed.length < total) {
         emit(path, {
-          message: `${issue.keys.length} unknown fields (the first ${listed.length} are listed)`,
+          message: `${total} unknown fields (the first ${listed.length} are listed)`,
           ...(allowed.length ? { expected: `one of ${allowed.join(', ')}` } : {}),
           hint: 'remove the fields that are not in the format; see docs/scenarios.md',
         }, true);
-        ctx.unlisted.count += issue.keys.length - listed.length;
+        ctx.unlisted.count += total - listed.length;
       }
       for (const key of listed) {
         const suggestion = closest(key, allowed);
@@ -258,6 +264,39 @@ function discriminatorValues(schema: AnySchema, path: readonly PathSegment[], ke
   }
   return values;
 }
+
+/**
+ * What a source may leave out at each path: the keys allowed where every schema that can apply there
+ * is a strict object; undefined (keep every key) wherever a record, a loose object or anything else can.
+ */
+export function knownKeysOf(schema: AnySchema): (path: readonly PathSegment[]) => ReadonlySet<string> | undefined {
+  // Every item of a list has the same schema: one answer per path with its indices left out.
+  const memo = new Map<string, ReadonlySet<string> | undefined>();
+  return (path) => {
+    const at = path.map((p) => (typeof p === 'number' ? '#' : p)).join('\u0000');
+    if (memo.has(at)) return memo.get(at);
+    const keys = knownKeysAt(schema, path);
+    memo.set(at, keys);
+    return keys;
+  };
+}
+
+function knownKeysAt(schema: AnySchema, path: readonly PathSegment[]): ReadonlySet<string> | undefined {
+  const keys = new Set<string>();
+  let objects = 0;
+  // schemasAt lists a union and each of its members: the members decide.
+  for (const s of schemasAt(schema, path)) {
+    const def = s._zod.def as unknown as { type: string; shape?: Record<string, AnySchema>; catchall?: AnySchema };
+    if (def.type === 'union' || NOT_MAPPINGS.has(def.type)) continue;
+    if (def.type !== 'object' || !def.shape || (def.catchall?._zod.def as { type?: string } | undefined)?.type !== 'never') return undefined;
+    objects++;
+    for (const k of Object.keys(def.shape)) keys.add(k);
+  }
+  return objects > 0 ? keys : undefined;
+}
+
+/** Schema types that never accept a mapping, so they say nothing about which keys one may have. */
+const NOT_MAPPINGS: ReadonlySet<string> = new Set(['string', 'number', 'int', 'boolean', 'bigint', 'enum', 'literal', 'null', 'undefined', 'array', 'nan', 'date', 'template_literal']);
 
 /** The keys an object schema allows at `path`. */
 export function allowedKeys(schema: AnySchema, path: readonly PathSegment[]): string[] {

@@ -681,14 +681,53 @@ describe('validation stays linear and capped', () => {
     expect(issues[1]).toMatchObject({ at: 'scenario.yaml:3:1', path: 'unknown_0', message: 'unknown field "unknown_0"' });
   }, 60_000);
 
-  test('a 50 MB scenario is refused by its size before it is parsed', async () => {
+  test('a YAML scenario over 4 MiB is refused by its size before it is parsed, with JSON offered instead', async () => {
     const line = 'unknown_key: 1\n';
     const dir = await project({ 'scenario.yaml': line.repeat(Math.ceil(50e6 / line.length)) });
     const started = performance.now();
     await expect(loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} })).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
-      message: `${join(dir, 'scenario.yaml')} is 47.7 MiB; a scenario may be at most 4.0 MiB`,
+      message: `${join(dir, 'scenario.yaml')} is 47.7 MiB; a YAML scenario may be at most 4.0 MiB`,
+      hint: 'check that this is the right file; put long prompt lists in a prompts_file (.txt or .jsonl), or write it as JSON (.json), which may be up to 128.0 MiB',
     });
     expect(performance.now() - started).toBeLessThan(10_000);
   }, 60_000);
+
+  test('a 50 MB JSON scenario of unknown keys: the first 50 listed at their lines, the other 1.9 million counted', async () => {
+    const keys = Array.from({ length: 1_900_000 }, (_, i) => `  "unknown_key_${i}": 1`);
+    const text = `{"backend": "fake", "experiments": [{"name": "a", "strategy": {"use": "fixed", "options": {"concurrency": 1}}}],\n${keys.join(',\n')}\n}\n`;
+    expect(text.length).toBeGreaterThan(50e6);
+    const { error, issues } = await failure({ 'scenario.json': text });
+    expect(error.message).toMatch(/: 1900001 problems found \(the first 50 are listed\)$/);
+    expect(error.hint).toBe('1899951 more not listed; fix these and validate again');
+    expect(issues).toHaveLength(50);
+    expect(issues[0]).toMatchObject({ at: 'scenario.json:1:1', path: '', message: '1900000 unknown fields (the first 50 are listed)' });
+    expect(issues.slice(1, 3)).toMatchObject([
+      { at: 'scenario.json:2:3', path: 'unknown_key_0', message: 'unknown field "unknown_key_0"' },
+      { at: 'scenario.json:3:3', path: 'unknown_key_1', message: 'unknown field "unknown_key_1"' },
+    ]);
+  }, 60_000);
+
+  test('an experiment with a flood of unknown keys in JSON: counted in that experiment, the rest of the file still checked', async () => {
+    const keys = Array.from({ length: 5_000 }, (_, i) => `"k${i}": {"deep": [1, 2]}`).join(',\n');
+    const { error, issues } = await failure({
+      'scenario.json': `{"backend": "fake", "runs": "two", "experiments": [{"name": "a", "strategy": {"use": "fixed", "options": {"concurrency": 1}},\n${keys}}]}\n`,
+    });
+    expect(error.message).toMatch(/: 5002 problems found \(the first 50 are listed\)$/);
+    expect(issues.slice(0, 3)).toMatchObject([
+      { at: 'scenario.json:1:29', path: 'runs', message: '"two" is a string' },
+      { at: 'scenario.json:1:52', path: 'experiments.0', message: '5000 unknown fields (the first 50 are listed)' },
+      { at: 'scenario.json:2:1', path: 'experiments.0.k0', message: 'unknown field "k0"', hint: 'remove "k0"' },
+    ]);
+  });
+
+  test('YAML: unknown keys past the kept ones are counted, and an anchor among them still serves its alias', async () => {
+    const keys = Array.from({ length: 80 }, (_, i) => (i === 70 ? 'x_runs: &r 2' : `unknown_${i}: 1`)).join('\n');
+    const { error, issues } = await failure({
+      'scenario.yaml': `backend: fake\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n${keys}\nruns: *r\nseed: nope\n`,
+    });
+    expect(error.message).toMatch(/: 82 problems found \(the first 50 are listed\)$/);
+    expect(issues.map((i) => i.message).filter((m) => /alias|unknown fields/.test(m))).toEqual(['80 unknown fields (the first 50 are listed)']);
+    expect(issues.at(-1)).toMatchObject({ at: 'scenario.yaml:51:1', path: 'unknown_48' });
+  });
 });

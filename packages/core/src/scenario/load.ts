@@ -4,10 +4,11 @@ import type { z } from 'zod';
 import {
   ErrorCodes, LlmbenchError, isLlmbenchError, type ChatMessage, type ConfigIssue, type PluginKind,
 } from '@llmbench/plugin-api';
+import { orAbort } from '../abort.js';
 import { loadProjectConfig, type LoadedConfig } from '../config.js';
 import { PluginResolver, type ResolvedPlugin } from '../plugins/resolve.js';
 import { coerceEnvValues, expandEnv, isEnvIssue, redactSecrets, redactText } from './env.js';
-import { closest, httpUrlProblem, MAX_LISTED_ISSUES, toConfigIssues, typesAt, urlIssues } from './issues.js';
+import { closest, httpUrlProblem, knownKeysOf, MAX_LISTED_ISSUES, toConfigIssues, typesAt, urlIssues } from './issues.js';
 import { salvage } from './salvage.js';
 import { collectInlineSecrets } from './secrets.js';
 import {
@@ -106,12 +107,17 @@ export interface LoadOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The scenario's text, when it is generated rather than read from `file` (which then only names it). */
   readonly text?: string;
+  /** Stops loading (SIGINT/SIGTERM in the CLI): it rejects with the signal's reason between steps. */
+  readonly signal?: AbortSignal;
 }
 
 export { WORKLOAD_DEFAULTS } from '../defaults.js';
 export const DEFAULT_PROMPT = 'Write one sentence about the number {i}.';
 /** Scenario and workers files larger than this are refused unparsed: they are configuration, not data. */
-export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
+export const MAX_INPUT_BYTES = 128 * 1024 * 1024;
+/** YAML ones larger than this, too: the YAML parser takes seconds per few MiB (JSON is read in one fast pass). */
+export const MAX_YAML_BYTES = 4 * 1024 * 1024;
+const SCENARIO_READ = { maxBytes: MAX_INPUT_BYTES, maxYamlBytes: MAX_YAML_BYTES, knownKeys: knownKeysOf(ScenarioSchema) } as const;
 
 /**
  * Loads a scenario file: parses it with positions, merges project-config defaults, expands
@@ -122,8 +128,11 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   const env = options.env ?? process.env;
   const path = resolve(file);
   const dir = dirname(path);
-  const source = options.text === undefined ? await readSource(path, { maxBytes: MAX_INPUT_BYTES, what: 'scenario' }) : parseSource(path, options.text);
-  const config = await loadProjectConfig(dir, env);
+  const signal = options.signal;
+  const source = options.text === undefined ? await readSource(path, { ...SCENARIO_READ, what: 'scenario' }) : parseSource(path, options.text, { knownKeys: SCENARIO_READ.knownKeys });
+  signal?.throwIfAborted();
+  // A .llmbenchrc.js runs the user's code, which may wait on anything: a signal stops the waiting.
+  const config = await orAbort(signal, loadProjectConfig(dir, env));
   const issues: ConfigIssue[] = [...(config?.issues ?? [])];
 
   const expanded = expandEnv(source, env);
@@ -145,6 +154,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
     // A document that is not a mapping has no fields to check further.
     if (merged === null || typeof merged !== 'object' || Array.isArray(merged)) throw invalid(path, issues, unset, secrets, unlisted.count);
   }
+  signal?.throwIfAborted();
   const scenario = (parsed.success ? parsed.data : salvage(ScenarioSchema, merged)) as Salvaged;
   const check = new Checker(locateIn, issues);
   urlIssues(ScenarioSchema, scenario, (p, message, hint) => check.issue(p, message, hint));
@@ -163,6 +173,7 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   const names = new Set<string>();
   const experiments: ResolvedExperiment[] = [];
   for (const [i, exp] of (scenario.experiments ?? []).entries()) {
+    signal?.throwIfAborted();
     if (!exp) continue;
     if (names.has(exp.name)) check.issue(['experiments', i, 'name'], `experiment name "${exp.name}" is used twice`, 'give each experiment a unique name');
     names.add(exp.name);
@@ -408,7 +419,7 @@ async function configurePlugin<K extends PluginKind>(
 async function readWorkersFile(path: string, check: Checker, generated: boolean): Promise<{ entry: WorkerEntry; at: PathSegment[]; check: Checker }[]> {
   let source: SourceFile;
   try {
-    source = await readSource(path, { maxBytes: MAX_INPUT_BYTES, what: 'workers file' });
+    source = await readSource(path, { maxBytes: MAX_INPUT_BYTES, maxYamlBytes: MAX_YAML_BYTES, knownKeys: knownKeysOf(WorkersFileSchema), what: 'workers file' });
   } catch (error) {
     if (!isLlmbenchError(error)) throw error;
     const hint = 'point workers_file at the seed\'s workers JSON ({"workers": [{"id", "host", "port", "type", ...}]}), relative to the scenario';
