@@ -175,7 +175,7 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
   if (description) out.push(`*${description.trim().replaceAll('*', '\\*')}*`, '');
   const params = Object.entries(e.params).map(([k, v]) => `${k} ${v}`).join(', ');
   const balancer = e.point.servers.length > 1 ? `; balancer ${e.point.balancer.policy}` : '';
-  out.push(`Strategy \`${e.strategy.name}\` (${params}); ${fmtCount(e.point.requests)} requests per run × ${e.runs.length} run${e.runs.length === 1 ? '' : 's'}; servers ${e.point.servers.join(', ')}${balancer}.`, '');
+  out.push(`Strategy \`${e.strategy.name}\` (${params}); ${fmtCount(e.point.requests)} ${s.turns?.length ? 'conversations' : 'requests'} per run × ${e.runs.length} run${e.runs.length === 1 ? '' : 's'}; servers ${e.point.servers.join(', ')}${balancer}.`, '');
   const rows: string[][] = [
     ['Requests', fmtCount(s.requests)],
     ['Success rate', fmtPercent(s.success_rate)],
@@ -243,6 +243,24 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
   const failed = FAILURE_KINDS.filter((k) => s.failures[k] > 0);
   if (failed.length) rows.push(['Failures', failed.map((k) => `${fmtCount(s.failures[k])} ${k}`).join(', ')]);
   out.push(table(['Metric', 'Value'], rows));
+  if (s.turns?.length) {
+    used.add('turns');
+    const pair = (x: { p50: number; p95: number } | null) => (x ? `${fmtMs(x.p50)} / ${fmtMs(x.p95)}` : '-');
+    out.push(
+      '',
+      table(
+        ['Turn', 'Requests', 'Success', 'Latency p50 / p95', 'TTFT p50 / p95', 'Input tokens avg / p95'],
+        s.turns.map((t) => [
+          String(t.turn),
+          fmtCount(t.requests),
+          t.requests > 0 ? fmtPercent(t.successes / t.requests) : '-',
+          pair(t.latency_ms),
+          pair(t.ttft_ms),
+          t.input_tokens ? `${fmtCount(Math.round(t.input_tokens.avg))} / ${fmtCount(t.input_tokens.p95)}` : '-',
+        ]),
+      ),
+    );
+  }
   if (s.failure_samples.length) {
     out.push('', 'Failure messages:', '', ...s.failure_samples.map((f) => `- ${f.kind} × ${fmtCount(f.count)}: \`${f.message.replaceAll('`', "'")}\``));
   }

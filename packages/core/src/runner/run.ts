@@ -17,7 +17,8 @@ import { monotonicClock } from '../engine/clock.js';
 import { evaluateThresholds } from './thresholds.js';
 import { withPlannedJob } from '../jobs/directory.js';
 import { prepareWorkload } from '../workload/prepare.js';
-import { lengthsOf } from '../workload/report.js';
+import { lengthsOf, turnsOf } from '../workload/report.js';
+import { requestsOf } from '../workload/conversations.js';
 
 export interface RunScenarioOptions {
   /** llmbench version, recorded in results. */
@@ -297,6 +298,8 @@ interface PointContext {
 async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSweep: boolean, ctx: PointContext): Promise<ExperimentResult> {
   const servers = point.servers === undefined ? experiment.servers : experiment.servers.slice(0, point.servers);
   const requests = point.requests ?? experiment.workload.requests;
+  // Multi-turn conversations: `requests` counts conversations, each sending its turns.
+  const sent = requestsOf(experiment.workload, requests);
   const label = point.label ?? (isSweep ? `concurrency=${point.concurrency}` : experiment.name);
   const name = isSweep ? `${experiment.name}/${label}` : experiment.name;
   const barrier = point.barrier ?? false;
@@ -339,7 +342,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
           experiment: name,
           run,
           done: live.done,
-          total: requests,
+          total: sent,
           failures: live.failures,
           elapsedMs: ctx.clock.now() - t0,
           ...(live.latency.totalCount > 0 ? { latencyP50Ms: percentileMs(live.latency, 50) } : {}),
@@ -376,7 +379,8 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         started_at: startedAt,
         ...stats,
         ...prefixCache(cache, result.tally),
-        ...lengthsOf(experiment.workload, requests, result.tally),
+        ...lengthsOf(experiment.workload, sent, result.tally),
+        ...turnsOf(result.tally),
         server_metrics: Object.fromEntries(servers.map((s, i) => [s.id, { start: before[i]!, end: after[i]! }])),
         collectors: collected,
       });
@@ -416,7 +420,8 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         ...(barrier ? { barrier: { batches: pooled.batches, idleSlotMs: pooled.idleSlotMs, slots: point.concurrency } } : {}),
       }),
       ...prefixCache({ hits: pooled.cacheHits, queries: pooled.cacheQueries }, pooled.tally),
-      ...lengthsOf(experiment.workload, requests, pooled.tally),
+      ...lengthsOf(experiment.workload, sent, pooled.tally),
+      ...turnsOf(pooled.tally),
       server_metrics: runs[runs.length - 1]?.server_metrics ?? {},
       collectors: runs[runs.length - 1]?.collectors ?? {},
     },
