@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server as HttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -113,5 +114,72 @@ describe.skipIf(!present)('multi-turn conversations against llama.cpp\'s own ser
     expect(turns[2]!.input_tokens!.avg).toBeGreaterThan(turns[1]!.input_tokens!.avg + 24);
     const streamed = results.experiments.find((e) => e.name === 'streamed')!.summary.turns!;
     expect(streamed.every((t) => t.ttft_ms !== null && t.ttft_ms.p50 > 0)).toBe(true);
+  });
+});
+
+/**
+ * The same through the CLI, worker threads and backend-openai against a loopback server of this
+ * test that records every body and answers with a text naming the question: each turn's body holds
+ * the answers given before, verbatim, and one seed sends the same bodies run after run.
+ */
+describe('multi-turn bodies through the CLI and backend-openai', () => {
+  let http: HttpServer;
+  let url: string;
+  const bodies: { messages: { role: string; content: string }[] }[] = [];
+  const answer = (messages: { content: string }[]) => `echo of "${messages[messages.length - 1]!.content}" (${messages.length} messages)`;
+
+  beforeAll(async () => {
+    http = createServer((req, res) => {
+      let data = '';
+      req.on('data', (d: Buffer) => (data += d.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(data) as { messages: { role: string; content: string }[] };
+        bodies.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({
+          choices: [{ index: 0, message: { role: 'assistant', content: answer(body.messages) }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: body.messages.length * 10, completion_tokens: 5, total_tokens: body.messages.length * 10 + 5 },
+        }));
+      });
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+  });
+
+  afterAll(() => new Promise<void>((resolve) => http.close(() => resolve())));
+
+  const runOnce = async (threads: string) => {
+    const dir = await mkdtemp(join(tmpdir(), 'llmbench-multi-turn-cli-'));
+    await writeFile(join(dir, 'chats.jsonl'), `${chats.join('\n')}\n`);
+    await writeFile(join(dir, 's.yaml'), `servers: [{ id: m, url: "${url}", backend: openai }]
+seed: 9
+workload: { requests: 10, warmup: 0, system_prompt: "sys", sampling: with_replacement, sharegpt: { file: chats.jsonl, multi_turn: true, max_turns: 3 } }
+experiments: [{ name: chat, strategy: { use: semaphore, options: { concurrency: 3 } } }]
+reporters: [json]
+`);
+    const from = bodies.length;
+    const cli = await run(process.execPath, [bin, 'run', join(dir, 's.yaml'), '--out', join(dir, 'out'), '--threads', threads]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const json = (await readdir(join(dir, 'out'))).find((f) => f.endsWith('.json'))!;
+    return { sent: bodies.slice(from), results: JSON.parse(await readFile(join(dir, 'out', json), 'utf8')) as RunResults };
+  };
+
+  test('each turn sends the system prompt, the earlier turns and the answers given, verbatim', async () => {
+    const { sent, results } = await runOnce('2');
+    expect(sent).toHaveLength(30);
+    for (const body of sent) {
+      const m = body.messages;
+      expect(m[0]).toEqual({ role: 'system', content: 'sys' });
+      expect(m.map((x) => x.role)).toEqual(['system', ...Array.from({ length: (m.length - 1) }, (_, i) => (i % 2 === 0 ? 'user' : 'assistant'))]);
+      for (let i = 2; i < m.length; i += 2) expect(m[i]!.content).toBe(answer(m.slice(0, i)));
+    }
+    expect(results.experiments[0]!.summary.turns!.map((t) => [t.turn, t.requests, t.input_tokens!.avg])).toEqual([[1, 10, 20], [2, 10, 40], [3, 10, 60]]);
+  });
+
+  test('one seed sends the same bodies whatever the thread count', async () => {
+    const a = (await runOnce('1')).sent.map((b) => JSON.stringify(b)).sort();
+    const b = (await runOnce('2')).sent.map((b) => JSON.stringify(b)).sort();
+    expect(a).toHaveLength(30);
+    expect(b).toEqual(a);
   });
 });
