@@ -176,6 +176,22 @@ reporters: [json]
     expect(results.experiments[0]!.summary.turns!.map((t) => [t.turn, t.requests, t.input_tokens!.avg])).toEqual([[1, 10, 20], [2, 10, 40], [3, 10, 60]]);
   });
 
+  test('a batch (barrier) strategy is refused before any request, saying what to use', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'llmbench-multi-turn-cli-'));
+    await writeFile(join(dir, 'chats.jsonl'), `${chats.join('\n')}\n`);
+    await writeFile(join(dir, 's.yaml'), `servers: [{ id: m, url: "${url}", backend: openai }]
+workload: { requests: 4, sharegpt: { file: chats.jsonl, multi_turn: true } }
+experiments: [{ name: batched, strategy: { use: batch, options: { size: 2 } } }]
+reporters: [json]
+`);
+    const from = bodies.length;
+    const cli = await run(process.execPath, [bin, 'run', join(dir, 's.yaml'), '--out', join(dir, 'out')]);
+    expect(cli.code).toBe(3);
+    expect(cli.stderr).toContain('multi-turn conversations cannot run in barrier batches (strategy batch)');
+    expect(cli.stderr).toContain('use a semaphore or rate strategy');
+    expect(bodies.length).toBe(from);
+  });
+
   test('one seed sends the same bodies whatever the thread count', async () => {
     const a = (await runOnce('1')).sent.map((b) => JSON.stringify(b)).sort();
     const b = (await runOnce('2')).sent.map((b) => JSON.stringify(b)).sort();

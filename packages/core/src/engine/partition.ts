@@ -1,4 +1,4 @@
-import { DeadlineQueue, ErrorCodes, exchangeTimes, LlmbenchError, outcomeFromError, type Backend, type BenchRequest, type Clock, type Expiring, type OkOutcome, type Outcome } from '@llmbench/plugin-api';
+import { DeadlineQueue, exchangeTimes, outcomeFromError, type Backend, type BenchRequest, type Clock, type Expiring, type OkOutcome, type Outcome } from '@llmbench/plugin-api';
 import { Tally } from '../metrics/tally.js';
 import { requestFactory } from '../runner/requests.js';
 import type { ResolvedWorkload } from '../scenario/load.js';
@@ -157,11 +157,6 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
   };
 
   const plan = input.conversations;
-  if (plan && point.barrier) {
-    throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, 'multi-turn conversations cannot run in barrier batches: a batch holds one request per slot, a conversation several in turn', {
-      hint: 'use a semaphore or rate strategy with sharegpt multi_turn, or drop multi_turn',
-    });
-  }
   try {
     if (point.rate !== undefined) await paced(input, plan ? (index, from) => converse(plan, index, from) : one);
     else if (point.barrier) {

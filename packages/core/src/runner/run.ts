@@ -303,6 +303,11 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
   const label = point.label ?? (isSweep ? `concurrency=${point.concurrency}` : experiment.name);
   const name = isSweep ? `${experiment.name}/${label}` : experiment.name;
   const barrier = point.barrier ?? false;
+  if (barrier && experiment.workload.conversations) {
+    throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `experiment ${experiment.name}: multi-turn conversations cannot run in barrier batches (strategy ${experiment.strategy.resolved.ref}): a batch holds one request per slot, a conversation several in turn`, {
+      hint: 'use a semaphore or rate strategy with sharegpt multi_turn, or drop multi_turn',
+    });
+  }
   const enginePoint: EnginePoint = {
     concurrency: point.concurrency,
     barrier,

@@ -178,10 +178,4 @@ describe('conversations are sent turn by turn with the server\'s answers', () =>
     expect(stats.maxInFlight).toBeLessThanOrEqual(2);
     expect(result.control.inFlight).toBe(0);
   });
-
-  test('barrier batches are refused with a hint', async () => {
-    const time = new VirtualTime();
-    const { backend } = server(time);
-    await expect(run(time, workload(turns), backend, { concurrency: 2, requests: 3, barrier: true })).rejects.toThrow(/cannot run in barrier batches/);
-  });
 });
