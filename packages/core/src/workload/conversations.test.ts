@@ -61,7 +61,6 @@ describe('sharegpt multi_turn reads every human turn', () => {
   });
 });
 
-const never = new AbortController().signal;
 
 function workload(turns: string[][], extra: Partial<ResolvedWorkload> = {}): ResolvedWorkload {
   return { requests: turns.length, warmup: 0, prompts: turns.map((t) => t[0]!), stream: false, timeoutMs: 60_000, conversations: { turns, thinkTimeMs: 0 }, ...extra };
