@@ -275,6 +275,10 @@ export interface RunStats {
    * Output lengths in tokens, requested (max_tokens) and actual.
    */
   output_lengths?: Lengths | null;
+  /**
+   * Multi-turn conversations (sharegpt multi_turn): figures per turn index (docs/metrics.md#per-turn-figures); null or absent for other workloads.
+   */
+  turns?: TurnStats[] | null;
   max_in_flight: number;
   /**
    * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).
@@ -421,6 +425,47 @@ export interface LengthStats {
   avg: number;
   p50: number;
   p99: number;
+}
+export interface TurnStats {
+  /**
+   * 1-based turn of its conversation. The row of turn 32 also holds any later turns.
+   */
+  turn: number;
+  /**
+   * Requests sent for this turn and ended (a conversation ends at its first failed turn, so later turns see fewer).
+   */
+  requests: number;
+  successes: number;
+  /**
+   * Latency of this turn's successful requests; null when none succeeded.
+   */
+  latency_ms: {
+    p50: number;
+    p95: number;
+  } | null;
+  /**
+   * Time to first token of this turn's streamed successful requests; null when none.
+   */
+  ttft_ms: {
+    p50: number;
+    p95: number;
+  } | null;
+  /**
+   * Prompt tokens as the server reported them (usage.prompt_tokens): the whole history sent with this turn.
+   */
+  input_tokens: {
+    avg: number;
+    p50: number;
+    p95: number;
+  } | null;
+  /**
+   * Answer tokens as the server reported them (usage.completion_tokens).
+   */
+  output_tokens: {
+    avg: number;
+    p50: number;
+    p95: number;
+  } | null;
 }
 export interface ServerStats {
   id: string;
@@ -579,6 +624,10 @@ export interface SummaryStats {
    * Output lengths in tokens, requested (max_tokens) and actual.
    */
   output_lengths?: Lengths | null;
+  /**
+   * Multi-turn conversations (sharegpt multi_turn): figures per turn index (docs/metrics.md#per-turn-figures); null or absent for other workloads.
+   */
+  turns?: TurnStats[] | null;
   max_in_flight: number;
   /**
    * Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).

@@ -283,7 +283,7 @@ export interface Records {
   template: string;
 }
 /**
- * A chat dataset in the ShareGPT shape ({"conversations": [{"from": "human"|"gpt", "value": "..."}]}): the first human turn is the prompt.
+ * A chat dataset in the ShareGPT shape ({"conversations": [{"from": "human"|"gpt", "value": "..."}]}): the first human turn is the prompt, or with multi_turn every human turn in order.
  */
 export interface ShareGpt {
   /**
@@ -298,6 +298,18 @@ export interface ShareGpt {
    * Use only the first N usable conversations.
    */
   limit?: number;
+  /**
+   * Send every human turn of a conversation, one after another, each with the history so far: the system prompt, the earlier human turns and the answers the server gave to them (the dataset's gpt turns are not sent). A conversation is one unit of work: the workload's requests and warmup count conversations. Default false (first human turn only).
+   */
+  multi_turn?: boolean;
+  /**
+   * With multi_turn: send at most the first N human turns of each conversation (default: all).
+   */
+  max_turns?: number;
+  /**
+   * With multi_turn: wait this long after an answer before sending the next turn, the conversation keeping its concurrency slot (default 0).
+   */
+  think_time_ms?: number;
 }
 /**
  * Synthetic prompts of vocabulary words, built to exact token lengths before the load starts.

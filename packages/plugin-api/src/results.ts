@@ -108,6 +108,21 @@ export const LengthsSchema = z
   })
   .meta({ id: 'Lengths' });
 
+const P50P95Schema = z.object({ p50: z.number().nonnegative(), p95: z.number().nonnegative() });
+const TokenSpreadSchema = z.object({ avg: z.number().nonnegative(), p50: z.number().nonnegative(), p95: z.number().nonnegative() });
+
+export const TurnStatsSchema = z
+  .object({
+    turn: z.number().int().positive().describe('1-based turn of its conversation. The row of turn 32 also holds any later turns.'),
+    requests: count.describe('Requests sent for this turn and ended (a conversation ends at its first failed turn, so later turns see fewer).'),
+    successes: count,
+    latency_ms: P50P95Schema.nullable().describe('Latency of this turn\'s successful requests; null when none succeeded.'),
+    ttft_ms: P50P95Schema.nullable().describe('Time to first token of this turn\'s streamed successful requests; null when none.'),
+    input_tokens: TokenSpreadSchema.nullable().describe('Prompt tokens as the server reported them (usage.prompt_tokens): the whole history sent with this turn.'),
+    output_tokens: TokenSpreadSchema.nullable().describe('Answer tokens as the server reported them (usage.completion_tokens).'),
+  })
+  .meta({ id: 'TurnStats' });
+
 export const RunStatsSchema = z.object({
   run: z.number().int().positive(),
   started_at: z.iso.datetime(),
@@ -152,6 +167,7 @@ export const RunStatsSchema = z.object({
   slo: z.array(SloResultSchema).default([]).describe('One entry per objective of the scenario\'s slo.'),
   input_lengths: LengthsSchema.nullable().optional().describe('Prompt lengths in tokens, requested and actual (docs/metrics.md#input-and-output-lengths).'),
   output_lengths: LengthsSchema.nullable().optional().describe('Output lengths in tokens, requested (max_tokens) and actual.'),
+  turns: z.array(TurnStatsSchema).nullable().optional().describe('Multi-turn conversations (sharegpt multi_turn): figures per turn index (docs/metrics.md#per-turn-figures); null or absent for other workloads.'),
   max_in_flight: count,
   queue_ms: LatencyStatsSchema.nullable().describe('Time requests waited client-side for a free server slot, over all requests (0 for those that did not wait).'),
   queued_requests: count.describe('Requests that had to wait for a server slot.'),
@@ -315,3 +331,4 @@ export type ThresholdResult = z.infer<typeof ThresholdResultSchema>;
 export type Saturation = z.infer<typeof SaturationSchema>;
 export type RunResults = z.infer<typeof RunResultsSchema>;
 export type Lengths = z.infer<typeof LengthsSchema>;
+export type TurnStats = z.infer<typeof TurnStatsSchema>;

@@ -5,6 +5,7 @@ import {
 } from '@llmbench/plugin-api';
 import { approximateMark, formatCount, formatInterval, formatMs, formatNumber, formatPercent, formatValue, MISSING, textTable } from '@llmbench/plugin-api/format';
 import { gpuLines } from './gpu.js';
+import { turnLines } from './turns.js';
 import { LiveProgress, PlainProgress, progressLabel, useLiveBar, type ProgressView } from './progress.js';
 
 export { progressLine } from './progress.js';
@@ -65,6 +66,7 @@ export function renderExperiment(e: ExperimentResult, options: RenderOptions = D
   if (s.server_prompt_ms) lines.push(`  Server prompt time p50/p95: ${formatMs(s.server_prompt_ms.p50)} / ${formatMs(s.server_prompt_ms.p95)}`);
   if (s.server_tpot_ms) lines.push(`  Server decode time per token p50: ${formatMs(s.server_tpot_ms.p50)}`);
   lines.push(...tokenLines(s));
+  lines.push(...turnLines(s));
   lines.push(...sloLines(s));
   if (s.prefix_cache_hit_rate !== null) {
     lines.push(`  Prefix cache hit rate: ${formatPercent(s.prefix_cache_hit_rate)} (${s.prefix_cache_source === 'usage' ? "from the responses' cached_tokens" : "from the servers' counters"})`);

@@ -18,6 +18,7 @@ export const DEFINITIONS = {
   load_share: { term: 'Load share', text: 'a server\'s requests / all requests of the point.' },
   busy: { term: 'Busy', text: 'time a server had at least one request in flight / wall time.' },
   barrier: { term: 'Barrier idle', text: 'sum over requests of (batch end - request end) / (batch size x wall time): capacity left unused waiting for the slowest request of each batch.' },
+  turns: { term: 'Per turn', text: 'multi-turn conversations: requests, successes, latency and TTFT p50 / p95 and the prompt tokens the server reported (the whole history sent), by turn index; a conversation ends at its first failed turn.' },
   speedup: { term: 'Speedup', text: 'throughput / the throughput of the sweep\'s first point.' },
   saturation: { term: 'Saturated', text: 'a paced sweep point whose successful requests per second (achieved) fell short of its offered rate by more than the tolerance (default 5%), or, when asked, whose latency p95 jumped above a factor of the lowest earlier p95; the saturation point is the lowest offered rate that saturated.' },
   efficiency: { term: 'Scaling efficiency', text: 'throughput / ((servers / first point\'s servers) x first point\'s throughput); 100% is linear scaling.' },

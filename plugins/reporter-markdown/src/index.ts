@@ -166,7 +166,7 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
   if (description) out.push(`*${description.trim().replaceAll('*', '\\*')}*`, '');
   const params = Object.entries(e.params).map(([k, v]) => `${k} ${v}`).join(', ');
   const balancer = e.point.servers.length > 1 ? `; balancer ${e.point.balancer.policy}` : '';
-  out.push(`Strategy \`${e.strategy.name}\` (${params}); ${formatCount(e.point.requests)} requests per run × ${e.runs.length} run${e.runs.length === 1 ? '' : 's'}; servers ${e.point.servers.join(', ')}${balancer}.`, '');
+  out.push(`Strategy \`${e.strategy.name}\` (${params}); ${formatCount(e.point.requests)} ${s.turns?.length ? 'conversations' : 'requests'} per run × ${e.runs.length} run${e.runs.length === 1 ? '' : 's'}; servers ${e.point.servers.join(', ')}${balancer}.`, '');
   const rows: string[][] = [
     ['Requests', formatCount(s.requests)],
     ['Success rate', formatPercent(s.success_rate)],
@@ -234,6 +234,24 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
   const failed = FAILURE_KINDS.filter((k) => s.failures[k] > 0);
   if (failed.length) rows.push(['Failures', failed.map((k) => `${formatCount(s.failures[k])} ${k}`).join(', ')]);
   out.push(table(['Metric', 'Value'], rows));
+  if (s.turns?.length) {
+    used.add('turns');
+    const pair = (x: { p50: number; p95: number } | null) => (x ? `${formatMs(x.p50)} / ${formatMs(x.p95)}` : MISSING);
+    out.push(
+      '',
+      table(
+        ['Turn', 'Requests', 'Success', 'Latency p50 / p95', 'TTFT p50 / p95', 'Input tokens avg / p95'],
+        s.turns.map((t) => [
+          String(t.turn),
+          formatCount(t.requests),
+          t.requests > 0 ? formatPercent(t.successes / t.requests) : MISSING,
+          pair(t.latency_ms),
+          pair(t.ttft_ms),
+          t.input_tokens ? `${formatCount(Math.round(t.input_tokens.avg))} / ${formatCount(t.input_tokens.p95)}` : MISSING,
+        ]),
+      ),
+    );
+  }
   if (s.failure_samples.length) {
     out.push('', 'Failure messages:', '', ...s.failure_samples.map((f) => `- ${f.kind} × ${formatCount(f.count)}: \`${f.message.replaceAll('`', "'")}\``));
   }

@@ -50,7 +50,8 @@ document's text, "---" and the prompt. Its answer is written to a temporary file
 to OUT/<document without extension>/<prompt-id>.md, then one line is appended to OUT/index.jsonl
 (document, prompt, file, server, input_tokens, output_tokens, latency_ms, finished_at, bytes).
 Run the same command again after Ctrl-C, a kill or failed tasks: it skips every task whose answer is
-in the index and on disk whole, and does the rest. PDFs are not supported yet (skipped, with a note).
+in the index and on disk whole, and does the rest. PDFs are read through their text (extracted once
+into OUT/.text); a PDF with no text to extract (a scan) is skipped, with a note.
 
 Exit codes: 0 every task has its answer; 1 some tasks failed (run again to retry them);
 2 usage or configuration error; 3 runtime error or interrupted (answers saved so far are kept).
@@ -116,8 +117,8 @@ function describePlan(plan: DirectoryPlan, flags: ProcessFlags, cwd: string): st
     `${displayPath(plan.job.input, cwd)}: ${docs} document${docs === 1 ? '' : 's'} x ${plan.job.prompts.length} prompts of preset "${flags.preset}" = ${plan.tasks} tasks`
       + (plan.done > 0 ? `; ${plan.done} already done (in ${displayPath(`${plan.job.out}/${INDEX_FILE}`, cwd)}), ${plan.job.pending.length} to do` : ''),
   ];
-  if (plan.pdfs > 0) lines.push(`note: skipped ${plan.pdfs} PDF${plan.pdfs === 1 ? '' : 's'}: PDFs are not supported yet (convert them to .txt or .md)`);
-  if (plan.others > 0) lines.push(`note: skipped ${plan.others} file${plan.others === 1 ? '' : 's'} that are neither .txt nor .md`);
+  if (plan.pdfs > 0) lines.push(`note: skipped ${plan.pdfs} PDF${plan.pdfs === 1 ? '' : 's'} with no text to extract (scanned or damaged: ${plan.unreadablePdfs.slice(0, 3).join(', ')}${plan.pdfs > 3 ? ', ...' : ''}); convert them to .txt first (pdftotext, or OCR for scans)`);
+  if (plan.others > 0) lines.push(`note: skipped ${plan.others} file${plan.others === 1 ? '' : 's'} that are not .txt, .md or .pdf`);
   if (plan.repaired > 0) lines.push(`note: dropped ${plan.repaired} index line${plan.repaired === 1 ? '' : 's'} whose answer was missing, cut short or repeated; those tasks are done again`);
   return lines.join('\n');
 }

@@ -8,6 +8,7 @@ import type { Control } from './control.js';
 import type { RunReply } from './protocol.js';
 import { RawWriter } from './raw.js';
 import { answerSaver } from '../jobs/save.js';
+import { conversationPlan, type ConversationPlan } from '../workload/conversations.js';
 
 export interface PartitionPoint {
   readonly concurrency: number;
@@ -41,6 +42,16 @@ export interface PartitionInput {
   readonly tally?: Tally;
   /** Keeps each measured answer (a directory job saves it); called before the request counts as ended. */
   readonly save?: (index: number, server: number, latencyMs: number, outcome: OkOutcome) => void;
+  /** Multi-turn conversations: claimed indices are conversations, each sent turn by turn by one lane. */
+  readonly conversations?: ConversationPlan;
+}
+
+/** One turn of a conversation, handed to `one` with its request; `one` leaves the outcome here. */
+interface TurnSlot {
+  readonly request: BenchRequest;
+  readonly conversation: number;
+  readonly turn: number;
+  outcome?: Outcome;
 }
 
 export interface PartitionResult {
@@ -66,7 +77,7 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
   let lastEnd = -Infinity;
 
   /** Sends request `index`; latency counts from `from` (the intended start in paced mode). Returns the end time. */
-  const one = async (index: number, from?: number): Promise<number> => {
+  const one = async (index: number, from?: number, slot?: TurnSlot): Promise<number> => {
     let picked = balancer.tryAcquireUnqueued(cursor);
     let queuedMs = 0;
     if (picked < 0) {
@@ -84,8 +95,9 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     }
     const start = clock.now();
     tally.started(server, queuedMs);
-    const request = input.request(index);
+    const request = slot ? slot.request : input.request(index);
     const outcome = await dispatcher.send(servers[server]!.backend, request);
+    if (slot) slot.outcome = outcome;
     const end = clock.now();
     // The backend's own stamps (handed to HTTP, last byte read) leave our bookkeeping out of the
     // server's time; any that fall outside this call's window are not believed.
@@ -108,14 +120,45 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
         tally.streamed(outcome, from ?? sent, latency);
       } else tally.failed(server, outcome);
       const first = outcome.kind === 'ok' ? outcome.firstTokenAt : undefined;
-      input.raw?.record(index, server, sent - control.t0, latency, outcome, first === undefined ? undefined : first - (from ?? sent), request);
+      const ttft = first === undefined ? undefined : first - (from ?? sent);
+      if (slot) tally.turns.ended(slot.turn, outcome, latency, ttft);
+      input.raw?.record(index, server, sent - control.t0, latency, outcome, ttft, request, slot);
     } else tally.discard(server);
     if (end > lastEnd) lastEnd = end;
     return end;
   };
 
+  /**
+   * Sends conversation `j` turn by turn, each turn's messages the history so far (the server's
+   * answers included); ends at the first turn without an answer. Closed loop: the lane holds its
+   * slot for the whole conversation. Paced (`from` given): the first turn has the place `paced`
+   * took and its latency counts from `from`; each later turn, sent when the previous answer
+   * arrived, takes a place of its own, so `concurrency` bounds requests in flight.
+   */
+  const converse = async (plan: ConversationPlan, j: number, from?: number): Promise<number> => {
+    const turns = plan.turnsOf(j);
+    let messages = plan.opening();
+    let end = clock.now();
+    for (let t = 0; t < turns.length; t++) {
+      if (t > 0 && plan.thinkTimeMs > 0) await (input.sleep ?? sleep)(plan.thinkTimeMs);
+      if (control.stopped) break;
+      messages = [...messages, { role: 'user', content: turns[t]! }];
+      const index = plan.requestIndex(j, t);
+      const slot: TurnSlot = { request: plan.request(index, messages), conversation: j, turn: t };
+      if (from === undefined) control.begin();
+      else if (t > 0 && !(await control.acquireGlobal(point.concurrency))) break;
+      end = await one(index, t === 0 ? from : undefined, slot);
+      if (from !== undefined) control.released();
+      const outcome = slot.outcome;
+      if (outcome?.kind !== 'ok' || outcome.text === undefined) break;
+      messages = [...messages, { role: 'assistant', content: outcome.text }];
+    }
+    return end;
+  };
+
+  const plan = input.conversations;
   try {
-    if (point.rate !== undefined) await paced(input, one);
+    if (point.rate !== undefined) await paced(input, plan ? (index, from) => converse(plan, index, from) : one);
     else if (point.barrier) {
       idleSlotMs = await barrierLanes(input, one);
     } else {
@@ -123,6 +166,10 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
         while (!control.stopped) {
           const index = control.claim();
           if (index >= point.requests) return;
+          if (plan) {
+            await converse(plan, index);
+            continue;
+          }
           control.begin();
           await one(index);
         }
@@ -158,6 +205,7 @@ export async function runShare(share: {
   const saver = share.record ? answerSaver(share.workload, share.servers.map((s) => s.id)) : undefined;
   try {
     const request = saver?.request ?? requestFactory(share.workload, { warmup: !share.record });
+    const conversations = saver ? undefined : conversationPlan(share.workload, { warmup: !share.record });
     await share.control.arrive(monotonicClock.now);
     const result = await runPartition({
       point: share.point,
@@ -173,6 +221,7 @@ export async function runShare(share: {
       tally: share.tally,
       ...(raw ? { raw } : {}),
       ...(saver ? { save: saver.save } : {}),
+      ...(conversations ? { conversations } : {}),
     });
     return { tally: result.tally.serialize(), idleSlotMs: result.idleSlotMs, lastEnd: result.lastEnd };
   } finally {

@@ -23,8 +23,12 @@ export class RawWriter {
   /** Hash of each message array seen (prompts reuse theirs, so most are hashed once). */
   private readonly hashes = new WeakMap<readonly unknown[], string>();
 
-  record(index: number, server: number, startMs: number, latencyMs: number, outcome: Outcome, ttftMs?: number, request?: BenchRequest): void {
+  record(
+    index: number, server: number, startMs: number, latencyMs: number, outcome: Outcome, ttftMs?: number, request?: BenchRequest,
+    turn?: { readonly conversation: number; readonly turn: number },
+  ): void {
     let line = `${this.prefix}${index},"server":${this.serverIds[server]},"start_ms":${startMs.toFixed(3)},"latency_ms":${latencyMs.toFixed(3)},"outcome":"${outcome.kind}"`;
+    if (turn) line += `,"conversation":${turn.conversation},"turn":${turn.turn + 1}`;
     if (request) {
       let hash = this.hashes.get(request.messages);
       if (hash === undefined) {

@@ -95,7 +95,7 @@ export async function withPlannedJob(e: ResolvedExperiment, stamp: string, logge
   if (!spec) return e;
   const out = spec.out.replaceAll('{experiment}', e.name).replaceAll('{timestamp}', stamp);
   const plan = await planDirectoryJob({ input: spec.input, out, preset: spec.preset, prompts: spec.prompts });
-  logger.info(`${e.name}: ${plan.job.documents.length} documents x ${spec.prompts.length} prompts = ${plan.tasks} tasks, ${plan.done} already saved in ${out}${plan.pdfs ? `; ${plan.pdfs} PDFs skipped (not supported yet)` : ''}`);
+  logger.info(`${e.name}: ${plan.job.documents.length} documents x ${spec.prompts.length} prompts = ${plan.tasks} tasks, ${plan.done} already saved in ${out}${plan.pdfs ? `; ${plan.pdfs} PDFs skipped (no text to extract: convert them to .txt first)` : ''}`);
   return { ...e, workload: withDirectoryJobWorkload(e.workload, plan.job) };
 }
 

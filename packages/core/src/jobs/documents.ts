@@ -1,23 +1,99 @@
-import { opendir } from 'node:fs/promises';
-import { extname, join, relative, resolve, sep } from 'node:path';
+import { access, mkdir, opendir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { ErrorCodes, LlmbenchError } from '@llmbench/plugin-api';
+import { extractText, getDocumentProxy } from 'unpdf';
 
-/** Extensions read as documents (plain text). */
-export const DOCUMENT_EXTENSIONS: readonly string[] = ['.txt', '.md', '.markdown'];
+/** Extensions read as documents: plain text, and PDFs through their extracted text. */
+export const DOCUMENT_EXTENSIONS: readonly string[] = ['.txt', '.md', '.markdown', '.pdf'];
+
+/** Where the extracted text of a job's PDFs is kept, under its out folder (hidden, so never listed as a document). */
+export const PDF_TEXT_DIR = '.text';
+
+const isPdf = (document: string): boolean => document.toLowerCase().endsWith('.pdf');
+
+/** The file a document's text is read from: the document itself, or for a PDF its extracted text. */
+export function documentTextPath(input: string, out: string, document: string): string {
+  return isPdf(document) ? join(out, PDF_TEXT_DIR, `${document}.txt`) : join(input, document);
+}
+
+/**
+ * Extracts the text of every PDF among the documents (unpdf, pdf.js in pure JS) into the out
+ * folder's `.text`, once: a PDF already extracted by an earlier run is not read again, and a text
+ * is written whole (temporary file, then rename). PDFs without text (scans, damaged files) are left
+ * out of the returned list and named in `unreadable`.
+ */
+export async function extractPdfs(input: string, out: string, list: DocumentList): Promise<DocumentList & { readonly unreadable: readonly string[] }> {
+  const unreadable: string[] = [];
+  const keep: number[] = [];
+  for (const [i, document] of list.documents.entries()) {
+    if (!isPdf(document)) {
+      keep.push(i);
+      continue;
+    }
+    const target = documentTextPath(input, out, document);
+    if (await exists(target)) {
+      keep.push(i);
+      continue;
+    }
+    const text = await pdfText(join(input, document));
+    if (text === undefined || text.trim() === '') {
+      unreadable.push(document);
+      continue;
+    }
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(`${target}.partial`, text);
+    await rename(`${target}.partial`, target);
+    keep.push(i);
+  }
+  return {
+    documents: keep.map((i) => list.documents[i]!),
+    folders: keep.map((i) => list.folders[i]!),
+    pdfs: list.pdfs,
+    others: list.others,
+    unreadable,
+  };
+}
+
+/** A PDF's text, pages joined by blank lines; undefined when pdf.js cannot read the file. */
+export async function pdfText(file: string): Promise<string | undefined> {
+  try {
+    // verbosity 0: errors only; pdf.js would print its warnings on stdout.
+    const pdf = await getDocumentProxy(new Uint8Array(await readFile(file)), { verbosity: 0 });
+    try {
+      const { text } = await extractText(pdf, { mergePages: false });
+      return text.join('\n\n');
+    } finally {
+      await pdf.destroy();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== undefined) throw error;
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
 
 export interface DocumentList {
   /** Paths relative to the input folder, with "/" separators, sorted. */
   readonly documents: string[];
   /** Output folder of each document, relative to the job's out folder: its path without extension, or with it where two would collide. */
   readonly folders: string[];
-  /** PDFs found and skipped (not supported yet). */
+  /** PDFs among the documents. */
   readonly pdfs: number;
   /** Other files skipped (neither text nor Markdown). */
   readonly others: number;
 }
 
 /**
- * Every text and Markdown file under `input` (subfolders too; names starting with "." and the
+ * Every text, Markdown and PDF file under `input` (subfolders too; names starting with "." and the
  * `exclude` folder, e.g. the job's own out folder inside it, are left out), in a stable order.
  */
 export async function listDocuments(input: string, exclude?: string): Promise<DocumentList> {
@@ -32,7 +108,7 @@ export async function listDocuments(input: string, exclude?: string): Promise<Do
       handle = await opendir(dir);
     } catch (error) {
       throw new LlmbenchError(ErrorCodes.USAGE, `--input ${dir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (error as Error).message}`, {
-        hint: 'pass the folder holding the documents (.txt, .md)',
+        hint: 'pass the folder holding the documents (.txt, .md, .pdf)',
         cause: error,
       });
     }
@@ -43,9 +119,10 @@ export async function listDocuments(input: string, exclude?: string): Promise<Do
         if (path !== skip) await walk(path);
       } else if (entry.isFile()) {
         const ext = extname(entry.name).toLowerCase();
-        if (DOCUMENT_EXTENSIONS.includes(ext)) documents.push(relative(root, path).split(sep).join('/'));
-        else if (ext === '.pdf') pdfs++;
-        else others++;
+        if (DOCUMENT_EXTENSIONS.includes(ext)) {
+          documents.push(relative(root, path).split(sep).join('/'));
+          if (ext === '.pdf') pdfs++;
+        } else others++;
       }
     }
   };

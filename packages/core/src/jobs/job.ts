@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { BenchRequest, ChatMessage } from '@llmbench/plugin-api';
 import type { ResolvedWorkload } from '../scenario/load.js';
 import { ensureIndex, readIndex, taskKey } from './answers.js';
-import { listDocuments } from './documents.js';
+import { documentTextPath, extractPdfs, listDocuments } from './documents.js';
 import type { PresetPrompt } from './presets.js';
 
 /**
@@ -38,7 +38,9 @@ export interface DirectoryPlan {
   readonly done: number;
   /** Index lines dropped because their answer was missing, cut short or repeated (those tasks are done again). */
   readonly repaired: number;
+  /** PDFs skipped because no text could be extracted from them (scans, damaged files). */
   readonly pdfs: number;
+  readonly unreadablePdfs: readonly string[];
   readonly others: number;
 }
 
@@ -49,8 +51,8 @@ export interface DirectoryPlan {
 export async function planDirectoryJob(o: { input: string; out: string; preset: string; prompts: readonly PresetPrompt[] }): Promise<DirectoryPlan> {
   const input = resolve(o.input);
   const out = resolve(o.out);
-  const list = await listDocuments(input, out);
   await ensureIndex(out);
+  const list = await extractPdfs(input, out, await listDocuments(input, out));
   const index = await readIndex(out);
   const p = o.prompts.length;
   const tasks = list.documents.length * p;
@@ -74,7 +76,8 @@ export async function planDirectoryJob(o: { input: string; out: string; preset: 
     tasks,
     done: tasks - n,
     repaired: index.dropped,
-    pdfs: list.pdfs,
+    pdfs: list.unreadable.length,
+    unreadablePdfs: list.unreadable,
     others: list.others,
   };
 }
@@ -105,7 +108,7 @@ export function directoryRequests(workload: ResolvedWorkload & { readonly direct
   const read = (d: number): string => {
     let text = recent.get(d);
     if (text === undefined) {
-      text = readFileSync(join(job.input, job.documents[d]!), 'utf8');
+      text = readFileSync(documentTextPath(job.input, job.out, job.documents[d]!), 'utf8');
       if (recent.size >= RECENT_DOCUMENTS) recent.delete(recent.keys().next().value!);
       recent.set(d, text);
     }

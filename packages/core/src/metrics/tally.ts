@@ -4,6 +4,7 @@ import {
   type Histogram, type Moments, type SerializedDistribution,
 } from './histogram.js';
 import { emptySloCounts, type SloCounts, type SloLimits } from './slo.js';
+import { TurnTally, type SerializedTurns } from '../workload/turns.js';
 
 export const MAX_SAMPLES_PER_KIND = 5;
 /**
@@ -100,6 +101,7 @@ export interface SerializedTally {
   readonly serverTps: Moments;
   readonly tokens: TokenTotals;
   readonly slo: SloCounts;
+  readonly turns: SerializedTurns;
   readonly servers: readonly {
     readonly requests: number;
     readonly successes: number;
@@ -140,6 +142,8 @@ export class Tally {
   readonly tokens: TokenTotals = emptyTokens();
   /** Successful requests within each SLO limit and within all (counted only when `limits` are given). */
   readonly slo: SloCounts = emptySloCounts();
+  /** Per-turn figures of multi-turn conversations (empty otherwise). */
+  readonly turns = new TurnTally();
   private readonly samples = new Map<FailureKind, Map<string, number>>();
 
   constructor(serverCount: number, private readonly limits?: SloLimits) {
@@ -263,6 +267,7 @@ export class Tally {
     addMoments(this.serverTps, other.serverTps);
     addTokens(this.tokens, other.tokens);
     addSloCounts(this.slo, other.slo);
+    this.turns.merge(other.turns);
     this.maxInFlight = Math.max(this.maxInFlight, other.maxInFlight);
     for (const [kind, messages] of other.samples) for (const [msg, n] of messages) this.sample(kind, msg, n);
   }
@@ -288,6 +293,7 @@ export class Tally {
       serverTps: { ...this.serverTps },
       tokens: { ...this.tokens },
       slo: { ...this.slo },
+      turns: this.turns.serialize(),
       servers: this.servers.map((s) => ({
         requests: s.requests,
         successes: s.successes,
@@ -320,6 +326,7 @@ export class Tally {
     Object.assign(t.serverTps, data.serverTps);
     Object.assign(t.tokens, data.tokens);
     Object.assign(t.slo, data.slo);
+    t.turns.merge(TurnTally.deserialize(data.turns));
     data.servers.forEach((d, i) => {
       const s = t.servers[i]!;
       s.requests = d.requests;

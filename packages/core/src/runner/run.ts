@@ -19,7 +19,8 @@ import { monotonicClock } from '../engine/clock.js';
 import { evaluateThresholds } from './thresholds.js';
 import { withPlannedJob } from '../jobs/directory.js';
 import { prepareWorkload } from '../workload/prepare.js';
-import { lengthsOf } from '../workload/report.js';
+import { lengthsOf, turnsOf } from '../workload/report.js';
+import { requestsOf } from '../workload/conversations.js';
 import { addDeltas, derivedDeltas, derivedStats, type DerivedDeltas } from './derived.js';
 
 export interface RunScenarioOptions {
@@ -305,9 +306,16 @@ interface PointContext {
 async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSweep: boolean, ctx: PointContext): Promise<ExperimentResult> {
   const servers = point.servers === undefined ? experiment.servers : experiment.servers.slice(0, point.servers);
   const requests = point.requests ?? experiment.workload.requests;
+  // Multi-turn conversations: `requests` counts conversations, each sending its turns.
+  const sent = requestsOf(experiment.workload, requests);
   const label = point.label ?? (isSweep ? `concurrency=${point.concurrency}` : experiment.name);
   const name = isSweep ? `${experiment.name}/${label}` : experiment.name;
   const barrier = point.barrier ?? false;
+  if (barrier && experiment.workload.conversations) {
+    throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `experiment ${experiment.name}: multi-turn conversations cannot run in barrier batches (strategy ${experiment.strategy.resolved.ref}): a batch holds one request per slot, a conversation several in turn`, {
+      hint: 'use a semaphore or rate strategy with sharegpt multi_turn, or drop multi_turn',
+    });
+  }
   const enginePoint: EnginePoint = {
     concurrency: point.concurrency,
     barrier,
@@ -347,7 +355,7 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
           experiment: name,
           run,
           done: live.done,
-          total: requests,
+          total: sent,
           failures: live.failures,
           elapsedMs: ctx.clock.now() - t0,
           ...(live.latency.totalCount > 0 ? { latencyP50Ms: percentileMs(live.latency, 50) } : {}),
@@ -383,7 +391,8 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         started_at: startedAt,
         ...stats,
         ...derivedStats(derived, result.tally),
-        ...lengthsOf(experiment.workload, requests, result.tally),
+        ...lengthsOf(experiment.workload, sent, result.tally),
+        ...turnsOf(result.tally),
         server_metrics: Object.fromEntries(servers.map((s, i) => [s.id, { start: before[i]!, end: after[i]! }])),
         collectors: collected,
       });
@@ -423,7 +432,8 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
         ...(barrier ? { barrier: { batches: pooled.batches, idleSlotMs: pooled.idleSlotMs, slots: point.concurrency } } : {}),
       }),
       ...derivedStats(pooled.derived, pooled.tally),
-      ...lengthsOf(experiment.workload, requests, pooled.tally),
+      ...lengthsOf(experiment.workload, sent, pooled.tally),
+      ...turnsOf(pooled.tally),
       server_metrics: runs[runs.length - 1]?.server_metrics ?? {},
       collectors: runs[runs.length - 1]?.collectors ?? {},
     },

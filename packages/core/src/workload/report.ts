@@ -32,6 +32,12 @@ function lengths(requested: number[] | undefined, actual: Distribution, tokenize
   };
 }
 
+/** Per-turn figures of multi-turn conversations; nothing for other workloads. */
+export function turnsOf(tally: Tally): Pick<RunStats, 'turns'> {
+  const turns = tally.turns.stats();
+  return turns ? { turns } : {};
+}
+
 /** avg, and nearest-rank p50 and p99. */
 export function exact(values: readonly number[]): { avg: number; p50: number; p99: number } {
   const sorted = [...values].sort((x, y) => x - y);

@@ -37,7 +37,11 @@ export async function resolveSources(w: SourceFields, dir: string, seed: number)
     return {
       ok: true,
       prompts: loaded.value.prompts,
-      extras: { ...order, ...(loaded.value.answers ? { pending: { answers: loaded.value.answers, seed } } : {}) },
+      extras: {
+        ...order,
+        ...(loaded.value.answers ? { pending: { answers: loaded.value.answers, seed } } : {}),
+        ...(loaded.value.turns ? { conversations: { turns: loaded.value.turns, thinkTimeMs: w.sharegpt.think_time_ms ?? 0 } } : {}),
+      },
     };
   }
   if (w.synthetic) return { ok: true, prompts: ['(synthetic prompts are built before the load)'], extras: { ...order, pending: { synthetic: w.synthetic, seed } } };

@@ -33,8 +33,15 @@ export const ShareGptSchema = z
     file: z.string().min(1).describe('A .json file (a list of conversations) or .jsonl file (one per line), relative to the scenario.'),
     output_length: z.enum(['recorded']).optional().describe('"recorded": max_tokens of each request is the length in tokens of the conversation\'s recorded answer (the first gpt turn after the first human turn). Default: the workload\'s max_tokens.'),
     limit: count.optional().describe('Use only the first N usable conversations.'),
+    multi_turn: z.boolean().optional().describe('Send every human turn of a conversation, one after another, each with the history so far: the system prompt, the earlier human turns and the answers the server gave to them (the dataset\'s gpt turns are not sent). A conversation is one unit of work: the workload\'s requests and warmup count conversations. Default false (first human turn only).'),
+    max_turns: count.optional().describe('With multi_turn: send at most the first N human turns of each conversation (default: all).'),
+    think_time_ms: z.number().nonnegative().optional().describe('With multi_turn: wait this long after an answer before sending the next turn, the conversation keeping its concurrency slot (default 0).'),
   })
-  .describe('A chat dataset in the ShareGPT shape ({"conversations": [{"from": "human"|"gpt", "value": "..."}]}): the first human turn is the prompt.')
+  .superRefine((s, ctx) => {
+    if (s.multi_turn && s.output_length !== undefined) ctx.addIssue({ code: 'custom', path: ['output_length'], message: 'output_length: recorded applies to first-turn prompts; with multi_turn every turn is capped by the workload\'s max_tokens', params: { hint: 'remove output_length, or multi_turn' } });
+    if (!s.multi_turn) for (const f of ['max_turns', 'think_time_ms'] as const) if (s[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: `${f} needs multi_turn: true`, params: { hint: `add multi_turn: true, or remove ${f}` } });
+  })
+  .describe('A chat dataset in the ShareGPT shape ({"conversations": [{"from": "human"|"gpt", "value": "..."}]}): the first human turn is the prompt, or with multi_turn every human turn in order.')
   .meta({ id: 'ShareGpt' });
 
 export const TOKENIZERS = ['server', 'library', 'estimate'] as const;

@@ -4,6 +4,8 @@ import type { ShareGptSource } from './schema.js';
 
 export interface ShareGptPrompts {
   readonly prompts: string[];
+  /** With `multi_turn`: the human turns of each conversation (the first is its prompt). */
+  readonly turns?: string[][];
   /** The recorded answer of each prompt, when `output_length: recorded` asks for its length. */
   readonly answers?: string[];
 }
@@ -15,7 +17,8 @@ interface Turn {
 
 /**
  * Prompts from a ShareGPT-shaped dataset (.json list or .jsonl): the first human turn of each
- * conversation, and with `output_length: recorded` the gpt turn that answered it. A conversation
+ * conversation, and with `output_length: recorded` the gpt turn that answered it; with `multi_turn`
+ * every human turn (the gpt turns are left out: the server's own answers take their place). A conversation
  * without a human turn (or, when answers are wanted, without an answer to it) is skipped, as peers
  * do with such datasets; one that is not in the shape at all is an issue at its line.
  */
@@ -27,6 +30,7 @@ export async function loadShareGpt(source: ShareGptSource, file: string): Promis
   const wantAnswers = source.output_length === 'recorded';
   const prompts: string[] = [];
   const answers: string[] = [];
+  const conversations: string[][] = [];
   const issues: DataIssue[] = [];
   for (const [k, { value }] of items.values.entries()) {
     const turns = (value as { conversations?: unknown } | null)?.conversations;
@@ -39,7 +43,15 @@ export async function loadShareGpt(source: ShareGptSource, file: string): Promis
       });
       continue;
     }
-    const human = (turns as Turn[]).findIndex((t) => t.from === 'human' || t.from === 'user');
+    if (source.multi_turn) {
+      const humans = (turns as Turn[]).filter((t) => isHuman(t) && t.value !== '').map((t) => t.value as string).slice(0, source.max_turns);
+      if (humans.length === 0) continue;
+      prompts.push(humans[0]!);
+      conversations.push(humans);
+      if (source.limit !== undefined && prompts.length >= source.limit) break;
+      continue;
+    }
+    const human = (turns as Turn[]).findIndex(isHuman);
     if (human < 0 || (turns[human] as Turn).value === '') continue;
     const answer = turns[human + 1] as Turn | undefined;
     const answered = answer !== undefined && (answer.from === 'gpt' || answer.from === 'assistant') && answer.value !== '';
@@ -52,8 +64,10 @@ export async function loadShareGpt(source: ShareGptSource, file: string): Promis
   if (prompts.length === 0) {
     return { ok: false, issues: [{ file, message: `has no conversation with a human turn${wantAnswers ? ' answered by a gpt turn' : ''}`, hint: 'check that this is a ShareGPT-shaped dataset' }] };
   }
-  return { ok: true, value: wantAnswers ? { prompts, answers } : { prompts } };
+  return { ok: true, value: source.multi_turn ? { prompts, turns: conversations } : wantAnswers ? { prompts, answers } : { prompts } };
 }
+
+const isHuman = (t: Turn): boolean => t.from === 'human' || t.from === 'user';
 
 interface Items {
   readonly values: { line?: number; value: unknown }[];

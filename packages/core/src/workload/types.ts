@@ -14,6 +14,8 @@ export interface WorkloadExtras {
   readonly tokenizer?: TokenizerKind;
   /** How requests pick prompts (in turn when absent). */
   readonly order?: WorkloadOrder;
+  /** Multi-turn conversations: each request index of the engine is a conversation, sent turn by turn (conversations.ts). */
+  readonly conversations?: Conversations;
   /** Work left for before the load, which needs the server's tokenizer (see prepare.ts). */
   readonly pending?: PendingWorkload;
 }
@@ -23,4 +25,11 @@ export interface PendingWorkload {
   /** Recorded answers, one per prompt, whose lengths in tokens become each prompt's max_tokens. */
   readonly answers?: readonly string[];
   readonly seed: number;
+}
+
+export interface Conversations {
+  /** The user turns of each conversation, in order (at least one each). `prompts` holds the first turns. */
+  readonly turns: readonly (readonly string[])[];
+  /** Wait after an answer before the next turn, ms. */
+  readonly thinkTimeMs: number;
 }
