@@ -34,6 +34,7 @@ async function withBuiltinOptions(schema) {
     const ref = `${kind}-${name}-options`;
     const { $schema: _drop, ...options } = z.toJSONSchema(plugin.options, { io: 'input', unrepresentable: 'any' });
     defs[ref] = { description: `Options of the built-in ${kind} "${name}"`, ...options };
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable
     conditions.push({ if: { properties: { use: { const: name } }, required: ['use'] }, then: { properties: { options: { $ref: `#/$defs/${ref}` } } } });
   }
   const visit = (node) => {

@@ -68,8 +68,8 @@ interface Ran {
 
 function run(file: string, args: string[], ci: string | undefined): Promise<Ran> {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env['CI'];
-  if (ci !== undefined) env['CI'] = ci;
+  delete env.CI;
+  if (ci !== undefined) env.CI = ci;
   return new Promise((resolve) => {
     const child = execFile(file, args, { cwd: root, env, timeout: 30_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });

@@ -145,10 +145,10 @@ describe('the plugin scaffold', () => {
     const read = async (path: string) => JSON.parse(await readFile(join(root, path), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
     const [workspace, openai, cli] = await Promise.all([read('package.json'), read('plugins/backend-openai/package.json'), read('packages/cli/package.json')]);
     expect(DEPENDENCY_RANGES).toEqual({
-      zod: cli.dependencies!['zod'],
-      undici: openai.dependencies!['undici'],
-      typescript: workspace.devDependencies!['typescript'],
-      vitest: workspace.devDependencies!['vitest'],
+      zod: cli.dependencies!.zod,
+      undici: openai.dependencies!.undici,
+      typescript: workspace.devDependencies!.typescript,
+      vitest: workspace.devDependencies!.vitest,
       typesNode: workspace.devDependencies!['@types/node'],
     });
   });

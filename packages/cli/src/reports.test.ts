@@ -145,7 +145,7 @@ reporters:
   const results = JSON.parse(await readFile(join(dir, 'out/flaky.json'), 'utf8')) as RunResults;
   expect(results.experiments.map((e) => [e.name, e.summary.requests, e.summary.successes])).toEqual([['first', 100, 100], ['second', 100, 100]]);
   // The readings taken before it failed are there, and the report shows them.
-  expect(results.experiments[0]!.summary.collectors[collector]!['gpu_memory_gb']!.max).toBe(12);
+  expect(results.experiments[0]!.summary.collectors[collector]!.gpu_memory_gb!.max).toBe(12);
   expect(await readFile(join(dir, 'out/flaky.md'), 'utf8')).toContain('| **GPU memory (avg / peak)** | 11.5 / 12 | - |');
 });
 

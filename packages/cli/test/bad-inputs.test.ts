@@ -67,12 +67,12 @@ describe('bad-inputs corpus: each user mistake is exit 2 with where, what and th
     expect(output).not.toContain('a bug in llmbench');
     expect(output).not.toMatch(/^\s+at .+[:(].*\d+:\d+\)?$/m);
     if (c.at !== undefined) expect(ran.stderr).toContain(c.at);
-    if (c.at !== undefined && c.field !== undefined) expect(ran.stderr).toMatch(new RegExp(`${escape(c.at)}\\d*  ${escape(c.field)}: `));
+    if (c.at !== undefined && c.field !== undefined) expect(ran.stderr).toMatch(new RegExp(`${escapeRegExp(c.at)}\\d*  ${escapeRegExp(c.field)}: `));
     expect(ran.stderr).toContain(fill(c.message));
-    if (c.fix !== undefined) expect(ran.stderr).toMatch(new RegExp(`fix: [^\n]*${escape(fill(c.fix))}`));
+    if (c.fix !== undefined) expect(ran.stderr).toMatch(new RegExp(`fix: [^\n]*${escapeRegExp(fill(c.fix))}`));
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

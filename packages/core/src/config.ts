@@ -71,7 +71,7 @@ export async function loadProjectConfig(startDir: string, env: NodeJS.ProcessEnv
       '.json': positional, '.yaml': positional, '.yml': positional, noExt: positional,
     },
   });
-  let found;
+  let found: Awaited<ReturnType<typeof explorer.search>>;
   try {
     found = await explorer.search(startDir);
   } catch (error) {

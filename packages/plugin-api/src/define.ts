@@ -247,6 +247,7 @@ export interface Collector {
 
 // ---------------------------------------------------------------- define*
 
+// biome-ignore lint/complexity/noBannedTypes: zod spells the shape of an object with no keys {}
 type EmptyOptions = z.ZodObject<{}, z.core.$strict>;
 
 /**

@@ -31,7 +31,7 @@ export function gaussian(random: () => number): number {
  */
 export function gamma(random: () => number, shape: number): number {
   if (!(shape > 0) || !Number.isFinite(shape)) throw new RangeError(`gamma shape must be a finite number > 0, got ${shape}`);
-  if (shape < 1) return gamma(random, shape + 1) * Math.pow(1 - random(), 1 / shape);
+  if (shape < 1) return gamma(random, shape + 1) * (1 - random()) ** (1 / shape);
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {

@@ -40,17 +40,17 @@ test('the prefix cache works on whole 16-token blocks from the start of any prom
   server = await startMockHttpServer({ mock: { latency: { model: 'fixed', ms: 0 } } });
   const block = (c: string) => c.repeat(64); // 16 tokens
   // Completions share their beginnings too: 2 whole blocks in common, then different text.
-  await complete(server.url, block('a') + block('b') + 'first question');
-  expect((await complete(server.url, block('a') + block('b') + 'second question')).prompt_tokens_details).toEqual({ cached_tokens: 32 });
+  await complete(server.url, `${block('a') + block('b')}first question`);
+  expect((await complete(server.url, `${block('a') + block('b')}second question`)).prompt_tokens_details).toEqual({ cached_tokens: 32 });
   // A block hits only after all blocks before it did: the same text at the same place after a
   // different first block is a miss.
-  expect((await complete(server.url, block('z') + block('b') + 'first question')).prompt_tokens_details).toBeUndefined();
+  expect((await complete(server.url, `${block('z') + block('b')}first question`)).prompt_tokens_details).toBeUndefined();
   // Never the whole prompt: the same 3-block prompt again hits 2 blocks, recomputing the last token.
   await complete(server.url, block('c').repeat(3));
   expect((await complete(server.url, block('c').repeat(3))).prompt_tokens_details).toEqual({ cached_tokens: 32 });
   // In a chat, a shared system prompt and a shared start of the user message both count.
-  await chat(server.url, block('s'), block('u') + 'one');
-  expect((await chat(server.url, block('s'), block('u') + 'two')).body.usage.prompt_tokens_details).toEqual({ cached_tokens: 32 });
+  await chat(server.url, block('s'), `${block('u')}one`);
+  expect((await chat(server.url, block('s'), `${block('u')}two`)).body.usage.prompt_tokens_details).toEqual({ cached_tokens: 32 });
   const stats = server.stats();
   expect(stats.prefix_cache_hits).toBe(96);
 });

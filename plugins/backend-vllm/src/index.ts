@@ -70,7 +70,7 @@ export default defineBackend({
       },
       async serverMetrics() {
         if (!options.scrape_metrics) return {};
-        let samples;
+        let samples: ReturnType<typeof parsePrometheus>;
         try {
           samples = parsePrometheus(await call('GET', options.metrics_path, (status) => status === 200));
         } catch (error) {

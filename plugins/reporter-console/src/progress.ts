@@ -11,7 +11,7 @@ export type LiveSetting = 'auto' | 'always' | 'never';
  */
 export function useLiveBar(setting: LiveSetting, isTTY: boolean, env: Readonly<Record<string, string | undefined>>): boolean {
   if (setting !== 'auto') return setting === 'always';
-  const ci = env['CI'];
+  const ci = env.CI;
   return isTTY && (ci === undefined || ci === '' || ci === '0' || ci.toLowerCase() === 'false');
 }
 

@@ -44,19 +44,20 @@ function checkXychart(block: string): string[] {
   let sawY = false;
   for (; i < lines.length; i++) {
     const l = lines[i]!;
-    let m: RegExpExecArray | null;
     if (new RegExp(`^title ${str}$`).test(l)) continue;
-    if ((m = new RegExp(`^x-axis ${str} \\[((?:${numRe}|${str})(?:, (?:${numRe}|${str}))*)\\]$`).exec(l))) {
-      categories = m[1]!.split(', ').length;
+    const axis = new RegExp(`^x-axis ${str} \\[((?:${numRe}|${str})(?:, (?:${numRe}|${str}))*)\\]$`).exec(l);
+    if (axis) {
+      categories = axis[1]!.split(', ').length;
       continue;
     }
     if (new RegExp(`^y-axis ${str} ${numRe} --> ${numRe}$`).test(l)) {
       sawY = true;
       continue;
     }
-    if ((m = new RegExp(`^(?:line|bar) \\[(${numRe}(?:, ${numRe})*)\\]$`).exec(l))) {
+    const data = new RegExp(`^(?:line|bar) \\[(${numRe}(?:, ${numRe})*)\\]$`).exec(l);
+    if (data) {
       series++;
-      const n = m[1]!.split(', ').length;
+      const n = data[1]!.split(', ').length;
       if (n !== categories) problems.push(`series of ${n} values on an x-axis of ${categories}`);
       continue;
     }

@@ -307,7 +307,7 @@ describe('an external backend plugin, depending on the @llmbench/plugin-api tarb
     const checks = JSON.parse(ran.stdout) as { name: string; status: string }[];
     expect(checks.length).toBeGreaterThanOrEqual(20);
     expect(checks.filter((c) => c.status !== 'passed')).toEqual([]);
-    expect((await stats(contractServer!.url))['requests_streamed']).toBeGreaterThan(0);
+    expect((await stats(contractServer!.url)).requests_streamed).toBeGreaterThan(0);
   });
 
   test('npx llmbench run uses it by path, and the server counts every request it sent', async () => {
@@ -330,6 +330,6 @@ reporters: [{ use: json, options: { output: "out/{scenario}.json" } }]
     expect([c4?.name, c4?.summary.requests, c4?.summary.successes, c4?.summary.servers.map((s) => [s.id, s.requests])]).toEqual(['c4', 30, 30, [['local', 30]]]);
     expect(c4?.summary.ttft_ms).not.toBeNull();
     const counted = await stats(runServer!.url);
-    expect([counted['responses_ok'], counted['requests_streamed']]).toEqual([30, 30]);
+    expect([counted.responses_ok, counted.requests_streamed]).toEqual([30, 30]);
   });
 });

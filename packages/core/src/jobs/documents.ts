@@ -1,3 +1,4 @@
+import type { Dir } from 'node:fs';
 import { access, mkdir, opendir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { ErrorCodes, LlmbenchError } from '@llmbench/plugin-api';
@@ -103,7 +104,7 @@ export async function listDocuments(input: string, exclude?: string): Promise<Do
   let pdfs = 0;
   let others = 0;
   const walk = async (dir: string): Promise<void> => {
-    let handle;
+    let handle: Dir;
     try {
       handle = await opendir(dir);
     } catch (error) {

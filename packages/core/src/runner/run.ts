@@ -512,7 +512,7 @@ function saturationOf(experiment: string, done: readonly ExperimentResult[]): Sa
     experiment,
     point: first?.name ?? null,
     offered_rps: first ? offered(first) : null,
-    achieved_rps: first?.sweep!.achieved_rps ?? null,
+    achieved_rps: first?.sweep?.achieved_rps ?? null,
     max_unsaturated_rps: sustained.length > 0 ? Math.max(...sustained) : null,
   };
 }
@@ -574,13 +574,13 @@ async function startSampling(collectors: readonly { name: string; collector: Col
     pending.add(p);
   };
   await Promise.all(collectors.map((c) => guard(`collector ${c.name} start`, ErrorCodes.PLUGIN_FAILED, () => c.collector.start?.())));
-  collectors.forEach((_, i) => sampleSafely(i));
+  for (let i = 0; i < collectors.length; i++) sampleSafely(i);
   await Promise.all(pending);
   const timers = collectors.map((c, i) => setInterval(() => sampleSafely(i), c.intervalMs));
   return {
     async stop() {
-      timers.forEach(clearInterval);
-      collectors.forEach((_, i) => sampleSafely(i));
+      for (const timer of timers) clearInterval(timer);
+      for (let i = 0; i < collectors.length; i++) sampleSafely(i);
       await Promise.all(pending);
       await Promise.all(collectors.map((c) => Promise.resolve().then(() => c.collector.stop?.()).catch((error: unknown) => void failures.push({ name: c.name, error }))));
       // One error per collector, the first it gave: a sampler failing every second is one problem.

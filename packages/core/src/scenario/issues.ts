@@ -40,7 +40,7 @@ export function urlIssues(schema: AnySchema, data: unknown, emit: (path: PathSeg
       if (problem) emit(path, `${describeValue(value)} is not a usable URL: ${problem}`, 'write an http:// or https:// URL such as http://127.0.0.1:8000');
       return;
     }
-    if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+    if (Array.isArray(value)) for (const [i, v] of value.entries()) walk(v, [...path, i]);
     else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
   };
   walk(data, []);
@@ -319,9 +319,11 @@ export function schemasAt(schema: AnySchema, path: readonly PathSegment[]): AnyS
     const def = s._zod.def as unknown as Record<string, unknown> & { type: string };
     switch (def.type) {
       case 'optional': case 'nullable': case 'default': case 'prefault': case 'readonly': case 'nonoptional': case 'catch':
-        return visit(def.innerType as AnySchema, rest);
+        visit(def.innerType as AnySchema, rest);
+        return;
       case 'pipe':
-        return visit(def.in as AnySchema, rest);
+        visit(def.in as AnySchema, rest);
+        return;
       case 'union':
         if (rest.length === 0) out.push(s);
         for (const o of def.options as AnySchema[]) visit(o, rest);

@@ -481,7 +481,7 @@ async function resolveServers(
     ...workers,
   ];
   for (const { entry, at: entryAt, check: by } of entries) {
-    let def;
+    let def: Exclude<typeof entry, string> | (NonNullable<(typeof named)[string]> & { id: string });
     if (typeof entry === 'string') {
       const fromConfig = named[entry];
       if (!fromConfig) {

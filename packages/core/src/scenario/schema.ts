@@ -146,7 +146,7 @@ export const SloSchema = z
 
 export const LabelsSchema = z
   .record(
-    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\/-]*$/, 'use letters, digits, "_", ".", "/" and "-", starting with a letter or digit'),
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_./-]*$/, 'use letters, digits, "_", ".", "/" and "-", starting with a letter or digit'),
     z.string().max(256).describe('A string: quote numbers and dates (gpu: "8", date: "2026-01-31").'),
   )
   .describe('Key: value strings that say what this run was (gpu: A100, build: nightly); recorded in the results and shown in the reports. The project config\'s defaults.labels are merged in, the scenario\'s own keys winning.')

@@ -36,7 +36,10 @@ export function collectInlineSecrets(value: unknown, into: Set<string>): void {
       }
       return;
     }
-    if (Array.isArray(v)) return v.forEach((x) => walk(x, key));
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x, key);
+      return;
+    }
     if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
   };
   walk(value, undefined);

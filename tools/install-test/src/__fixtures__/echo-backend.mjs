@@ -20,8 +20,7 @@ async function readStream(res, clock, sentAt) {
   for await (const bytes of res.body) {
     const at = clock.now();
     buffered += decoder.decode(bytes, { stream: true });
-    let end;
-    while ((end = buffered.indexOf('\n\n')) >= 0) {
+    for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
       const data = buffered.slice(0, end).split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
       buffered = buffered.slice(end + 2);
       if (data === '[DONE]') return { kind: 'ok', status: res.status, usage: tokenUsage(usage), sentAt, firstTokenAt: chunkTimes[0], chunkTimes };

@@ -37,7 +37,7 @@ describe('nx g @llmbench/tools:plugin', () => {
     expect(Object.keys(pkg.dependencies)).toEqual(['@llmbench/plugin-api', 'zod']);
     expect(pkg.devDependencies).toBeUndefined();
     expect(pkg.nx.tags).toEqual(['scope:plugin']);
-    expect(pkg.scripts['test']).toBe('vitest run --root ../.. --project strategy-ramp-up --passWithNoTests');
+    expect(pkg.scripts.test).toBe('vitest run --root ../.. --project strategy-ramp-up --passWithNoTests');
   });
 
   test('a backend also depends on undici, and tests against @llmbench/backend-mock', async () => {
