@@ -28,9 +28,10 @@ export interface BenchRequest {
   /** 0-based index within the experiment run (warmup requests have their own sequence). */
   readonly index: number;
   readonly messages: readonly ChatMessage[];
-  readonly model?: string;
-  readonly maxTokens?: number;
-  readonly temperature?: number;
+  // `| undefined`: requests are built with every field present (one object shape on the hot path).
+  readonly model?: string | undefined;
+  readonly maxTokens?: number | undefined;
+  readonly temperature?: number | undefined;
   readonly stream: boolean;
   /** True for warmup requests, which are sent but not measured. */
   readonly warmup: boolean;
@@ -38,7 +39,7 @@ export interface BenchRequest {
    * Ask the backend for the answer's text (`OkOutcome.text`), for jobs that save answers. Off for
    * benchmarks, which then pay nothing for it.
    */
-  readonly keepText?: boolean;
+  readonly keepText?: boolean | undefined;
 }
 
 /** A server as the scenario (or project config) names it. */

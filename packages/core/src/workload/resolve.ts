@@ -10,10 +10,10 @@ import type { WorkloadExtras } from './types.js';
 export const SOURCE_FIELDS = ['prompts', 'prompts_file', 'records', 'sharegpt', 'synthetic'] as const;
 
 export interface SourceFields {
-  readonly records?: RecordsSource;
-  readonly sharegpt?: ShareGptSource;
-  readonly synthetic?: SyntheticSource;
-  readonly sampling?: Sampling;
+  readonly records?: RecordsSource | undefined;
+  readonly sharegpt?: ShareGptSource | undefined;
+  readonly synthetic?: SyntheticSource | undefined;
+  readonly sampling?: Sampling | undefined;
 }
 
 export type SourceResult =
