@@ -138,17 +138,19 @@ export class Distribution {
   }
 
   merge(other: Distribution): void {
+    if (other.moments.count === 0) return;
     this.histogram.add(other.histogram);
     addMoments(this.moments, other.moments);
   }
 
+  /** An empty distribution (most are, in a run that does not stream) crosses threads without its histogram. */
   serialize(): SerializedDistribution {
-    return { histogram: encodeHistogram(this.histogram), moments: { ...this.moments } };
+    return { histogram: this.moments.count === 0 ? '' : encodeHistogram(this.histogram), moments: { ...this.moments } };
   }
 
   static deserialize(data: SerializedDistribution): Distribution {
     const d = new Distribution();
-    d.counts.add(decodeHistogram(data.histogram));
+    if (data.histogram !== '') d.counts.add(decodeHistogram(data.histogram));
     Object.assign(d.moments, data.moments);
     return d;
   }
