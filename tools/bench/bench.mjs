@@ -95,12 +95,14 @@ async function overhead() {
           for (const threads of THREADS) {
             await resetServer(server.url);
             run[`llmbench-${threads}`] = await client('llmbench.mjs', { url: server.url, concurrency: 64, requests, threads, warmup: QUICK ? 500 : 2000, prompt: PROMPT, maxTokens: MAX_TOKENS });
+            // What a run costs whatever its length (worker threads starting, modules loading, results merged).
+            run[`llmbench-${threads}`].fixed_ms = (await client('llmbench.mjs', { url: server.url, concurrency: 1, requests: 1, threads, warmup: 0, prompt: PROMPT, maxTokens: MAX_TOKENS })).cpu_ms;
           }
         }
       }
       rows.push(run);
       for (const [name, x] of Object.entries(run)) {
-        console.log(`  run ${r} ${name.padEnd(12)} ${fmt(x.rps, 0).padStart(7)} req/s  cpu ${fmt((x.cpu_ms * 1000) / x.requests, 2)} µs/req  p50 ${fmt(x.p50_ms, 2)} ms  p99 ${fmt(x.p99_ms, 2)} ms  (${x.requests} requests${x.non2xx ? `, ${x.non2xx} non-2xx` : ''}${x.errors ? `, ${x.errors} errors` : ''})`);
+        console.log(`  run ${r} ${name.padEnd(12)} ${fmt(x.rps, 0).padStart(7)} req/s  cpu ${fmt((x.cpu_ms * 1000) / x.requests, 2)} µs/req  p50 ${fmt(x.p50_ms, 2)} ms  p99 ${fmt(x.p99_ms, 2)} ms  (${x.requests} requests${x.non2xx ? `, ${x.non2xx} non-2xx` : ''}${x.errors ? `, ${x.errors} errors` : ''}${x.fixed_ms === undefined ? '' : `; a 1-request run costs ${fmt(x.fixed_ms, 0)} ms cpu`})`);
       }
     }
   } finally {
@@ -124,10 +126,12 @@ async function overhead() {
   for (const threads of THREADS) {
     const key = `llmbench-${threads}`;
     const own = median(rows.map((r) => cpuPerRequest(r[key]) - cpuPerRequest(r.undici)));
+    const marginal = median(rows.map((r) => ((r[key].cpu_ms - r[key].fixed_ms) * 1000) / (r[key].requests - 1) - cpuPerRequest(r.undici)));
     const rps = median(rows.map((r) => r[key].rps / r.undici.rps));
     const p99 = median(rows.map((r) => r[key].p99_ms / r.undici.p99_ms));
     const ok = (x) => (x ? 'met' : 'NOT met');
     console.log(`  llmbench -t ${threads}: own overhead above bare undici ${fmt(own, 1)} µs CPU per request (target <= 8: ${ok(own <= 8)}); req/s ${fmt(rps, 2)}x bare undici (target >= 0.95: ${ok(rps >= 0.95)}); p99 ${fmt(p99, 2)}x (target <= 1.2: ${ok(p99 <= 1.2)})`);
+    console.log(`    of which per request, without the cost of starting a run (${fmt(median(rows.map((r) => r[key].fixed_ms)), 0)} ms cpu, from a 1-request run): ${fmt(marginal, 1)} µs`);
   }
   console.log(`  vs autocannon (not an undici client): req/s target >= 1.00, cpu target <= 1.00; load average ${loadavg()}`);
 }
@@ -139,6 +143,8 @@ async function streaming() {
   console.log(`\n== streaming: ${tokens} tokens per answer, concurrency 64, zero-latency mock server, ${requests} requests per client ==`);
   const server = await startServer({ latency: { model: 'fixed', ms: 0 }, output_tokens: tokens });
   const body = await requestBody(true, tokens);
+  const warmup = QUICK ? 64 : 200;
+  const perToken = (x) => (x.cpu_ms * 1000) / x.cpu_tokens;
   const rows = [];
   try {
     for (let r = 1; r <= REPEATS; r++) {
@@ -147,20 +153,20 @@ async function streaming() {
       for (const who of order) {
         await resetServer(server.url);
         if (who === 'floor') run.floor = await client('undici-sse.mjs', { url: server.url, connections: 64, requests, body });
-        else run.llmbench = await client('llmbench.mjs', { url: server.url, concurrency: 64, requests, threads: THREADS[0], warmup: QUICK ? 64 : 200, prompt: PROMPT, maxTokens: tokens, stream: true });
+        else run.llmbench = await client('llmbench.mjs', { url: server.url, concurrency: 64, requests, threads: THREADS[0], warmup, prompt: PROMPT, maxTokens: tokens, stream: true });
       }
+      // The floor's CPU is for its tokens; llmbench's also for its warmup's, which its summary does not count.
+      run.floor.cpu_tokens = run.floor.tokens;
+      run.llmbench.cpu_tokens = run.llmbench.tokens * (1 + warmup / requests);
       rows.push(run);
       for (const [name, x] of Object.entries(run)) {
-        console.log(`  run ${r} ${name.padEnd(9)} ${fmt(x.tokens / x.wall_s, 0).padStart(8)} tokens/s  cpu ${fmt((x.cpu_ms * 1000) / x.tokens, 3)} µs/token  ${fmt(x.tokens / (x.cpu_ms / 1000), 0).padStart(8)} tokens per cpu-s  TTFT p50 ${fmt(x.ttft_p50_ms, 2)} ms  (${x.tokens} tokens${x.errors ? `, ${x.errors} errors` : ''})`);
+        console.log(`  run ${r} ${name.padEnd(9)} ${fmt(x.tokens / x.wall_s, 0).padStart(8)} tokens/s  cpu ${fmt(perToken(x), 3)} µs/token  ${fmt(1e6 / perToken(x), 0).padStart(8)} tokens per cpu-s  TTFT p50 ${fmt(x.ttft_p50_ms, 2)} ms  (${x.tokens} tokens${x.errors ? `, ${x.errors} errors` : ''})`);
       }
     }
   } finally {
     await server.stop();
   }
-  // llmbench's CPU includes its warmup requests, whose tokens its summary does not count.
-  const warm = QUICK ? 64 : 200;
-  const perToken = (x, extra = 0) => (x.cpu_ms * 1000) / (x.tokens * (1 + extra));
-  const lbPerToken = (x) => perToken(x, warm / requests);
+  const lbPerToken = perToken;
   const perCpuSecond = (x) => 1e6 / x;
   console.log(`\n  medians of ${REPEATS}:`);
   console.log(`  ${'client'.padEnd(26)} ${'tokens/s'.padStart(9)} ${'cpu µs/token'.padStart(13)} ${'tokens per cpu-s'.padStart(17)} ${'cpu vs floor'.padStart(13)}`);
@@ -228,7 +234,7 @@ async function accuracy() {
 }
 
 async function scale() {
-  const requests = Number(flag('scale-requests', QUICK ? 100_000 : 1_000_000));
+  const requests = Number(flag('scale-requests', QUICK ? 50_000 : 1_000_000));
   console.log(`\n== scale: ${requests.toLocaleString('en-US')} requests, concurrency 64, zero-latency mock server ==`);
   const server = await startServer({ latency: { model: 'fixed', ms: 0 }, output_tokens: MAX_TOKENS });
   try {
@@ -244,7 +250,7 @@ async function scale() {
 async function micro() {
   console.log('\n== micro: hot paths (tinybench) ==');
   const { Bench } = await import('tinybench');
-  const { OpenAIClient, OpenAIOptionsSchema, SseParser } = await import('@llmbench/backend-openai');
+  const { OpenAIClient, OpenAIOptionsSchema, SseParser, EventTemplate } = await import('@llmbench/backend-openai');
   const { Tally, Balancer, BALANCER_CLOCKS, Control, DEFAULT_BALANCER } = await import('@llmbench/core');
   const client = new OpenAIClient(OpenAIOptionsSchema.parse({}), 'http://127.0.0.1:1', { now: () => 0 }, 1);
   const messages = [{ role: 'user', content: PROMPT }];
@@ -264,6 +270,28 @@ async function micro() {
       const p = new SseParser((d) => {
         if (d !== '[DONE]') n += JSON.parse(d).choices.length;
       });
+      p.push(stream.subarray(0, half));
+      p.push(stream.subarray(half));
+      p.end();
+      return n;
+    })
+    .add('SSE parse, same stream, events read by template (the client\'s path)', () => {
+      let n = 0;
+      const template = new EventTemplate();
+      let learned = 0;
+      const p = new SseParser(
+        (d) => {
+          if (d === '[DONE]') return;
+          const chunk = JSON.parse(d);
+          n += chunk.choices.length;
+          if (learned++ < 4) template.learn(d, chunk);
+        },
+        (buf, start, end) => {
+          if (template.match(buf, start, end) < 0) return false;
+          n++;
+          return true;
+        },
+      );
       p.push(stream.subarray(0, half));
       p.push(stream.subarray(half));
       p.end();
@@ -303,7 +331,7 @@ async function micro() {
   await bench.run();
   for (const t of bench.tasks) {
     const r = t.result;
-    console.log(`  ${t.name.padEnd(58)} ${fmt(r.throughput.mean, 0).padStart(12)} ops/s   ${fmt(r.latency.mean * 1e6, 0).padStart(8)} ns/op`);
+    console.log(`  ${t.name.padEnd(68)} ${fmt(r.throughput.mean, 0).padStart(12)} ops/s   ${fmt(r.latency.mean * 1e6, 0).padStart(8)} ns/op`);
   }
   await client.close();
 }
