@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { DeadlineQueue, type BenchRequest, type Clock, type Expiring, type Outcome, type ServerTiming, type TokenUsage } from '@llmbench/plugin-api';
 import { closedByPeer, ConnectionPool, type Connection } from './connections.js';
 import { SseParser } from './sse.js';
+import { EventTemplate, type StreamChunk } from './template.js';
 import type { OpenAIOptions } from './options.js';
 
 /**
@@ -12,6 +13,10 @@ import type { OpenAIOptions } from './options.js';
 const CLOSE_AFTER_ANSWER_MS = 200;
 const MIN_ANSWERS = 4;
 const CLOSE_SHARE = 0.75;
+
+const RESOLVED = Promise.resolve();
+/** Templates learned per streamed answer at most: a server whose events all differ costs three parses for these, then one each. */
+const MAX_TEMPLATES = 4;
 
 export interface ClientHooks {
   /** Told once per kind of answer when the client stops reusing connections for it. */
@@ -40,6 +45,18 @@ export class OpenAIClient {
   private readonly closes = [0, 0];
   /** Per kind of answer: send with `connection: close`, since the server closes after answering anyway. */
   readonly noReuse = [false, false];
+  /**
+   * The requests running under each abort signal, told when it aborts. The engine reuses a signal
+   * for consecutive requests (an `AbortSignal` costs more to create than the rest of a request), so
+   * the client listens once per signal instead of once per request, and a request stops listening
+   * when it ends.
+   */
+  private readonly watched = new WeakMap<AbortSignal, ResponseHandler[]>();
+  /** When the bytes being handled now arrived, for every handler of this client; -1 between socket reads. */
+  readAt = -1;
+  private readonly readDone = (): void => {
+    this.readAt = -1;
+  };
 
   constructor(
     readonly options: OpenAIOptions,
@@ -94,6 +111,41 @@ export class OpenAIClient {
     return new Promise<Outcome>((resolve) => new ResponseHandler(this, request.stream, request.keepText === true, this.body(request), resolve, signal).start());
   }
 
+  /**
+   * When the bytes now being handled arrived. undici calls the handlers synchronously for everything
+   * one socket read holds (headers, data, end), and every microtask runs before the next read, so
+   * the first call of a read stamps it and the rest share that time: parsing earlier parts of a read
+   * is not charged to later ones.
+   */
+  arrival(): number {
+    if (this.readAt < 0) {
+      this.readAt = this.clock.now();
+      void RESOLVED.then(this.readDone);
+    }
+    return this.readAt;
+  }
+
+  /** Tells `handler` when `signal` aborts, until `unwatch`. */
+  watch(signal: AbortSignal, handler: ResponseHandler): void {
+    let list = this.watched.get(signal);
+    if (!list) {
+      const handlers: ResponseHandler[] = (list = []);
+      this.watched.set(signal, handlers);
+      signal.addEventListener('abort', () => {
+        for (const h of handlers.splice(0)) h.aborted();
+      }, { once: true });
+    }
+    list.push(handler);
+  }
+
+  unwatch(signal: AbortSignal, handler: ResponseHandler): void {
+    const list = this.watched.get(signal);
+    const i = list ? list.indexOf(handler) : -1;
+    if (i < 0) return;
+    list![i] = list![list!.length - 1]!;
+    list!.pop();
+  }
+
   /** An answer of this kind ended on a connection. */
   answered(mode: 0 | 1): void {
     this.answers[mode]!++;
@@ -125,12 +177,9 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
   private chunks: Buffer[] = [];
   private settled = false;
   private sse: SseParser | undefined;
-  /** Arrival time of the bytes being handled now; -1 between socket reads. */
-  private readAt = -1;
+  private template: EventTemplate | undefined;
+  private templates = 0;
   private arrivedAt = 0;
-  private readonly readDone = (): void => {
-    this.readAt = -1;
-  };
   private firstTokenAt: number | undefined;
   private chunkTimes: number[] | undefined;
   private counted = 0;
@@ -146,8 +195,8 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
   private reused = false;
   private resent = false;
   private noReuse = false;
-  private listening = false;
-  private readonly onAbort = (): void => this.controller?.abort(new DOMException('aborted', 'AbortError'));
+  /** Ends the wait for a free connection; undefined once on one. */
+  private cancel: (() => boolean) | undefined;
 
   constructor(
     private readonly owner: OpenAIClient,
@@ -159,16 +208,19 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
   ) {}
 
   start(): void {
-    const cancel = this.owner.connections.acquire((c) => this.attempt(c));
-    if (cancel === undefined) return;
-    // Waiting for a connection: an abort ends the wait (never sent).
-    this.signal.addEventListener('abort', () => {
-      if (cancel()) this.settle({ kind: 'aborted', message: 'aborted before a connection was free' });
-    }, { once: true });
+    this.owner.watch(this.signal, this);
+    this.cancel = this.owner.connections.acquire((c) => this.attempt(c));
+  }
+
+  /** The request's signal aborted: a wait for a connection ends (never sent), a request on one is stopped. */
+  aborted(): void {
+    if (this.cancel?.()) this.settle({ kind: 'aborted', message: 'aborted before a connection was free' });
+    else this.controller?.abort(new DOMException('aborted', 'AbortError'));
   }
 
   /** Sends the request on `connection` (the clock starts here, as vLLM's benchmark starts it just before the POST). */
   private attempt(connection: Connection): void {
+    this.cancel = undefined;
     this.connection = connection;
     this.noReuse = this.owner.noReuse[this.stream ? 1 : 0]!;
     this.sentAt = this.owner.clock.now();
@@ -185,10 +237,6 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     this.controller = controller;
     this.reused = this.connection!.served > 0;
     if (this.signal.aborted) return controller.abort(new DOMException('aborted', 'AbortError'));
-    if (!this.listening) {
-      this.signal.addEventListener('abort', this.onAbort, { once: true });
-      this.listening = true;
-    }
     // The first-byte limit runs from here, as the request goes onto a connection, like undici's own
     // headersTimeout: waiting for a free connection is the whole-request timeout's business.
     this.deadline = this.owner.firstByte.deadline();
@@ -196,26 +244,16 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     this.owner.firstByte.add(this);
   }
 
-  /**
-   * When the bytes now being handled arrived. undici calls this handler synchronously for everything
-   * one socket read holds (headers, data, end), so the first call of a read stamps it and the rest
-   * share that time: parsing earlier parts of a read is not charged to later ones. A microtask cannot
-   * run inside a read, so it marks the read's end.
-   */
-  private arrival(): number {
-    if (this.readAt < 0) {
-      this.readAt = this.owner.clock.now();
-      queueMicrotask(this.readDone);
-    }
-    return this.readAt;
-  }
-
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    this.arrival();
+    this.owner.arrival();
     this.owner.firstByte.settle(this);
     this.status = statusCode;
     if (statusCode >= 200 && statusCode < 300 && this.stream) {
-      this.sse = new SseParser((payload) => this.event(payload));
+      this.template = new EventTemplate();
+      this.sse = new SseParser(
+        (payload) => this.event(payload),
+        (buf, start, end) => this.read(buf, start, end),
+      );
     } else if (statusCode === 429 || statusCode === 503) {
       const retry = headers['retry-after'];
       const seconds = Number(Array.isArray(retry) ? retry[0] : retry);
@@ -224,13 +262,13 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.arrivedAt = this.arrival();
+    this.arrivedAt = this.owner.arrival();
     if (this.sse) this.sse.push(chunk);
     else this.chunks.push(chunk);
   }
 
   onResponseEnd(): void {
-    const endedAt = this.arrival();
+    const endedAt = this.owner.arrival();
     const connection = this.connection!;
     connection.served++;
     connection.lastEnd = endedAt;
@@ -287,13 +325,34 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     } as Outcome;
   }
 
+  /** An event that fits the stream's template: a token event, read from its bytes (`EventTemplate`). */
+  private read(buf: Buffer, start: number, end: number): boolean {
+    if (this.sawDone || this.streamError) return true;
+    const stop = this.template!.match(buf, start, end);
+    if (stop < 0) return false;
+    const from = this.template!.textStart(start);
+    this.tokenEvent();
+    if (stop > from) {
+      this.counted++;
+      if (this.keepText) this.text += buf.toString('utf8', from, stop);
+    }
+    return true;
+  }
+
+  /** A chunk with choices arrived: TTFT at the first, ITL between them. */
+  private tokenEvent(): void {
+    const at = this.arrivedAt;
+    this.firstTokenAt ??= at;
+    (this.chunkTimes ??= []).push(at);
+  }
+
   private event(payload: string): void {
     if (this.sawDone || this.streamError) return;
     if (payload === '[DONE]') {
       this.sawDone = true;
       return;
     }
-    let chunk: { choices?: { delta?: { content?: string | null }; text?: string }[]; usage?: RawUsage | null; timings?: RawTimings };
+    let chunk: StreamChunk & { usage?: RawUsage | null; timings?: RawTimings };
     try {
       chunk = JSON.parse(payload) as typeof chunk;
     } catch {
@@ -304,13 +363,15 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     // them); the usage chunk has none. Non-empty content counts as a token when the server sends no usage.
     const choice = chunk.choices?.[0];
     if (choice) {
-      const at = this.arrivedAt;
-      this.firstTokenAt ??= at;
-      (this.chunkTimes ??= []).push(at);
+      this.tokenEvent();
       const text = choice.delta?.content ?? choice.text;
       if (typeof text === 'string' && text.length > 0) {
         this.counted++;
         if (this.keepText) this.text += text;
+      }
+      if (this.templates < MAX_TEMPLATES && this.template) {
+        this.templates++;
+        this.template.learn(payload, chunk);
       }
     }
     if (chunk.usage) this.usage = usageOf(chunk.usage);
@@ -321,8 +382,8 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     if (this.settled) return;
     this.settled = true;
     this.owner.firstByte.settle(this);
-    this.chunks = []; // the deadline queue may hold this handler a while: not its body
-    // The signal belongs to this request alone and is dropped with it: no need to detach.
+    this.chunks.length = 0; // the deadline queue may hold this handler a while: not its body
+    this.owner.unwatch(this.signal, this);
     this.resolve(this.resent || this.noReuse ? { ...outcome, ...(this.resent ? { resent: true } : {}), ...(this.noReuse ? { noReuse: true } : {}) } : outcome);
   }
 
@@ -379,6 +440,7 @@ const num = (x: unknown): number | undefined => (typeof x === 'number' && Number
  * tokens/s) or llama.cpp's `timings` (prompt time, and decode time per generated token after the first).
  */
 export function serverTimingOf(stats: RawStats | undefined, timings: RawTimings | undefined): ServerTiming | undefined {
+  if (!stats && !timings) return undefined;
   const out: { ttftMs?: number; tokensPerSecond?: number; promptMs?: number; decodeMsPerToken?: number } = {};
   if (stats && typeof stats === 'object') {
     const ttft = num(stats.time_to_first_token);

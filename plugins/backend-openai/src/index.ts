@@ -9,6 +9,9 @@ export { ConnectionPool, Connection, closedByPeer } from './connections.js';
 export { OpenAIOptionsSchema } from './options.js';
 export type { OpenAIOptions } from './options.js';
 export { SseParser } from './sse.js';
+export type { SseBytesReader } from './sse.js';
+export { EventTemplate, chunkText } from './template.js';
+export type { StreamChunk } from './template.js';
 export { serverTokenizer } from './tokenize.js';
 
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:8000';

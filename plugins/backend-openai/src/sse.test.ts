@@ -54,3 +54,21 @@ test('a long line arriving in many small chunks is joined once: linear, not quad
     Buffer.concat = concat;
   }
 });
+
+test('with a bytes reader, one-line events are offered as bytes first and decoded only when declined', () => {
+  const text = 'data: {"a":1}\n\ndata: keep\n\ndata: one\ndata: two\n\n';
+  const offered: string[] = [];
+  const decoded: string[] = [];
+  const p = new SseParser(
+    (d) => decoded.push(d),
+    (buf, start, end) => {
+      const payload = buf.toString('utf8', start, end);
+      offered.push(payload);
+      return payload === 'keep';
+    },
+  );
+  for (const c of [text.slice(0, 9), text.slice(9)]) p.push(Buffer.from(c));
+  p.end();
+  expect(offered).toEqual(['{"a":1}', 'keep']);
+  expect(decoded).toEqual(['{"a":1}', 'one\ntwo']);
+});

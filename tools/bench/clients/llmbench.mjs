@@ -1,5 +1,5 @@
 // One llmbench run in its own process, so its CPU time and peak RSS are its own.
-// Usage: node llmbench.mjs '{"url":..., "concurrency":64, "requests":100000, "threads":1, "warmup":1000}'
+// Usage: node llmbench.mjs '{"url":..., "concurrency":64, "requests":100000, "threads":1, "warmup":1000, "stream":false}'
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ const file = join(dir, 'bench.yaml');
 await writeFile(
   file,
   `servers: [{ id: mock, url: "${cfg.url}", backend: openai }]
-workload: { requests: ${cfg.requests}, warmup: ${cfg.warmup ?? 0}, prompts: ["${cfg.prompt}"], max_tokens: ${cfg.maxTokens} }
+workload: { requests: ${cfg.requests}, warmup: ${cfg.warmup ?? 0}, prompts: ["${cfg.prompt}"], max_tokens: ${cfg.maxTokens}, stream: ${cfg.stream === true} }
 experiments: [{ name: bench, strategy: { use: semaphore, options: { concurrency: ${cfg.concurrency} } } }]
 reporters: []
 `,
@@ -34,6 +34,10 @@ process.stdout.write(
     cpu_ms: measuredCpuMs,
     p50_ms: s.latency_ms?.p50,
     p99_ms: s.latency_ms?.p99,
+    tokens: s.tokens.output,
+    ttft_p50_ms: s.ttft_ms?.p50,
+    ttft_p99_ms: s.ttft_ms?.p99,
+    itl_mean_ms: s.itl_ms?.avg,
     max_rss_mb: process.resourceUsage().maxRSS / 1024,
   })}\n`,
 );

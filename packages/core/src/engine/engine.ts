@@ -44,7 +44,7 @@ export interface EngineResult {
 export interface LiveProgress {
   readonly done: number;
   readonly failures: number;
-  /** Successful latencies so far (microseconds), merged from the latest thread snapshots. */
+  /** Successful latencies so far (microseconds), merged from the latest thread snapshots; read it, do not change it. */
   readonly latency: Histogram;
 }
 
@@ -137,7 +137,8 @@ export interface SessionSpec {
 
 export class EngineSession {
   readonly runsInMain: boolean;
-  private live: { control: Control; snapshots: Map<number, Histogram>; mainTally?: Tally } | undefined;
+  /** The run going on: each thread's latest latency snapshot, as sent (encoded) until someone reads it. */
+  private live: { control: Control; snapshots: Map<number, Histogram | string>; mainTally?: Tally } | undefined;
 
   constructor(
     private readonly engine: LoadEngine,
@@ -209,10 +210,16 @@ export class EngineSession {
   /** Requests ended so far in the current run, and latencies measured so far. */
   progress(): LiveProgress | undefined {
     if (!this.live) return undefined;
-    const latency = createHistogram();
-    if (this.live.mainTally) latency.add(this.live.mainTally.latency());
-    for (const h of this.live.snapshots.values()) latency.add(h);
-    return { done: this.live.control.done, failures: this.live.control.failures, latency };
+    const { snapshots, mainTally, control } = this.live;
+    for (const [partition, h] of snapshots) if (typeof h === 'string') snapshots.set(partition, decodeHistogram(h));
+    let latency: Histogram;
+    if (!mainTally && snapshots.size === 1) latency = snapshots.values().next().value as Histogram;
+    else {
+      latency = createHistogram();
+      if (mainTally) latency.add(mainTally.latency());
+      for (const h of snapshots.values()) latency.add(h as Histogram);
+    }
+    return { done: control.done, failures: control.failures, latency };
   }
 
   /** Lets each server's backend reset the server's state before the point (`Backend.prepare`). */
@@ -300,7 +307,7 @@ export class EngineSession {
       const channel = new MessageChannel();
       channel.port1.on('message', (m: ProgressMessage) => {
         if (m.kind === 'log') this.engine.config.logger[m.level](m.message);
-        else this.live?.snapshots.set(m.partition, decodeHistogram(m.latency));
+        else this.live?.snapshots.set(m.partition, m.latency);
       });
       channel.port1.unref();
       const task: WorkerTask = {

@@ -53,8 +53,15 @@ async function run(t: Extract<WorkerTask, { kind: 'run' }>): Promise<RunReply> {
     throw error;
   }
   const tally = new Tally(backends.length, t.session.slo);
+  // A snapshot costs about a millisecond to encode: sent only when something was measured since the last.
+  let sent = -1;
   const ticker = t.progress
-    ? setInterval(() => t.progress!.postMessage({ kind: 'progress', partition: t.partition, latency: encodeHistogram(tally.latency()) } satisfies ProgressMessage), t.progressIntervalMs)
+    ? setInterval(() => {
+        const latency = tally.latency();
+        if (latency.totalCount === sent) return;
+        sent = latency.totalCount;
+        t.progress!.postMessage({ kind: 'progress', partition: t.partition, latency: encodeHistogram(latency) } satisfies ProgressMessage);
+      }, t.progressIntervalMs)
     : undefined;
   try {
     return await runShare({

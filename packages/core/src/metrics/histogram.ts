@@ -105,27 +105,52 @@ export interface SerializedDistribution {
 /**
  * Millisecond samples kept two ways, as everywhere in llmbench: an HDR histogram for percentiles and
  * exact moments for avg/min/max/stddev. Mergeable exactly and serializable across threads.
+ *
+ * A run of one value (a queue time of 0, the same answer length request after request) goes into
+ * the histogram once, with its count, when a different value comes or the histogram is read.
  */
 export class Distribution {
-  readonly histogram: Histogram = createHistogram();
+  private readonly counts: Histogram = createHistogram();
   readonly moments: Moments = emptyMoments();
+  /** The value (µs) of the run not yet in the histogram, and its length. */
+  private runUs = 0;
+  private run = 0;
+
+  get histogram(): Histogram {
+    this.flush();
+    return this.counts;
+  }
 
   record(ms: number): void {
-    recordMs(this.histogram, this.moments, ms);
+    const v = ms < 0 ? 0 : ms;
+    const us = Math.max(1, Math.round(v * 1000));
+    if (us !== this.runUs) {
+      this.flush();
+      this.runUs = us;
+    }
+    this.run++;
+    const m = this.moments;
+    m.count++;
+    m.sum += v;
+    m.sumSquares += v * v;
+    if (v < m.min) m.min = v;
+    if (v > m.max) m.max = v;
   }
 
   merge(other: Distribution): void {
+    if (other.moments.count === 0) return;
     this.histogram.add(other.histogram);
     addMoments(this.moments, other.moments);
   }
 
+  /** An empty distribution (most are, in a run that does not stream) crosses threads without its histogram. */
   serialize(): SerializedDistribution {
-    return { histogram: encodeHistogram(this.histogram), moments: { ...this.moments } };
+    return { histogram: this.moments.count === 0 ? '' : encodeHistogram(this.histogram), moments: { ...this.moments } };
   }
 
   static deserialize(data: SerializedDistribution): Distribution {
     const d = new Distribution();
-    d.histogram.add(decodeHistogram(data.histogram));
+    if (data.histogram !== '') d.counts.add(decodeHistogram(data.histogram));
     Object.assign(d.moments, data.moments);
     return d;
   }
@@ -133,5 +158,11 @@ export class Distribution {
   /** Null when nothing was recorded. `extra`: percentiles beyond p50/p90/p95/p99. */
   stats(extra: readonly number[] = []): LatencyStats | null {
     return latencyStats(this.histogram, this.moments, extra);
+  }
+
+  private flush(): void {
+    if (this.run === 0) return;
+    this.counts.recordValueWithCount(this.runUs, this.run);
+    this.run = 0;
   }
 }
