@@ -256,7 +256,7 @@ async function micro() {
   const messages = [{ role: 'user', content: PROMPT }];
   const reused = { index: 0, messages, maxTokens: 16, stream: false, warmup: false };
   const chunk = (i) => `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" tok${i}"},"finish_reason":null}]}\n\n`;
-  const stream = Buffer.from(Array.from({ length: 16 }, (_, i) => chunk(i)).join('') + 'data: {"id":"c","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":16}}\n\ndata: [DONE]\n\n');
+  const stream = Buffer.from(`${Array.from({ length: 16 }, (_, i) => chunk(i)).join('')}data: {"id":"c","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":16}}\n\ndata: [DONE]\n\n`);
   const half = stream.length >> 1;
   const response = '{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":" tok0 tok1 tok2 tok3"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":16,"total_tokens":26}}';
   const tally = new Tally(1);

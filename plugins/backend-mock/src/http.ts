@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the mock server's routes, faults and /metrics share one request
+// lifecycle and its counters (stats must add up across routes); the KV-cache model is kv-cache.ts.
 import { createServer, IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';

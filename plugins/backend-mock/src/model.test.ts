@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the latency model's tests (fixed, tokens, shared accelerator, abort),
+// one unit's behaviour in one file.
 import { getEventListeners } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import type { Outcome } from '@llmbench/plugin-api';

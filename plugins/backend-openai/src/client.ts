@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one request's life on a connection (dispatch handler, streaming reads,
+// resend rule, outcome); splitting it would spread the socket-reuse guarantees over files.
 import type { Dispatcher } from 'undici';
 import { DeadlineQueue, type BenchRequest, type Clock, type Expiring, type Outcome, type ServerTiming, type TokenUsage } from '@llmbench/plugin-api';
 import { closedByPeer, ConnectionPool, type Connection } from './connections.js';
@@ -129,7 +131,8 @@ export class OpenAIClient {
   watch(signal: AbortSignal, handler: ResponseHandler): void {
     let list = this.watched.get(signal);
     if (!list) {
-      const handlers: ResponseHandler[] = (list = []);
+      const handlers: ResponseHandler[] = [];
+      list = handlers;
       this.watched.set(signal, handlers);
       signal.addEventListener('abort', () => {
         for (const h of handlers.splice(0)) h.aborted();
@@ -236,7 +239,10 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     this.reused = this.connection!.served > 0;
-    if (this.signal.aborted) return controller.abort(new DOMException('aborted', 'AbortError'));
+    if (this.signal.aborted) {
+      controller.abort(new DOMException('aborted', 'AbortError'));
+      return;
+    }
     // The first-byte limit runs from here, as the request goes onto a connection, like undici's own
     // headersTimeout: waiting for a free connection is the whole-request timeout's business.
     this.deadline = this.owner.firstByte.deadline();
@@ -343,7 +349,8 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
   private tokenEvent(): void {
     const at = this.arrivedAt;
     this.firstTokenAt ??= at;
-    (this.chunkTimes ??= []).push(at);
+    this.chunkTimes ??= [];
+    this.chunkTimes.push(at);
   }
 
   private event(payload: string): void {

@@ -72,7 +72,10 @@ export class ConnectionPool {
         this.waiting = [];
         this.waitHead = 0;
       }
-      if (next !== skip) return next(connection);
+      if (next !== skip) {
+        next(connection);
+        return;
+      }
     }
     this.idle.push(connection);
   }

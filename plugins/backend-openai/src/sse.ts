@@ -63,7 +63,10 @@ export class SseParser {
   }
 
   private line(buf: Buffer, start: number, end: number): void {
-    if (end === start) return this.dispatch();
+    if (end === start) {
+      this.dispatch();
+      return;
+    }
     if (buf[start] === 0x3a) return; // ":" comment
     // "data:" followed by an optional space
     if (end - start >= 5 && buf[start] === 0x64 && buf[start + 1] === 0x61 && buf[start + 2] === 0x74 && buf[start + 3] === 0x61 && buf[start + 4] === 0x3a) {
@@ -72,7 +75,10 @@ export class SseParser {
         this.first = buf;
         this.firstStart = from;
         this.firstEnd = end;
-      } else (this.more ??= []).push(buf.toString('utf8', from, end));
+      } else {
+        this.more ??= [];
+        this.more.push(buf.toString('utf8', from, end));
+      }
     }
   }
 

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one document's sections in reading order (summary, setup, experiments,
+// servers, definitions); charts, GPU rows and definitions already live in their own files.
 import { z } from 'zod';
 import {
   connectionNotes, defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, PROVENANCE_TEXT, runWarnings, tokenProvenance, writeFileAtomic,

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the Balancer's tests (policies, caps, shared-memory counters across
+// threads), one unit's behaviour in one file.
 import { Worker } from 'node:worker_threads';
 import { describe, expect, test } from 'vitest';
 import { mulberry32, type Outcome } from '@llmbench/plugin-api';
@@ -251,7 +253,10 @@ describe('queueing', () => {
     const { balancer } = await setup([1, 1], { policy: 'least-outstanding' });
     expect([balancer.tryAcquire(0), balancer.tryAcquire(0)]).toEqual([0, 1]);
     const order: string[] = [];
-    const waiter = (name: string) => balancer.acquire(0).then((s) => (order.push(`${name}@${s}`), s));
+    const waiter = (name: string) => balancer.acquire(0).then((s) => {
+      order.push(`${name}@${s}`);
+      return s;
+    });
     const waiters = [waiter('a'), waiter('b'), waiter('c')];
     expect(await settles(waiters[0]!)).toBe(false);
     balancer.release(1, OK, 10);

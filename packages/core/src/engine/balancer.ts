@@ -118,7 +118,8 @@ export class Balancer {
     private readonly control: Control,
     private readonly clocks: BalancerClocks,
   ) {
-    const n = (this.n = caps.length);
+    this.n = caps.length;
+    const n = this.n;
     const layout = Balancer.layout(n);
     this.i32 = new Int32Array(buffer, 0, n * I_FIELDS + GLOBALS);
     this.f64 = new Float64Array(buffer, layout.f64, n * F_FIELDS);
@@ -178,7 +179,8 @@ export class Balancer {
       let minEwma = 0;
       if (aware) {
         for (let s = 0; s < n; s++) {
-          const e = (scratch[s] = this.ewma(s, t));
+          const e = this.ewma(s, t);
+          scratch[s] = e;
           if (e > 0 && (minEwma === 0 || e < minEwma)) minEwma = e;
         }
       }

@@ -122,7 +122,7 @@ export class Distribution {
   }
 
   record(ms: number): void {
-    const v = ms < 0 ? 0 : ms;
+    const v = Math.max(ms , 0);
     const us = Math.max(1, Math.round(v * 1000));
     if (us !== this.runUs) {
       this.flush();

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the per-thread accumulator, its merge and its wire encoding are one
+// format that must change together (a field added to one and not the others is lost across threads).
 import { FAILURE_KINDS, type ConnectionFacts, type FailureCounts, type FailureKind, type FailureOutcome, type FailureSample, type OkOutcome } from '@llmbench/plugin-api';
 import {
   addMoments, createHistogram, decodeHistogram, Distribution, emptyMoments, encodeHistogram, recordMs,
@@ -255,7 +257,7 @@ export class Tally {
   }
 
   merge(other: Tally): void {
-    other.servers.forEach((s, i) => this.servers[i]!.merge(s));
+    for (const [i, s] of other.servers.entries()) this.servers[i]!.merge(s);
     this.ttft.merge(other.ttft);
     this.itl.merge(other.itl);
     this.tpot.merge(other.tpot);
@@ -365,7 +367,10 @@ export class Tally {
 
   private sample(kind: FailureKind, message: string, n: number): void {
     let messages = this.samples.get(kind);
-    if (!messages) this.samples.set(kind, (messages = new Map()));
+    if (!messages) {
+      messages = new Map();
+      this.samples.set(kind, messages);
+    }
     const current = messages.get(message);
     if (current !== undefined) messages.set(message, current + n);
     else if (messages.size < TRACKED_PER_KIND) messages.set(message, n);

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the experiment loop (setup, points, runs, collectors, results) reads top
+// to bottom as one procedure; derived metrics, thresholds and requests are in their own modules.
 import { writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { orAbort } from '../abort.js';

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the loader's exact issue lists, one inline scenario per behaviour.
 import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { isLlmbenchError, type LlmbenchError } from '@llmbench/plugin-api';

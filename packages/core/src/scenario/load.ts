@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: resolving a validated scenario (servers, workers files, workloads,
+// plugins, experiments) with every issue at its file:line; checks share one Checker and its positions.
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { z } from 'zod';

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: reading a scenario file (size and type checks, JSON in one jsonc-parser
+// pass, YAML with positions, line/column for every issue) is one parser front end.
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { printParseErrorCode, visit, type ParseErrorCode } from 'jsonc-parser';
