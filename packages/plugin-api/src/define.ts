@@ -219,7 +219,7 @@ export interface ProgressSnapshot {
   readonly failures: number;
   readonly elapsedMs: number;
   /** Median latency of successful requests so far, when any succeeded. */
-  readonly latencyP50Ms?: number;
+  readonly latencyP50Ms?: number | undefined;
 }
 
 export interface Reporter {

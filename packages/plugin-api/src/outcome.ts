@@ -36,37 +36,37 @@ export interface ConnectionFacts {
 
 export interface OkOutcome extends ConnectionFacts {
   readonly kind: 'ok';
-  readonly status?: number;
-  readonly usage?: TokenUsage;
+  readonly status?: number | undefined;
+  readonly usage?: TokenUsage | undefined;
   /**
    * Clock time (ms, `BackendContext.clock`) at which the backend handed the request to its HTTP client.
    * TTFT and E2EL count from here, so the engine's own bookkeeping before the send is not charged to
    * the server. Optional: without it they count from the engine's stamp just before `send()`. Ignored
    * unless it lies within the `send()` call's own window.
    */
-  readonly sentAt?: number;
+  readonly sentAt?: number | undefined;
   /**
    * Clock time at which the response was complete (its last byte read). E2EL ends here; without it,
    * when the `send()` promise settled. Ignored unless it lies between `sentAt` and that settling.
    */
-  readonly endedAt?: number;
+  readonly endedAt?: number | undefined;
   /**
    * Streamed responses: clock time (ms, `BackendContext.clock`) at which the bytes holding the first
    * chunk with choices arrived. TTFT = firstTokenAt - send time.
    */
-  readonly firstTokenAt?: number;
+  readonly firstTokenAt?: number | undefined;
   /**
    * Streamed responses: arrival clock times of every chunk carrying choices, in order (the first
    * equals `firstTokenAt`). ITL is the gaps between consecutive entries.
    */
-  readonly chunkTimes?: readonly number[];
+  readonly chunkTimes?: readonly number[] | undefined;
   /** What the server itself reported about this request (e.g. LM Studio's native `stats`). */
-  readonly serverTiming?: ServerTiming;
+  readonly serverTiming?: ServerTiming | undefined;
   /**
    * The answer's text (the first choice's message content, or its streamed deltas joined), only when
    * the request asked for it with `BenchRequest.keepText`.
    */
-  readonly text?: string;
+  readonly text?: string | undefined;
 }
 
 /**
@@ -96,22 +96,22 @@ export interface ServerTiming {
 export interface HttpErrorOutcome extends ConnectionFacts {
   readonly kind: 'http_error';
   readonly status: number;
-  readonly message?: string;
+  readonly message?: string | undefined;
   /** From a `Retry-After` header, when the server sent one. */
-  readonly retryAfterMs?: number;
+  readonly retryAfterMs?: number | undefined;
 }
 
 export interface TimeoutOutcome extends ConnectionFacts {
   readonly kind: 'timeout';
   readonly phase: 'connect' | 'first_byte' | 'total';
-  readonly message?: string;
+  readonly message?: string | undefined;
 }
 
 export interface ConnectionErrorOutcome extends ConnectionFacts {
   readonly kind: 'connection_error';
   /** System error code such as `ECONNREFUSED` or `ECONNRESET`, when known. */
   readonly code?: string;
-  readonly message?: string;
+  readonly message?: string | undefined;
 }
 
 export interface ProtocolErrorOutcome extends ConnectionFacts {
@@ -121,7 +121,7 @@ export interface ProtocolErrorOutcome extends ConnectionFacts {
 
 export interface AbortedOutcome extends ConnectionFacts {
   readonly kind: 'aborted';
-  readonly message?: string;
+  readonly message?: string | undefined;
 }
 
 export type FailureOutcome =

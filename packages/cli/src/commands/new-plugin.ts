@@ -32,7 +32,7 @@ a package named @llmbench/<kind>-<name> also by its short name.
         ...(opts.packageName === undefined ? {} : { packageName: opts.packageName }),
         ...(opts.description === undefined ? {} : { description: opts.description }),
       });
-      const pkg = pluginPackageName({ kind: opts.kind, name: opts.name, mode: 'external', packageName: opts.packageName });
+      const pkg = pluginPackageName({ kind: opts.kind, name: opts.name, mode: 'external', ...(opts.packageName === undefined ? {} : { packageName: opts.packageName }) });
       const dir = resolve(io.cwd, opts.dir ?? pkg.replace(/^@[^/]+\//, ''));
       await ensureEmpty(dir);
       for (const [path, text] of Object.entries(files)) {
