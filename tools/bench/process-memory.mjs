@@ -8,7 +8,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadScenario, planDirectoryJob, processScenario, runScenario, withDirectoryJob } from '../../packages/core/dist/index.js';
+import {
+  loadScenario,
+  planDirectoryJob,
+  processScenario,
+  runScenario,
+  withDirectoryJob,
+} from '../../packages/core/dist/index.js';
 import { builtinPlugins } from '../../packages/cli/dist/builtins.js';
 
 const args = process.argv.slice(2);
@@ -28,8 +34,16 @@ try {
   await mkdir(input);
   const text = 'A short paper about serving language models. '.repeat(20);
   for (let i = 0; i < documents; i++) await writeFile(join(input, `doc-${String(i).padStart(6, '0')}.txt`), text);
-  await writeFile(join(dir, 'workers.json'), JSON.stringify({ workers: [{ id: 'mock-1', host: '127.0.0.1', port: 1, type: 'mock', max_concurrent_requests: concurrency }] }));
-  const prompts = Array.from({ length: promptCount }, (_, i) => ({ id: `p${i + 1}`, prompt: `Question ${i + 1} about this document.` }));
+  await writeFile(
+    join(dir, 'workers.json'),
+    JSON.stringify({
+      workers: [{ id: 'mock-1', host: '127.0.0.1', port: 1, type: 'mock', max_concurrent_requests: concurrency }],
+    }),
+  );
+  const prompts = Array.from({ length: promptCount }, (_, i) => ({
+    id: `p${i + 1}`,
+    prompt: `Question ${i + 1} about this document.`,
+  }));
   const options = { config: 'workers.json', input, out: join(dir, 'answers'), preset: 'bench', cwd: dir };
 
   let peak = process.memoryUsage().rss;
@@ -37,9 +51,20 @@ try {
   const started = performance.now();
   const plan = await planDirectoryJob({ input, out: options.out, preset: 'bench', prompts });
   const generated = processScenario(options, plan.job.pending.length, concurrency);
-  const text0 = generated.text.replace('"workers_file"', '"backend": { "use": "mock", "options": { "latency": { "model": "fixed", "ms": 0 } } }, "workers_file"');
-  const loaded = await loadScenario(generated.file, { builtins: builtinPlugins(), env: {}, text: text0.replace('"reporters": [\n    "console"\n  ]', '"reporters": []') });
-  const { results, errors } = await runScenario(withDirectoryJob(loaded, plan.job), { version: 'bench', threads: 1, out: { write() {}, isTTY: false } });
+  const text0 = generated.text.replace(
+    '"workers_file"',
+    '"backend": { "use": "mock", "options": { "latency": { "model": "fixed", "ms": 0 } } }, "workers_file"',
+  );
+  const loaded = await loadScenario(generated.file, {
+    builtins: builtinPlugins(),
+    env: {},
+    text: text0.replace('"reporters": [\n    "console"\n  ]', '"reporters": []'),
+  });
+  const { results, errors } = await runScenario(withDirectoryJob(loaded, plan.job), {
+    version: 'bench',
+    threads: 1,
+    out: { write() {}, isTTY: false },
+  });
   const seconds = (performance.now() - started) / 1000;
   const resumeStart = performance.now();
   const again = await planDirectoryJob({ input, out: options.out, preset: 'bench', prompts });
@@ -47,16 +72,18 @@ try {
   clearInterval(sampler);
   peak = Math.max(peak, process.resourceUsage().maxRSS * 1024);
   const s = results.experiments[0]?.summary;
-  console.log(JSON.stringify({
-    tasks: plan.tasks,
-    saved: s?.successes ?? 0,
-    errors: errors.map((e) => e.message),
-    seconds: Number(seconds.toFixed(1)),
-    tasks_per_min: s ? Math.round(s.requests_per_second * 60) : 0,
-    resume_plan_seconds: Number(resumeSeconds.toFixed(1)),
-    resume_done: again.done,
-    peak_rss_mb: Number(mb(peak)),
-  }));
+  console.log(
+    JSON.stringify({
+      tasks: plan.tasks,
+      saved: s?.successes ?? 0,
+      errors: errors.map((e) => e.message),
+      seconds: Number(seconds.toFixed(1)),
+      tasks_per_min: s ? Math.round(s.requests_per_second * 60) : 0,
+      resume_plan_seconds: Number(resumeSeconds.toFixed(1)),
+      resume_done: again.done,
+      peak_rss_mb: Number(mb(peak)),
+    }),
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

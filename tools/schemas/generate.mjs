@@ -34,8 +34,11 @@ async function withBuiltinOptions(schema) {
     const ref = `${kind}-${name}-options`;
     const { $schema: _drop, ...options } = z.toJSONSchema(plugin.options, { io: 'input', unrepresentable: 'any' });
     defs[ref] = { description: `Options of the built-in ${kind} "${name}"`, ...options };
-    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable
-    conditions.push({ if: { properties: { use: { const: name } }, required: ['use'] }, then: { properties: { options: { $ref: `#/$defs/${ref}` } } } });
+    conditions.push({
+      if: { properties: { use: { const: name } }, required: ['use'] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable
+      then: { properties: { options: { $ref: `#/$defs/${ref}` } } },
+    });
   }
   const visit = (node) => {
     if (Array.isArray(node)) return node.forEach(visit);
@@ -82,11 +85,17 @@ if (process.argv.includes('--check')) {
     if (current !== text) stale.push(name);
   }
   if (stale.length) {
-    console.error(`schemas/ is out of date with the zod sources: ${stale.join(', ')}\nRun: npm run schemas:generate, and commit the result.`);
+    console.error(
+      `schemas/ is out of date with the zod sources: ${stale.join(', ')}\nRun: npm run schemas:generate, and commit the result.`,
+    );
     process.exit(1);
   }
   console.log(`schemas/ is up to date (${Object.keys(files).length} files)`);
 } else {
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  console.log(`wrote ${Object.keys(files).map((f) => `schemas/${f}`).join(', ')}`);
+  console.log(
+    `wrote ${Object.keys(files)
+      .map((f) => `schemas/${f}`)
+      .join(', ')}`,
+  );
 }

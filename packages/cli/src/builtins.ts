@@ -23,7 +23,9 @@ export const BUILTIN_PACKAGES: Readonly<Record<string, string>> = Object.fromEnt
 );
 
 function manifest(): { dependencies?: Record<string, string> } {
-  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies?: Record<string, string> };
+  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
 }
 
 /**

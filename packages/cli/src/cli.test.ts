@@ -20,9 +20,14 @@ interface Ran {
 /** Runs the built CLI as a user would, in `cwd`. */
 function llmbench(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: options.cwd ?? root, env: { ...process.env, ...options.env, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: options.cwd ?? root, env: { ...process.env, ...options.env, NO_COLOR: '1' }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -78,9 +83,14 @@ describe('llmbench run', () => {
       const ran = await llmbench(['run', 'scenarios/quickstart.yaml', '--threads', threads, '--out', out]);
       expect(ran.code).toBe(0);
       const results = await onlyResults(out);
-      counts.push(results.experiments.map((e) => [e.name, e.summary.requests, e.summary.successes, e.summary.barrier?.batches ?? null]));
+      counts.push(
+        results.experiments.map((e) => [e.name, e.summary.requests, e.summary.successes, e.summary.barrier?.batches ?? null]),
+      );
     }
-    expect(counts[0]).toEqual([['batch-50', 1000, 1000, 20], ['semaphore-10', 1000, 1000, null]]);
+    expect(counts[0]).toEqual([
+      ['batch-50', 1000, 1000, 20],
+      ['semaphore-10', 1000, 1000, null],
+    ]);
     expect(counts[1]).toEqual(counts[0]);
   });
 
@@ -115,7 +125,11 @@ reporters: [json]
     });
     expect((await llmbench(['run', 's.yaml', '--out', 'out'], { cwd: dir })).code).toBe(0);
     const [a] = (await onlyResults(join(dir, 'out'))).experiments;
-    expect(a!.runs.map((r) => [r.run, r.requests])).toEqual([[1, 40], [2, 40], [3, 40]]);
+    expect(a!.runs.map((r) => [r.run, r.requests])).toEqual([
+      [1, 40],
+      [2, 40],
+      [3, 40],
+    ]);
     expect(a!.summary.requests).toBe(120);
   });
 
@@ -169,8 +183,12 @@ reporters: [json]
 `,
     });
     const ran = await new Promise<Ran>((resolve) => {
-      const child = execFile(process.execPath, [bin, 'run', 's.yaml', '--out', 'out'], { cwd: dir, timeout: 60_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
+      const child = execFile(
+        process.execPath,
+        [bin, 'run', 's.yaml', '--out', 'out'],
+        { cwd: dir, timeout: 60_000 },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
       );
       setTimeout(() => child.kill('SIGINT'), 1500);
     });
@@ -193,7 +211,10 @@ experiments: [{ name: a, strategy: semaphore }]
 reporters: [json]
 `,
     });
-    const ran = await llmbench(['run', 's.yaml', '--out', 'out'], { cwd: dir, env: { SECRET_HOST: 'very-secret-host.internal' } });
+    const ran = await llmbench(['run', 's.yaml', '--out', 'out'], {
+      cwd: dir,
+      env: { SECRET_HOST: 'very-secret-host.internal' },
+    });
     expect(ran.code).toBe(0);
     const text = await readFile(join(dir, 'out', (await readdir(join(dir, 'out')))[0]!), 'utf8');
     expect(text).not.toContain('very-secret-host');
@@ -251,7 +272,13 @@ describe('usage', () => {
   test('--help documents the commands and exit codes', async () => {
     const ran = await llmbench(['--help']);
     expect(ran.code).toBe(0);
-    for (const text of ['run [options] <scenario>', 'validate <scenario>', 'plugins', 'Exit codes:', '2  usage or configuration error']) {
+    for (const text of [
+      'run [options] <scenario>',
+      'validate <scenario>',
+      'plugins',
+      'Exit codes:',
+      '2  usage or configuration error',
+    ]) {
       expect(ran.stdout).toContain(text);
     }
   });
@@ -276,7 +303,22 @@ describe('usage', () => {
     const ran = await llmbench(['plugins', '--json']);
     expect(ran.code).toBe(0);
     const list = JSON.parse(ran.stdout) as { kind: string; name: string; options: Record<string, { default?: unknown }> }[];
-    expect(list.map((p) => `${p.kind}:${p.name}`)).toEqual(['backend:llamacpp', 'backend:lmstudio', 'backend:mock', 'backend:openai', 'backend:vllm', 'strategy:batch', 'strategy:rate', 'strategy:scaling', 'strategy:semaphore', 'reporter:benchmark-json', 'reporter:console', 'reporter:json', 'reporter:markdown', 'collector:gpu']);
+    expect(list.map((p) => `${p.kind}:${p.name}`)).toEqual([
+      'backend:llamacpp',
+      'backend:lmstudio',
+      'backend:mock',
+      'backend:openai',
+      'backend:vllm',
+      'strategy:batch',
+      'strategy:rate',
+      'strategy:scaling',
+      'strategy:semaphore',
+      'reporter:benchmark-json',
+      'reporter:console',
+      'reporter:json',
+      'reporter:markdown',
+      'collector:gpu',
+    ]);
     expect(list.find((p) => p.name === 'scaling')!.options.concurrency_levels!.default).toEqual([1, 5, 10, 20, 50, 100]);
     expect(list.find((p) => p.name === 'batch')!.options.size!.default).toBe(50);
   });
@@ -284,7 +326,9 @@ describe('usage', () => {
 
 describe('llmbench benchmark', () => {
   test('a broken workers file is reported at its line and field, with exit 2 and nothing run', async () => {
-    const dir = await tempDir({ 'workers.json': '{"workers": [\n  {"id": "a", "host": "127.0.0.1", "port": "x", "type": "lm_studio"}\n]}\n' });
+    const dir = await tempDir({
+      'workers.json': '{"workers": [\n  {"id": "a", "host": "127.0.0.1", "port": "x", "type": "lm_studio"}\n]}\n',
+    });
     const ran = await llmbench(['benchmark', '-c', 'workers.json', '-o', 'out.json'], { cwd: dir });
     expect(ran.code).toBe(2);
     expect(ran.stderr).toContain('workers.json:2:44  workers.0.port: "x" is a string (expected number)');

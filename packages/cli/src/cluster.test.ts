@@ -37,7 +37,14 @@ async function startStudios(latenciesMs: readonly number[], ports?: readonly num
 /** A seed workers file for the running studios. */
 async function workersFile(dir: string, studios: readonly MockHttpServer[]): Promise<string> {
   const file = join(dir, 'workers.json');
-  const workers = studios.map((s, i) => ({ id: `mac-studio-${i + 1}`, host: '127.0.0.1', port: s.port, type: 'lm_studio', model: MODEL, max_concurrent_requests: CAP }));
+  const workers = studios.map((s, i) => ({
+    id: `mac-studio-${i + 1}`,
+    host: '127.0.0.1',
+    port: s.port,
+    type: 'lm_studio',
+    model: MODEL,
+    max_concurrent_requests: CAP,
+  }));
   await writeFile(file, JSON.stringify({ workers }));
   return file;
 }
@@ -66,9 +73,14 @@ const point = (results: RunResults, name: string): ExperimentResult => {
 
 const shell = (script: string, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> =>
   new Promise((done) => {
-    execFile('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', script], { cwd, timeout: 120_000, env: { ...process.env, NO_COLOR: '1', LLMBENCH: bin } }, (error, stdout, stderr) => {
-      done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'bash',
+      ['--norc', '--noprofile', '-euo', 'pipefail', '-c', script],
+      { cwd, timeout: 120_000, env: { ...process.env, NO_COLOR: '1', LLMBENCH: bin } },
+      (error, stdout, stderr) => {
+        done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 
 describe('one studio against three (caps 5, fixed response time)', () => {
@@ -142,7 +154,10 @@ reporters: []
 `,
         { threads },
       );
-      expect(studios.map((s) => s.stats().max_in_flight), policy).toEqual([CAP, CAP, CAP]);
+      expect(
+        studios.map((s) => s.stats().max_in_flight),
+        policy,
+      ).toEqual([CAP, CAP, CAP]);
       expect(studios.reduce((n, s) => n + s.stats().requests_received, 0)).toBe(300);
       expect(results.experiments[0]!.point.balancer.policy).toBe(policy);
     }
@@ -236,15 +251,25 @@ jq '.concurrency_benchmark[] | "\\(.concurrency): \\(.requests_per_second) req/s
     expect(ran.stderr.replace(/^warning: .*\n/gm, '')).toBe('');
     expect(ran.code).toBe(0);
     const [manual, script, quick] = ran.stdout.split('@@@\n');
-    const objects = JSON.parse(`[${manual!.trim().replace(/}\s*{/g, '},{')}]`) as { concurrency: number; rps: number; success: number }[];
+    const objects = JSON.parse(`[${manual!.trim().replace(/}\s*{/g, '},{')}]`) as {
+      concurrency: number;
+      rps: number;
+      success: number;
+    }[];
     expect(objects.map((o) => o.concurrency)).toEqual([5, 10, 20, 5, 10, 20]);
     expect(objects.every((o) => o.success === 100 && o.rps > 0)).toBe(true);
-    const rows = script!.trim().split('\n').slice(4).map((l) => l.trim().split(/\s+/));
+    const rows = script!
+      .trim()
+      .split('\n')
+      .slice(4)
+      .map((l) => l.trim().split(/\s+/));
     expect(rows.map((r) => Number(r[0]))).toEqual([5, 10, 20]);
     const speedups = rows.map((r) => Number(r[3]!.replace('x', '')));
     expect(speedups[0]).toBeGreaterThan(0.85); // 5 in flight fit on one studio either way
     expect(speedups[2]).toBeGreaterThan(2.4); // 20 in flight: three studios at their caps vs one
-    expect(quick).toMatch(/=== Single Studio ===\n"5: [\d.]+ req\/s"\n"10: [\d.]+ req\/s"\n"20: [\d.]+ req\/s"\n=== Multiple Studios ===\n"5: /);
+    expect(quick).toMatch(
+      /=== Single Studio ===\n"5: [\d.]+ req\/s"\n"10: [\d.]+ req\/s"\n"20: [\d.]+ req\/s"\n=== Multiple Studios ===\n"5: /,
+    );
     // llmbench compare: the same table from the two files, on the console and in Markdown.
     const compared = await shell(
       `node "$LLMBENCH" compare results_single.json results_multiple.json
@@ -267,8 +292,17 @@ jq -c '.scaling_benchmark[] | {num_workers, concurrency, speedup, scaling_effici
       dir,
     );
     expect(scaling.code).toBe(0);
-    const entries = scaling.stdout.trim().split('\n').map((l) => JSON.parse(l) as { num_workers: number; concurrency: number; speedup: number; scaling_efficiency: number | null });
-    expect(entries.map((e) => [e.num_workers, e.concurrency])).toEqual([[1, 5], [2, 10], [3, 15]]);
+    const entries = scaling.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) => JSON.parse(l) as { num_workers: number; concurrency: number; speedup: number; scaling_efficiency: number | null },
+      );
+    expect(entries.map((e) => [e.num_workers, e.concurrency])).toEqual([
+      [1, 5],
+      [2, 10],
+      [3, 15],
+    ]);
     expect(entries[0]!.scaling_efficiency).toBeNull();
     expect(entries[2]!.speedup).toBeGreaterThan(2.2);
     expect(entries[2]!.scaling_efficiency).toBeGreaterThan(0.7);
@@ -284,34 +318,43 @@ node "$LLMBENCH" compare scaling_single.json scaling.json`,
     const single = JSON.parse(await readFile(join(dir, 'scaling_single.json'), 'utf8')) as { results: RunResults };
     expect(single.results.experiments.map((e) => e.runs.length)).toEqual([2]);
     const one = matched.stdout.split('\n').find((l) => l.startsWith('scaling/servers=1 '))!;
-    expect(one.trim().split(/\s+/).slice(1, 4).every((cell) => cell !== '-')).toBe(true);
+    expect(
+      one
+        .trim()
+        .split(/\s+/)
+        .slice(1, 4)
+        .every((cell) => cell !== '-'),
+    ).toBe(true);
   });
 
-  test.each(['concurrency-scaling', 'worker-scaling', 'single-vs-cluster', 'process-directory'])('scenarios/%s.yaml runs end to end against three mock studios', async (name) => {
-    await startStudios([40, 40, 40], SEED_PORTS);
-    const out = await mkdtemp(join(tmpdir(), `llmbench-${name}-`));
-    const ran = await shell(`node "$LLMBENCH" run ${join(root, 'scenarios', `${name}.yaml`)} --out ${out}`, root);
-    expect(ran.stderr.replace(/^warning: .*\n/gm, '')).toBe('');
-    expect(ran.code).toBe(0);
-    const files = await readdir(out);
-    const resultsFile = files.find((f) => f.endsWith('.json') && !f.includes('-benchmark-'))!;
-    const results = JSON.parse(await readFile(join(out, resultsFile), 'utf8')) as RunResults;
-    expect(results.status).toBe('completed');
-    expect(results.passed).toBe(true);
-    const last = results.experiments.at(-1)!;
-    if (name === 'process-directory') {
-      const [single, three] = results.experiments.map((e) => e.summary);
-      expect(single!.requests + three!.requests).toBe(1000);
-      expect(single!.wall_time_s / three!.wall_time_s).toBeGreaterThan(2.5);
-      for (const s of three!.servers) expect(Math.abs(s.load_share - 1 / 3)).toBeLessThan(0.05);
-      return;
-    }
-    expect(last.sweep?.index).toBe(results.experiments.filter((e) => e.experiment === last.experiment).length - 1);
-    if (name === 'worker-scaling') {
-      expect(results.experiments.map((e) => e.point.servers.length)).toEqual([1, 2, 3]);
-      // A smoke check: 50 requests at concurrency 15 is 3 1/3 waves, so the last wave runs a third
-      // full; the >= 2.7x acceptance is measured above with enough requests.
-      expect(last.sweep!.efficiency).toBeGreaterThan(0.6);
-    }
-  });
+  test.each(['concurrency-scaling', 'worker-scaling', 'single-vs-cluster', 'process-directory'])(
+    'scenarios/%s.yaml runs end to end against three mock studios',
+    async (name) => {
+      await startStudios([40, 40, 40], SEED_PORTS);
+      const out = await mkdtemp(join(tmpdir(), `llmbench-${name}-`));
+      const ran = await shell(`node "$LLMBENCH" run ${join(root, 'scenarios', `${name}.yaml`)} --out ${out}`, root);
+      expect(ran.stderr.replace(/^warning: .*\n/gm, '')).toBe('');
+      expect(ran.code).toBe(0);
+      const files = await readdir(out);
+      const resultsFile = files.find((f) => f.endsWith('.json') && !f.includes('-benchmark-'))!;
+      const results = JSON.parse(await readFile(join(out, resultsFile), 'utf8')) as RunResults;
+      expect(results.status).toBe('completed');
+      expect(results.passed).toBe(true);
+      const last = results.experiments.at(-1)!;
+      if (name === 'process-directory') {
+        const [single, three] = results.experiments.map((e) => e.summary);
+        expect(single!.requests + three!.requests).toBe(1000);
+        expect(single!.wall_time_s / three!.wall_time_s).toBeGreaterThan(2.5);
+        for (const s of three!.servers) expect(Math.abs(s.load_share - 1 / 3)).toBeLessThan(0.05);
+        return;
+      }
+      expect(last.sweep?.index).toBe(results.experiments.filter((e) => e.experiment === last.experiment).length - 1);
+      if (name === 'worker-scaling') {
+        expect(results.experiments.map((e) => e.point.servers.length)).toEqual([1, 2, 3]);
+        // A smoke check: 50 requests at concurrency 15 is 3 1/3 waves, so the last wave runs a third
+        // full; the >= 2.7x acceptance is measured above with enough requests.
+        expect(last.sweep!.efficiency).toBeGreaterThan(0.6);
+      }
+    },
+  );
 });

@@ -1,5 +1,13 @@
 import type { Comparison } from '@llmbench/core';
-import { formatFactor, formatMs, formatNumber, formatPercent, markdownTable, MISSING, textTable } from '@llmbench/plugin-api/format';
+import {
+  formatFactor,
+  formatMs,
+  formatNumber,
+  formatPercent,
+  markdownTable,
+  MISSING,
+  textTable,
+} from '@llmbench/plugin-api/format';
 
 /** Column names: the files' short names, or A, B, C... (with a legend) when those are long. */
 function columns(c: Comparison): { names: string[]; legend: string[] } {
@@ -38,7 +46,9 @@ function title(c: Comparison): string {
 export function renderComparisonText(c: Comparison): string {
   const { header, rows, legend } = grid(c);
   const t = title(c);
-  return [t, '='.repeat(Math.min(100, t.length)), ...legend, ...(legend.length ? [''] : []), textTable(header, rows), ''].join('\n');
+  return [t, '='.repeat(Math.min(100, t.length)), ...legend, ...(legend.length ? [''] : []), textTable(header, rows), ''].join(
+    '\n',
+  );
 }
 
 /** The same table as GitHub-flavoured Markdown, for a review. */

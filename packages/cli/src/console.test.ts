@@ -114,7 +114,7 @@ describe.skipIf(!existsSync(SCRIPT))('on a terminal', () => {
     expect(after).not.toMatch(CONTROL);
   });
 
-  test('a Ctrl-C during the bar leaves the CLI\'s notice and the summary on lines of their own', { timeout: 40_000 }, async () => {
+  test("a Ctrl-C during the bar leaves the CLI's notice and the summary on lines of their own", { timeout: 40_000 }, async () => {
     // At 2 s the bar is up (first tick 250 ms after the load starts) and the 2.5 s of load are not over.
     const ran = await onTerminal(undefined, 2);
     expect(ran.code).toBe(3);

@@ -61,7 +61,11 @@ export function createContext(io: CliIO, version: string, debug: boolean): Comma
 
 /** A scenario file named on the command line, relative to the current directory. */
 export async function loadScenarioFile(file: string, io: CliIO): Promise<LoadedScenario> {
-  return loadScenario(file.startsWith('/') ? file : `${io.cwd}/${file}`, { builtins: builtinPlugins(), env: io.env, ...(io.signal ? { signal: io.signal } : {}) });
+  return loadScenario(file.startsWith('/') ? file : `${io.cwd}/${file}`, {
+    builtins: builtinPlugins(),
+    env: io.env,
+    ...(io.signal ? { signal: io.signal } : {}),
+  });
 }
 
 /** Lists the files a run wrote and its errors; returns the exit code. */

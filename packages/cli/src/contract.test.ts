@@ -23,7 +23,12 @@ test.each([
   ['lmstudio', {}],
   ['lmstudio', { api: 'native' }],
 ] as const)('backend %s %j passes the contract kit against the mock server', async (name, options) => {
-  const checks = await runBackendContract({ plugin: await plugin(name), options, server: mockServerControl(server.url), model: 'mock-model' });
+  const checks = await runBackendContract({
+    plugin: await plugin(name),
+    options,
+    server: mockServerControl(server.url),
+    model: 'mock-model',
+  });
   expect(checks.filter((c) => !c.passed)).toEqual([]);
   expect(checks.length).toBeGreaterThanOrEqual(18);
 });
@@ -42,10 +47,18 @@ async function altered(change: (o: Outcome) => Outcome): Promise<BackendPlugin> 
 
 test('the kit notices a backend that breaks the contract', async () => {
   // A backend that swallows failures as successes: every fault check must fail.
-  const lying = await altered((o) => (o.kind === 'aborted' ? { kind: 'aborted' } : { kind: 'ok', usage: { outputTokens: 1, source: 'server' } }));
+  const lying = await altered((o) =>
+    o.kind === 'aborted' ? { kind: 'aborted' } : { kind: 'ok', usage: { outputTokens: 1, source: 'server' } },
+  );
   const checks = await runBackendContract({ plugin: lying, server: mockServerControl(server.url) });
   const failed = checks.filter((c) => !c.passed).map((c) => c.name);
-  expect(failed).toEqual(expect.arrayContaining(['failure: http_500 becomes http_error 500', 'failure: reset becomes connection_error', 'stream: first token time is recorded after the send']));
+  expect(failed).toEqual(
+    expect.arrayContaining([
+      'failure: http_500 becomes http_error 500',
+      'failure: reset becomes connection_error',
+      'stream: first token time is recorded after the send',
+    ]),
+  );
 });
 
 test('the kit notices times taken on another clock than ctx.clock', async () => {
@@ -59,7 +72,7 @@ test('the kit notices times taken on another clock than ctx.clock', async () => 
   ]);
 });
 
-test('backend-lmstudio native: LM Studio\'s own stats and the model load state reach the results', async () => {
+test("backend-lmstudio native: LM Studio's own stats and the model load state reach the results", async () => {
   const { mkdtemp, writeFile } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');

@@ -17,7 +17,9 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'llmbench-engine-'));
   for (let i = 0; i < 3; i++) {
-    servers.push(await startMockHttpServer({ mock: { latency: { model: 'uniform', min_ms: 1, max_ms: 4 }, seed: i + 1 }, trace: true }));
+    servers.push(
+      await startMockHttpServer({ mock: { latency: { model: 'uniform', min_ms: 1, max_ms: 4 }, seed: i + 1 }, trace: true }),
+    );
   }
 });
 
@@ -94,10 +96,16 @@ test('raw records: one line per measured request, none for warmup, from every th
   const raw = join(dir, 'raw.jsonl');
   for (const s of servers) s.reset();
   const file = join(dir, 'raw.yaml');
-  await writeFile(file, `servers: [${server(0)}]\nworkload: { requests: 300, warmup: 20 }\nexperiments: [{ name: r, strategy: { use: semaphore, options: { concurrency: 8 } } }]\nreporters: []\n`);
+  await writeFile(
+    file,
+    `servers: [${server(0)}]\nworkload: { requests: 300, warmup: 20 }\nexperiments: [{ name: r, strategy: { use: semaphore, options: { concurrency: 8 } } }]\nreporters: []\n`,
+  );
   const scenario = await loadScenario(file, { builtins: builtinPlugins(), env: {} });
   await runScenario(scenario, { version: 'test', threads: 2, rawPath: raw, out: { write() {}, isTTY: false } });
-  const lines = (await readFile(raw, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { index: number; thread: number; outcome: string });
+  const lines = (await readFile(raw, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { index: number; thread: number; outcome: string });
   expect(lines).toHaveLength(300);
   expect(new Set(lines.map((l) => l.index)).size).toBe(300);
   expect(new Set(lines.map((l) => l.thread))).toEqual(new Set([0, 1]));

@@ -13,9 +13,14 @@ const bin = join(root, 'packages/cli/bin/llmbench.js');
 
 function llmbench(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -72,28 +77,52 @@ experiments:
     const ran = await llmbench(['run', 's.yaml', '--out', 'out', '--raw', 'raw.jsonl', '--threads', '1'], dir);
     expect(ran.stderr).toBe('');
     expect(ran.code).toBe(0);
-    const raw = (await readFile(join(dir, 'raw.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Raw);
+    const raw = (await readFile(join(dir, 'raw.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Raw);
     const res = await results(dir);
-    const limits: Record<string, { ttft: number; tpot: number }> = { loose: { ttft: 50, tpot: 10 }, tight: { ttft: 21, tpot: 10 } };
+    const limits: Record<string, { ttft: number; tpot: number }> = {
+      loose: { ttft: 50, tpot: 10 },
+      tight: { ttft: 21, tpot: 10 },
+    };
     const markdown = await readFile(join(dir, 'out', (await readdir(join(dir, 'out'))).find((f) => f.endsWith('.md'))!), 'utf8');
     for (const e of res.experiments) {
       const mine = raw.filter((r) => r.experiment === e.name && r.outcome === 'ok');
       expect(mine).toHaveLength(40);
       // Raw times are rounded to 0.001 ms; a value that close to a limit is not decided by them.
       const within = (slack: number) =>
-        mine.filter((r) => r.ttft_ms !== undefined && r.ttft_ms <= limits[e.name]!.ttft + slack && r.tpot_ms !== undefined && r.tpot_ms <= limits[e.name]!.tpot + slack).length;
+        mine.filter(
+          (r) =>
+            r.ttft_ms !== undefined &&
+            r.ttft_ms <= limits[e.name]!.ttft + slack &&
+            r.tpot_ms !== undefined &&
+            r.tpot_ms <= limits[e.name]!.tpot + slack,
+        ).length;
       const s = e.summary;
       const good = s.slo_met_requests!;
       expect(good).toBeGreaterThanOrEqual(within(-0.0005));
       expect(good).toBeLessThanOrEqual(within(0.0005));
       expect(s.goodput).toBeCloseTo(good / s.wall_time_s, 2);
       expect(s.slo.map((o) => [o.metric, o.bound, o.limit, o.met === (o.actual !== null && o.actual <= o.limit)])).toEqual(
-        e.name === 'loose' ? [['ttft_ms', 'p95', 50, true], ['tpot_ms', 'p50', 10, true]] : [['ttft_ms', 'p50', 21, true], ['tpot_ms', 'p50', 10, true]],
+        e.name === 'loose'
+          ? [
+              ['ttft_ms', 'p95', 50, true],
+              ['tpot_ms', 'p50', 10, true],
+            ]
+          : [
+              ['ttft_ms', 'p50', 21, true],
+              ['tpot_ms', 'p50', 10, true],
+            ],
       );
       expect(s.slo_met).toBe(s.slo.every((o) => o.met));
-      expect(s.slo[0]!.met_requests).toBeGreaterThanOrEqual(mine.filter((r) => r.ttft_ms! <= limits[e.name]!.ttft - 0.0005).length);
+      expect(s.slo[0]!.met_requests).toBeGreaterThanOrEqual(
+        mine.filter((r) => r.ttft_ms! <= limits[e.name]!.ttft - 0.0005).length,
+      );
       expect(s.slo[0]!.met_requests).toBeLessThanOrEqual(mine.filter((r) => r.ttft_ms! <= limits[e.name]!.ttft + 0.0005).length);
-      expect(ran.stdout).toContain(`Goodput: ${formatNumber(s.goodput!)} req/s (${good} of 40 successful requests within every objective)`);
+      expect(ran.stdout).toContain(
+        `Goodput: ${formatNumber(s.goodput!)} req/s (${good} of 40 successful requests within every objective)`,
+      );
       expect(markdown).toContain(`(${good} of 40 successful requests within every objective)`);
     }
     expect(markdown).toMatch(/\| \*\*Goodput\*\* \|/);
@@ -101,7 +130,9 @@ experiments:
 });
 
 describe('thresholds on any metric', () => {
-  const thresholds = (goodputMin: number) => `experiments: [{ name: a, strategy: { use: semaphore, options: { concurrency: 2 } } }]
+  const thresholds = (
+    goodputMin: number,
+  ) => `experiments: [{ name: a, strategy: { use: semaphore, options: { concurrency: 2 } } }]
 slo: { ttft_ms: { max: 1000 } }
 thresholds:
   - { metric: ttft_ms.p99.9, max: 1000 }
@@ -116,7 +147,10 @@ thresholds:
     expect(ran.code).toBe(0);
     const res = await results(dir);
     expect(res.thresholds.map((t) => [t.metric, t.passed])).toEqual([
-      ['ttft_ms.p99.9', true], ['goodput', true], ['prefix_cache_hit_rate', true], ['servers.m.busy_fraction', true],
+      ['ttft_ms.p99.9', true],
+      ['goodput', true],
+      ['prefix_cache_hit_rate', true],
+      ['servers.m.busy_fraction', true],
     ]);
     const ttft = res.experiments[0]!.summary.ttft_ms!;
     expect(res.thresholds[0]!.actual).toBe(ttft.extra!['p99.9']);

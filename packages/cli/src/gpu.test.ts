@@ -51,7 +51,10 @@ test('the vLLM batch-vs-semaphore scenario shows the GPU memory and utilization 
     expect(scenario).toContain(server.url);
     await writeFile(join(dir, 'vllm-batch-vs-semaphore.yaml'), scenario);
     const ran = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [bin, 'run', 'vllm-batch-vs-semaphore.yaml', '--out', 'out'], { cwd: dir, env: { ...process.env, PATH: `${smi}${delimiter}${process.env.PATH ?? ''}` } });
+      const child = spawn(process.execPath, [bin, 'run', 'vllm-batch-vs-semaphore.yaml', '--out', 'out'], {
+        cwd: dir,
+        env: { ...process.env, PATH: `${smi}${delimiter}${process.env.PATH ?? ''}` },
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -65,7 +68,10 @@ test('the vLLM batch-vs-semaphore scenario shows the GPU memory and utilization 
     const results = JSON.parse(await readFile(join(dir, 'out', files.find((f) => f.endsWith('.json'))!), 'utf8')) as RunResults;
     const markdown = await readFile(join(dir, 'out', files.find((f) => f.endsWith('.md'))!), 'utf8');
     // Every call of the fake, in order: the first experiment's samples, then the second's.
-    const printed = (await readFile(join(smi, 'printed'), 'utf8')).trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number]);
+    const printed = (await readFile(join(smi, 'printed'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ').map(Number) as [number, number]);
     const samples = results.experiments.map((e) => e.summary.collectors.gpu!.gpu_memory_used_mb!.samples);
     expect(samples.every((n) => n >= 3)).toBe(true);
     expect(samples[0]! + samples[1]!).toBe(printed.length);
@@ -89,13 +95,18 @@ test('the vLLM batch-vs-semaphore scenario shows the GPU memory and utilization 
       const n = (x: number) => Math.round(x).toLocaleString('en-US');
       expect(block).toContain(`  GPU memory: avg ${n(mean(used))} / peak ${n(Math.max(...used))} of 81,920 MiB\n`);
       expect(block).toContain(`  GPU utilization: avg ${mean(util).toFixed(1)}% / peak ${Math.max(...util).toFixed(1)}%\n`);
-      cells.push([`${n(mean(used))} / ${n(Math.max(...used))} of 81,920 MiB`, `${mean(util).toFixed(1)}% / ${Math.max(...util).toFixed(1)}%`]);
+      cells.push([
+        `${n(mean(used))} / ${n(Math.max(...used))} of 81,920 MiB`,
+        `${mean(util).toFixed(1)}% / ${Math.max(...util).toFixed(1)}%`,
+      ]);
     }
     expect(markdown).toContain(`| **GPU memory (avg / peak)** | ${cells[0]![0]} | ${cells[1]![0]} | - |\n`);
     expect(markdown).toContain(`| **GPU utilization (avg / peak)** | ${cells[0]![1]} | ${cells[1]![1]} | - |\n`);
     // In the same summary table as throughput, latency and success rate.
     const answer = markdown.slice(markdown.indexOf('## Answer'), markdown.indexOf('\n\n## ', markdown.indexOf('## Answer')));
-    expect(answer).toMatch(/\*\*Throughput\*\*[\s\S]*\*\*Success rate\*\*[\s\S]*\*\*GPU memory \(avg \/ peak\)\*\*[\s\S]*\*\*GPU utilization \(avg \/ peak\)\*\*/);
+    expect(answer).toMatch(
+      /\*\*Throughput\*\*[\s\S]*\*\*Success rate\*\*[\s\S]*\*\*GPU memory \(avg \/ peak\)\*\*[\s\S]*\*\*GPU utilization \(avg \/ peak\)\*\*/,
+    );
   } finally {
     await server.close();
   }

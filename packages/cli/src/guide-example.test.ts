@@ -3,7 +3,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startMockHttpServer, type MockHttpServer } from '@llmbench/backend-mock';
 import type { BackendPlugin } from '@llmbench/plugin-api';
-import { assertContract, mockServerControl, runBackendContract, summarizeContract, type ContractServer } from '@llmbench/plugin-api/testing';
+import {
+  assertContract,
+  mockServerControl,
+  runBackendContract,
+  summarizeContract,
+  type ContractServer,
+} from '@llmbench/plugin-api/testing';
 
 const fixture = fileURLToPath(new URL('./__fixtures__/tiny-completions.mjs', import.meta.url));
 const guide = fileURLToPath(new URL('../../../docs/plugins.md', import.meta.url));
@@ -27,14 +33,16 @@ beforeAll(async () => {
 
 afterAll(() => server.close());
 
-test('the plugin guide\'s example backend is the fixture, byte for byte', async () => {
+test("the plugin guide's example backend is the fixture, byte for byte", async () => {
   const doc = await readFile(guide, 'utf8');
-  const blocks = [...doc.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]!).filter((code) => code.startsWith('// tiny-completions.mjs:'));
+  const blocks = [...doc.matchAll(/^```js\n([\s\S]*?)^```$/gm)]
+    .map((m) => m[1]!)
+    .filter((code) => code.startsWith('// tiny-completions.mjs:'));
   expect(blocks).toHaveLength(1);
   expect(blocks[0]).toBe(await readFile(fixture, 'utf8'));
 });
 
-test('the guide\'s example backend passes every check of the contract kit, streaming included', async () => {
+test("the guide's example backend passes every check of the contract kit, streaming included", async () => {
   const checks = await runBackendContract({ plugin, server: mockServerControl(server.url), model: 'mock-model' });
   const summary = assertContract(checks);
   expect(summary.passed).toEqual(expect.arrayContaining([...STREAM_CHECKS, 'failure: malformed_sse becomes protocol_error']));
@@ -76,6 +84,9 @@ test('a server that cannot tell what it received leaves the checks that need tha
   const control = mockServerControl(server.url);
   const blind: ContractServer = { url: control.url, setFault: (kind) => control.setFault(kind) };
   const checks = await runBackendContract({ plugin, server: blind, model: 'mock-model' });
-  expect(summarizeContract(checks).skipped.map((c) => c.name)).toEqual(['stream: the server received a request for a stream', 'failure: malformed_sse becomes protocol_error']);
+  expect(summarizeContract(checks).skipped.map((c) => c.name)).toEqual([
+    'stream: the server received a request for a stream',
+    'failure: malformed_sse becomes protocol_error',
+  ]);
   expect(summarizeContract(checks).failed).toEqual([]);
 });

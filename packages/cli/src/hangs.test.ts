@@ -18,7 +18,12 @@ function llmbench(args: string[], cwd: string): Promise<{ code: number; stdout: 
   const started = performance.now();
   return new Promise((resolve) =>
     execFile(process.execPath, [bin, ...args], { cwd, timeout: 20_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr, ms: performance.now() - started }),
+      resolve({
+        code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
+        stdout,
+        stderr,
+        ms: performance.now() - started,
+      }),
     ),
   );
 }
@@ -45,47 +50,58 @@ test('--raw to a FIFO nobody reads, or to a directory, is a usage error instead 
   expect(directory.stderr).toMatch(/--raw .* is a directory/);
 });
 
-test.each(['SIGHUP', 'SIGTERM', 'SIGINT'] as const)('%s stops the run and writes what was measured, marked interrupted and partial', async (signal) => {
-  const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
-  await writeFile(
-    join(dir, 's.yaml'),
-    `backend: { use: mock, options: { latency: { model: fixed, ms: 20 } } }
+test.each(['SIGHUP', 'SIGTERM', 'SIGINT'] as const)(
+  '%s stops the run and writes what was measured, marked interrupted and partial',
+  async (signal) => {
+    const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
+    await writeFile(
+      join(dir, 's.yaml'),
+      `backend: { use: mock, options: { latency: { model: fixed, ms: 20 } } }
 workload: { requests: 100000 }
 experiments: [{ name: long, strategy: { use: semaphore, options: { concurrency: 4 } } }]
 reporters: [{ use: console, options: { progress_interval_s: 0.1 } }, json, markdown]
 `,
-  );
-  const child = spawn(process.execPath, [bin, 'run', 's.yaml', '--out', 'out'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  // Signal once the run is under way (its first progress line), not after a guessed sleep.
-  await new Promise<void>((resolve) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('[long]')) resolve();
+    );
+    const child = spawn(process.execPath, [bin, 'run', 's.yaml', '--out', 'out'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-  });
-  const sent = performance.now();
-  child.kill(signal);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  expect(performance.now() - sent).toBeLessThan(2_000);
-  expect(code, stderr).toBe(3);
-  const files = await readdir(join(dir, 'out'));
-  expect(files.filter((f) => f.endsWith('.tmp') || f.startsWith('.'))).toEqual([]);
-  const results = JSON.parse(await readFile(join(dir, 'out', files.find((f) => f.endsWith('.json'))!), 'utf8')) as { status: string; experiments: { name: string; partial?: boolean }[] };
-  expect(results.status).toBe('interrupted');
-  expect(results.experiments).toMatchObject([{ name: 'long', partial: true }]);
-  const md = await readFile(join(dir, 'out', files.find((f) => f.endsWith('.md'))!), 'utf8');
-  expect(md).toMatch(/the run was interrupted; below are the experiments that ran, of which long is partial \([\d,]+ of 100,000 requests\)/);
-});
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Signal once the run is under way (its first progress line), not after a guessed sleep.
+    await new Promise<void>((resolve) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('[long]')) resolve();
+      });
+    });
+    const sent = performance.now();
+    child.kill(signal);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(performance.now() - sent).toBeLessThan(2_000);
+    expect(code, stderr).toBe(3);
+    const files = await readdir(join(dir, 'out'));
+    expect(files.filter((f) => f.endsWith('.tmp') || f.startsWith('.'))).toEqual([]);
+    const results = JSON.parse(await readFile(join(dir, 'out', files.find((f) => f.endsWith('.json'))!), 'utf8')) as {
+      status: string;
+      experiments: { name: string; partial?: boolean }[];
+    };
+    expect(results.status).toBe('interrupted');
+    expect(results.experiments).toMatchObject([{ name: 'long', partial: true }]);
+    const md = await readFile(join(dir, 'out', files.find((f) => f.endsWith('.md'))!), 'utf8');
+    expect(md).toMatch(
+      /the run was interrupted; below are the experiments that ran, of which long is partial \([\d,]+ of 100,000 requests\)/,
+    );
+  },
+);
 
 test('a temp file left by a write that was killed is removed by the next write to the same file', async () => {
   const { writeFileAtomic } = await import('@llmbench/plugin-api');
   const dir = await mkdtemp(join(tmpdir(), 'llmbench-debris-'));
   // A pid that cannot be running: the kernel's pid_max is below 2^22.
   await writeFile(join(dir, '.r.json.llmbench-4194304-1.tmp'), '{"half":');
-  await writeFile(join(dir, '.other.json.llmbench-4194304-1.tmp'), 'another file\'s');
+  await writeFile(join(dir, '.other.json.llmbench-4194304-1.tmp'), "another file's");
   await writeFileAtomic(join(dir, 'r.json'), '{}\n');
   expect((await readdir(dir)).sort()).toEqual(['.other.json.llmbench-4194304-1.tmp', 'r.json']);
 });
@@ -117,10 +133,11 @@ async function silentServer(): Promise<SilentServer> {
   const silent = {
     port: (server.address() as { port: number }).port,
     connected: first,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
   opened.push(silent);
   return silent;
@@ -142,11 +159,17 @@ interface Spawned {
 }
 
 function start(args: string[], cwd: string): Spawned {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   return { child, output: () => output, exited };
 }
 
@@ -174,9 +197,14 @@ describe('SIGTERM stops every phase within 2 s', () => {
   test('validate with a project config (.llmbenchrc.mjs) that waits forever', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
     await writeFile(join(dir, 's.yaml'), SCENARIO);
-    await writeFile(join(dir, '.llmbenchrc.mjs'), "process.stderr.write('config: waiting\\n');\nexport default new Promise(() => setInterval(() => {}, 1000));\n");
+    await writeFile(
+      join(dir, '.llmbenchrc.mjs'),
+      "process.stderr.write('config: waiting\\n');\nexport default new Promise(() => setInterval(() => {}, 1000));\n",
+    );
     const cli = start(['validate', 's.yaml'], dir);
-    const waiting = new Promise<void>((resolve) => cli.child.stderr!.on('data', () => cli.output().includes('config: waiting') && resolve()));
+    const waiting = new Promise<void>((resolve) =>
+      cli.child.stderr!.on('data', () => cli.output().includes('config: waiting') && resolve()),
+    );
     const stopped = await stopWhen(cli, waiting);
     expect(stopped.ms).toBeLessThan(2_000);
     expect(stopped.code, stopped.output).toBe(3);
@@ -196,22 +224,40 @@ describe('SIGTERM stops every phase within 2 s', () => {
   // model check), the tokenizer for synthetic prompts.
   test.each([
     ['llama.cpp serverInfo', (port: number) => `servers: [{ id: s, url: "http://127.0.0.1:${port}", backend: llamacpp }]`, ''],
-    ['LM Studio model check', (port: number) => `servers: [{ id: s, url: "http://127.0.0.1:${port}", model: m, backend: lmstudio }]`, ''],
-    ['synthetic prompts from the server tokenizer', (port: number) => `servers: [{ id: s, url: "http://127.0.0.1:${port}", model: m, backend: vllm }]`, '\n  synthetic: { input_tokens: 64, output_tokens: 8 }'],
-  ])('run waiting for a server that never answers: %s', async (_, servers, workload) => {
-    const server = await silentServer();
-    const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
-    await writeFile(join(dir, 's.yaml'), `${servers(server.port)}\nworkload:\n  requests: 10${workload}\nexperiments: [{ name: a, strategy: semaphore }]\nreporters: [json]\n`);
-    const stopped = await stopWhen(start(['run', 's.yaml', '--out', 'out'], dir), server.connected);
-    expect(stopped.ms).toBeLessThan(2_000);
-    expect(stopped.code, stopped.output).toBe(3);
-    expect(await resultsOf(dir)).toMatchObject({ status: 'interrupted', experiments: [] });
-  }, 30_000);
+    [
+      'LM Studio model check',
+      (port: number) => `servers: [{ id: s, url: "http://127.0.0.1:${port}", model: m, backend: lmstudio }]`,
+      '',
+    ],
+    [
+      'synthetic prompts from the server tokenizer',
+      (port: number) => `servers: [{ id: s, url: "http://127.0.0.1:${port}", model: m, backend: vllm }]`,
+      '\n  synthetic: { input_tokens: 64, output_tokens: 8 }',
+    ],
+  ])(
+    'run waiting for a server that never answers: %s',
+    async (_, servers, workload) => {
+      const server = await silentServer();
+      const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
+      await writeFile(
+        join(dir, 's.yaml'),
+        `${servers(server.port)}\nworkload:\n  requests: 10${workload}\nexperiments: [{ name: a, strategy: semaphore }]\nreporters: [json]\n`,
+      );
+      const stopped = await stopWhen(start(['run', 's.yaml', '--out', 'out'], dir), server.connected);
+      expect(stopped.ms).toBeLessThan(2_000);
+      expect(stopped.code, stopped.output).toBe(3);
+      expect(await resultsOf(dir)).toMatchObject({ status: 'interrupted', experiments: [] });
+    },
+    30_000,
+  );
 
   test('run with every request waiting on a server that never answers', async () => {
     const server = await silentServer();
     const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
-    await writeFile(join(dir, 's.yaml'), `servers: [{ id: s, url: "http://127.0.0.1:${server.port}", model: m, backend: openai }]\nworkload: { requests: 10 }\nexperiments: [{ name: a, strategy: semaphore }]\nreporters: [json]\n`);
+    await writeFile(
+      join(dir, 's.yaml'),
+      `servers: [{ id: s, url: "http://127.0.0.1:${server.port}", model: m, backend: openai }]\nworkload: { requests: 10 }\nexperiments: [{ name: a, strategy: semaphore }]\nreporters: [json]\n`,
+    );
     const stopped = await stopWhen(start(['run', 's.yaml', '--out', 'out'], dir), server.connected);
     expect(stopped.ms).toBeLessThan(2_000);
     expect(stopped.code, stopped.output).toBe(3);
@@ -221,8 +267,31 @@ describe('SIGTERM stops every phase within 2 s', () => {
   test('benchmark against a worker that never answers writes its JSON, marked interrupted', async () => {
     const server = await silentServer();
     const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
-    await writeFile(join(dir, 'w.json'), JSON.stringify({ workers: [{ id: 'w', host: '127.0.0.1', port: server.port, type: 'openai', model: 'm' }] }));
-    const stopped = await stopWhen(start(['benchmark', '-c', 'w.json', '--mode', 'concurrency', '--concurrency-levels', '2', '--requests', '4', '--warmup', '0', '-o', 'out/b.json'], dir), server.connected);
+    await writeFile(
+      join(dir, 'w.json'),
+      JSON.stringify({ workers: [{ id: 'w', host: '127.0.0.1', port: server.port, type: 'openai', model: 'm' }] }),
+    );
+    const stopped = await stopWhen(
+      start(
+        [
+          'benchmark',
+          '-c',
+          'w.json',
+          '--mode',
+          'concurrency',
+          '--concurrency-levels',
+          '2',
+          '--requests',
+          '4',
+          '--warmup',
+          '0',
+          '-o',
+          'out/b.json',
+        ],
+        dir,
+      ),
+      server.connected,
+    );
     expect(stopped.ms).toBeLessThan(2_000);
     expect(stopped.code, stopped.output).toBe(3);
     expect(JSON.parse(await readFile(join(dir, 'out', 'b.json'), 'utf8'))).toMatchObject({ results: { status: 'interrupted' } });
@@ -231,9 +300,17 @@ describe('SIGTERM stops every phase within 2 s', () => {
   test('process against a worker that never answers', async () => {
     const server = await silentServer();
     const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
-    await writeFile(join(dir, 'w.json'), JSON.stringify({ workers: [{ id: 'w', host: '127.0.0.1', port: server.port, type: 'openai', model: 'm', max_concurrent_requests: 2 }] }));
+    await writeFile(
+      join(dir, 'w.json'),
+      JSON.stringify({
+        workers: [{ id: 'w', host: '127.0.0.1', port: server.port, type: 'openai', model: 'm', max_concurrent_requests: 2 }],
+      }),
+    );
     await writeFile(join(dir, 'doc.md'), '# A paper\n');
-    const stopped = await stopWhen(start(['process', '--config', 'w.json', '--input', '.', '--out', 'answers', '--threads', '1'], dir), server.connected);
+    const stopped = await stopWhen(
+      start(['process', '--config', 'w.json', '--input', '.', '--out', 'answers', '--threads', '1'], dir),
+      server.connected,
+    );
     expect(stopped.ms).toBeLessThan(2_000);
     expect(stopped.code, stopped.output).toBe(3);
   }, 30_000);

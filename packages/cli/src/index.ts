@@ -18,11 +18,21 @@ export { ExitCode } from './render.js';
 export { BUILTIN_PACKAGES, builtinPlugins } from './builtins.js';
 export type { CliIO } from './context.js';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** The commands, in the order `--help` lists them; each file under commands/ holds one. */
 const COMMANDS: readonly ((program: Command, ctx: CommandContext) => void)[] = [
-  registerRun, registerBenchmark, registerReport, registerCompare, registerValidate, registerMockServer, registerPlugins, registerNewPlugin, registerProcess,
+  registerRun,
+  registerBenchmark,
+  registerReport,
+  registerCompare,
+  registerValidate,
+  registerMockServer,
+  registerPlugins,
+  registerNewPlugin,
+  registerProcess,
 ];
 
 /** Runs the CLI and returns the exit code. Never throws; never prints a stack trace without --debug. */
@@ -48,7 +58,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.OK;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')
+        return ExitCode.OK;
       return ExitCode.USAGE;
     }
     // Stopped by a signal before anything was measured (reading or checking the scenario).

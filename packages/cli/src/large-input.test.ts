@@ -31,7 +31,9 @@ test('a 50 MB JSON scenario with an experiment of 1.9 million unknown keys: exit
   expect(ran.code, ran.stderr.slice(0, 2000)).toBe(2);
   const lines = ran.stderr.split('\n');
   expect(lines[0]).toBe('error [CONFIG_INVALID]: big.json: 1900001 problems found (the first 50 are listed)');
-  expect(lines[1]).toMatch(/^ {2}big\.json:3:19 {2}experiments\.0: 1900000 unknown fields \(the first 50 are listed\) \(expected one of name, description, strategy, /);
+  expect(lines[1]).toMatch(
+    /^ {2}big\.json:3:19 {2}experiments\.0: 1900000 unknown fields \(the first 50 are listed\) \(expected one of name, description, strategy, /,
+  );
   expect(lines[3]).toMatch(/^ {2}big\.json:6:5 {2}experiments\.0\.unknown_key_0: unknown field "unknown_key_0"/);
   expect(ran.stderr).toContain('big.json:54:5  experiments.0.unknown_key_48: unknown field "unknown_key_48"');
   expect(ran.stderr).not.toContain('unknown_key_49"');
@@ -46,7 +48,7 @@ test('a 50 MB YAML scenario is refused by its size at once, with JSON offered', 
   const ran = await validate('big.yaml', dir);
   expect(ran.code).toBe(2);
   expect(ran.stderr).toBe(
-    'error [CONFIG_INVALID]: big.yaml is 47.7 MiB; a YAML scenario may be at most 4.0 MiB\n'
-    + '  fix: check that this is the right file; put long prompt lists in a prompts_file (.txt or .jsonl), or write it as JSON (.json), which may be up to 128.0 MiB\n',
+    'error [CONFIG_INVALID]: big.yaml is 47.7 MiB; a YAML scenario may be at most 4.0 MiB\n' +
+      '  fix: check that this is the right file; put long prompt lists in a prompts_file (.txt or .jsonl), or write it as JSON (.json), which may be up to 128.0 MiB\n',
   );
 }, 60_000);

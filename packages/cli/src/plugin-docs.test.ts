@@ -22,7 +22,10 @@ function documentedOptions(kind: string, name: string): Map<string, string> {
       column = -1;
       continue;
     }
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (column < 0) column = cells.indexOf('Default');
     else if (column > 0 && /^`[a-z_]+`$/.test(cells[0]!) && !out.has(cells[0]!)) out.set(cells[0]!.slice(1, -1), cells[column]!);
   }
@@ -39,7 +42,12 @@ function asDocumented(value: unknown): string | undefined {
 
 test("docs/scenarios.md's option tables quote the built-in plugins' schema defaults", async () => {
   const out: string[] = [];
-  const code = await main(['plugins', '--json'], { stdout: { write: (t) => out.push(t), isTTY: false }, stderr: { write() {}, isTTY: false }, cwd: process.cwd(), env: {} });
+  const code = await main(['plugins', '--json'], {
+    stdout: { write: (t) => out.push(t), isTTY: false },
+    stderr: { write() {}, isTTY: false },
+    cwd: process.cwd(),
+    env: {},
+  });
   const json = out.join('');
   expect(code).toBe(0);
   const checked: string[] = [];
@@ -51,7 +59,8 @@ test("docs/scenarios.md's option tables quote the built-in plugins' schema defau
       const cell = documented.get(option);
       if (expected === undefined || cell === undefined) continue;
       checked.push(`${plugin.name}.${option}`);
-      if (cell !== expected) wrong.push(`${plugin.kind} ${plugin.name}: ${option} is documented as ${cell}, its schema default is ${expected}`);
+      if (cell !== expected)
+        wrong.push(`${plugin.kind} ${plugin.name}: ${option} is documented as ${cell}, its schema default is ${expected}`);
     }
   }
   expect(wrong).toEqual([]);

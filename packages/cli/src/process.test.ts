@@ -25,16 +25,45 @@ afterEach(async () => {
 });
 
 async function setup(latencyMs: number): Promise<{ dir: string; args: string[] }> {
-  servers = await Promise.all([1, 2].map((seed) => startMockHttpServer({ port: 0, mock: { latency: { model: 'fixed', ms: latencyMs }, output_tokens: TOKENS, seed } })));
+  servers = await Promise.all(
+    [1, 2].map((seed) =>
+      startMockHttpServer({ port: 0, mock: { latency: { model: 'fixed', ms: latencyMs }, output_tokens: TOKENS, seed } }),
+    ),
+  );
   const dir = await mkdtemp(join(tmpdir(), 'llmbench-process-'));
   await mkdir(join(dir, 'papers'));
   for (let i = 1; i <= DOCUMENTS; i++) {
-    await writeFile(join(dir, 'papers', `paper-${String(i).padStart(2, '0')}.${i % 4 === 0 ? 'txt' : 'md'}`), `# Paper ${i}\n\nWe measured ${i * 7} things.\n`);
+    await writeFile(
+      join(dir, 'papers', `paper-${String(i).padStart(2, '0')}.${i % 4 === 0 ? 'txt' : 'md'}`),
+      `# Paper ${i}\n\nWe measured ${i * 7} things.\n`,
+    );
   }
   await writeFile(join(dir, 'papers', 'scan.pdf'), '%PDF-1.4\n');
-  const workers = servers.map((s, i) => ({ id: `worker-${i + 1}`, host: '127.0.0.1', port: s.port, type: 'openai', max_concurrent_requests: 2 }));
+  const workers = servers.map((s, i) => ({
+    id: `worker-${i + 1}`,
+    host: '127.0.0.1',
+    port: s.port,
+    type: 'openai',
+    max_concurrent_requests: 2,
+  }));
   await writeFile(join(dir, 'workers.json'), JSON.stringify({ workers }));
-  return { dir, args: [bin, 'process', '--config', 'workers.json', '--input', 'papers', '--preset', 'research', '--out', 'answers', '--threads', '1'] };
+  return {
+    dir,
+    args: [
+      bin,
+      'process',
+      '--config',
+      'workers.json',
+      '--input',
+      'papers',
+      '--preset',
+      'research',
+      '--out',
+      'answers',
+      '--threads',
+      '1',
+    ],
+  };
 }
 
 interface Exit {
@@ -91,12 +120,19 @@ async function expectComplete(dir: string): Promise<void> {
   const out = join(dir, 'answers');
   const all = await files(out);
   const answers = all.filter((f) => f !== 'index.jsonl').sort();
-  const expected = Array.from({ length: DOCUMENTS }, (_, i) => RESEARCH_PRESET.map((p) => `paper-${String(i + 1).padStart(2, '0')}/${p.id}.md`)).flat().sort();
+  const expected = Array.from({ length: DOCUMENTS }, (_, i) =>
+    RESEARCH_PRESET.map((p) => `paper-${String(i + 1).padStart(2, '0')}/${p.id}.md`),
+  )
+    .flat()
+    .sort();
   expect(answers).toEqual(expected);
   for (const f of answers) expect(await readFile(join(out, f), 'utf8')).toBe(ANSWER);
   const lines = (await readFile(join(out, 'index.jsonl'), 'utf8')).split('\n');
   expect(lines.pop()).toBe('');
-  const entries = lines.map((l) => JSON.parse(l) as { document: string; prompt: string; file: string; server: string; bytes: number; output_tokens: number });
+  const entries = lines.map(
+    (l) =>
+      JSON.parse(l) as { document: string; prompt: string; file: string; server: string; bytes: number; output_tokens: number },
+  );
   expect(entries.map((e) => e.file).sort()).toEqual(expected);
   expect(new Set(entries.map((e) => `${e.document}|${e.prompt}`)).size).toBe(DOCUMENTS * RESEARCH_PRESET.length);
   for (const e of entries) {
@@ -123,19 +159,23 @@ describe('llmbench process', () => {
     expect(servers.reduce((n, s) => n + s.stats().requests_received, 0)).toBe(100);
   }, 30_000);
 
-  test.each(['SIGINT', 'SIGKILL'] as const)('stopped halfway by %s, run again: exactly 100 whole answers, none lost or repeated', async (signal) => {
-    const { dir, args } = await setup(40);
-    const stopped = await runCli(dir, args, { after: 50, signal });
-    if (signal === 'SIGINT') expect(stopped.code).toBe(3);
-    else expect(stopped.signal).toBe('SIGKILL');
-    const saved = (await readFile(join(dir, 'answers', 'index.jsonl'), 'utf8')).split('\n').length - 1;
-    expect(saved).toBeGreaterThanOrEqual(50);
-    expect(saved).toBeLessThan(100);
-    const resumed = await runCli(dir, args);
-    expect(resumed.code).toBe(0);
-    const done = Number(/(\d+) already done/.exec(resumed.stdout)?.[1]);
-    expect(done).toBeGreaterThanOrEqual(50);
-    expect(resumed.stdout).toContain(`${100 - done} to do`);
-    await expectComplete(dir);
-  }, 40_000);
+  test.each(['SIGINT', 'SIGKILL'] as const)(
+    'stopped halfway by %s, run again: exactly 100 whole answers, none lost or repeated',
+    async (signal) => {
+      const { dir, args } = await setup(40);
+      const stopped = await runCli(dir, args, { after: 50, signal });
+      if (signal === 'SIGINT') expect(stopped.code).toBe(3);
+      else expect(stopped.signal).toBe('SIGKILL');
+      const saved = (await readFile(join(dir, 'answers', 'index.jsonl'), 'utf8')).split('\n').length - 1;
+      expect(saved).toBeGreaterThanOrEqual(50);
+      expect(saved).toBeLessThan(100);
+      const resumed = await runCli(dir, args);
+      expect(resumed.code).toBe(0);
+      const done = Number(/(\d+) already done/.exec(resumed.stdout)?.[1]);
+      expect(done).toBeGreaterThanOrEqual(50);
+      expect(resumed.stdout).toContain(`${100 - done} to do`);
+      await expectComplete(dir);
+    },
+    40_000,
+  );
 });

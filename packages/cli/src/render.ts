@@ -9,7 +9,13 @@ export const ExitCode = {
   RUNTIME: 3,
 } as const;
 
-const CONFIG_CODES: ReadonlySet<ErrorCode> = new Set(['CONFIG_INVALID', 'FILE_NOT_FOUND', 'PLUGIN_NOT_FOUND', 'PLUGIN_INVALID', 'USAGE']);
+const CONFIG_CODES: ReadonlySet<ErrorCode> = new Set([
+  'CONFIG_INVALID',
+  'FILE_NOT_FOUND',
+  'PLUGIN_NOT_FOUND',
+  'PLUGIN_INVALID',
+  'USAGE',
+]);
 
 export function exitCodeFor(error: unknown): number {
   if (pathError(error)) return ExitCode.USAGE;
@@ -39,7 +45,8 @@ export function renderError(error: unknown, options: { cwd: string; debug: boole
   const lines: string[] = [];
   if (isLlmbenchError(error)) {
     lines.push(`error [${error.code}]: ${shorten(error.message, options.cwd)}`);
-    for (const issue of error.issues) lines.push(`  ${shorten(formatIssue(relativeIssue(issue, options.cwd)), options.cwd).replaceAll('\n', '\n  ')}`);
+    for (const issue of error.issues)
+      lines.push(`  ${shorten(formatIssue(relativeIssue(issue, options.cwd)), options.cwd).replaceAll('\n', '\n  ')}`);
     if (error.hint) lines.push(`  fix: ${error.hint}`);
   } else if (pathError(error)) {
     const { path, problem } = pathError(error)!;

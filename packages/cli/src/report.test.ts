@@ -7,7 +7,10 @@ import { renderReport } from './report.js';
 
 /** Results files of real runs, kept with the Markdown reporter's tests. */
 async function fixture(name: string): Promise<RunResults> {
-  const text = await readFile(new URL(`../../../plugins/reporter-markdown/src/__fixtures__/${name}.json`, import.meta.url), 'utf8');
+  const text = await readFile(
+    new URL(`../../../plugins/reporter-markdown/src/__fixtures__/${name}.json`, import.meta.url),
+    'utf8',
+  );
   return RunResultsSchema.parse(JSON.parse(text));
 }
 
@@ -50,14 +53,36 @@ describe.each(['quickstart', 'single-vs-cluster'])('%s', (name) => {
 
   test('compare writes throughput, p95 and success rate as the reports do', async () => {
     const results = await fixture(name);
-    const comparison = compareResults([{ file: '/x/a.json', results }, { file: '/x/b.json', results }], '/x');
+    const comparison = compareResults(
+      [
+        { file: '/x/a.json', results },
+        { file: '/x/b.json', results },
+      ],
+      '/x',
+    );
     const md = renderReport(results, 'md');
     const text = renderComparisonText(comparison);
     const table = renderComparisonMarkdown(comparison);
     for (const e of results.experiments) {
       const f = markdownFigures(md, e.name);
-      const cells = [f.throughput!.replace(' req/s', ''), f.throughput!.replace(' req/s', ''), '1.00x', f.p95, f.p95, f.success, f.success];
-      expect(text.split('\n').find((l) => l.startsWith(`${e.name} `))?.trim().split(/\s+/).slice(1), e.name).toEqual(cells);
+      const cells = [
+        f.throughput!.replace(' req/s', ''),
+        f.throughput!.replace(' req/s', ''),
+        '1.00x',
+        f.p95,
+        f.p95,
+        f.success,
+        f.success,
+      ];
+      expect(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${e.name} `))
+          ?.trim()
+          .split(/\s+/)
+          .slice(1),
+        e.name,
+      ).toEqual(cells);
       expect(table, e.name).toContain(`| ${e.name} | ${cells.join(' | ')} |`);
     }
   });

@@ -19,9 +19,14 @@ interface Ran {
 
 function llmbench(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Ran> {
   return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd, env: { ...process.env, ...env, NO_COLOR: '1' }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -43,7 +48,7 @@ afterAll(async () => {
   await server.close();
 });
 
-test('llmbench report re-renders the Markdown the run wrote, byte for byte, with the reporter\'s options', async () => {
+test("llmbench report re-renders the Markdown the run wrote, byte for byte, with the reporter's options", async () => {
   const dir = await mkdtemp(join(tmpdir(), 'llmbench-report-'));
   await writeFile(
     join(dir, 'scenario.yaml'),
@@ -105,7 +110,13 @@ reporters:
   const validate = await llmbench(['validate', 'scenario.yaml'], dir, env);
   const report = await llmbench(['report', 'out/secrets.json'], dir, env);
   const written = await files(dir);
-  expect(written.map((f) => f.slice(dir.length + 1)).sort()).toEqual(['out/raw.jsonl', 'out/secrets-benchmark.json', 'out/secrets.json', 'out/secrets.md', 'scenario.yaml']);
+  expect(written.map((f) => f.slice(dir.length + 1)).sort()).toEqual([
+    'out/raw.jsonl',
+    'out/secrets-benchmark.json',
+    'out/secrets.json',
+    'out/secrets.md',
+    'scenario.yaml',
+  ]);
   for (const file of written.filter((f) => !f.endsWith('scenario.yaml'))) {
     const text = await readFile(file, 'utf8');
     expect(text.length, file).toBeGreaterThan(0);
@@ -117,12 +128,15 @@ reporters:
     expect(out.stdout + out.stderr).not.toContain(model);
   }
   // The values were used (the run succeeded against the server) and show as redacted.
-  const results = JSON.parse(await readFile(join(dir, 'out/secrets.json'), 'utf8')) as { experiments: { summary: { successes: number } }[]; scenario: { definition: unknown } };
+  const results = JSON.parse(await readFile(join(dir, 'out/secrets.json'), 'utf8')) as {
+    experiments: { summary: { successes: number } }[];
+    scenario: { definition: unknown };
+  };
   expect(results.experiments.every((e) => e.summary.successes === 40)).toBe(true);
   expect(JSON.stringify(results.scenario.definition)).toContain('[redacted]');
 });
 
-test('a collector that fails mid-run is reported (exit 3) and the run\'s measurements are all kept', async () => {
+test("a collector that fails mid-run is reported (exit 3) and the run's measurements are all kept", async () => {
   const dir = await mkdtemp(join(tmpdir(), 'llmbench-collector-'));
   const collector = fileURLToPath(new URL('./__fixtures__/flaky-collector.mjs', import.meta.url));
   await writeFile(
@@ -143,7 +157,10 @@ reporters:
   expect(ran.code).toBe(3);
   expect(ran.stderr).toContain(`experiment first, run 1: ${collector} failed: sensor went away`);
   const results = JSON.parse(await readFile(join(dir, 'out/flaky.json'), 'utf8')) as RunResults;
-  expect(results.experiments.map((e) => [e.name, e.summary.requests, e.summary.successes])).toEqual([['first', 100, 100], ['second', 100, 100]]);
+  expect(results.experiments.map((e) => [e.name, e.summary.requests, e.summary.successes])).toEqual([
+    ['first', 100, 100],
+    ['second', 100, 100],
+  ]);
   // The readings taken before it failed are there, and the report shows them.
   expect(results.experiments[0]!.summary.collectors[collector]!.gpu_memory_gb!.max).toBe(12);
   expect(await readFile(join(dir, 'out/flaky.md'), 'utf8')).toContain('| **GPU memory (avg / peak)** | 11.5 / 12 | - |');
@@ -166,9 +183,15 @@ reporters: [{ use: json, options: { output: "out/{scenario}.json" } }]
   );
   const ran = await llmbench(['run', 'scenario.yaml'], dir);
   expect(ran.code).toBe(3);
-  expect(ran.stderr).toMatch(/PLUGIN_FAILED\]: experiment second: server \S+: preparing the server failed: cache would not clear/);
+  expect(ran.stderr).toMatch(
+    /PLUGIN_FAILED\]: experiment second: server \S+: preparing the server failed: cache would not clear/,
+  );
   const results = JSON.parse(await readFile(join(dir, 'out/unprepared.json'), 'utf8')) as RunResults;
-  expect(results.experiments.map((e) => [e.name, e.summary.successes])).toEqual([['first', 30], ['second', 30], ['third', 30]]);
+  expect(results.experiments.map((e) => [e.name, e.summary.successes])).toEqual([
+    ['first', 30],
+    ['second', 30],
+    ['third', 30],
+  ]);
 });
 
 test('a results file of another format version is named as such, exit 2', async () => {

@@ -36,7 +36,12 @@ beforeAll(async () => {
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'ok' } }], usage: { prompt_tokens: 3, completion_tokens: 1 } }));
+      res.end(
+        JSON.stringify({
+          choices: [{ index: 0, message: { role: 'assistant', content: 'ok' } }],
+          usage: { prompt_tokens: 3, completion_tokens: 1 },
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -47,8 +52,12 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 function llmbench(args: string[], cwd: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) =>
-    execFile(process.execPath, [bin, ...args], { cwd, timeout: 60_000, env: { ...process.env, LLM_TOKEN: SECRETS.envToken } }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, out: `${stdout}${stderr}` }),
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd, timeout: 60_000, env: { ...process.env, LLM_TOKEN: SECRETS.envToken } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, out: `${stdout}${stderr}` }),
     ),
   );
 }

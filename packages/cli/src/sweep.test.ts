@@ -51,7 +51,15 @@ reporters: []
     expect(over!.sweep!.achieved_rps).toBeGreaterThan(35);
     expect(over!.sweep!.achieved_rps).toBeLessThan(52);
     expect(over!.sweep!.saturation_reason).toBe('throughput');
-    expect(results.saturation).toEqual([{ experiment: 'r', point: 'r/rate=100', offered_rps: 100, achieved_rps: over!.sweep!.achieved_rps, max_unsaturated_rps: 25 }]);
+    expect(results.saturation).toEqual([
+      {
+        experiment: 'r',
+        point: 'r/rate=100',
+        offered_rps: 100,
+        achieved_rps: over!.sweep!.achieved_rps,
+        max_unsaturated_rps: 25,
+      },
+    ]);
   });
 
   test('sweep: a synchronous and a throughput point measure the range, then paced points run inside it', async () => {
@@ -62,14 +70,25 @@ experiments: [{ name: g, strategy: { use: rate, options: { sweep: { rates: 2 }, 
 reporters: []
 `);
     const [sync, thr, ...paced] = results.experiments;
-    expect([sync!.label, thr!.label, sync!.point.concurrency, thr!.point.concurrency]).toEqual(['synchronous', 'throughput', 1, 8]);
+    expect([sync!.label, thr!.label, sync!.point.concurrency, thr!.point.concurrency]).toEqual([
+      'synchronous',
+      'throughput',
+      1,
+      8,
+    ]);
     // 1 in flight: about 50/s; 2 at the server: about 100/s.
     const low = sync!.summary.requests_per_second;
     const high = thr!.summary.requests_per_second;
     expect(low).toBeGreaterThan(35);
     expect(high).toBeGreaterThan(1.6 * low);
-    expect(paced.map((p) => p.point.rate)).toEqual([Number((low + (high - low) / 2).toPrecision(4)), Number(high.toPrecision(4))]);
-    expect(paced.map((p) => [p.point.arrivals, p.sweep!.offered_rps === p.point.rate])).toEqual([['poisson', true], ['poisson', true]]);
+    expect(paced.map((p) => p.point.rate)).toEqual([
+      Number((low + (high - low) / 2).toPrecision(4)),
+      Number(high.toPrecision(4)),
+    ]);
+    expect(paced.map((p) => [p.point.arrivals, p.sweep!.offered_rps === p.point.rate])).toEqual([
+      ['poisson', true],
+      ['poisson', true],
+    ]);
     expect(results.saturation?.map((s) => s.experiment)).toEqual(['g']);
   });
 
@@ -101,7 +120,10 @@ reporters: []
 describe('Strategy.next', () => {
   async function strategyModule(body: string): Promise<string> {
     const file = join(dir, `strategy-${Math.random().toString(36).slice(2)}.mjs`);
-    await writeFile(file, `export default { kind: 'strategy', name: 'planner', options: { safeParse: (v) => ({ success: true, data: v ?? {} }) }, create: () => (${body}) };\n`);
+    await writeFile(
+      file,
+      `export default { kind: 'strategy', name: 'planner', options: { safeParse: (v) => ({ success: true, data: v ?? {} }) }, create: () => (${body}) };\n`,
+    );
     return file;
   }
 
@@ -123,16 +145,23 @@ reporters: []
   });
 
   test('a point it returns is checked like a planned one', async () => {
-    const file = await strategyModule(`{ points: () => [{ concurrency: 1 }], next: () => [{ concurrency: 1, rate: 5, arrivals: 'gamma', burstiness: -1 }] }`);
-    const scenario = await loadScenario(await writeScenario(`backend: { use: mock, options: { latency: { model: fixed, ms: 1 } } }
+    const file = await strategyModule(
+      `{ points: () => [{ concurrency: 1 }], next: () => [{ concurrency: 1, rate: 5, arrivals: 'gamma', burstiness: -1 }] }`,
+    );
+    const scenario = await loadScenario(
+      await writeScenario(`backend: { use: mock, options: { latency: { model: fixed, ms: 1 } } }
 workload: { requests: 2 }
 experiments: [{ name: n, strategy: "${file}" }]
 reporters: []
-`), { builtins: builtinPlugins(), env: {} });
+`),
+      { builtins: builtinPlugins(), env: {} },
+    );
     const outcome = await runScenario(scenario, { version: 'test', threads: 1, out: { write() {}, isTTY: false } });
     expect(outcome.results.status).toBe('failed');
     expect(outcome.results.experiments).toHaveLength(1);
-    expect(outcome.errors.map((e) => e.message)).toEqual([`strategy ${file} of experiment "n" returned burstiness -1; it must be > 0`]);
+    expect(outcome.errors.map((e) => e.message)).toEqual([
+      `strategy ${file} of experiment "n" returned burstiness -1; it must be > 0`,
+    ]);
   });
 
   async function writeScenario(yaml: string): Promise<string> {
@@ -153,9 +182,14 @@ describe('the CLI, against a mock HTTP server', () => {
 
   function llmbench(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((done) => {
-      execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [bin, ...args],
+        { cwd, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+        (error, stdout, stderr) => {
+          done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+        },
+      );
     });
   }
 
@@ -189,7 +223,9 @@ reporters:
     expect(Math.abs(achieved[1]! / 50 - 1)).toBeLessThan(0.05);
     expect(achieved[2]!).toBeGreaterThan(60);
     expect(achieved[2]!).toBeLessThan(105);
-    expect(results.saturation).toEqual([{ experiment: 'r', point: 'r/rate=200', offered_rps: 200, achieved_rps: achieved[2], max_unsaturated_rps: 50 }]);
+    expect(results.saturation).toEqual([
+      { experiment: 'r', point: 'r/rate=200', offered_rps: 200, achieved_rps: achieved[2], max_unsaturated_rps: 50 },
+    ]);
     expect(results.labels).toEqual({ gpu: 'none', purpose: 'e2e' });
     expect(ran.stdout).toContain('llmbench: sweep\nlabels: gpu=none, purpose=e2e\n');
     expect(ran.stdout).toContain('Offered / achieved: 200 / ');

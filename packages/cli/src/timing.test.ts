@@ -23,7 +23,10 @@ const RUNS = 3;
  */
 async function measure(concurrency: number, requests: number) {
   // First token after 30 ms, then one every 10 ms: 8 tokens take 100 ms.
-  const server = await startMockHttpServer({ mock: { latency: { model: 'tokens', ttft_ms: 30, itl_ms: 10 }, output_tokens: 8 }, trace: true });
+  const server = await startMockHttpServer({
+    mock: { latency: { model: 'tokens', ttft_ms: 30, itl_ms: 10 }, output_tokens: 8 },
+    trace: true,
+  });
   try {
     const dir = await mkdtemp(join(tmpdir(), 'llmbench-timing-'));
     await writeFile(
@@ -37,10 +40,19 @@ reporters: []
     const scenario = await loadScenario(join(dir, 's.yaml'), { builtins: builtinPlugins(), env: {} });
     server.reset();
     const rawPath = join(dir, 'raw.jsonl');
-    const { results, errors } = await runScenario(scenario, { version: 'test', threads: 1, rawPath, out: { write() {}, isTTY: false } });
+    const { results, errors } = await runScenario(scenario, {
+      version: 'test',
+      threads: 1,
+      rawPath,
+      out: { write() {}, isTTY: false },
+    });
     expect(errors).toEqual([]);
     // The server saw the warmup, then the runs one after the other.
-    const trace = server.stats().trace!.filter((r) => r.length === 4).slice(WARMUP).sort((a, b) => a[0]! - b[0]!);
+    const trace = server
+      .stats()
+      .trace!.filter((r) => r.length === 4)
+      .slice(WARMUP)
+      .sort((a, b) => a[0]! - b[0]!);
     expect(trace).toHaveLength(RUNS * requests);
     const raw = (await readFile(rawPath, 'utf8'))
       .trim()
@@ -78,17 +90,20 @@ reporters: []
 test.each([
   [1, 1],
   [2, 1.5],
-])('TTFT, ITL and E2EL agree with what the mock server did, request by request (concurrency %i: within %f ms)', async (concurrency, bound) => {
-  const { ttft, e2el, trace, raw, summary } = await measure(concurrency, 30);
-  for (const offset of [ttft, e2el]) {
-    expect(offset).toBeGreaterThanOrEqual(0);
-    expect(offset).toBeLessThan(bound);
-  }
-  const serverItl = median(trace.map((r) => (r[3]! - r[2]!) / 7));
-  expect(Math.abs(summary.itl_ms!.p50 - serverItl)).toBeLessThan(1);
-  // The summary is built from the same requests as the raw records.
-  expect(summary.ttft_ms!.p50).toBeCloseTo(median(raw.map((r) => r.ttft_ms)), 0);
-  // And the schedule itself is what was asked for (timers may only be late).
-  expect(median(trace.map((r) => r[2]! - r[0]!))).toBeGreaterThanOrEqual(30);
-  expect(serverItl).toBeGreaterThanOrEqual(10);
-});
+])(
+  'TTFT, ITL and E2EL agree with what the mock server did, request by request (concurrency %i: within %f ms)',
+  async (concurrency, bound) => {
+    const { ttft, e2el, trace, raw, summary } = await measure(concurrency, 30);
+    for (const offset of [ttft, e2el]) {
+      expect(offset).toBeGreaterThanOrEqual(0);
+      expect(offset).toBeLessThan(bound);
+    }
+    const serverItl = median(trace.map((r) => (r[3]! - r[2]!) / 7));
+    expect(Math.abs(summary.itl_ms!.p50 - serverItl)).toBeLessThan(1);
+    // The summary is built from the same requests as the raw records.
+    expect(summary.ttft_ms!.p50).toBeCloseTo(median(raw.map((r) => r.ttft_ms)), 0);
+    // And the schedule itself is what was asked for (timers may only be late).
+    expect(median(trace.map((r) => r[2]! - r[0]!))).toBeGreaterThanOrEqual(30);
+    expect(serverItl).toBeGreaterThanOrEqual(10);
+  },
+);

@@ -12,10 +12,13 @@ import { builtinPlugins } from './builtins.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/bin/llmbench.js');
 
-test('the prefix-cache hit rate backend-vllm reports equals the server counters\' delta', async () => {
+test("the prefix-cache hit rate backend-vllm reports equals the server counters' delta", async () => {
   const server = await startMockHttpServer({ mock: { latency: { model: 'fixed', ms: 1 } } });
   try {
-    await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'before the run' }] }) });
+    await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'before the run' }] }),
+    });
     const before = server.stats();
     const dir = await mkdtemp(join(tmpdir(), 'llmbench-vllm-'));
     await writeFile(
@@ -36,7 +39,10 @@ reporters: []
     const s = results.experiments[0]!.summary;
     expect(s.prefix_cache_hit_rate).toBe(Math.round((hits / queries) * 1e6) / 1e6);
     expect(s.tokens.cached).toBe(hits);
-    expect(s.server_metrics.v!.end).toMatchObject({ prefix_cache_hits: after.prefix_cache_hits, prefix_cache_queries: after.prefix_cache_queries });
+    expect(s.server_metrics.v!.end).toMatchObject({
+      prefix_cache_hits: after.prefix_cache_hits,
+      prefix_cache_queries: after.prefix_cache_queries,
+    });
     // vLLM gauges are also sampled during the run, as the series "server:<id>".
     const sampled = s.collectors['server:v']!;
     expect(sampled.kv_cache_usage!.samples).toBeGreaterThanOrEqual(2);
@@ -74,7 +80,12 @@ reporters: []
     );
     const warnings: string[] = [];
     const scenario = await loadScenario(join(dir, 's.yaml'), { builtins: builtinPlugins(), env: {} });
-    const { results, errors } = await runScenario(scenario, { version: 'test', threads: 1, out: { write() {}, isTTY: false }, logger: { debug() {}, info() {}, error() {}, warn: (m: string) => warnings.push(m) } });
+    const { results, errors } = await runScenario(scenario, {
+      version: 'test',
+      threads: 1,
+      out: { write() {}, isTTY: false },
+      logger: { debug() {}, info() {}, error() {}, warn: (m: string) => warnings.push(m) },
+    });
     expect(errors).toEqual([]);
     const [a, b, c] = results.experiments;
     // Each of a and b starts empty: the first request misses, the 39 others hit; b does not inherit a's.
@@ -83,7 +94,11 @@ reporters: []
     expect(c!.summary.successes).toBe(40);
     // Said once per experiment (each opens its own backends); the CLI prints a repeated warning once.
     expect(warnings).toHaveLength(2);
-    expect([...new Set(warnings)]).toEqual([expect.stringMatching(/^old: cannot reset the prefix cache \(POST \/reset_prefix_cache answered 404\).*VLLM_SERVER_DEV_MODE=1/)]);
+    expect([...new Set(warnings)]).toEqual([
+      expect.stringMatching(
+        /^old: cannot reset the prefix cache \(POST \/reset_prefix_cache answered 404\).*VLLM_SERVER_DEV_MODE=1/,
+      ),
+    ]);
   } finally {
     plain.close();
     await server.close();
@@ -113,14 +128,19 @@ test('scenarios/vllm-batch-vs-semaphore.yaml runs end to end against llmbench mo
   // A PATH with no nvidia-smi, as in CI: the scenario's gpu collector says so once and the run goes on.
   const path = await mkdtemp(join(tmpdir(), 'llmbench-no-gpu-'));
   const ran = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, 'run', 'scenarios/vllm-batch-vs-semaphore.yaml', '--out', out], { cwd: root, env: { ...process.env, PATH: path } });
+    const child = spawn(process.execPath, [bin, 'run', 'scenarios/vllm-batch-vs-semaphore.yaml', '--out', out], {
+      cwd: root,
+      env: { ...process.env, PATH: path },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
-  expect(ran.stderr).toBe('warning: gpu: nvidia-smi not found (no NVIDIA driver here? else set nvidia_smi_path); the run goes on without GPU readings\n');
+  expect(ran.stderr).toBe(
+    'warning: gpu: nvidia-smi not found (no NVIDIA driver here? else set nvidia_smi_path); the run goes on without GPU readings\n',
+  );
   expect(ran.code).toBe(0);
   const files = (await readdir(out)).filter((f) => f.endsWith('.json'));
   const results = JSON.parse(await readFile(join(out, files[0]!), 'utf8')) as RunResults;

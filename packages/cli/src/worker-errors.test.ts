@@ -20,14 +20,17 @@ reporters: []
 `,
     );
     return new Promise((resolve) => {
-      execFile(process.execPath, [bin, 'run', 's.yaml', '--threads', '2', ...(debug ? ['--debug'] : [])], { cwd: dir, timeout: 60_000 }, (error, _stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stderr }),
+      execFile(
+        process.execPath,
+        [bin, 'run', 's.yaml', '--threads', '2', ...(debug ? ['--debug'] : [])],
+        { cwd: dir, timeout: 60_000 },
+        (error, _stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stderr }),
       );
     });
   });
 }
 
-test('a worker thread\'s warnings reach the CLI\'s logger, said once however many threads say them', async () => {
+test("a worker thread's warnings reach the CLI's logger, said once however many threads say them", async () => {
   const { stderr } = await run(false, false);
   expect(stderr.match(/^warning: hello from a worker thread$/gm)).toHaveLength(1);
 });
@@ -44,6 +47,8 @@ test('the same failure in every worker thread is one error that keeps its code, 
 test('different failures in worker threads are all reported', async () => {
   const { code, stderr } = await run(true, false);
   expect(code).toBe(3);
-  expect(stderr).toMatch(/2 different failures in worker threads: the worker cannot reach its server \(thread \d+\); the worker cannot reach its server \(thread \d+\)/);
+  expect(stderr).toMatch(
+    /2 different failures in worker threads: the worker cannot reach its server \(thread \d+\); the worker cannot reach its server \(thread \d+\)/,
+  );
   expect(stderr).toContain('check the route from the worker threads');
 });

@@ -54,7 +54,9 @@ afterAll(async () => {
 describe('bad-inputs corpus: each user mistake is exit 2 with where, what and the fix', () => {
   test('the corpus has at least 40 cases across scenarios, project configs, workers files and flags', () => {
     expect(cases.length).toBeGreaterThanOrEqual(40);
-    const kinds = new Set(cases.map((c) => (c.cwd ? 'config' : c.at?.startsWith('workers/') ? 'workers' : c.at ? 'scenario' : 'flag')));
+    const kinds = new Set(
+      cases.map((c) => (c.cwd ? 'config' : c.at?.startsWith('workers/') ? 'workers' : c.at ? 'scenario' : 'flag')),
+    );
     expect([...kinds].sort()).toEqual(['config', 'flag', 'scenario', 'workers']);
   });
 
@@ -67,7 +69,8 @@ describe('bad-inputs corpus: each user mistake is exit 2 with where, what and th
     expect(output).not.toContain('a bug in llmbench');
     expect(output).not.toMatch(/^\s+at .+[:(].*\d+:\d+\)?$/m);
     if (c.at !== undefined) expect(ran.stderr).toContain(c.at);
-    if (c.at !== undefined && c.field !== undefined) expect(ran.stderr).toMatch(new RegExp(`${escapeRegExp(c.at)}\\d*  ${escapeRegExp(c.field)}: `));
+    if (c.at !== undefined && c.field !== undefined)
+      expect(ran.stderr).toMatch(new RegExp(`${escapeRegExp(c.at)}\\d*  ${escapeRegExp(c.field)}: `));
     expect(ran.stderr).toContain(fill(c.message));
     if (c.fix !== undefined) expect(ran.stderr).toMatch(new RegExp(`fix: [^\n]*${escapeRegExp(fill(c.fix))}`));
   });

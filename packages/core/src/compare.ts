@@ -14,17 +14,28 @@ export async function readResultsFile(file: string): Promise<RunResults> {
   const { data, base } = resultsIn(source.value);
   const version = (data as { schema_version?: unknown } | null)?.schema_version;
   if (typeof version === 'number' && version !== RESULTS_SCHEMA_VERSION) {
-    throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${file}: results format version ${version}; this llmbench reads version ${RESULTS_SCHEMA_VERSION}`, {
-      hint: version < RESULTS_SCHEMA_VERSION ? 're-run the scenario with this llmbench, or use the llmbench that wrote the file' : 'use a newer llmbench',
-    });
+    throw new LlmbenchError(
+      ErrorCodes.CONFIG_INVALID,
+      `${file}: results format version ${version}; this llmbench reads version ${RESULTS_SCHEMA_VERSION}`,
+      {
+        hint:
+          version < RESULTS_SCHEMA_VERSION
+            ? 're-run the scenario with this llmbench, or use the llmbench that wrote the file'
+            : 'use a newer llmbench',
+      },
+    );
   }
   const parsed = RunResultsSchema.safeParse(data);
   if (!parsed.success) {
     const issues = toConfigIssues(parsed.error.issues, { source, schema: RunResultsSchema, data, base });
-    throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${file}: not an llmbench results file (${issues.length} problem${issues.length === 1 ? '' : 's'})`, {
-      issues,
-      hint: 'pass files written by "llmbench run" (reporter json) or "llmbench benchmark"',
-    });
+    throw new LlmbenchError(
+      ErrorCodes.CONFIG_INVALID,
+      `${file}: not an llmbench results file (${issues.length} problem${issues.length === 1 ? '' : 's'})`,
+      {
+        issues,
+        hint: 'pass files written by "llmbench run" (reporter json) or "llmbench benchmark"',
+      },
+    );
   }
   return parsed.data;
 }
@@ -58,25 +69,42 @@ export interface Comparison {
  */
 export function compareResults(inputs: readonly { file: string; results: RunResults }[], cwd = process.cwd()): Comparison {
   if (inputs.length < 2) throw new LlmbenchError(ErrorCodes.USAGE, 'compare needs at least two results files');
-  const labels = shortLabels(inputs.map((i) => i.file), cwd);
+  const labels = shortLabels(
+    inputs.map((i) => i.file),
+    cwd,
+  );
   const names: string[] = [];
-  for (const { results } of inputs) for (const e of results.experiments) if (!names.includes(pointKey(e))) names.push(pointKey(e));
+  for (const { results } of inputs)
+    for (const e of results.experiments) if (!names.includes(pointKey(e))) names.push(pointKey(e));
   const rows = names.map((name): ComparisonRow => {
     const cells = inputs.map(({ results }) => {
       const e = results.experiments.find((x) => pointKey(x) === name);
       if (!e) return null;
       const s = e.summary;
-      return { requests_per_second: s.requests_per_second, success_rate: s.success_rate, p50_ms: s.latency_ms?.p50 ?? null, p95_ms: s.latency_ms?.p95 ?? null };
+      return {
+        requests_per_second: s.requests_per_second,
+        success_rate: s.success_rate,
+        p50_ms: s.latency_ms?.p50 ?? null,
+        p95_ms: s.latency_ms?.p95 ?? null,
+      };
     });
     const first = cells[0];
-    const speedup = cells.map((c) => (c && first && first.requests_per_second > 0 ? Math.round((c.requests_per_second / first.requests_per_second) * 1000) / 1000 : null));
+    const speedup = cells.map((c) =>
+      c && first && first.requests_per_second > 0
+        ? Math.round((c.requests_per_second / first.requests_per_second) * 1000) / 1000
+        : null,
+    );
     return { name, cells, speedup };
   });
   const shared = rows.filter((r) => r.cells.every((c) => c !== null));
   if (shared.length === 0) {
-    throw new LlmbenchError(ErrorCodes.USAGE, `the files have no experiment in common (${inputs.map((i, k) => `${labels[k]}: ${i.results.experiments.map((e) => e.name).join(', ') || 'none'}`).join('; ')})`, {
-      hint: 'compare results of the same scenario (experiments are matched by name)',
-    });
+    throw new LlmbenchError(
+      ErrorCodes.USAGE,
+      `the files have no experiment in common (${inputs.map((i, k) => `${labels[k]}: ${i.results.experiments.map((e) => e.name).join(', ') || 'none'}`).join('; ')})`,
+      {
+        hint: 'compare results of the same scenario (experiments are matched by name)',
+      },
+    );
   }
   return { labels, scenarios: inputs.map((i) => i.results.scenario.name), rows };
 }

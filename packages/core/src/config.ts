@@ -44,7 +44,10 @@ export interface LoadedConfig {
  * validates it and expands `${env:...}`. Validation problems are returned as issues, not thrown,
  * so they are reported together with the scenario's.
  */
-export async function loadProjectConfig(startDir: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig | undefined> {
+export async function loadProjectConfig(
+  startDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedConfig | undefined> {
   const sources = new Map<string, SourceFile>();
   const positional: Loader = (filepath, content) => {
     const source = parseSource(filepath, content, { what: 'project config', allowEmpty: true });
@@ -52,23 +55,35 @@ export async function loadProjectConfig(startDir: string, env: NodeJS.ProcessEnv
     return source.value;
   };
   // A config module that throws is the user's code failing: say which file, not "a bug in llmbench".
-  const named = (load: Loader): Loader => async (filepath, content) => {
-    try {
-      return await load(filepath, content);
-    } catch (error) {
-      throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${filepath}: loading the project config failed: ${firstLine(error)}`, {
-        cause: error,
-        hint: 'fix the error in this file (run with --debug for its stack trace), or remove the file',
-      });
-    }
-  };
+  const named =
+    (load: Loader): Loader =>
+    async (filepath, content) => {
+      try {
+        return await load(filepath, content);
+      } catch (error) {
+        throw new LlmbenchError(
+          ErrorCodes.CONFIG_INVALID,
+          `${filepath}: loading the project config failed: ${firstLine(error)}`,
+          {
+            cause: error,
+            hint: 'fix the error in this file (run with --debug for its stack trace), or remove the file',
+          },
+        );
+      }
+    };
   const explorer = cosmiconfig('llmbench', {
     searchPlaces: [...CONFIG_SEARCH_PLACES],
     searchStrategy: 'project',
     loaders: {
       ...defaultLoaders,
-      '.js': named(defaultLoaders['.js']), '.mjs': named(defaultLoaders['.mjs']), '.cjs': named(defaultLoaders['.cjs']), '.ts': named(defaultLoaders['.ts']),
-      '.json': positional, '.yaml': positional, '.yml': positional, noExt: positional,
+      '.js': named(defaultLoaders['.js']),
+      '.mjs': named(defaultLoaders['.mjs']),
+      '.cjs': named(defaultLoaders['.cjs']),
+      '.ts': named(defaultLoaders['.ts']),
+      '.json': positional,
+      '.yaml': positional,
+      '.yml': positional,
+      noExt: positional,
     },
   });
   let found: Awaited<ReturnType<typeof explorer.search>>;
@@ -76,7 +91,10 @@ export async function loadProjectConfig(startDir: string, env: NodeJS.ProcessEnv
     found = await explorer.search(startDir);
   } catch (error) {
     if (error instanceof LlmbenchError) throw error;
-    throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `cannot load project config: ${firstLine(error)}`, { cause: error, hint: 'fix the project config file (llmbench.config.*, .llmbenchrc*, package.json#llmbench)' });
+    throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `cannot load project config: ${firstLine(error)}`, {
+      cause: error,
+      hint: 'fix the project config file (llmbench.config.*, .llmbenchrc*, package.json#llmbench)',
+    });
   }
   if (!found || found.isEmpty) return undefined;
 

@@ -10,7 +10,11 @@ const scenarios = doc('scenarios.md').split('\n');
 /** A document's prose with its line breaks and runs of spaces as single spaces. */
 const prose = (name: string): string => doc(name).replace(/\s+/g, ' ');
 
-const cells = (line: string): string[] => line.split('|').slice(1, -1).map((c) => c.trim());
+const cells = (line: string): string[] =>
+  line
+    .split('|')
+    .slice(1, -1)
+    .map((c) => c.trim());
 
 /**
  * The Default column of the row for `field` in the first table after `heading` (and before the
@@ -45,7 +49,9 @@ describe('docs/scenarios.md quotes the defaults the code applies', () => {
   test('synthetic source', () => {
     const at = '**`synthetic`';
     expect(documentedDefault('### Workload sources', 'prefix_tokens', at)).toBe(String(SYNTHETIC_DEFAULTS.prefix_tokens));
-    expect(documentedDefault('### Workload sources', 'prompts', at)).toBe(`\`warmup + requests\`, at most ${SYNTHETIC_DEFAULTS.max_prompts}`);
+    expect(documentedDefault('### Workload sources', 'prompts', at)).toBe(
+      `\`warmup + requests\`, at most ${SYNTHETIC_DEFAULTS.max_prompts}`,
+    );
     expect(documentedDefault('### Workload sources', 'tokenizer', at)).toBe(`\`${SYNTHETIC_DEFAULTS.tokenizer}\``);
   });
 
@@ -65,7 +71,9 @@ describe('docs/scenarios.md quotes the defaults the code applies', () => {
 
   test('collector interval, in the table and for the string form', () => {
     expect(documentedDefault('## Collectors', 'interval_ms')).toBe(String(COLLECTOR_DEFAULTS.interval_ms));
-    expect(scenarios).toContain(`The string form, \`collectors: [./collectors/loadavg.js]\`, samples every ${COLLECTOR_DEFAULTS.interval_ms} ms.`);
+    expect(scenarios).toContain(
+      `The string form, \`collectors: [./collectors/loadavg.js]\`, samples every ${COLLECTOR_DEFAULTS.interval_ms} ms.`,
+    );
   });
 });
 
@@ -94,10 +102,16 @@ describe("docs/scenarios.md's flag tables quote the commands' defaults", () => {
 
 test('the docs quote the progress and sampling intervals the runner uses', () => {
   expect(prose('engine.md')).toContain(`\`MessagePort\` every ${RUN_DEFAULTS.workerProgressIntervalMs} ms.`);
-  expect(prose('engine.md')).toContain(`- Every ${RUN_DEFAULTS.progressIntervalMs} ms the runner calls each reporter's \`onProgress\``);
-  expect(prose('scenarios.md')).toContain(`The reporter gets a progress snapshot about every ${RUN_DEFAULTS.progressIntervalMs} ms`);
+  expect(prose('engine.md')).toContain(
+    `- Every ${RUN_DEFAULTS.progressIntervalMs} ms the runner calls each reporter's \`onProgress\``,
+  );
+  expect(prose('scenarios.md')).toContain(
+    `The reporter gets a progress snapshot about every ${RUN_DEFAULTS.progressIntervalMs} ms`,
+  );
   expect(prose('plugins.md')).toContain(`reporters' \`onProgress(snapshot)\` about every ${RUN_DEFAULTS.progressIntervalMs} ms`);
   expect(prose('plugins.md')).toContain(`| About every ${RUN_DEFAULTS.progressIntervalMs} ms during measured runs`);
-  expect(prose('metrics.md')).toContain(`(\`serverSampleIntervalMs\` of \`runScenario\`, default ${RUN_DEFAULTS.serverSampleIntervalMs} ms)`);
+  expect(prose('metrics.md')).toContain(
+    `(\`serverSampleIntervalMs\` of \`runScenario\`, default ${RUN_DEFAULTS.serverSampleIntervalMs} ms)`,
+  );
   expect(prose('metrics.md')).toContain(`every \`interval_ms\` (${COLLECTOR_DEFAULTS.interval_ms} by default)`);
 });

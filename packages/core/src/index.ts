@@ -1,5 +1,12 @@
 export { loadScenario, DEFAULT_PROMPT, WORKLOAD_DEFAULTS } from './scenario/load.js';
-export type { LoadedScenario, LoadOptions, ResolvedExperiment, ResolvedServer, ResolvedWorkload, Prompt } from './scenario/load.js';
+export type {
+  LoadedScenario,
+  LoadOptions,
+  ResolvedExperiment,
+  ResolvedServer,
+  ResolvedWorkload,
+  Prompt,
+} from './scenario/load.js';
 export { COLLECTOR_DEFAULTS, RUN_DEFAULTS, SCENARIO_DEFAULTS, SYNTHETIC_DEFAULTS } from './defaults.js';
 export { ScenarioSchema, ProjectConfigSchema, WorkersFileSchema } from './scenario/schema.js';
 export { resolveMetric, thresholdMetricNames } from './runner/thresholds.js';
@@ -23,7 +30,14 @@ export { createHistogram, decodeHistogram, encodeHistogram, latencyStats, percen
 export { Tally, ServerTally } from './metrics/tally.js';
 export { summarizeTally } from './metrics/stats.js';
 export { describeEnvironment } from './environment.js';
-export { benchmarkScenario, BENCHMARK_DEFAULTS, BENCHMARK_MODES, DEFAULT_REPORTERS, processScenario, resultsIn } from './seed/index.js';
+export {
+  benchmarkScenario,
+  BENCHMARK_DEFAULTS,
+  BENCHMARK_MODES,
+  DEFAULT_REPORTERS,
+  processScenario,
+  resultsIn,
+} from './seed/index.js';
 export type { BenchmarkOptions, ProcessOptions } from './seed/index.js';
 export { Balancer, BALANCER_CLOCKS, BALANCER_POLICIES, DEFAULT_BALANCER, blamesServer } from './engine/balancer.js';
 export type { BalancerClocks, BalancerOptions, BalancerPolicy } from './engine/balancer.js';

@@ -1,12 +1,19 @@
 import { describe, expectTypeOf, test } from 'vitest';
 import { z } from 'zod';
 import {
-  defineBackend, defineCollector, defineReporter, defineStrategy, deltaRatio,
-  type BackendPlugin, type Outcome, type RunResults, type StrategyPlugin,
+  defineBackend,
+  defineCollector,
+  defineReporter,
+  defineStrategy,
+  deltaRatio,
+  type BackendPlugin,
+  type Outcome,
+  type RunResults,
+  type StrategyPlugin,
 } from './index.js';
 
 describe('define* option inference', () => {
-  test('create receives the schema\'s output type: defaults make fields required', () => {
+  test("create receives the schema's output type: defaults make fields required", () => {
     defineStrategy({
       name: 'ramp',
       options: z.object({ concurrency: z.number().int().default(10), label: z.string().optional() }),
@@ -89,12 +96,15 @@ describe('contracts', () => {
     });
   });
 
-  test('a strategy\'s next gets the measured results and returns points or undefined', () => {
+  test("a strategy's next gets the measured results and returns points or undefined", () => {
     defineStrategy({
       name: 's',
       create: () => ({
         points: () => [{ concurrency: 1 }],
-        next: (done) => (done[0]!.summary.requests_per_second > 0 ? [{ concurrency: 2, rate: 5, arrivals: 'gamma', burstiness: 0.5 }] : undefined),
+        next: (done) =>
+          done[0]!.summary.requests_per_second > 0
+            ? [{ concurrency: 2, rate: 5, arrivals: 'gamma', burstiness: 0.5 }]
+            : undefined,
       }),
     });
     defineStrategy({
@@ -108,7 +118,10 @@ describe('contracts', () => {
     defineBackend({
       name: 'b',
       aliases: ['b_server'],
-      derivedMetrics: [deltaRatio('prefix_cache_hit_rate', 'hits', 'queries'), { key: 'prefix_cache_hit_rate', from: ['x'], derive: (d) => d.x }],
+      derivedMetrics: [
+        deltaRatio('prefix_cache_hit_rate', 'hits', 'queries'),
+        { key: 'prefix_cache_hit_rate', from: ['x'], derive: (d) => d.x },
+      ],
       create: () => ({ send: async () => ({ kind: 'ok', status: 200 }) }),
     });
     // @ts-expect-error only metrics of DERIVABLE_METRICS can be derived

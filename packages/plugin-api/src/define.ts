@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import type { Outcome } from './outcome.js';
 import type { ExperimentResult, RunResults } from './results.js';
-import type {
-  Awaitable, BenchRequest, Clock, Logger, MetricReadings, ServerTarget, TextSink,
-} from './types.js';
+import type { Awaitable, BenchRequest, Clock, Logger, MetricReadings, ServerTarget, TextSink } from './types.js';
 
 export type PluginKind = 'backend' | 'strategy' | 'reporter' | 'collector';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['backend', 'strategy', 'reporter', 'collector'];
@@ -299,10 +297,7 @@ export interface PluginSpec<O extends z.ZodType, C, T> {
   create(ctx: C, options: z.output<O>): Awaitable<T>;
 }
 
-function tag<K extends PluginKind, O extends z.ZodType, C, T>(
-  kind: K,
-  spec: PluginSpec<O, C, T>,
-): Definition<K, O, C, T> {
+function tag<K extends PluginKind, O extends z.ZodType, C, T>(kind: K, spec: PluginSpec<O, C, T>): Definition<K, O, C, T> {
   return Object.freeze({
     kind,
     name: spec.name,

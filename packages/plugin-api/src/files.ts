@@ -40,9 +40,12 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
 export async function ensureDir(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let d = resolve(dir); ; d = dirname(d)) {
-    const found = await stat(d).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+    const found = await stat(d).catch((error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT' ? undefined : Promise.reject(error),
+    );
     if (found) {
-      if (!found.isDirectory()) throw new LlmbenchError(ErrorCodes.REPORT_FAILED, `cannot write under ${dir}: ${d} is not a directory`);
+      if (!found.isDirectory())
+        throw new LlmbenchError(ErrorCodes.REPORT_FAILED, `cannot write under ${dir}: ${d} is not a directory`);
       break;
     }
     missing.push(d);
@@ -50,7 +53,10 @@ export async function ensureDir(dir: string): Promise<void> {
   }
   for (const d of missing.reverse()) {
     await mkdir(d).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw new LlmbenchError(ErrorCodes.REPORT_FAILED, `cannot create directory ${d}: ${error.code ?? error.message}`, { cause: error });
+      if (error.code !== 'EEXIST')
+        throw new LlmbenchError(ErrorCodes.REPORT_FAILED, `cannot create directory ${d}: ${error.code ?? error.message}`, {
+          cause: error,
+        });
     });
   }
 }
@@ -63,15 +69,32 @@ export async function ensureDir(dir: string): Promise<void> {
 export async function checkWritable(path: string, what: string): Promise<void> {
   const found = await lstat(path).catch(() => undefined);
   if (found && !found.isFile()) {
-    const kind = found.isDirectory() ? 'a directory' : found.isFIFO() ? 'a FIFO (named pipe)' : found.isSymbolicLink() ? 'a symbolic link' : 'not a regular file';
-    if (!found.isSymbolicLink() || !(await stat(path).then((s) => s.isFile(), () => false))) {
-      throw new LlmbenchError(ErrorCodes.USAGE, `${what} ${path} is ${kind}`, { hint: 'give the path of a regular file (it is created if missing)' });
+    const kind = found.isDirectory()
+      ? 'a directory'
+      : found.isFIFO()
+        ? 'a FIFO (named pipe)'
+        : found.isSymbolicLink()
+          ? 'a symbolic link'
+          : 'not a regular file';
+    if (
+      !found.isSymbolicLink() ||
+      !(await stat(path).then(
+        (s) => s.isFile(),
+        () => false,
+      ))
+    ) {
+      throw new LlmbenchError(ErrorCodes.USAGE, `${what} ${path} is ${kind}`, {
+        hint: 'give the path of a regular file (it is created if missing)',
+      });
     }
   }
   try {
     await ensureDir(dirname(path));
   } catch (error) {
-    throw new LlmbenchError(ErrorCodes.USAGE, `${what} ${path} cannot be written: ${(error as Error).message}`, { cause: error, hint: 'choose a directory you can write to (--out DIR)' });
+    throw new LlmbenchError(ErrorCodes.USAGE, `${what} ${path} cannot be written: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'choose a directory you can write to (--out DIR)',
+    });
   }
 }
 

@@ -1,14 +1,34 @@
 import { describe, expect, test } from 'vitest';
 import {
-  approximateMark, formatCount, formatEta, formatFactor, formatInterval, formatMetric, formatMs, formatNumber, formatPercent, formatPoints, formatValue,
-  markdownTable, MISSING, textTable,
+  approximateMark,
+  formatCount,
+  formatEta,
+  formatFactor,
+  formatInterval,
+  formatMetric,
+  formatMs,
+  formatNumber,
+  formatPercent,
+  formatPoints,
+  formatValue,
+  markdownTable,
+  MISSING,
+  textTable,
 } from './format.js';
 
 const interval = (mean: number, half: number) => ({ mean, low: mean - half, high: mean + half, n: 3 });
 
 describe('formatCount', () => {
   test('groups thousands with commas and rounds to a whole number', () => {
-    expect([0, 7, 999, 1000, 1234.4, 1234.5, 12_345_678].map(formatCount)).toEqual(['0', '7', '999', '1,000', '1,234', '1,235', '12,345,678']);
+    expect([0, 7, 999, 1000, 1234.4, 1234.5, 12_345_678].map(formatCount)).toEqual([
+      '0',
+      '7',
+      '999',
+      '1,000',
+      '1,234',
+      '1,235',
+      '12,345,678',
+    ]);
   });
 
   test('keeps the sign of a negative count', () => {
@@ -18,14 +38,21 @@ describe('formatCount', () => {
 
 describe('formatNumber', () => {
   test('shows three significant digits below 100', () => {
-    expect([5, 0.5, 0.00123, 9.994, 83.44, 99.94].map(formatNumber)).toEqual(['5.00', '0.500', '0.00123', '9.99', '83.4', '99.9']);
+    expect([5, 0.5, 0.00123, 9.994, 83.44, 99.94].map(formatNumber)).toEqual([
+      '5.00',
+      '0.500',
+      '0.00123',
+      '9.99',
+      '83.4',
+      '99.9',
+    ]);
   });
 
   test('shows whole numbers, grouped, from 100 up', () => {
     expect([100, 372.4, 1234, 1_234_567.8].map(formatNumber)).toEqual(['100', '372', '1,234', '1,234,568']);
   });
 
-  test('a value that rounds up to the next digit gets the next digit\'s precision', () => {
+  test("a value that rounds up to the next digit gets the next digit's precision", () => {
     expect([9.996, 99.96].map(formatNumber)).toEqual(['10.0', '100']);
   });
 
@@ -54,7 +81,13 @@ describe('formatMs', () => {
   });
 
   test('minutes and seconds below an hour, then hours and minutes', () => {
-    expect([60_000, 125_000, 3_599_000, 3_720_000, 93_600_000].map(formatMs)).toEqual(['1m 00s', '2m 05s', '59m 59s', '1h 02m', '26h 00m']);
+    expect([60_000, 125_000, 3_599_000, 3_720_000, 93_600_000].map(formatMs)).toEqual([
+      '1m 00s',
+      '2m 05s',
+      '59m 59s',
+      '1h 02m',
+      '26h 00m',
+    ]);
   });
 
   test('a value that rounds up to the next unit is written in it', () => {
@@ -68,7 +101,14 @@ describe('formatMs', () => {
 
 describe('formatEta', () => {
   test('one decimal under 10 s, whole seconds under a minute, then the long form', () => {
-    expect([0, 1612, 9_949, 42_400, 185_000, 3_720_000].map(formatEta)).toEqual(['0.0s', '1.6s', '9.9s', '42s', '3m 05s', '1h 02m']);
+    expect([0, 1612, 9_949, 42_400, 185_000, 3_720_000].map(formatEta)).toEqual([
+      '0.0s',
+      '1.6s',
+      '9.9s',
+      '42s',
+      '3m 05s',
+      '1h 02m',
+    ]);
   });
 });
 
@@ -89,7 +129,8 @@ describe('percentages, points and factors', () => {
 describe('no value', () => {
   test('every formatter writes the missing mark for null, undefined, NaN and infinity', () => {
     const formatters = [formatCount, formatNumber, formatValue, formatMs, formatEta, formatPercent, formatPoints, formatFactor];
-    for (const f of formatters) expect([null, undefined, Number.NaN, Number.POSITIVE_INFINITY].map(f)).toEqual([MISSING, MISSING, MISSING, MISSING]);
+    for (const f of formatters)
+      expect([null, undefined, Number.NaN, Number.POSITIVE_INFINITY].map(f)).toEqual([MISSING, MISSING, MISSING, MISSING]);
     expect(formatMetric('ms', null)).toBe(MISSING);
     expect(formatInterval('ms', undefined)).toBe(MISSING);
     expect(MISSING).toBe('-');
@@ -98,12 +139,16 @@ describe('no value', () => {
 
 describe('headline metrics', () => {
   test('a value carries its unit', () => {
-    expect([formatMetric('req/s', 372.4), formatMetric('tok/s', 5), formatMetric('ms', 26.34), formatMetric('s', 12.345), formatMetric('ratio', 0.9953)]).toEqual([
-      '372 req/s', '5.00 tok/s', '26.3ms', '12.3s', '99.5%',
-    ]);
+    expect([
+      formatMetric('req/s', 372.4),
+      formatMetric('tok/s', 5),
+      formatMetric('ms', 26.34),
+      formatMetric('s', 12.345),
+      formatMetric('ratio', 0.9953),
+    ]).toEqual(['372 req/s', '5.00 tok/s', '26.3ms', '12.3s', '99.5%']);
   });
 
-  test('an interval is its mean ± its half-width, in the metric\'s unit', () => {
+  test("an interval is its mean ± its half-width, in the metric's unit", () => {
     expect([
       formatInterval('req/s', interval(372, 12.4)),
       formatInterval('ms', interval(26.3, 0.84)),
@@ -114,20 +159,34 @@ describe('headline metrics', () => {
 });
 
 describe('the approximate mark', () => {
-  test('marks token figures not from the server\'s usage', () => {
-    expect(['server', 'none', 'counted', 'estimated', 'mixed'].map((p) => approximateMark(p as 'server'))).toEqual(['', '', '≈ ', '≈ ', '≈ ']);
+  test("marks token figures not from the server's usage", () => {
+    expect(['server', 'none', 'counted', 'estimated', 'mixed'].map((p) => approximateMark(p as 'server'))).toEqual([
+      '',
+      '',
+      '≈ ',
+      '≈ ',
+      '≈ ',
+    ]);
   });
 });
 
 describe('markdownTable', () => {
   test('a pipe table with the first column left-aligned and the others right-aligned', () => {
-    expect(markdownTable(['Experiment', 'Req/s'], [['a', '1,234'], ['b', '83.4']])).toBe(
-      ['| Experiment | Req/s |', '| --- | ---: |', '| a | 1,234 |', '| b | 83.4 |'].join('\n'),
-    );
+    expect(
+      markdownTable(
+        ['Experiment', 'Req/s'],
+        [
+          ['a', '1,234'],
+          ['b', '83.4'],
+        ],
+      ),
+    ).toBe(['| Experiment | Req/s |', '| --- | ---: |', '| a | 1,234 |', '| b | 83.4 |'].join('\n'));
   });
 
   test('takes the alignment of each column', () => {
-    expect(markdownTable(['Check', 'Actual', 'Result'], [], ['left', 'right', 'left']).split('\n')[1]).toBe('| --- | ---: | --- |');
+    expect(markdownTable(['Check', 'Actual', 'Result'], [], ['left', 'right', 'left']).split('\n')[1]).toBe(
+      '| --- | ---: | --- |',
+    );
   });
 
   test('escapes pipes and turns line breaks into spaces', () => {
@@ -137,13 +196,33 @@ describe('markdownTable', () => {
 
 describe('textTable', () => {
   test('pads columns two spaces apart, names left and figures right, under a dashed rule', () => {
-    expect(textTable(['Experiment', 'Req/s', 'P95'], [['a', '1,234', '25.6ms'], ['longer-name', '83.4', '1.23s']])).toBe(
-      ['Experiment   Req/s     P95', '-----------  -----  ------', 'a            1,234  25.6ms', 'longer-name   83.4   1.23s'].join('\n'),
+    expect(
+      textTable(
+        ['Experiment', 'Req/s', 'P95'],
+        [
+          ['a', '1,234', '25.6ms'],
+          ['longer-name', '83.4', '1.23s'],
+        ],
+      ),
+    ).toBe(
+      [
+        'Experiment   Req/s     P95',
+        '-----------  -----  ------',
+        'a            1,234  25.6ms',
+        'longer-name   83.4   1.23s',
+      ].join('\n'),
     );
   });
 
   test('counts µ, ≈ and ± as one column each and leaves no trailing spaces', () => {
-    const lines = textTable(['Name', 'Out tok'], [['≈ x', '850µs'], ['y', '≈ 12']], ['left', 'left']).split('\n');
+    const lines = textTable(
+      ['Name', 'Out tok'],
+      [
+        ['≈ x', '850µs'],
+        ['y', '≈ 12'],
+      ],
+      ['left', 'left'],
+    ).split('\n');
     expect(lines).toEqual(['Name  Out tok', '----  -------', '≈ x   850µs', 'y     ≈ 12']);
   });
 

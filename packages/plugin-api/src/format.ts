@@ -155,6 +155,10 @@ export function textTable(header: readonly string[], rows: Rows, align: readonly
     const fill = ' '.repeat(widths[i]! - width(s));
     return align[i] === 'right' ? fill + s : s + fill;
   };
-  const line = (cells: readonly string[]) => header.map((_, i) => pad(cells[i] ?? '', i)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    header
+      .map((_, i) => pad(cells[i] ?? '', i))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

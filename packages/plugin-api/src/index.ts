@@ -9,7 +9,15 @@ export { DeadlineQueue } from './deadlines.js';
 export type { Expiring } from './deadlines.js';
 export { APPROXIMATE, approximateMark } from './format.js';
 export {
-  connectionNotes, HEADLINE_METRICS, judge, LOW_SUCCESS_RATE, meanInterval, PROVENANCE_TEXT, runWarnings, separable, TIE_WITHIN,
+  connectionNotes,
+  HEADLINE_METRICS,
+  judge,
+  LOW_SUCCESS_RATE,
+  meanInterval,
+  PROVENANCE_TEXT,
+  runWarnings,
+  separable,
+  TIE_WITHIN,
   tokenProvenance,
 } from './metrics.js';
 export type { HeadlineMetric, Interval, TokenProvenance, Verdict } from './metrics.js';

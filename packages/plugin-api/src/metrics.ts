@@ -54,7 +54,13 @@ export const HEADLINE_METRICS: readonly HeadlineMetric[] = [
     read: (s) => (s.tokens.output > 0 ? s.tokens.output_tokens_per_second : null),
     provenance: (s) => tokenProvenance(s.tokens),
   },
-  { key: 'prefix_cache_hit_rate', label: 'Prefix-cache hit rate', unit: 'ratio', better: 'higher', read: (s) => s.prefix_cache_hit_rate },
+  {
+    key: 'prefix_cache_hit_rate',
+    label: 'Prefix-cache hit rate',
+    unit: 'ratio',
+    better: 'higher',
+    read: (s) => s.prefix_cache_hit_rate,
+  },
   { key: 'goodput', label: 'Goodput', unit: 'req/s', better: 'higher', read: (s) => s.goodput ?? null },
 ];
 
@@ -68,8 +74,8 @@ export interface Interval {
 
 /** Two-sided 95% Student t quantiles for 1..30 degrees of freedom. */
 const T95 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
-  2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101,
+  2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
 ];
 
 /**
@@ -113,7 +119,8 @@ export function judge(m: HeadlineMetric, experiments: readonly ExperimentResult[
   // Speed is no merit in failing: only results whose success rate is within 1 point of the best
   // can win any other metric (a cluster that refuses connections fast would top "throughput").
   const bestSuccess = Math.max(...experiments.map((e) => e.summary.success_rate));
-  const eligible = m.key === 'success_rate' ? experiments : experiments.filter((e) => e.summary.success_rate >= bestSuccess - 0.01);
+  const eligible =
+    m.key === 'success_rate' ? experiments : experiments.filter((e) => e.summary.success_rate >= bestSuccess - 0.01);
   const scored = eligible
     .map((e) => ({ e, v: e.intervals?.[m.key]?.mean ?? m.read(e.summary), i: e.intervals?.[m.key] as Interval | undefined }))
     .filter((x): x is { e: ExperimentResult; v: number; i: Interval | undefined } => x.v !== null);
@@ -126,10 +133,17 @@ export function judge(m: HeadlineMetric, experiments: readonly ExperimentResult[
   let by: string;
   if (m.unit === 'ratio') by = `+${((best.v - second.v) * 100).toFixed(1)} points`;
   else if (m.better === 'higher') by = second.v > 0 ? `+${((best.v / second.v - 1) * 100).toFixed(0)}%` : 'the only one above 0';
-  else by = best.v > 0 && second.v / best.v >= 1.5 ? `${(second.v / best.v).toFixed(1)}x lower` : `${((1 - best.v / second.v) * 100).toFixed(0)}% lower`;
+  else
+    by =
+      best.v > 0 && second.v / best.v >= 1.5
+        ? `${(second.v / best.v).toFixed(1)}x lower`
+        : `${((1 - best.v / second.v) * 100).toFixed(0)}% lower`;
   const pb = m.provenance?.(best.e.summary);
   const ps = m.provenance?.(second.e.summary);
-  const note = pb !== undefined && pb !== ps ? `tokens of ${best.e.name} ${PROVENANCE_TEXT[pb]}, of ${second.e.name} ${PROVENANCE_TEXT[ps!]}` : undefined;
+  const note =
+    pb !== undefined && pb !== ps
+      ? `tokens of ${best.e.name} ${PROVENANCE_TEXT[pb]}, of ${second.e.name} ${PROVENANCE_TEXT[ps!]}`
+      : undefined;
   return { kind: 'winner', name: best.e.name, by, ...(note === undefined ? {} : { note }) };
 }
 
@@ -145,7 +159,10 @@ export function runWarnings(results: { readonly experiments: readonly Experiment
     .filter((e) => !e.partial && e.summary.requests > 0 && e.summary.success_rate < LOW_SUCCESS_RATE)
     .map((e) => {
       const s = e.summary;
-      const kinds = (Object.entries(s.failures) as [string, number][]).filter(([, n]) => n > 0).map(([k, n]) => `${formatCount(n)} ${k}`).join(', ');
+      const kinds = (Object.entries(s.failures) as [string, number][])
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${formatCount(n)} ${k}`)
+        .join(', ');
       return `${e.name}: only ${formatPercent(s.success_rate)} of ${formatCount(s.requests)} requests succeeded${kinds ? ` (${kinds})` : ''}`;
     });
 }
@@ -168,10 +185,14 @@ export function connectionNotes(results: { readonly experiments: readonly Experi
   const out: string[] = [];
   for (const [id, n] of byServer) {
     if (n.noReuse > 0) {
-      out.push(`${id} closes its connection after answering although it offers keep-alive: ${formatCount(n.noReuse)} of ${formatCount(n.requests)} requests were sent without connection reuse ("connection: close"), each on a new connection`);
+      out.push(
+        `${id} closes its connection after answering although it offers keep-alive: ${formatCount(n.noReuse)} of ${formatCount(n.requests)} requests were sent without connection reuse ("connection: close"), each on a new connection`,
+      );
     }
     if (n.reconnects > 0) {
-      out.push(`${id}: ${formatCount(n.reconnects)} request${n.reconnects === 1 ? ' was' : 's were'} sent again on a fresh connection after the reused connection died before any byte of the answer (times count from the resend)`);
+      out.push(
+        `${id}: ${formatCount(n.reconnects)} request${n.reconnects === 1 ? ' was' : 's were'} sent again on a fresh connection after the reused connection died before any byte of the answer (times count from the resend)`,
+      );
     }
   }
   return out;

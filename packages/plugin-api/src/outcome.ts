@@ -124,18 +124,21 @@ export interface AbortedOutcome extends ConnectionFacts {
   readonly message?: string | undefined;
 }
 
-export type FailureOutcome =
-  | HttpErrorOutcome
-  | TimeoutOutcome
-  | ConnectionErrorOutcome
-  | ProtocolErrorOutcome
-  | AbortedOutcome;
+export type FailureOutcome = HttpErrorOutcome | TimeoutOutcome | ConnectionErrorOutcome | ProtocolErrorOutcome | AbortedOutcome;
 
 export type Outcome = OkOutcome | FailureOutcome;
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 /**

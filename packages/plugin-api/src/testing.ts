@@ -17,7 +17,16 @@ import type { Backend, BackendPlugin } from './define.js';
 import { exchangeTimes, type OkOutcome, type Outcome, type OutcomeKind } from './outcome.js';
 import type { BenchRequest, Clock, Logger } from './types.js';
 
-export const CONTRACT_FAULTS = ['http_500', 'http_429', 'slow_first_byte', 'stall', 'reset', 'reset_mid_answer', 'malformed_json', 'malformed_sse'] as const;
+export const CONTRACT_FAULTS = [
+  'http_500',
+  'http_429',
+  'slow_first_byte',
+  'stall',
+  'reset',
+  'reset_mid_answer',
+  'malformed_json',
+  'malformed_sse',
+] as const;
 export type ContractFault = (typeof CONTRACT_FAULTS)[number];
 
 export interface ContractServer {
@@ -73,16 +82,24 @@ export function summarizeContract(checks: readonly ContractCheck[]): ContractSum
  * Throws, listing every problem, unless no check failed, at least one passed, and the skipped
  * checks are exactly `expected.skipped` (default: none). Returns the summary.
  */
-export function assertContract(checks: readonly ContractCheck[], expected: { readonly skipped?: readonly string[] } = {}): ContractSummary {
+export function assertContract(
+  checks: readonly ContractCheck[],
+  expected: { readonly skipped?: readonly string[] } = {},
+): ContractSummary {
   const summary = summarizeContract(checks);
   const allowed = new Set(expected.skipped ?? []);
   const problems = [
     ...summary.failed.map((c) => `failed: ${c.name}${c.detail === undefined ? '' : ` (${c.detail})`}`),
-    ...summary.skipped.filter((c) => !allowed.has(c.name)).map((c) => `skipped, not expected to be: ${c.name} (${c.detail ?? 'no reason given'})`),
-    ...[...allowed].filter((name) => !summary.skipped.some((c) => c.name === name)).map((name) => `expected to be skipped, but was ${checks.find((c) => c.name === name)?.status ?? 'not run'}: ${name}`),
+    ...summary.skipped
+      .filter((c) => !allowed.has(c.name))
+      .map((c) => `skipped, not expected to be: ${c.name} (${c.detail ?? 'no reason given'})`),
+    ...[...allowed]
+      .filter((name) => !summary.skipped.some((c) => c.name === name))
+      .map((name) => `expected to be skipped, but was ${checks.find((c) => c.name === name)?.status ?? 'not run'}: ${name}`),
     ...(summary.passed.length === 0 ? ['no check passed'] : []),
   ];
-  if (problems.length > 0) throw new Error(`the backend contract does not hold: ${problems.length} problem(s)\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new Error(`the backend contract does not hold: ${problems.length} problem(s)\n  ${problems.join('\n  ')}`);
   return summary;
 }
 
@@ -92,7 +109,11 @@ export function mockServerControl(url: string): ContractServer {
     url,
     async setFault(kind) {
       const body = kind === undefined ? { rate: 0 } : { rate: 1, kinds: [kind], slow_first_byte_ms: 3000, stall_ms: 3000 };
-      const res = await fetch(`${url}/llmbench/faults`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      const res = await fetch(`${url}/llmbench/faults`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
       if (!res.ok) throw new Error(`fault control answered ${res.status}`);
     },
     async streamedRequests() {
@@ -106,7 +127,10 @@ export function mockServerControl(url: string): ContractServer {
 }
 
 /** What each fault must become. Slow and stalled responses are checked through cancellation. */
-const EXPECTED: Record<Exclude<ContractFault, 'slow_first_byte' | 'stall'>, { kind: OutcomeKind; stream: boolean; status?: number }> = {
+const EXPECTED: Record<
+  Exclude<ContractFault, 'slow_first_byte' | 'stall'>,
+  { kind: OutcomeKind; stream: boolean; status?: number }
+> = {
   http_500: { kind: 'http_error', stream: false, status: 500 },
   http_429: { kind: 'http_error', stream: false, status: 429 },
   reset: { kind: 'connection_error', stream: false },
@@ -127,7 +151,10 @@ export async function runBackendContract(opts: ContractOptions): Promise<Contrac
   const noStreams = 'the backend declares streams: false';
   const request = (stream: boolean, index = 0): BenchRequest => ({
     index,
-    messages: [{ role: 'system', content: 'You are a contract test.' }, { role: 'user', content: `hello ${index}` }],
+    messages: [
+      { role: 'system', content: 'You are a contract test.' },
+      { role: 'user', content: `hello ${index}` },
+    ],
     maxTokens: 8,
     stream,
     warmup: false,
@@ -154,7 +181,18 @@ export async function runBackendContract(opts: ContractOptions): Promise<Contrac
   let backend: Backend;
   try {
     backend = await opts.plugin.create(
-      { logger: silent, clock, scenarioDir: process.cwd(), seed: 1, server: { id: 'contract', url: opts.server.url, ...(opts.model === undefined ? {} : { model: opts.model }), maxConcurrentRequests: 8 } },
+      {
+        logger: silent,
+        clock,
+        scenarioDir: process.cwd(),
+        seed: 1,
+        server: {
+          id: 'contract',
+          url: opts.server.url,
+          ...(opts.model === undefined ? {} : { model: opts.model }),
+          maxConcurrentRequests: 8,
+        },
+      },
       parsed.data,
     );
     await backend.setup?.();
@@ -172,9 +210,16 @@ export async function runBackendContract(opts: ContractOptions): Promise<Contrac
     check('json: a request succeeds', json.kind === 'ok', describe(json));
     const jsonChecks = {
       'json: usage reports output tokens': (o: OkOutcome) => [(o.usage?.outputTokens ?? 0) > 0, JSON.stringify(o.usage)] as const,
-      'json: no stream timings on a JSON response': (o: OkOutcome) => [o.firstTokenAt === undefined && o.chunkTimes === undefined, JSON.stringify({ firstTokenAt: o.firstTokenAt, chunkTimes: o.chunkTimes })] as const,
+      'json: no stream timings on a JSON response': (o: OkOutcome) =>
+        [
+          o.firstTokenAt === undefined && o.chunkTimes === undefined,
+          JSON.stringify({ firstTokenAt: o.firstTokenAt, chunkTimes: o.chunkTimes }),
+        ] as const,
       'json: sentAt and endedAt, when given, lie within the send() call, in order': (o: OkOutcome) =>
-        [believed(o, jsonCalled, jsonSettled), JSON.stringify({ call: [jsonCalled, jsonSettled], sentAt: o.sentAt, endedAt: o.endedAt })] as const,
+        [
+          believed(o, jsonCalled, jsonSettled),
+          JSON.stringify({ call: [jsonCalled, jsonSettled], sentAt: o.sentAt, endedAt: o.endedAt }),
+        ] as const,
     };
     for (const [name, test] of Object.entries(jsonChecks)) {
       if (json.kind === 'ok') check(name, ...test(json));
@@ -202,20 +247,32 @@ export async function runBackendContract(opts: ContractOptions): Promise<Contrac
         const first = streamed.firstTokenAt;
         check(streamChecks[2], first !== undefined && first >= (streamed.sentAt ?? sentAt), String(first));
         const times = streamed.chunkTimes ?? [];
-        check(streamChecks[3], times.length > 0 && times[0] === first && times.every((t, i) => i === 0 || t >= times[i - 1]!), JSON.stringify(times.slice(0, 4)));
+        check(
+          streamChecks[3],
+          times.length > 0 && times[0] === first && times.every((t, i) => i === 0 || t >= times[i - 1]!),
+          JSON.stringify(times.slice(0, 4)),
+        );
         const last = times.at(-1) ?? first;
         check(
           streamChecks[4],
-          believed(streamed, sentAt, settledAt) && (last === undefined || last <= exchangeTimes(streamed, sentAt, settledAt).ended),
+          believed(streamed, sentAt, settledAt) &&
+            (last === undefined || last <= exchangeTimes(streamed, sentAt, settledAt).ended),
           JSON.stringify({ call: [sentAt, settledAt], sentAt: streamed.sentAt, first, last, endedAt: streamed.endedAt }),
         );
-        check(streamChecks[5], (streamed.usage?.outputTokens ?? 0) > 0 && streamed.usage?.source !== 'none', JSON.stringify(streamed.usage));
+        check(
+          streamChecks[5],
+          (streamed.usage?.outputTokens ?? 0) > 0 && streamed.usage?.source !== 'none',
+          JSON.stringify(streamed.usage),
+        );
       } else {
         for (const name of streamChecks.slice(2)) skip(name, 'the streamed request failed');
       }
     }
 
-    for (const [fault, expected] of Object.entries(EXPECTED) as [keyof typeof EXPECTED, (typeof EXPECTED)[keyof typeof EXPECTED]][]) {
+    for (const [fault, expected] of Object.entries(EXPECTED) as [
+      keyof typeof EXPECTED,
+      (typeof EXPECTED)[keyof typeof EXPECTED],
+    ][]) {
       const name = `failure: ${fault} becomes ${expected.kind}${expected.status ? ` ${expected.status}` : ''}`;
       if (expected.stream && !streams) {
         skip(name, noStreams);
@@ -225,8 +282,17 @@ export async function runBackendContract(opts: ContractOptions): Promise<Contrac
       if (expected.stream) {
         // Evidence that the malformed stream was sent: a JSON request gets a malformed JSON body instead.
         const { outcome: o, asked } = await sendStreamed(backend, request(true, 2));
-        if (asked === undefined) skip(name, `${describe(o)}, but the server cannot say whether it was asked for a stream (ContractServer.streamedRequests)`);
-        else check(name, asked && o.kind === expected.kind, asked ? describe(o) : `the request did not ask for a stream: ${describe(o)}`);
+        if (asked === undefined)
+          skip(
+            name,
+            `${describe(o)}, but the server cannot say whether it was asked for a stream (ContractServer.streamedRequests)`,
+          );
+        else
+          check(
+            name,
+            asked && o.kind === expected.kind,
+            asked ? describe(o) : `the request did not ask for a stream: ${describe(o)}`,
+          );
         continue;
       }
       const o = await send(backend, request(false, 2));

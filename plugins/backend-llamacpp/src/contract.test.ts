@@ -11,12 +11,16 @@ beforeAll(async () => {
 
 afterAll(() => server.close());
 
-test.each([
-  [{}],
-  [{ endpoint: 'completions' }],
-  [{ ignore_eos: true, cache_prompt: false, n_cache_reuse: 256 }],
-] as const)('backend llamacpp %j passes the contract kit against the mock server', async (options) => {
-  const checks = await runBackendContract({ plugin: llamacpp, options, server: mockServerControl(server.url), model: 'mock-model' });
-  expect(checks.filter((c) => !c.passed)).toEqual([]);
-  expect(checks.length).toBeGreaterThanOrEqual(18);
-});
+test.each([[{}], [{ endpoint: 'completions' }], [{ ignore_eos: true, cache_prompt: false, n_cache_reuse: 256 }]] as const)(
+  'backend llamacpp %j passes the contract kit against the mock server',
+  async (options) => {
+    const checks = await runBackendContract({
+      plugin: llamacpp,
+      options,
+      server: mockServerControl(server.url),
+      model: 'mock-model',
+    });
+    expect(checks.filter((c) => !c.passed)).toEqual([]);
+    expect(checks.length).toBeGreaterThanOrEqual(18);
+  },
+);

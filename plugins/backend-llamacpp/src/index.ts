@@ -10,21 +10,44 @@ export { llamacppReadings } from './metrics.js';
 export const DEFAULT_LLAMACPP_URL = 'http://127.0.0.1:8080';
 
 export const LlamaCppOptionsSchema = OpenAIOptionsSchema.extend({
-  base_url: z.url().optional().describe("Server origin (default: the server's url, else http://127.0.0.1:8080, llama-server's default)."),
-  ignore_eos: z.boolean().default(false).describe('llama.cpp: keep generating past EOS, so every request produces max_tokens tokens.'),
+  base_url: z
+    .url()
+    .optional()
+    .describe("Server origin (default: the server's url, else http://127.0.0.1:8080, llama-server's default)."),
+  ignore_eos: z
+    .boolean()
+    .default(false)
+    .describe('llama.cpp: keep generating past EOS, so every request produces max_tokens tokens.'),
   cache_prompt: z
     .boolean()
     .optional()
-    .describe("llama.cpp: reuse the KV cache of a slot's earlier prompt, so only the new suffix is processed (server default: true). false makes every request process its whole prompt."),
+    .describe(
+      "llama.cpp: reuse the KV cache of a slot's earlier prompt, so only the new suffix is processed (server default: true). false makes every request process its whole prompt.",
+    ),
   n_cache_reuse: z
     .number()
     .int()
     .nonnegative()
     .optional()
-    .describe('llama.cpp: smallest chunk (tokens) reused from the cache by KV shifting, as the --cache-reuse flag per request (0 = off).'),
-  metrics_path: z.string().default('/metrics').describe('Prometheus endpoint (llama-server --metrics), read at the start and end of every run and sampled about every second during it.'),
-  scrape_metrics: z.boolean().default(true).describe('Read /metrics (prompt-cache hit rate, tokens processed and predicted, requests processing/deferred).'),
-  sample_slots: z.boolean().default(true).describe('Also read /slots with every scrape: slots_processing, the slots busy with a request. Skipped silently when the server has it off (--no-slots).'),
+    .describe(
+      'llama.cpp: smallest chunk (tokens) reused from the cache by KV shifting, as the --cache-reuse flag per request (0 = off).',
+    ),
+  metrics_path: z
+    .string()
+    .default('/metrics')
+    .describe(
+      'Prometheus endpoint (llama-server --metrics), read at the start and end of every run and sampled about every second during it.',
+    ),
+  scrape_metrics: z
+    .boolean()
+    .default(true)
+    .describe('Read /metrics (prompt-cache hit rate, tokens processed and predicted, requests processing/deferred).'),
+  sample_slots: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Also read /slots with every scrape: slots_processing, the slots busy with a request. Skipped silently when the server has it off (--no-slots).',
+    ),
   erase_slots: z
     .boolean()
     .default(false)
@@ -52,7 +75,8 @@ const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v
 export default defineBackend({
   name: 'llamacpp',
   aliases: ['llama_cpp'],
-  description: 'llama.cpp llama-server: OpenAI-compatible requests plus ignore_eos/cache_prompt, /metrics and /slots readings, slots and model from /props.',
+  description:
+    'llama.cpp llama-server: OpenAI-compatible requests plus ignore_eos/cache_prompt, /metrics and /slots readings, slots and model from /props.',
   derivedMetrics: [deltaRatio('prefix_cache_hit_rate', 'prefix_cache_hits', 'prefix_cache_queries')],
   options: LlamaCppOptionsSchema,
   create(ctx, options) {
@@ -90,7 +114,10 @@ export default defineBackend({
       try {
         text = await fetchOk('GET', options.metrics_path);
       } catch (error) {
-        warnOnce('metrics', `cannot read llama.cpp metrics (${(error as Error).message}); no prompt-cache figures (start llama-server with --metrics, or set scrape_metrics: false)`);
+        warnOnce(
+          'metrics',
+          `cannot read llama.cpp metrics (${(error as Error).message}); no prompt-cache figures (start llama-server with --metrics, or set scrape_metrics: false)`,
+        );
         return {};
       }
       const samples = parsePrometheus(text);
@@ -111,9 +138,14 @@ export default defineBackend({
         if (status !== 200) throw new Error(`GET /slots answered ${status}${reasonOf(body)}`);
         const slots = JSON.parse(body) as unknown;
         if (!Array.isArray(slots)) throw new Error('GET /slots answered without a list of slots');
-        return { slots_processing: slots.filter((s) => (s as { is_processing?: unknown } | null)?.is_processing === true).length };
+        return {
+          slots_processing: slots.filter((s) => (s as { is_processing?: unknown } | null)?.is_processing === true).length,
+        };
       } catch (error) {
-        warnOnce('slots', `cannot read /slots (${(error as Error).message}); no slots_processing (set sample_slots: false to skip)`);
+        warnOnce(
+          'slots',
+          `cannot read /slots (${(error as Error).message}); no slots_processing (set sample_slots: false to skip)`,
+        );
         return {};
       }
     };
@@ -142,7 +174,10 @@ export default defineBackend({
           }
         }
         if (propsError !== undefined) {
-          warnOnce('props', `cannot read /props (${propsError}${modelsError === undefined ? '' : `; ${modelsError}`}); max_concurrent_requests${model === undefined ? ' and the model' : ''} stay as the scenario sets them`);
+          warnOnce(
+            'props',
+            `cannot read /props (${propsError}${modelsError === undefined ? '' : `; ${modelsError}`}); max_concurrent_requests${model === undefined ? ' and the model' : ''} stay as the scenario sets them`,
+          );
         }
         return {
           url: origin,
@@ -154,10 +189,14 @@ export default defineBackend({
         if (!options.erase_slots) return;
         try {
           const slots = (await json<Props>('/props')).total_slots;
-          if (typeof slots !== 'number' || !Number.isInteger(slots) || slots <= 0) throw new Error('GET /props answered without total_slots');
+          if (typeof slots !== 'number' || !Number.isInteger(slots) || slots <= 0)
+            throw new Error('GET /props answered without total_slots');
           for (let id = 0; id < slots; id++) await fetchOk('POST', `/slots/${id}?action=erase`);
         } catch (error) {
-          warnOnce('erase', `cannot erase the slots' prompt cache (${(error as Error).message}); experiments may reuse prompts cached by earlier ones. Start llama-server with --slot-save-path DIR to allow it, or set erase_slots: false`);
+          warnOnce(
+            'erase',
+            `cannot erase the slots' prompt cache (${(error as Error).message}); experiments may reuse prompts cached by earlier ones. Start llama-server with --slot-save-path DIR to allow it, or set erase_slots: false`,
+          );
         }
       },
       async serverMetrics() {

@@ -9,7 +9,11 @@ import lmstudio from './index.js';
 let mock: MockHttpServer;
 
 beforeAll(async () => {
-  mock = await startMockHttpServer({ port: 0, mock: { latency: { model: 'tokens', ttft_ms: 5, itl_ms: 2 }, output_tokens: 6 }, models: ['mock-model', 'other-model'] });
+  mock = await startMockHttpServer({
+    port: 0,
+    mock: { latency: { model: 'tokens', ttft_ms: 5, itl_ms: 2 }, output_tokens: 6 },
+    models: ['mock-model', 'other-model'],
+  });
 });
 
 afterAll(() => mock.close());
@@ -20,7 +24,12 @@ function keepingLogger(): Logger & { warnings: string[] } {
   return { warnings, debug() {}, info() {}, warn: (m) => void warnings.push(m), error: (m) => void warnings.push(`error: ${m}`) };
 }
 
-async function backend(url: string, options: Record<string, unknown>, model?: string, logger: Logger = keepingLogger()): Promise<Backend> {
+async function backend(
+  url: string,
+  options: Record<string, unknown>,
+  model?: string,
+  logger: Logger = keepingLogger(),
+): Promise<Backend> {
   const ctx: BackendContext = {
     logger,
     clock: { now: () => performance.now() },
@@ -31,7 +40,13 @@ async function backend(url: string, options: Record<string, unknown>, model?: st
   return lmstudio.create(ctx, lmstudio.options.parse(options));
 }
 
-const request: BenchRequest = { index: 0, messages: [{ role: 'user', content: 'hello' }], maxTokens: 8, stream: false, warmup: false };
+const request: BenchRequest = {
+  index: 0,
+  messages: [{ role: 'user', content: 'hello' }],
+  maxTokens: 8,
+  stream: false,
+  warmup: false,
+};
 
 /** A loopback server answering GET /api/v0/models with `body` (status `status`); nothing else. */
 async function modelList(status: number, body: unknown): Promise<{ url: string; close: () => Promise<void> }> {
@@ -49,11 +64,19 @@ async function modelList(status: number, body: unknown): Promise<{ url: string; 
 }
 
 describe('contract', () => {
-  test.each([{ api: 'openai' }, { api: 'native' }])('%j passes the backend contract kit against the mock server', async (options) => {
-    const checks = await runBackendContract({ plugin: lmstudio, options, server: mockServerControl(mock.url), model: 'mock-model' });
-    expect(checks.filter((c) => !c.passed)).toEqual([]);
-    expect(checks.length).toBeGreaterThanOrEqual(18);
-  });
+  test.each([{ api: 'openai' }, { api: 'native' }])(
+    '%j passes the backend contract kit against the mock server',
+    async (options) => {
+      const checks = await runBackendContract({
+        plugin: lmstudio,
+        options,
+        server: mockServerControl(mock.url),
+        model: 'mock-model',
+      });
+      expect(checks.filter((c) => !c.passed)).toEqual([]);
+      expect(checks.length).toBeGreaterThanOrEqual(18);
+    },
+  );
 });
 
 describe('native API', () => {
@@ -88,13 +111,21 @@ describe('check_model', () => {
   });
 
   test('warns at setup when the model is listed but not loaded', async () => {
-    const server = await modelList(200, { object: 'list', data: [{ id: 'big-model', state: 'not-loaded' }, { id: 'small', state: 'loaded' }] });
+    const server = await modelList(200, {
+      object: 'list',
+      data: [
+        { id: 'big-model', state: 'not-loaded' },
+        { id: 'small', state: 'loaded' },
+      ],
+    });
     const logger = keepingLogger();
     const b = await backend(server.url, {}, 'big-model', logger);
     await b.setup?.();
     await b.teardown?.();
     await server.close();
-    expect(logger.warnings).toEqual(['studio: model "big-model" is not-loaded; the first requests will include loading it (use warmup)']);
+    expect(logger.warnings).toEqual([
+      'studio: model "big-model" is not-loaded; the first requests will include loading it (use warmup)',
+    ]);
   });
 
   test('says nothing for a loaded model, with check_model off, or when the server has no native model list', async () => {
@@ -115,8 +146,14 @@ describe('check_model', () => {
 });
 
 describe('server readings', () => {
-  test('count the loaded models and whether this server\'s model is one of them', async () => {
-    const server = await modelList(200, { data: [{ id: 'a', state: 'loaded' }, { id: 'b', state: 'not-loaded' }, { id: 'c', state: 'loaded' }] });
+  test("count the loaded models and whether this server's model is one of them", async () => {
+    const server = await modelList(200, {
+      data: [
+        { id: 'a', state: 'loaded' },
+        { id: 'b', state: 'not-loaded' },
+        { id: 'c', state: 'loaded' },
+      ],
+    });
     const readings = async (model: string) => {
       const b = await backend(server.url, { check_model: false }, model);
       const r = await b.serverMetrics?.();

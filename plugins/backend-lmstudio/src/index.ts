@@ -9,8 +9,15 @@ export const LmStudioOptionsSchema = OpenAIOptionsSchema.omit({ path_prefix: tru
   api: z
     .enum(['openai', 'native'])
     .default('openai')
-    .describe('openai: /v1 endpoints (streams carry usage). native: /api/v0 endpoints, whose non-streamed responses carry LM Studio\'s own stats (time to first token, tokens/s).'),
-  check_model: z.boolean().default(true).describe('At setup, look the model up in /api/v0/models and warn when it is not loaded (the first requests would include the load).'),
+    .describe(
+      "openai: /v1 endpoints (streams carry usage). native: /api/v0 endpoints, whose non-streamed responses carry LM Studio's own stats (time to first token, tokens/s).",
+    ),
+  check_model: z
+    .boolean()
+    .default(true)
+    .describe(
+      'At setup, look the model up in /api/v0/models and warn when it is not loaded (the first requests would include the load).',
+    ),
 });
 
 export type LmStudioOptions = z.output<typeof LmStudioOptionsSchema>;
@@ -22,7 +29,12 @@ interface NativeModel {
 
 /** LM Studio's model list (GET /api/v0/models): id and load state ("loaded" | "not-loaded"). */
 async function listModels(origin: string, headers: Record<string, string> | undefined): Promise<NativeModel[] | undefined> {
-  const res = await request(`${origin}/api/v0/models`, { method: 'GET', ...(headers ? { headers } : {}), headersTimeout: 10_000, bodyTimeout: 10_000 });
+  const res = await request(`${origin}/api/v0/models`, {
+    method: 'GET',
+    ...(headers ? { headers } : {}),
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  });
   const text = await res.body.text();
   if (res.statusCode !== 200) return undefined;
   const body = JSON.parse(text) as { data?: NativeModel[] };
@@ -41,7 +53,11 @@ export default defineBackend({
   description: 'LM Studio: OpenAI-compatible or native /api/v0 requests, server-side stats, model load state.',
   options: LmStudioOptionsSchema,
   create(ctx, options) {
-    const { client, origin } = clientFor(ctx, { ...options, path_prefix: options.api === 'native' ? '/api/v0' : '/v1' }, DEFAULT_LMSTUDIO_URL);
+    const { client, origin } = clientFor(
+      ctx,
+      { ...options, path_prefix: options.api === 'native' ? '/api/v0' : '/v1' },
+      DEFAULT_LMSTUDIO_URL,
+    );
     const headers = options.api_key ? { authorization: `Bearer ${options.api_key}` } : undefined;
     const model = ctx.server.model;
     return {
@@ -50,8 +66,14 @@ export default defineBackend({
         const models = await listModels(origin, headers).catch(() => undefined);
         if (!models) return; // not LM Studio's native API (or an older one): nothing to check
         const entry = models.find((m) => m.id === model);
-        if (!entry) ctx.logger.warn(`${ctx.server.id}: LM Studio lists no model "${model}" (have: ${models.map((m) => m.id).join(', ') || 'none'})`);
-        else if (entry.state !== 'loaded') ctx.logger.warn(`${ctx.server.id}: model "${model}" is ${entry.state ?? 'not loaded'}; the first requests will include loading it (use warmup)`);
+        if (!entry)
+          ctx.logger.warn(
+            `${ctx.server.id}: LM Studio lists no model "${model}" (have: ${models.map((m) => m.id).join(', ') || 'none'})`,
+          );
+        else if (entry.state !== 'loaded')
+          ctx.logger.warn(
+            `${ctx.server.id}: model "${model}" is ${entry.state ?? 'not loaded'}; the first requests will include loading it (use warmup)`,
+          );
       },
       send: (req, signal) => client.send(req, signal),
       serverInfo: () => ({ url: origin }),

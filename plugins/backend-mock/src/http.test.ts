@@ -10,8 +10,16 @@ afterEach(async () => {
 const chat = (url: string, system: string, user: string) =>
   fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
-    body: JSON.stringify({ messages: [{ role: 'system', content: system }, { role: 'user', content: user }] }),
-  }).then(async (r) => ({ status: r.status, body: (await r.json()) as { usage: { prompt_tokens: number; prompt_tokens_details?: { cached_tokens: number } } } }));
+    body: JSON.stringify({
+      messages: [
+        { role: 'system', content: system },
+        { role: 'user', content: user },
+      ],
+    }),
+  }).then(async (r) => ({
+    status: r.status,
+    body: (await r.json()) as { usage: { prompt_tokens: number; prompt_tokens_details?: { cached_tokens: number } } },
+  }));
 
 test('a repeated system prompt is served from the prefix cache: counted as vLLM counts it, and cheaper', async () => {
   server = await startMockHttpServer({ mock: { latency: { model: 'fixed', ms: 0 } }, prefillMsPer1kTokens: 1000 });
@@ -25,7 +33,10 @@ test('a repeated system prompt is served from the prefix cache: counted as vLLM 
   expect(first.body.usage.prompt_tokens_details).toBeUndefined();
   // 100 prefix tokens cached in whole 16-token blocks: 96.
   expect(second.body.usage.prompt_tokens_details).toEqual({ cached_tokens: 96 });
-  expect(server.stats()).toMatchObject({ prefix_cache_hits: 96, prefix_cache_queries: first.body.usage.prompt_tokens + second.body.usage.prompt_tokens });
+  expect(server.stats()).toMatchObject({
+    prefix_cache_hits: 96,
+    prefix_cache_queries: first.body.usage.prompt_tokens + second.body.usage.prompt_tokens,
+  });
   // 1 ms per uncached token: ~103 ms cold, ~7 ms warm.
   expect(cold).toBeGreaterThan(90);
   expect(warm).toBeLessThan(cold / 3);
@@ -33,7 +44,8 @@ test('a repeated system prompt is served from the prefix cache: counted as vLLM 
 
 const complete = (url: string, prompt: string) =>
   fetch(`${url}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt }) }).then(
-    async (r) => ((await r.json()) as { usage: { prompt_tokens: number; prompt_tokens_details?: { cached_tokens: number } } }).usage,
+    async (r) =>
+      ((await r.json()) as { usage: { prompt_tokens: number; prompt_tokens_details?: { cached_tokens: number } } }).usage,
   );
 
 test('the prefix cache works on whole 16-token blocks from the start of any prompt, as vLLM V1 does', async () => {
@@ -41,7 +53,9 @@ test('the prefix cache works on whole 16-token blocks from the start of any prom
   const block = (c: string) => c.repeat(64); // 16 tokens
   // Completions share their beginnings too: 2 whole blocks in common, then different text.
   await complete(server.url, `${block('a') + block('b')}first question`);
-  expect((await complete(server.url, `${block('a') + block('b')}second question`)).prompt_tokens_details).toEqual({ cached_tokens: 32 });
+  expect((await complete(server.url, `${block('a') + block('b')}second question`)).prompt_tokens_details).toEqual({
+    cached_tokens: 32,
+  });
   // A block hits only after all blocks before it did: the same text at the same place after a
   // different first block is a miss.
   expect((await complete(server.url, `${block('z') + block('b')}first question`)).prompt_tokens_details).toBeUndefined();
@@ -50,7 +64,9 @@ test('the prefix cache works on whole 16-token blocks from the start of any prom
   expect((await complete(server.url, block('c').repeat(3))).prompt_tokens_details).toEqual({ cached_tokens: 32 });
   // In a chat, a shared system prompt and a shared start of the user message both count.
   await chat(server.url, block('s'), `${block('u')}one`);
-  expect((await chat(server.url, block('s'), `${block('u')}two`)).body.usage.prompt_tokens_details).toEqual({ cached_tokens: 32 });
+  expect((await chat(server.url, block('s'), `${block('u')}two`)).body.usage.prompt_tokens_details).toEqual({
+    cached_tokens: 32,
+  });
   const stats = server.stats();
   expect(stats.prefix_cache_hits).toBe(96);
 });
@@ -72,25 +88,42 @@ describe('batch vs semaphore against the vllm profile (the seed study, 200 candi
   // scenarios/vllm-batch-vs-semaphore.yaml: the system prompt and "Candidate #" are 62 tokens in
   // common, 3 full blocks; every prompt is 84 tokens.
   const vllmProfile = { latency: { model: 'shared', step_ms: 0.12, per_request_ms: 0.03, jitter: 0.2 }, output_tokens: 16 };
-  const system = 'You are a recruiter at a software company. Evaluate the candidate below for a senior backend engineer role. Answer with a score from 1 to 10 and one sentence of justification. Consider experience, system design, ownership and communication.';
+  const system =
+    'You are a recruiter at a software company. Evaluate the candidate below for a senior backend engineer role. Answer with a score from 1 to 10 and one sentence of justification. Consider experience, system design, ownership and communication.';
   const send = (url: string, i: number) =>
     fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
-      body: JSON.stringify({ max_tokens: 16, ignore_eos: true, messages: [{ role: 'system', content: system }, { role: 'user', content: `Candidate #${i}: five years of TypeScript and Node.js, led a team of four, built a payments API.` }] }),
-    }).then(async (r) => ((await r.json()) as { usage: { prompt_tokens: number; prompt_tokens_details?: { cached_tokens: number } } }).usage);
+      body: JSON.stringify({
+        max_tokens: 16,
+        ignore_eos: true,
+        messages: [
+          { role: 'system', content: system },
+          {
+            role: 'user',
+            content: `Candidate #${i}: five years of TypeScript and Node.js, led a team of four, built a payments API.`,
+          },
+        ],
+      }),
+    }).then(
+      async (r) =>
+        ((await r.json()) as { usage: { prompt_tokens: number; prompt_tokens_details?: { cached_tokens: number } } }).usage,
+    );
   const counters = async (url: string) => {
     const text = await (await fetch(`${url}/metrics`)).text();
     const read = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)![1]);
     return { queries: read('vllm:prefix_cache_queries_total'), hits: read('vllm:prefix_cache_hits_total') };
   };
   const batches = async (url: string, n: number, size: number) => {
-    for (let i = 0; i < n; i += size) await Promise.all(Array.from({ length: Math.min(size, n - i) }, (_, j) => send(url, i + j)));
+    for (let i = 0; i < n; i += size)
+      await Promise.all(Array.from({ length: Math.min(size, n - i) }, (_, j) => send(url, i + j)));
   };
   const semaphore = async (url: string, n: number, concurrency: number) => {
     let next = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < n) await send(url, next++);
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < n) await send(url, next++);
+      }),
+    );
   };
 
   test('vLLM V1 rules: both hit 48 of 84 tokens on every request but the first (56.9%)', async () => {
@@ -101,7 +134,10 @@ describe('batch vs semaphore against the vllm profile (the seed study, 200 candi
     await fetch(`${server.url}/reset_prefix_cache`, { method: 'POST' });
     await semaphore(server.url, 200, 10);
     const both = await counters(server.url);
-    expect({ queries: both.queries - batch.queries, hits: both.hits - batch.hits }).toEqual({ queries: 200 * 84, hits: 199 * 48 });
+    expect({ queries: both.queries - batch.queries, hits: both.hits - batch.hits }).toEqual({
+      queries: 200 * 84,
+      hits: 199 * 48,
+    });
   });
 
   test('the first batch of 50 is scheduled in one step: all but its first request hit the blocks it is computing', async () => {
@@ -139,22 +175,41 @@ describe('answer length over HTTP: max_tokens, min_tokens and ignore_eos', () =>
     server = await startMockHttpServer({ mock: vllmProfile });
     const answers: { tokens: number; finish: string }[] = [];
     for (let wave = 0; wave < 10; wave++) {
-      await Promise.all(Array.from({ length: 20 }, async (_, i) => {
-        const stream = i % 2 === 1;
-        const { status, text } = await post(server!.url, '/v1/chat/completions', { messages: [{ role: 'user', content: `q${i}` }], max_tokens: 24, ignore_eos: true, stream });
-        expect(status).toBe(200);
-        if (!stream) {
-          const body = JSON.parse(text) as { usage: { completion_tokens: number }; choices: { finish_reason: string; message: { content: string } }[] };
-          expect(body.choices[0]!.message.content.match(/ tok\d+/g)).toHaveLength(body.usage.completion_tokens);
-          answers.push({ tokens: body.usage.completion_tokens, finish: body.choices[0]!.finish_reason });
-          return;
-        }
-        const events = text.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)) as { choices: { delta: { content?: string }; finish_reason: string | null }[]; usage?: { completion_tokens: number } });
-        const content = events.filter((e) => e.choices[0]?.delta.content !== undefined).length;
-        const usage = events.find((e) => e.usage)!.usage!.completion_tokens;
-        expect(content).toBe(usage);
-        answers.push({ tokens: usage, finish: events.find((e) => e.choices[0]?.finish_reason)!.choices[0]!.finish_reason! });
-      }));
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const stream = i % 2 === 1;
+          const { status, text } = await post(server!.url, '/v1/chat/completions', {
+            messages: [{ role: 'user', content: `q${i}` }],
+            max_tokens: 24,
+            ignore_eos: true,
+            stream,
+          });
+          expect(status).toBe(200);
+          if (!stream) {
+            const body = JSON.parse(text) as {
+              usage: { completion_tokens: number };
+              choices: { finish_reason: string; message: { content: string } }[];
+            };
+            expect(body.choices[0]!.message.content.match(/ tok\d+/g)).toHaveLength(body.usage.completion_tokens);
+            answers.push({ tokens: body.usage.completion_tokens, finish: body.choices[0]!.finish_reason });
+            return;
+          }
+          const events = text
+            .split('\n\n')
+            .filter((e) => e.startsWith('data: {'))
+            .map(
+              (e) =>
+                JSON.parse(e.slice(6)) as {
+                  choices: { delta: { content?: string }; finish_reason: string | null }[];
+                  usage?: { completion_tokens: number };
+                },
+            );
+          const content = events.filter((e) => e.choices[0]?.delta.content !== undefined).length;
+          const usage = events.find((e) => e.usage)!.usage!.completion_tokens;
+          expect(content).toBe(usage);
+          answers.push({ tokens: usage, finish: events.find((e) => e.choices[0]?.finish_reason)!.choices[0]!.finish_reason! });
+        }),
+      );
     }
     expect(answers).toHaveLength(200);
     expect(new Set(answers.map((a) => `${a.tokens} ${a.finish}`))).toEqual(new Set(['24 length']));
@@ -164,11 +219,13 @@ describe('answer length over HTTP: max_tokens, min_tokens and ignore_eos', () =>
 
   test('max_tokens alone caps answers ("length"); answers that end earlier keep "stop"', async () => {
     server = await startMockHttpServer({ mock: vllmProfile });
-    const seen = await Promise.all(Array.from({ length: 100 }, async (_, i) => {
-      const { text } = await post(server!.url, '/v1/completions', { prompt: `p${i}`, max_tokens: 16 });
-      const body = JSON.parse(text) as { usage: { completion_tokens: number }; choices: { finish_reason: string }[] };
-      return { tokens: body.usage.completion_tokens, finish: body.choices[0]!.finish_reason };
-    }));
+    const seen = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const { text } = await post(server!.url, '/v1/completions', { prompt: `p${i}`, max_tokens: 16 });
+        const body = JSON.parse(text) as { usage: { completion_tokens: number }; choices: { finish_reason: string }[] };
+        return { tokens: body.usage.completion_tokens, finish: body.choices[0]!.finish_reason };
+      }),
+    );
     expect(Math.max(...seen.map((s) => s.tokens))).toBe(16);
     for (const s of seen) expect(s.finish).toBe(s.tokens === 16 ? 'length' : 'stop');
     expect(seen.some((s) => s.finish === 'stop')).toBe(true);
@@ -177,7 +234,9 @@ describe('answer length over HTTP: max_tokens, min_tokens and ignore_eos', () =>
 
   test('min_tokens floors the answer; limits vLLM would refuse are answered with 400', async () => {
     server = await startMockHttpServer({ mock: { latency: { model: 'fixed', ms: 0 }, output_tokens: 4 } });
-    const floored = JSON.parse((await post(server.url, '/v1/completions', { prompt: 'x', min_tokens: 9 })).text) as { usage: { completion_tokens: number } };
+    const floored = JSON.parse((await post(server.url, '/v1/completions', { prompt: 'x', min_tokens: 9 })).text) as {
+      usage: { completion_tokens: number };
+    };
     expect(floored.usage.completion_tokens).toBe(9);
     const refused = await Promise.all([
       post(server.url, '/v1/completions', { prompt: 'x', max_tokens: 0 }),

@@ -8,12 +8,25 @@ import { createMockServer, finishReason, MockOptionsSchema, type LengthLimits, t
 import { delay, realScheduler } from './model.js';
 import { KvCacheSchema, KvStepLoop, PromptTooLongError, tokenize, VllmKvCache, type KvCacheConfig } from './kv-cache.js';
 
-export const FAULT_KINDS = ['http_500', 'http_429', 'slow_first_byte', 'stall', 'reset', 'reset_mid_answer', 'malformed_json', 'malformed_sse'] as const;
+export const FAULT_KINDS = [
+  'http_500',
+  'http_429',
+  'slow_first_byte',
+  'stall',
+  'reset',
+  'reset_mid_answer',
+  'malformed_json',
+  'malformed_sse',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const FaultsSchema = z.strictObject({
   rate: z.number().min(0).max(1).default(0).describe('Fraction of requests that get a fault.'),
-  kinds: z.array(z.enum(FAULT_KINDS)).min(1).default([...FAULT_KINDS]).describe('Faults to choose from, uniformly.'),
+  kinds: z
+    .array(z.enum(FAULT_KINDS))
+    .min(1)
+    .default([...FAULT_KINDS])
+    .describe('Faults to choose from, uniformly.'),
   retry_after_s: z.number().int().nonnegative().default(1).describe('Retry-After sent with 429.'),
   slow_first_byte_ms: z.number().nonnegative().default(2000).describe('Delay before the response headers.'),
   stall_ms: z.number().nonnegative().default(2000).describe('Pause mid-response before the connection is closed.'),
@@ -105,7 +118,10 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   let injected = emptyFaults();
   const latency = mockOptions.latency;
   const kvConfig = KvCacheSchema.parse(options.kvCache ?? {});
-  const kvSettings = { ...kvConfig, max_num_seqs: kvConfig.max_num_seqs ?? (latency.model === 'shared' ? latency.max_batch : undefined) };
+  const kvSettings = {
+    ...kvConfig,
+    max_num_seqs: kvConfig.max_num_seqs ?? (latency.model === 'shared' ? latency.max_batch : undefined),
+  };
   // A vLLM engine step lasts about one decode step of the running batch.
   const stepMs = (): number => {
     if (latency.model === 'shared') return latency.step_ms + latency.per_request_ms * kv.numRunning;
@@ -126,56 +142,76 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   let created = Math.floor(Date.now() / 1000);
   const models = options.models?.length ? [...options.models] : ['mock-model'];
 
-  const server: Server = createServer({ keepAlive: true, keepAliveTimeout: 60_000, IncomingMessage: StampedRequest }, (req, res) => {
-    const path = req.url ?? '/';
-    if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/completions')) {
-      void complete(req, res, path === '/v1/chat/completions', false);
-    } else if (req.method === 'POST' && (path === '/api/v0/chat/completions' || path === '/api/v0/completions')) {
-      void complete(req, res, path === '/api/v0/chat/completions', true);
-    } else if (req.method === 'GET' && (path === '/api/v0/models' || path.startsWith('/api/v0/models/'))) {
-      // LM Studio's native model list (docs: /api/v0/models), with the load state.
-      const list = models.map((id) => ({ id, object: 'model', type: 'llm', publisher: 'llmbench', arch: 'mock', compatibility_type: 'gguf', quantization: 'Q4_K_M', state: 'loaded', max_context_length: 32768 }));
-      const wanted = decodeURIComponent(path.slice('/api/v0/models/'.length));
-      const model = list.find((m) => m.id === wanted);
-      if (path === '/api/v0/models') json(res, 200, { object: 'list', data: list });
-      else if (model) json(res, 200, model);
-      else json(res, 404, { error: `model not found: ${wanted}` });
-    } else if (req.method === 'GET' && path === '/v1/models') {
-      json(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created, owned_by: 'llmbench' })) });
-    } else if (req.method === 'GET' && path === '/metrics') {
-      const payload = prometheus();
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
-      res.end(payload);
-    } else if (req.method === 'GET' && path === '/llmbench/stats') {
-      json(res, 200, stats());
-    } else if (req.method === 'POST' && path === '/llmbench/faults') {
-      // Test control: replace the fault configuration at run time (the contract kit uses this).
-      void readBody(req).then((text) => {
-        let value: unknown;
-        try {
-          value = text ? JSON.parse(text) : {};
-        } catch {
-          return json(res, 400, { error: { message: 'body is not valid JSON', type: 'invalid_request_error' } });
-        }
-        const parsed = FaultsSchema.safeParse(value);
-        if (!parsed.success) return json(res, 400, { error: { message: z.prettifyError(parsed.error), type: 'invalid_request_error' } });
-        faults = parsed.data;
-        faultRandom = mulberry32(faults.seed);
-        json(res, 200, { ok: true, faults });
-      }, () => json(res, 400, { error: { message: 'unreadable body', type: 'invalid_request_error' } }));
-    } else if (req.method === 'POST' && path.split('?')[0] === '/reset_prefix_cache') {
-      // vLLM's (dev mode) endpoint: empties the prefix cache when no request holds blocks; its
-      // counters keep counting.
-      kv.resetPrefixCache();
-      res.writeHead(200, { 'content-length': 0 });
-      res.end();
-    } else if (req.method === 'POST' && path === '/llmbench/reset') {
-      reset();
-      json(res, 200, { ok: true });
-    } else {
-      json(res, 404, { error: { message: `no route for ${req.method} ${path}`, type: 'not_found' } });
-    }
-  });
+  const server: Server = createServer(
+    { keepAlive: true, keepAliveTimeout: 60_000, IncomingMessage: StampedRequest },
+    (req, res) => {
+      const path = req.url ?? '/';
+      if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/completions')) {
+        void complete(req, res, path === '/v1/chat/completions', false);
+      } else if (req.method === 'POST' && (path === '/api/v0/chat/completions' || path === '/api/v0/completions')) {
+        void complete(req, res, path === '/api/v0/chat/completions', true);
+      } else if (req.method === 'GET' && (path === '/api/v0/models' || path.startsWith('/api/v0/models/'))) {
+        // LM Studio's native model list (docs: /api/v0/models), with the load state.
+        const list = models.map((id) => ({
+          id,
+          object: 'model',
+          type: 'llm',
+          publisher: 'llmbench',
+          arch: 'mock',
+          compatibility_type: 'gguf',
+          quantization: 'Q4_K_M',
+          state: 'loaded',
+          max_context_length: 32768,
+        }));
+        const wanted = decodeURIComponent(path.slice('/api/v0/models/'.length));
+        const model = list.find((m) => m.id === wanted);
+        if (path === '/api/v0/models') json(res, 200, { object: 'list', data: list });
+        else if (model) json(res, 200, model);
+        else json(res, 404, { error: `model not found: ${wanted}` });
+      } else if (req.method === 'GET' && path === '/v1/models') {
+        json(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created, owned_by: 'llmbench' })) });
+      } else if (req.method === 'GET' && path === '/metrics') {
+        const payload = prometheus();
+        res.writeHead(200, {
+          'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+          'content-length': Buffer.byteLength(payload),
+        });
+        res.end(payload);
+      } else if (req.method === 'GET' && path === '/llmbench/stats') {
+        json(res, 200, stats());
+      } else if (req.method === 'POST' && path === '/llmbench/faults') {
+        // Test control: replace the fault configuration at run time (the contract kit uses this).
+        void readBody(req).then(
+          (text) => {
+            let value: unknown;
+            try {
+              value = text ? JSON.parse(text) : {};
+            } catch {
+              return json(res, 400, { error: { message: 'body is not valid JSON', type: 'invalid_request_error' } });
+            }
+            const parsed = FaultsSchema.safeParse(value);
+            if (!parsed.success)
+              return json(res, 400, { error: { message: z.prettifyError(parsed.error), type: 'invalid_request_error' } });
+            faults = parsed.data;
+            faultRandom = mulberry32(faults.seed);
+            json(res, 200, { ok: true, faults });
+          },
+          () => json(res, 400, { error: { message: 'unreadable body', type: 'invalid_request_error' } }),
+        );
+      } else if (req.method === 'POST' && path.split('?')[0] === '/reset_prefix_cache') {
+        // vLLM's (dev mode) endpoint: empties the prefix cache when no request holds blocks; its
+        // counters keep counting.
+        kv.resetPrefixCache();
+        res.writeHead(200, { 'content-length': 0 });
+        res.end();
+      } else if (req.method === 'POST' && path === '/llmbench/reset') {
+        reset();
+        json(res, 200, { ok: true });
+      } else {
+        json(res, 404, { error: { message: `no route for ${req.method} ${path}`, type: 'not_found' } });
+      }
+    },
+  );
 
   async function complete(req: IncomingMessage, res: ServerResponse, chat: boolean, native: boolean): Promise<void> {
     const started = (req as StampedRequest).arrivedAt;
@@ -223,14 +259,17 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     // A client gone already never sees 'close' again: nothing to schedule or to free.
     if (res.destroyed) return;
     // Scheduled as vLLM schedules it; its blocks stay in use until the answer is written.
-    const reserve = limits.maxTokens ?? (latency.model === 'shared' ? Math.ceil(mockOptions.output_tokens * (1 + latency.jitter)) : mockOptions.output_tokens);
+    const reserve =
+      limits.maxTokens ??
+      (latency.model === 'shared' ? Math.ceil(mockOptions.output_tokens * (1 + latency.jitter)) : mockOptions.output_tokens);
     const admission = steps.admit(promptIds, reserve, controller.signal);
     res.once('close', admission.release);
     let cachedTokens: number;
     try {
       cachedTokens = await admission.ready;
     } catch (error) {
-      if (error instanceof PromptTooLongError) json(res, 400, { error: { message: error.message, type: 'invalid_request_error' } });
+      if (error instanceof PromptTooLongError)
+        json(res, 400, { error: { message: error.message, type: 'invalid_request_error' } });
       return;
     }
     const streaming = body.stream === true;
@@ -251,21 +290,32 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
               res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
               headersSent = true;
             }
-            const delta = chat ? `{"index":0,"delta":{${i === 0 ? '"role":"assistant",' : ''}"content":" tok${i}"},"finish_reason":null}` : `{"index":0,"text":" tok${i}","finish_reason":null}`;
+            const delta = chat
+              ? `{"index":0,"delta":{${i === 0 ? '"role":"assistant",' : ''}"content":" tok${i}"},"finish_reason":null}`
+              : `{"index":0,"text":" tok${i}","finish_reason":null}`;
             // A chunk's time is when it was flushed to the socket, as the trace's end is ('finish').
-            res.write(`data: {"id":"${id}","object":"${chat ? 'chat.completion.chunk' : 'text_completion'}","created":${created},"model":${JSON.stringify(model)},"choices":[${delta}]}\n\n`, stampChunk);
+            res.write(
+              `data: {"id":"${id}","object":"${chat ? 'chat.completion.chunk' : 'text_completion'}","created":${created},"model":${JSON.stringify(model)},"choices":[${delta}]}\n\n`,
+              stampChunk,
+            );
           }
         : undefined,
       limits,
     );
     // The trace covers what the server sees of the exchange: from the request's headers to the last
     // byte of the response handed to the socket.
-    if (options.trace) res.once('finish', () => trace.push(firstChunk === undefined ? [started, now()] : [started, now(), firstChunk, lastChunk!]));
+    if (options.trace)
+      res.once('finish', () =>
+        trace.push(firstChunk === undefined ? [started, now()] : [started, now(), firstChunk, lastChunk!]),
+      );
     if (outcome.kind === 'aborted') return;
     if (outcome.kind === 'ok') res.once('finish', () => void responsesOk++);
     if (outcome.kind !== 'ok') {
       if (headersSent) res.end();
-      else json(res, outcome.kind === 'http_error' ? outcome.status : 500, { error: { message: 'injected error', type: 'server_error' } });
+      else
+        json(res, outcome.kind === 'http_error' ? outcome.status : 500, {
+          error: { message: 'injected error', type: 'server_error' },
+        });
       return;
     }
     const tokens = outcome.usage?.outputTokens ?? 0;
@@ -274,12 +324,16 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     const details = cachedTokens > 0 ? `,"prompt_tokens_details":{"cached_tokens":${cachedTokens}}` : '';
     const usage = `{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens + tokens},"completion_tokens":${tokens}${details}}`;
     if (streaming) {
-      const last = chat ? `{"index":0,"delta":{},"finish_reason":"${finish}"}` : `{"index":0,"text":"","finish_reason":"${finish}"}`;
+      const last = chat
+        ? `{"index":0,"delta":{},"finish_reason":"${finish}"}`
+        : `{"index":0,"text":"","finish_reason":"${finish}"}`;
       const object = chat ? 'chat.completion.chunk' : 'text_completion';
       res.end(
         `data: {"id":"${id}","object":"${object}","created":${created},"model":${JSON.stringify(model)},"choices":[${last}]}\n\n` +
           // LM Studio's native streams carry no usage (lmstudio-bug-tracker #676); /v1 streams do.
-          (native ? '' : `data: {"id":"${id}","object":"${object}","created":${created},"model":${JSON.stringify(model)},"choices":[],"usage":${usage}}\n\n`) +
+          (native
+            ? ''
+            : `data: {"id":"${id}","object":"${object}","created":${created},"model":${JSON.stringify(model)},"choices":[],"usage":${usage}}\n\n`) +
           'data: [DONE]\n\n',
       );
       return;
@@ -300,7 +354,12 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
   }
 
   /** Fails one request the given way; what the client sees is documented per kind. */
-  async function injectFault(fault: Exclude<FaultKind, 'slow_first_byte'>, req: IncomingMessage, res: ServerResponse, stream: boolean): Promise<void> {
+  async function injectFault(
+    fault: Exclude<FaultKind, 'slow_first_byte'>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    stream: boolean,
+  ): Promise<void> {
     switch (fault) {
       case 'http_500':
         return json(res, 500, { error: { message: 'injected: internal error', type: 'server_error' } });
@@ -309,7 +368,9 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
         return json(res, 429, { error: { message: 'injected: rate limited', type: 'rate_limit_error' } });
       case 'stall':
         res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
-        res.write(stream ? 'data: {"id":"stall","choices":[{"index":0,"delta":{"content":" tok"}}]}\n\n' : '{"id":"stall","choices":');
+        res.write(
+          stream ? 'data: {"id":"stall","choices":[{"index":0,"delta":{"content":" tok"}}]}\n\n' : '{"id":"stall","choices":',
+        );
         await delay(realScheduler, faults.stall_ms);
         res.destroy();
         return;
@@ -320,7 +381,10 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
       case 'reset_mid_answer':
         // The answer has begun (status line, headers, part of the body), then the connection dies.
         res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
-        res.write(stream ? 'data: {"id":"cut","choices":[{"index":0,"delta":{"content":" tok"}}]}\n\n' : '{"id":"cut","choices":', () => setImmediate(() => req.socket.destroy()));
+        res.write(
+          stream ? 'data: {"id":"cut","choices":[{"index":0,"delta":{"content":" tok"}}]}\n\n' : '{"id":"cut","choices":',
+          () => setImmediate(() => req.socket.destroy()),
+        );
         return;
       case 'malformed_json':
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -344,11 +408,20 @@ export async function startMockHttpServer(options: MockHttpServerOptions = {}): 
     const c = sim.counters;
     const lines: string[] = [];
     const metric = (name: string, type: string, help: string, value: number) =>
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${labels} ${Number.isInteger(value) ? value.toFixed(1) : value}`);
+      lines.push(
+        `# HELP ${name} ${help}`,
+        `# TYPE ${name} ${type}`,
+        `${name}${labels} ${Number.isInteger(value) ? value.toFixed(1) : value}`,
+      );
     metric('vllm:num_requests_running', 'gauge', 'Number of requests in model execution batches.', c.in_flight);
     metric('vllm:num_requests_waiting', 'gauge', 'Number of requests waiting to be processed.', kv.numWaiting);
     metric('vllm:kv_cache_usage_perc', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', kv.usage);
-    metric('vllm:prefix_cache_queries_total', 'counter', 'Prefix cache queries, in terms of number of queried tokens.', kv.queries);
+    metric(
+      'vllm:prefix_cache_queries_total',
+      'counter',
+      'Prefix cache queries, in terms of number of queried tokens.',
+      kv.queries,
+    );
     metric('vllm:prefix_cache_hits_total', 'counter', 'Prefix cache hits, in terms of number of cached tokens.', kv.hits);
     metric('vllm:prompt_tokens_total', 'counter', 'Number of prefill tokens processed.', kv.promptTokens);
     metric('vllm:generation_tokens_total', 'counter', 'Number of generation tokens processed.', generated);
@@ -432,12 +505,16 @@ interface RequestBody {
 function lengthLimits(body: RequestBody): LengthLimits | string {
   const max = body.max_completion_tokens ?? body.max_tokens;
   const min = body.min_tokens;
-  if (max !== undefined && max !== null && !(Number.isInteger(max) && (max as number) >= 1)) return `max_tokens must be a whole number >= 1, got ${JSON.stringify(max)}`;
-  if (min !== undefined && min !== null && !(Number.isInteger(min) && (min as number) >= 0)) return `min_tokens must be a whole number >= 0, got ${JSON.stringify(min)}`;
-  if (body.ignore_eos !== undefined && body.ignore_eos !== null && typeof body.ignore_eos !== 'boolean') return `ignore_eos must be a boolean, got ${JSON.stringify(body.ignore_eos)}`;
+  if (max !== undefined && max !== null && !(Number.isInteger(max) && (max as number) >= 1))
+    return `max_tokens must be a whole number >= 1, got ${JSON.stringify(max)}`;
+  if (min !== undefined && min !== null && !(Number.isInteger(min) && (min as number) >= 0))
+    return `min_tokens must be a whole number >= 0, got ${JSON.stringify(min)}`;
+  if (body.ignore_eos !== undefined && body.ignore_eos !== null && typeof body.ignore_eos !== 'boolean')
+    return `ignore_eos must be a boolean, got ${JSON.stringify(body.ignore_eos)}`;
   const maxTokens = typeof max === 'number' ? max : undefined;
   const minTokens = typeof min === 'number' ? min : undefined;
-  if (maxTokens !== undefined && minTokens !== undefined && minTokens > maxTokens) return `min_tokens (${minTokens}) must be less than or equal to max_tokens (${maxTokens})`;
+  if (maxTokens !== undefined && minTokens !== undefined && minTokens > maxTokens)
+    return `min_tokens (${minTokens}) must be less than or equal to max_tokens (${maxTokens})`;
   return { maxTokens, minTokens, ignoreEos: body.ignore_eos === true };
 }
 
@@ -447,7 +524,8 @@ function lengthLimits(body: RequestBody): LengthLimits | string {
  * none waits a timer's millisecond.
  */
 const stepTimers = {
-  setTimeout: (fn: () => void, ms: number): unknown => (ms <= 0 ? { immediate: setImmediate(fn) } : { timeout: setTimeout(fn, Math.ceil(ms)) }),
+  setTimeout: (fn: () => void, ms: number): unknown =>
+    ms <= 0 ? { immediate: setImmediate(fn) } : { timeout: setTimeout(fn, Math.ceil(ms)) },
   clearTimeout: (handle: unknown): void => {
     const h = handle as { immediate?: NodeJS.Immediate; timeout?: NodeJS.Timeout };
     if (h.immediate) clearImmediate(h.immediate);
@@ -456,7 +534,16 @@ const stepTimers = {
 };
 
 function emptyFaults(): Record<FaultKind, number> {
-  return { http_500: 0, http_429: 0, slow_first_byte: 0, stall: 0, reset: 0, reset_mid_answer: 0, malformed_json: 0, malformed_sse: 0 };
+  return {
+    http_500: 0,
+    http_429: 0,
+    slow_first_byte: 0,
+    stall: 0,
+    reset: 0,
+    reset_mid_answer: 0,
+    malformed_json: 0,
+    malformed_sse: 0,
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { defineBackend, hashString, mulberry32, type Outcome } from '@llmbench/plugin-api';
 import {
-  AbortedError, delay, LatencyModelSchema, realScheduler, sampleLatency, SharedAccelerator, type Scheduler,
+  AbortedError,
+  delay,
+  LatencyModelSchema,
+  realScheduler,
+  sampleLatency,
+  SharedAccelerator,
+  type Scheduler,
 } from './model.js';
 
 export { LatencyModelSchema, SharedAccelerator, sampleLatency, delay, realScheduler } from './model.js';
@@ -15,9 +21,18 @@ export type { MockProfile, MockProfileName } from './profiles.js';
 
 export const MockOptionsSchema = z.strictObject({
   latency: LatencyModelSchema.default({ model: 'fixed', ms: 10 }).describe('How long requests take.'),
-  output_tokens: z.number().int().positive().default(16).describe("An answer's natural length in tokens (before jitter in the shared model); the request's max_tokens caps it."),
+  output_tokens: z
+    .number()
+    .int()
+    .positive()
+    .default(16)
+    .describe("An answer's natural length in tokens (before jitter in the shared model); the request's max_tokens caps it."),
   error_rate: z.number().min(0).max(1).default(0).describe('Fraction of requests answered with HTTP 500.'),
-  seed: z.number().int().optional().describe('Random seed (default: the scenario seed); always mixed with the server id so servers differ.'),
+  seed: z
+    .number()
+    .int()
+    .optional()
+    .describe('Random seed (default: the scenario seed); always mixed with the server id so servers differ.'),
 });
 
 export type MockOptions = z.output<typeof MockOptionsSchema>;
@@ -66,7 +81,15 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
   const latency = options.latency;
   const accelerator = latency.model === 'shared' ? new SharedAccelerator(latency, scheduler) : undefined;
   // requests_completed: answered (ok or injected error); requests_cancelled: the client gave up first.
-  const counters = { requests_received: 0, requests_completed: 0, requests_cancelled: 0, errors_injected: 0, in_flight: 0, max_in_flight: 0, tokens_generated: 0 };
+  const counters = {
+    requests_received: 0,
+    requests_completed: 0,
+    requests_cancelled: 0,
+    errors_injected: 0,
+    in_flight: 0,
+    max_in_flight: 0,
+    tokens_generated: 0,
+  };
 
   /**
    * Serves one request. `onToken(i)` (when given) is called as each output token is produced:
@@ -74,15 +97,20 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
    * shared accelerator (which models whole-request service time). `limits` set the answer's length
    * (`answerLength`); the time it takes follows that length in the tokens and shared models.
    */
-  const handle = async (signal: AbortSignal, onToken?: (i: number, tokens: number) => void, limits?: LengthLimits): Promise<Outcome> => {
+  const handle = async (
+    signal: AbortSignal,
+    onToken?: (i: number, tokens: number) => void,
+    limits?: LengthLimits,
+  ): Promise<Outcome> => {
     counters.requests_received++;
     if (++counters.in_flight > counters.max_in_flight) counters.max_in_flight = counters.in_flight;
     try {
       const fail = options.error_rate > 0 && random() < options.error_rate;
       // The jitter is drawn whatever the limits, so the same seed gives the same draws either way.
-      const natural = latency.model === 'shared'
-        ? Math.max(1, Math.round(options.output_tokens * (1 + latency.jitter * (2 * random() - 1))))
-        : options.output_tokens;
+      const natural =
+        latency.model === 'shared'
+          ? Math.max(1, Math.round(options.output_tokens * (1 + latency.jitter * (2 * random() - 1))))
+          : options.output_tokens;
       const tokens = answerLength(natural, limits);
       if (latency.model === 'tokens') {
         if (onToken && !fail) {
@@ -114,7 +142,12 @@ export function createMockServer(options: MockOptions, seed: number, scheduler: 
         return { kind: 'http_error', status: 500, message: 'injected error' };
       }
       counters.tokens_generated += tokens;
-      return { kind: 'ok', status: 200, usage: { outputTokens: tokens, source: 'server' }, ...(limits?.keepText ? { text: mockAnswer(tokens) } : {}) };
+      return {
+        kind: 'ok',
+        status: 200,
+        usage: { outputTokens: tokens, source: 'server' },
+        ...(limits?.keepText ? { text: mockAnswer(tokens) } : {}),
+      };
     } catch (error) {
       if (error instanceof AbortedError) {
         counters.requests_cancelled++;

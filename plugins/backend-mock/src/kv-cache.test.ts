@@ -147,8 +147,10 @@ describe('a finite pool of blocks: eviction and waiting', () => {
 
 describe('batch vs semaphore, step by step', () => {
   // The seed study's prompts on the mock's tokenizer: 62 shared tokens (3 full blocks), 84 in all.
-  const system = 'You are a recruiter at a software company. Evaluate the candidate below for a senior backend engineer role. Answer with a score from 1 to 10 and one sentence of justification. Consider experience, system design, ownership and communication.';
-  const candidate = (i: number) => tokenize(`${system}Candidate #${i}: five years of TypeScript and Node.js, led a team of four, built a payments API.`);
+  const system =
+    'You are a recruiter at a software company. Evaluate the candidate below for a senior backend engineer role. Answer with a score from 1 to 10 and one sentence of justification. Consider experience, system design, ownership and communication.';
+  const candidate = (i: number) =>
+    tokenize(`${system}Candidate #${i}: five years of TypeScript and Node.js, led a team of four, built a payments API.`);
 
   /**
    * `n` requests, each taking `steps` engine steps once its prompt is scheduled: in batches of
@@ -270,7 +272,7 @@ describe('the step loop in time', () => {
     expect(kv.usage).toBe(0);
   });
 
-  test('a prompt longer than a step\'s budget is scheduled over steps that take no time', async () => {
+  test("a prompt longer than a step's budget is scheduled over steps that take no time", async () => {
     const timers = fakeTimers();
     const kv = new VllmKvCache({ max_num_batched_tokens: 32 });
     const loop = new KvStepLoop(kv, () => 5, timers);

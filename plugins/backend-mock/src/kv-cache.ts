@@ -10,10 +10,30 @@ import { z } from 'zod';
  */
 export const KvCacheSchema = z.strictObject({
   block_size: z.number().int().positive().default(16).describe('Tokens per KV block (vLLM --block-size).'),
-  num_blocks: z.number().int().min(2).default(65_536).describe('KV blocks in the pool, the null block included (vLLM --num-gpu-blocks-override).'),
-  max_num_batched_tokens: z.number().int().positive().default(2048).describe('Prompt tokens scheduled per step at most (vLLM --max-num-batched-tokens).'),
-  max_num_seqs: z.number().int().positive().optional().describe("Requests running at most (vLLM --max-num-seqs); default the shared latency model's max_batch, else 256."),
-  long_prefill_token_threshold: z.number().int().nonnegative().default(0).describe('Prompt tokens one request gets per step at most; 0 = no cap (vLLM --long-prefill-token-threshold).'),
+  num_blocks: z
+    .number()
+    .int()
+    .min(2)
+    .default(65_536)
+    .describe('KV blocks in the pool, the null block included (vLLM --num-gpu-blocks-override).'),
+  max_num_batched_tokens: z
+    .number()
+    .int()
+    .positive()
+    .default(2048)
+    .describe('Prompt tokens scheduled per step at most (vLLM --max-num-batched-tokens).'),
+  max_num_seqs: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Requests running at most (vLLM --max-num-seqs); default the shared latency model's max_batch, else 256."),
+  long_prefill_token_threshold: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(0)
+    .describe('Prompt tokens one request gets per step at most; 0 = no cap (vLLM --long-prefill-token-threshold).'),
 });
 export type KvCacheConfig = z.output<typeof KvCacheSchema>;
 
@@ -32,7 +52,9 @@ export function tokenize(text: string): string[] {
 export function blockHashes(tokens: readonly string[], blockSize: number): string[] {
   const hashes: string[] = [];
   for (let start = 0; start + blockSize <= tokens.length; start += blockSize) {
-    const hash = createHash('sha1').update(hashes.at(-1) ?? 'NONE_HASH').update('\0');
+    const hash = createHash('sha1')
+      .update(hashes.at(-1) ?? 'NONE_HASH')
+      .update('\0');
     for (let i = start; i < start + blockSize; i++) hash.update(tokens[i]!).update('\0');
     hashes.push(hash.digest('base64'));
   }
@@ -171,7 +193,14 @@ export class VllmKvCache {
   constructor(config: Partial<KvCacheConfig> = {}) {
     const parsed = KvCacheSchema.parse(config);
     this.config = { ...parsed, max_num_seqs: parsed.max_num_seqs ?? 256 };
-    this.blocks = Array.from({ length: this.config.num_blocks }, (_, id) => ({ id, ref: 0, hash: undefined, prev: undefined, next: undefined, free: false }));
+    this.blocks = Array.from({ length: this.config.num_blocks }, (_, id) => ({
+      id,
+      ref: 0,
+      hash: undefined,
+      prev: undefined,
+      next: undefined,
+      free: false,
+    }));
     for (const block of this.blocks.slice(1)) this.freeQueue.append(block);
   }
 
@@ -200,7 +229,17 @@ export class VllmKvCache {
 
   /** Queues a request of `tokens` prompt tokens whose answer will need `reserve` more slots. */
   add(id: string, tokens: readonly string[], reserve = 0): void {
-    const request: KvRequest = { id, tokens, hashes: blockHashes(tokens, this.config.block_size), reserve, computed: 0, blocks: [], cachedBlocks: 0, cachedTokens: 0, running: false };
+    const request: KvRequest = {
+      id,
+      tokens,
+      hashes: blockHashes(tokens, this.config.block_size),
+      reserve,
+      computed: 0,
+      blocks: [],
+      cachedBlocks: 0,
+      cachedTokens: 0,
+      running: false,
+    };
     this.byId.set(id, request);
     this.waiting.push(request);
   }
@@ -384,10 +423,12 @@ export class KvStepLoop {
         reject(new Error('aborted'));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = <T>(fn: (v: T) => void) => (v: T): void => {
-        signal?.removeEventListener('abort', onAbort);
-        fn(v);
-      };
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T): void => {
+          signal?.removeEventListener('abort', onAbort);
+          fn(v);
+        };
       this.pendingAdmissions.set(id, { resolve: settle(resolve), reject: settle(reject) });
       this.kv.add(id, tokens, reserve);
       this.kick(0);
@@ -415,7 +456,13 @@ export class KvStepLoop {
     this.timer = undefined;
     const { prefilled, rejected } = this.kv.step();
     for (const id of rejected) {
-      this.pendingAdmissions.get(id)?.reject(new PromptTooLongError(`the prompt and its answer need more than the ${this.kv.config.num_blocks - 1} KV blocks of ${this.kv.config.block_size} tokens the server has`));
+      this.pendingAdmissions
+        .get(id)
+        ?.reject(
+          new PromptTooLongError(
+            `the prompt and its answer need more than the ${this.kv.config.num_blocks - 1} KV blocks of ${this.kv.config.block_size} tokens the server has`,
+          ),
+        );
       this.pendingAdmissions.delete(id);
     }
     for (const p of prefilled) {

@@ -91,8 +91,13 @@ interface Settled {
 function track(scheduler: FakeScheduler, promise: Promise<unknown>): Settled {
   const s: Settled = {};
   promise.then(
-    () => { s.at = scheduler.now(); },
-    (error: unknown) => { s.at = scheduler.now(); s.error = error; },
+    () => {
+      s.at = scheduler.now();
+    },
+    (error: unknown) => {
+      s.at = scheduler.now();
+      s.error = error;
+    },
   );
   return s;
 }
@@ -111,7 +116,10 @@ describe('the fake scheduler used by these tests', () => {
     expect(fired).toEqual([['a', 10]]);
     expect(s.now()).toBe(12);
     await s.runAll();
-    expect(fired).toEqual([['a', 10], ['b', 20]]);
+    expect(fired).toEqual([
+      ['a', 10],
+      ['b', 20],
+    ]);
   });
 });
 
@@ -492,7 +500,13 @@ describe('createMockServer', () => {
     await s.advance(0.1);
     await Promise.all(outcomes);
     expect(srv.counters).toEqual({
-      requests_received: 3, requests_completed: 3, requests_cancelled: 0, errors_injected: 0, in_flight: 0, max_in_flight: 3, tokens_generated: 48,
+      requests_received: 3,
+      requests_completed: 3,
+      requests_cancelled: 0,
+      errors_injected: 0,
+      in_flight: 0,
+      max_in_flight: 3,
+      tokens_generated: 48,
     });
   });
 
@@ -565,7 +579,13 @@ describe('createMockServer', () => {
     const { srv } = server({ latency: { model: 'fixed', ms: 5 } });
     const outcome = await srv.handle(AbortSignal.abort());
     expect(outcome.kind).toBe('aborted');
-    expect(srv.counters).toMatchObject({ requests_received: 1, requests_completed: 0, requests_cancelled: 1, in_flight: 0, tokens_generated: 0 });
+    expect(srv.counters).toMatchObject({
+      requests_received: 1,
+      requests_completed: 0,
+      requests_cancelled: 1,
+      in_flight: 0,
+      tokens_generated: 0,
+    });
   });
 
   test('a request aborted mid-flight ends as aborted at the abort time', async () => {
@@ -573,7 +593,10 @@ describe('createMockServer', () => {
     const controller = new AbortController();
     let outcome: Outcome | undefined;
     let at: number | undefined;
-    void srv.handle(controller.signal).then((o) => { outcome = o; at = s.now(); });
+    void srv.handle(controller.signal).then((o) => {
+      outcome = o;
+      at = s.now();
+    });
     await s.advance(20);
     controller.abort();
     await flush();
@@ -662,13 +685,20 @@ describe('answer length: max_tokens, min_tokens and ignore_eos as vLLM applies t
 
   test('tokens model: a capped answer takes ttft + (max_tokens - 1) x itl, and streams max_tokens tokens', async () => {
     const s = new FakeScheduler();
-    const srv = createMockServer(MockOptionsSchema.parse({ latency: { model: 'tokens', ttft_ms: 40, itl_ms: 20 }, output_tokens: 16 }), 1, s);
+    const srv = createMockServer(
+      MockOptionsSchema.parse({ latency: { model: 'tokens', ttft_ms: 40, itl_ms: 20 }, output_tokens: 16 }),
+      1,
+      s,
+    );
     const seen: number[] = [];
     const json = track(s, srv.handle(signal(), undefined, { maxTokens: 4 }));
     await s.runAll();
     expect(json.at).toBe(40 + 3 * 20);
     const started = s.now();
-    const streamed = track(s, srv.handle(signal(), (i) => seen.push(i), { maxTokens: 40, ignoreEos: true }));
+    const streamed = track(
+      s,
+      srv.handle(signal(), (i) => seen.push(i), { maxTokens: 40, ignoreEos: true }),
+    );
     await s.runAll();
     expect(streamed.at! - started).toBe(40 + 39 * 20);
     expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i));
@@ -677,16 +707,26 @@ describe('answer length: max_tokens, min_tokens and ignore_eos as vLLM applies t
 
   test('shared model: a request capped to fewer tokens does less work (n tokens of steps)', async () => {
     const s = new FakeScheduler();
-    const srv = createMockServer(MockOptionsSchema.parse({ latency: { model: 'shared', step_ms: 1, per_request_ms: 1, jitter: 0 }, output_tokens: 10 }), 1, s);
+    const srv = createMockServer(
+      MockOptionsSchema.parse({ latency: { model: 'shared', step_ms: 1, per_request_ms: 1, jitter: 0 }, output_tokens: 10 }),
+      1,
+      s,
+    );
     const r = track(s, srv.handle(signal(), undefined, { maxTokens: 3 }));
     await s.runAll();
     expect(r.at).toBe(3 * 2);
   });
 
-  test('the in-process mock backend caps answers at the request\'s maxTokens', async () => {
+  test("the in-process mock backend caps answers at the request's maxTokens", async () => {
     const { default: mock } = await import('./index.js');
     const backend = await mock.create(
-      { logger: { debug() {}, info() {}, warn() {}, error() {} }, clock: { now: () => performance.now() }, scenarioDir: '.', seed: 1, server: { id: 'a', maxConcurrentRequests: Infinity } },
+      {
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+        clock: { now: () => performance.now() },
+        scenarioDir: '.',
+        seed: 1,
+        server: { id: 'a', maxConcurrentRequests: Infinity },
+      },
       MockOptionsSchema.parse({ latency: { model: 'fixed', ms: 0 }, output_tokens: 16 }),
     );
     const request = { index: 0, messages: [{ role: 'user' as const, content: 'hi' }], stream: false, warmup: false };

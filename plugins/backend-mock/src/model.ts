@@ -25,18 +25,31 @@ export const LatencyModelSchema = z.discriminatedUnion('model', [
     model: z.literal('exponential'),
     mean_ms: z.number().positive(),
   }),
-  z.strictObject({
-    model: z.literal('tokens'),
-    ttft_ms: z.number().nonnegative().default(20).describe('Time to the first token (prefill).'),
-    itl_ms: z.number().nonnegative().default(5).describe('Time between consecutive tokens (decode).'),
-  }).describe('A fixed per-token schedule: first token after ttft_ms, then one every itl_ms; latency = ttft_ms + (tokens - 1) x itl_ms.'),
-  z.strictObject({
-    model: z.literal('shared'),
-    step_ms: z.number().positive().default(0.6).describe('Fixed cost of one decode step of the whole batch.'),
-    per_request_ms: z.number().nonnegative().default(0.1).describe('Extra step cost for each request in the batch.'),
-    max_batch: z.number().int().positive().optional().describe('Requests decoded together at most; the rest wait in the server (vLLM max_num_seqs).'),
-    jitter: z.number().min(0).max(1).default(0.25).describe('Output length varies by up to this fraction either way.'),
-  }).describe('A shared accelerator: every request in flight advances one token per step, and a step takes step_ms + per_request_ms x batch size.'),
+  z
+    .strictObject({
+      model: z.literal('tokens'),
+      ttft_ms: z.number().nonnegative().default(20).describe('Time to the first token (prefill).'),
+      itl_ms: z.number().nonnegative().default(5).describe('Time between consecutive tokens (decode).'),
+    })
+    .describe(
+      'A fixed per-token schedule: first token after ttft_ms, then one every itl_ms; latency = ttft_ms + (tokens - 1) x itl_ms.',
+    ),
+  z
+    .strictObject({
+      model: z.literal('shared'),
+      step_ms: z.number().positive().default(0.6).describe('Fixed cost of one decode step of the whole batch.'),
+      per_request_ms: z.number().nonnegative().default(0.1).describe('Extra step cost for each request in the batch.'),
+      max_batch: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe('Requests decoded together at most; the rest wait in the server (vLLM max_num_seqs).'),
+      jitter: z.number().min(0).max(1).default(0.25).describe('Output length varies by up to this fraction either way.'),
+    })
+    .describe(
+      'A shared accelerator: every request in flight advances one token per step, and a step takes step_ms + per_request_ms x batch size.',
+    ),
 ]);
 
 export type LatencyModel = z.output<typeof LatencyModelSchema>;
@@ -56,7 +69,10 @@ export const realScheduler: Scheduler = {
 };
 
 /** Draws a service time in ms for the independent (non-shared) models. */
-export function sampleLatency(model: Exclude<LatencyModel, { model: 'shared' } | { model: 'tokens' }>, random: () => number): number {
+export function sampleLatency(
+  model: Exclude<LatencyModel, { model: 'shared' } | { model: 'tokens' }>,
+  random: () => number,
+): number {
   switch (model.model) {
     case 'fixed':
       return model.ms;

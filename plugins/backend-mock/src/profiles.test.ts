@@ -10,7 +10,11 @@ test('every profile is valid mock options, and an unknown name is no profile', (
 });
 
 test('servers started together get consecutive mock and fault seeds, the mock from 1 without a seed', () => {
-  expect([0, 1, 2].map((i) => nthServerSeeds({ faults: 7 }, i))).toEqual([{ mock: 1, faults: 7 }, { mock: 2, faults: 8 }, { mock: 3, faults: 9 }]);
+  expect([0, 1, 2].map((i) => nthServerSeeds({ faults: 7 }, i))).toEqual([
+    { mock: 1, faults: 7 },
+    { mock: 2, faults: 8 },
+    { mock: 3, faults: 9 },
+  ]);
   expect(nthServerSeeds({ mock: 40, faults: 7 }, 2)).toEqual({ mock: 42, faults: 9 });
 });
 
@@ -20,9 +24,13 @@ test("docs/scenarios.md's profile table gives each profile's port and prefill", 
   const end = lines.findIndex((l, i) => i > header && !l.startsWith('|'));
   const rows = lines.slice(header + 2, end);
   const documented = Object.fromEntries(
-    rows.map((l) => l.split('|').map((c) => c.trim())).map(([, name, port, , prefill]) => [name!.replaceAll('`', ''), { port: Number(port), prefill: Number(prefill) }]),
+    rows
+      .map((l) => l.split('|').map((c) => c.trim()))
+      .map(([, name, port, , prefill]) => [name!.replaceAll('`', ''), { port: Number(port), prefill: Number(prefill) }]),
   );
-  const actual = Object.fromEntries(Object.entries(MOCK_PROFILES).map(([name, p]) => [name, { port: p.port, prefill: p.prefillMsPer1kTokens }]));
+  const actual = Object.fromEntries(
+    Object.entries(MOCK_PROFILES).map(([name, p]) => [name, { port: p.port, prefill: p.prefillMsPer1kTokens }]),
+  );
   expect(documented).toEqual(actual);
 });
 

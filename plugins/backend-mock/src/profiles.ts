@@ -22,7 +22,11 @@ export const MOCK_PROFILES = {
     prefillMsPer1kTokens: 10,
     note: 'shared-GPU latency',
   },
-  lmstudio: { port: 1234, mock: { latency: { model: 'tokens', ttft_ms: 40, itl_ms: 20 }, output_tokens: 16 }, prefillMsPer1kTokens: 40 },
+  lmstudio: {
+    port: 1234,
+    mock: { latency: { model: 'tokens', ttft_ms: 40, itl_ms: 20 }, output_tokens: 16 },
+    prefillMsPer1kTokens: 40,
+  },
 } as const satisfies Record<string, MockProfile>;
 
 export type MockProfileName = keyof typeof MOCK_PROFILES;
@@ -40,6 +44,9 @@ export function mockProfile(name: string): MockProfile | undefined {
  * The seeds of server `index` (from 0) of several started together: each its own mock and fault
  * seed, so N servers are N machines, not N copies of one.
  */
-export function nthServerSeeds(seeds: { mock?: number | undefined; faults: number }, index: number): { mock: number; faults: number } {
+export function nthServerSeeds(
+  seeds: { mock?: number | undefined; faults: number },
+  index: number,
+): { mock: number; faults: number } {
   return { mock: (seeds.mock ?? DEFAULT_MOCK_SEED) + index, faults: seeds.faults + index };
 }

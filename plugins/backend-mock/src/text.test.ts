@@ -7,7 +7,10 @@ test('with keepText the in-process mock answers the same text as the mock HTTP s
   const server = createMockServer(options, 1);
   const signal = new AbortController().signal;
   expect(await server.handle(signal, undefined, { keepText: true })).toMatchObject({ kind: 'ok', text: ' tok0 tok1 tok2' });
-  expect(await server.handle(signal, undefined, { keepText: true, maxTokens: 2 })).toMatchObject({ kind: 'ok', text: ' tok0 tok1' });
+  expect(await server.handle(signal, undefined, { keepText: true, maxTokens: 2 })).toMatchObject({
+    kind: 'ok',
+    text: ' tok0 tok1',
+  });
 });
 
 test('without keepText no text is kept', async () => {

@@ -1,7 +1,15 @@
 // Over 400 lines on purpose: one request's life on a connection (dispatch handler, streaming reads,
 // resend rule, outcome); splitting it would spread the socket-reuse guarantees over files.
 import type { Dispatcher } from 'undici';
-import { DeadlineQueue, type BenchRequest, type Clock, type Expiring, type Outcome, type ServerTiming, type TokenUsage } from '@llmbench/plugin-api';
+import {
+  DeadlineQueue,
+  type BenchRequest,
+  type Clock,
+  type Expiring,
+  type Outcome,
+  type ServerTiming,
+  type TokenUsage,
+} from '@llmbench/plugin-api';
 import { closedByPeer, ConnectionPool, type Connection } from './connections.js';
 import { SseParser } from './sse.js';
 import { EventTemplate, type StreamChunk } from './template.js';
@@ -79,7 +87,9 @@ export class OpenAIClient {
       },
     });
     const message = `no response headers within ${options.first_byte_timeout_ms} ms`;
-    this.firstByte = new DeadlineQueue<ResponseHandler>(clock, options.first_byte_timeout_ms, (handler) => handler.timedOut(message));
+    this.firstByte = new DeadlineQueue<ResponseHandler>(clock, options.first_byte_timeout_ms, (handler) =>
+      handler.timedOut(message),
+    );
     this.path = `${options.path_prefix}/${options.endpoint === 'chat' ? 'chat/completions' : 'completions'}`;
     this.headers = {
       'content-type': 'application/json',
@@ -100,7 +110,9 @@ export class OpenAIClient {
           : { prompt: request.messages.map((m) => m.content).join('\n\n') }),
         ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
         ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
-        ...(request.stream ? { stream: true, ...(this.options.include_usage ? { stream_options: { include_usage: true } } : {}) } : {}),
+        ...(request.stream
+          ? { stream: true, ...(this.options.include_usage ? { stream_options: { include_usage: true } } : {}) }
+          : {}),
         ...this.options.extra_body,
       };
       body = Buffer.from(JSON.stringify(value));
@@ -110,7 +122,9 @@ export class OpenAIClient {
   }
 
   send(request: BenchRequest, signal: AbortSignal): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => new ResponseHandler(this, request.stream, request.keepText === true, this.body(request), resolve, signal).start());
+    return new Promise<Outcome>((resolve) =>
+      new ResponseHandler(this, request.stream, request.keepText === true, this.body(request), resolve, signal).start(),
+    );
   }
 
   /**
@@ -134,9 +148,13 @@ export class OpenAIClient {
       const handlers: ResponseHandler[] = [];
       list = handlers;
       this.watched.set(signal, handlers);
-      signal.addEventListener('abort', () => {
-        for (const h of handlers.splice(0)) h.aborted();
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const h of handlers.splice(0)) h.aborted();
+        },
+        { once: true },
+      );
     }
     list.push(handler);
   }
@@ -227,7 +245,10 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     this.connection = connection;
     this.noReuse = this.owner.noReuse[this.stream ? 1 : 0]!;
     this.sentAt = this.owner.clock.now();
-    connection.client.dispatch({ method: 'POST', path: this.owner.path, headers: this.owner.headers, body: this.body, reset: this.noReuse }, this);
+    connection.client.dispatch(
+      { method: 'POST', path: this.owner.path, headers: this.owner.headers, body: this.body, reset: this.noReuse },
+      this,
+    );
   }
 
   /** The first-byte deadline passed: stop the request and say so. */
@@ -250,7 +271,11 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     this.owner.firstByte.add(this);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     this.owner.arrival();
     this.owner.firstByte.settle(this);
     this.status = statusCode;
@@ -299,7 +324,12 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
 
   private outcome(endedAt: number): Outcome {
     if (this.status < 200 || this.status >= 300) {
-      return { kind: 'http_error', status: this.status, message: errorMessage(Buffer.concat(this.chunks).toString('utf8')), ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }) };
+      return {
+        kind: 'http_error',
+        status: this.status,
+        message: errorMessage(Buffer.concat(this.chunks).toString('utf8')),
+        ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
+      };
     }
     if (this.sse) {
       this.sse.end();
@@ -326,7 +356,13 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     }
     if (!Array.isArray(parsed.choices)) return { kind: 'protocol_error', message: 'response has no choices' };
     return {
-      kind: 'ok', status: this.status, sentAt: this.sentAt, endedAt, usage: usageOf(parsed.usage), firstTokenAt: undefined, serverTiming: serverTimingOf(parsed.stats, parsed.timings),
+      kind: 'ok',
+      status: this.status,
+      sentAt: this.sentAt,
+      endedAt,
+      usage: usageOf(parsed.usage),
+      firstTokenAt: undefined,
+      serverTiming: serverTimingOf(parsed.stats, parsed.timings),
       ...(this.keepText ? { text: answerText(parsed.choices[0]) } : {}),
     } as Outcome;
   }
@@ -391,7 +427,11 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     this.owner.firstByte.settle(this);
     this.chunks.length = 0; // the deadline queue may hold this handler a while: not its body
     this.owner.unwatch(this.signal, this);
-    this.resolve(this.resent || this.noReuse ? { ...outcome, ...(this.resent ? { resent: true } : {}), ...(this.noReuse ? { noReuse: true } : {}) } : outcome);
+    this.resolve(
+      this.resent || this.noReuse
+        ? { ...outcome, ...(this.resent ? { resent: true } : {}), ...(this.noReuse ? { noReuse: true } : {}) }
+        : outcome,
+    );
   }
 
   /** Gives the connection back once undici is done with the request. */
@@ -493,5 +533,5 @@ export function outcomeOf(error: Error): Outcome {
     return { kind: 'protocol_error', message: `${code}: ${error.message}` };
   }
   const cause = (error as { cause?: { code?: string } }).cause;
-  return { kind: 'connection_error', ...(code ?? cause?.code ? { code: (code ?? cause?.code)! } : {}), message: error.message };
+  return { kind: 'connection_error', ...((code ?? cause?.code) ? { code: (code ?? cause?.code)! } : {}), message: error.message };
 }

@@ -102,7 +102,8 @@ export class ConnectionPool {
       connection.served = 0;
     });
     client.on('disconnect', (_origin: unknown, _targets: unknown, error: Error) => {
-      if (connection.served > 0 && closedByPeer(error)) this.options.onServerClose(connection, this.options.now() - connection.lastEnd);
+      if (connection.served > 0 && closedByPeer(error))
+        this.options.onServerClose(connection, this.options.now() - connection.lastEnd);
     });
     this.all.push(connection);
     return connection;

@@ -23,7 +23,11 @@ export const DEFAULT_BASE_URL = 'http://127.0.0.1:8000';
  * auth. A server that closes its
  * connections after answering is reported through `ctx.logger` once it is seen doing so.
  */
-export function clientFor(ctx: BackendContext, options: OpenAIOptions, defaultUrl: string): { client: OpenAIClient; origin: string } {
+export function clientFor(
+  ctx: BackendContext,
+  options: OpenAIOptions,
+  defaultUrl: string,
+): { client: OpenAIClient; origin: string } {
   const target = new URL(options.base_url ?? ctx.server.url ?? defaultUrl);
   const origin = target.origin;
   // A URL's user and password (http://user:pass@host) are sent as HTTP basic auth, unless the
@@ -36,7 +40,9 @@ export function clientFor(ctx: BackendContext, options: OpenAIOptions, defaultUr
   const cap = ctx.server.maxConcurrentRequests;
   const connections = options.connections ?? (Number.isFinite(cap) ? cap : 128);
   const onNoReuse = (kind: string): void =>
-    ctx.logger.warn(`${ctx.server.id}: the server closes its connection after every ${kind} answer although it offers keep-alive; sending ${kind} requests with "connection: close" (no reuse) from now on`);
+    ctx.logger.warn(
+      `${ctx.server.id}: the server closes its connection after every ${kind} answer although it offers keep-alive; sending ${kind} requests with "connection: close" (no reuse) from now on`,
+    );
   return { client: new OpenAIClient(options, origin, ctx.clock, connections, ctx.server.model, { onNoReuse }), origin };
 }
 
@@ -55,4 +61,12 @@ export default defineBackend({
     };
   },
 });
-export { METRIC_FAMILIES, metricFamilies, parsePrometheus, pickMetric, wrongServerMessage, type Aggregate, type MetricFamily } from './prometheus.js';
+export {
+  METRIC_FAMILIES,
+  metricFamilies,
+  parsePrometheus,
+  pickMetric,
+  wrongServerMessage,
+  type Aggregate,
+  type MetricFamily,
+} from './prometheus.js';

@@ -27,12 +27,17 @@ test('unlabelled lines, label values with spaces and braces, and timestamps are 
 });
 
 test('the known metric families of a scrape are named', () => {
-  expect(metricFamilies(parsePrometheus('llamacpp:requests_processing 0\ntgi_queue_size 1\n')).map((f) => f.prefix)).toEqual(['llamacpp:', 'tgi_']);
+  expect(metricFamilies(parsePrometheus('llamacpp:requests_processing 0\ntgi_queue_size 1\n')).map((f) => f.prefix)).toEqual([
+    'llamacpp:',
+    'tgi_',
+  ]);
 });
 
 test('a scrape without the expected family says what it holds and which backend reads it', () => {
   const llama = parsePrometheus('llamacpp:prompt_tokens_total 31\n');
-  expect(wrongServerMessage('/metrics', 'vllm:', llama)).toBe('GET /metrics answered without vllm: metrics (found llamacpp: metrics (llama.cpp)); use the llamacpp backend');
+  expect(wrongServerMessage('/metrics', 'vllm:', llama)).toBe(
+    'GET /metrics answered without vllm: metrics (found llamacpp: metrics (llama.cpp)); use the llamacpp backend',
+  );
   expect(wrongServerMessage('/metrics', 'llamacpp:', llama)).toBeUndefined();
   expect(wrongServerMessage('/metrics', 'llamacpp:', parsePrometheus('sglang:num_running_reqs 1\n'))).toBe(
     'GET /metrics answered without llamacpp: metrics (found sglang: metrics (SGLang)); no built-in backend reads them: set scrape_metrics: false',

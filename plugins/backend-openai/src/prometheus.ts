@@ -19,7 +19,12 @@ export function parsePrometheus(text: string): Map<string, Aggregate> {
     if (space < 0) continue;
     const name = brace >= 0 && brace < space ? line.slice(0, brace) : line.slice(0, space);
     if (name.endsWith('_created')) continue;
-    const value = Number(line.slice(space + 1).trim().split(/\s+/)[0]);
+    const value = Number(
+      line
+        .slice(space + 1)
+        .trim()
+        .split(/\s+/)[0],
+    );
     if (!Number.isFinite(value)) continue;
     const a = out.get(name);
     if (a) {
@@ -55,7 +60,11 @@ export function metricFamilies(samples: ReadonlyMap<string, Aggregate>): MetricF
  * Why a scrape of `path` holds none of the metrics a backend reads (those named `expected...`), naming
  * what it holds instead and the backend that reads that; undefined when the expected family is there.
  */
-export function wrongServerMessage(path: string, expectedPrefix: string, samples: ReadonlyMap<string, Aggregate>): string | undefined {
+export function wrongServerMessage(
+  path: string,
+  expectedPrefix: string,
+  samples: ReadonlyMap<string, Aggregate>,
+): string | undefined {
   const names = [...samples.keys()];
   if (names.some((n) => n.startsWith(expectedPrefix))) return undefined;
   const found = metricFamilies(samples);

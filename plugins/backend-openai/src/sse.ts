@@ -69,7 +69,14 @@ export class SseParser {
     }
     if (buf[start] === 0x3a) return; // ":" comment
     // "data:" followed by an optional space
-    if (end - start >= 5 && buf[start] === 0x64 && buf[start + 1] === 0x61 && buf[start + 2] === 0x74 && buf[start + 3] === 0x61 && buf[start + 4] === 0x3a) {
+    if (
+      end - start >= 5 &&
+      buf[start] === 0x64 &&
+      buf[start + 1] === 0x61 &&
+      buf[start + 2] === 0x74 &&
+      buf[start + 3] === 0x61 &&
+      buf[start + 4] === 0x3a
+    ) {
       const from = buf[start + 5] === 0x20 ? start + 6 : start + 5;
       if (this.first === undefined) {
         this.first = buf;

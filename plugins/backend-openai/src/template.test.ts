@@ -51,14 +51,20 @@ test('no template is learned from events that count for more than a text, or who
 });
 
 test('completions (choice.text) and spaced JSON are learned too', () => {
-  const completion = (text: string) => `{"id":"c","object":"text_completion","choices":[{"index":0,"text":${JSON.stringify(text)},"finish_reason":null}]}`;
+  const completion = (text: string) =>
+    `{"id":"c","object":"text_completion","choices":[{"index":0,"text":${JSON.stringify(text)},"finish_reason":null}]}`;
   expect(read(learned(completion(' a')), completion(' b'))).toBe(' b');
   const spaced = (text: string) => `{"choices": [{"index": 0, "delta": {"content": ${JSON.stringify(text)}}}]}`;
   expect(read(learned(spaced(' a')), spaced(' b'))).toBe(' b');
 });
 
 test('an event read through its own template gives the text JSON.parse gives', () => {
-  for (const payload of [vllm(' a'), vllm(''), '{"choices":[{"text":"t"}]}', '{"choices":[{"delta":{"content":"x"}}],"id":"y"}']) {
+  for (const payload of [
+    vllm(' a'),
+    vllm(''),
+    '{"choices":[{"text":"t"}]}',
+    '{"choices":[{"delta":{"content":"x"}}],"id":"y"}',
+  ]) {
     expect(read(learned(payload), payload)).toBe(chunkText(JSON.parse(payload) as StreamChunk));
   }
 });
@@ -88,14 +94,30 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 test('a streamed answer counts every non-empty text once and keeps the text exactly, events templated or not', async () => {
   const b = await backend.create(
-    { logger: { debug() {}, info() {}, warn() {}, error() {} }, clock: { now: () => performance.now() }, scenarioDir: '.', seed: 1, server: { id: 's', url, maxConcurrentRequests: 1 } },
+    {
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      clock: { now: () => performance.now() },
+      scenarioDir: '.',
+      seed: 1,
+      server: { id: 's', url, maxConcurrentRequests: 1 },
+    },
     OpenAIOptionsSchema.parse({}),
   );
-  const request: BenchRequest = { index: 0, messages: [{ role: 'user', content: 'hi' }], stream: true, warmup: false, keepText: true };
+  const request: BenchRequest = {
+    index: 0,
+    messages: [{ role: 'user', content: 'hi' }],
+    stream: true,
+    warmup: false,
+    keepText: true,
+  };
   try {
     for (let i = 0; i < 3; i++) {
       const outcome = await b.send(request, new AbortController().signal);
-      expect(outcome).toMatchObject({ kind: 'ok', text: parts.join(''), usage: { outputTokens: parts.filter((p) => p !== '').length, source: 'counted' } });
+      expect(outcome).toMatchObject({
+        kind: 'ok',
+        text: parts.join(''),
+        usage: { outputTokens: parts.filter((p) => p !== '').length, source: 'counted' },
+      });
       // One token event per chunk with choices: the role chunk, every part, the finish chunk.
       expect(outcome.kind === 'ok' ? outcome.chunkTimes : undefined).toHaveLength(parts.length + 2);
     }

@@ -15,12 +15,16 @@ beforeAll(async () => {
     req.on('end', () => {
       const stream = (JSON.parse(body) as { stream?: boolean }).stream === true;
       if (!stream) {
-        const payload = JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'Hello, world.' } }], usage: { prompt_tokens: 3, completion_tokens: 4 } });
+        const payload = JSON.stringify({
+          choices: [{ index: 0, message: { role: 'assistant', content: 'Hello, world.' } }],
+          usage: { prompt_tokens: 3, completion_tokens: 4 },
+        });
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
         return void res.end(payload);
       }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      for (const part of ['Hello', ', ', 'world.']) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: part } }] })}\n\n`);
+      for (const part of ['Hello', ', ', 'world.'])
+        res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: part } }] })}\n\n`);
       res.end('data: [DONE]\n\n');
     });
   });
@@ -31,7 +35,13 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 async function send(stream: boolean, keepText: boolean): Promise<Outcome> {
   const b = await backend.create(
-    { logger: { debug() {}, info() {}, warn() {}, error() {} }, clock: { now: () => performance.now() }, scenarioDir: '.', seed: 1, server: { id: 's', url, maxConcurrentRequests: 1 } },
+    {
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      clock: { now: () => performance.now() },
+      scenarioDir: '.',
+      seed: 1,
+      server: { id: 's', url, maxConcurrentRequests: 1 },
+    },
     OpenAIOptionsSchema.parse({}),
   );
   const request: BenchRequest = { index: 0, messages: [{ role: 'user', content: 'hi' }], stream, warmup: false, keepText };

@@ -6,19 +6,30 @@ import { request } from 'undici';
  * (`{content, add_special}` -> `{tokens}`) offer it. One body carries both shapes' fields; no
  * special tokens are added. Undefined when the server has no such endpoint (404, 405, 501).
  */
-export function serverTokenizer(origin: string, headers: Readonly<Record<string, string>>, model: () => string | undefined): (text: string) => Promise<number | undefined> {
+export function serverTokenizer(
+  origin: string,
+  headers: Readonly<Record<string, string>>,
+  model: () => string | undefined,
+): (text: string) => Promise<number | undefined> {
   return async (text) => {
     const m = model();
     const res = await request(`${origin}/tokenize`, {
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...(m === undefined ? {} : { model: m }), prompt: text, content: text, add_special: false, add_special_tokens: false }),
+      body: JSON.stringify({
+        ...(m === undefined ? {} : { model: m }),
+        prompt: text,
+        content: text,
+        add_special: false,
+        add_special_tokens: false,
+      }),
       headersTimeout: 30_000,
       bodyTimeout: 30_000,
     });
     const body = await res.body.text();
     if (res.statusCode === 404 || res.statusCode === 405 || res.statusCode === 501) return undefined;
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`POST /tokenize answered ${res.statusCode}: ${body.slice(0, 200)}`);
+    if (res.statusCode < 200 || res.statusCode >= 300)
+      throw new Error(`POST /tokenize answered ${res.statusCode}: ${body.slice(0, 200)}`);
     const parsed = JSON.parse(body) as { count?: unknown; tokens?: unknown };
     if (typeof parsed.count === 'number') return parsed.count;
     if (Array.isArray(parsed.tokens)) return parsed.tokens.length;

@@ -24,12 +24,23 @@ test('llama.cpp metrics to the vllm backend: empty readings and one warning nami
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const warnings: string[] = [];
   const logger: Logger = { debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} };
-  const b = await vllm.create({ logger, clock: { now: () => performance.now() }, scenarioDir: '.', seed: 1, server: { id: 'gpu', url, maxConcurrentRequests: Infinity } }, vllm.options.parse({}));
+  const b = await vllm.create(
+    {
+      logger,
+      clock: { now: () => performance.now() },
+      scenarioDir: '.',
+      seed: 1,
+      server: { id: 'gpu', url, maxConcurrentRequests: Infinity },
+    },
+    vllm.options.parse({}),
+  );
   try {
     expect(await b.serverMetrics!()).toEqual({});
     expect(await b.serverMetrics!()).toEqual({});
     expect(scrapes).toBe(2);
-    expect(warnings).toEqual(['gpu: GET /metrics answered without vllm: metrics (found llamacpp: metrics (llama.cpp)); use the llamacpp backend']);
+    expect(warnings).toEqual([
+      'gpu: GET /metrics answered without vllm: metrics (found llamacpp: metrics (llama.cpp)); use the llamacpp backend',
+    ]);
   } finally {
     await b.teardown!();
     await new Promise((resolve) => server.close(resolve));

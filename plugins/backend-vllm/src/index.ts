@@ -12,8 +12,16 @@ export const DEFAULT_VLLM_URL = 'http://localhost:8000';
 export const VllmOptionsSchema = OpenAIOptionsSchema.extend({
   base_url: z.url().optional().describe("Server origin (default: the server's url, else http://localhost:8000)."),
   ignore_eos: z.boolean().default(false).describe('vLLM: keep generating past EOS, so every request produces max_tokens tokens.'),
-  min_tokens: z.number().int().nonnegative().optional().describe('vLLM: generate at least this many tokens before EOS may end the output.'),
-  metrics_path: z.string().default('/metrics').describe('Prometheus endpoint, read at the start and end of every run and sampled about every second during it.'),
+  min_tokens: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('vLLM: generate at least this many tokens before EOS may end the output.'),
+  metrics_path: z
+    .string()
+    .default('/metrics')
+    .describe('Prometheus endpoint, read at the start and end of every run and sampled about every second during it.'),
   scrape_metrics: z.boolean().default(true).describe('Read /metrics (prefix-cache hit rate, KV-cache usage, running/waiting).'),
   reset_prefix_cache: z
     .boolean()
@@ -65,7 +73,10 @@ export default defineBackend({
         try {
           await call('POST', '/reset_prefix_cache', (status) => status >= 200 && status < 300);
         } catch (error) {
-          warnOnce('reset', `cannot reset the prefix cache (${(error as Error).message}); experiments may hit prompts cached by earlier ones. Start vLLM with VLLM_SERVER_DEV_MODE=1 to allow it, or set reset_prefix_cache: false`);
+          warnOnce(
+            'reset',
+            `cannot reset the prefix cache (${(error as Error).message}); experiments may hit prompts cached by earlier ones. Start vLLM with VLLM_SERVER_DEV_MODE=1 to allow it, or set reset_prefix_cache: false`,
+          );
         }
       },
       async serverMetrics() {
@@ -74,7 +85,10 @@ export default defineBackend({
         try {
           samples = parsePrometheus(await call('GET', options.metrics_path, (status) => status === 200));
         } catch (error) {
-          warnOnce('metrics', `cannot read vLLM metrics (${(error as Error).message}); no prefix-cache or KV-cache figures (set scrape_metrics: false to skip)`);
+          warnOnce(
+            'metrics',
+            `cannot read vLLM metrics (${(error as Error).message}); no prefix-cache or KV-cache figures (set scrape_metrics: false to skip)`,
+          );
           return {};
         }
         const wrong = wrongServerMessage(options.metrics_path, 'vllm:', samples);

@@ -28,14 +28,16 @@ async function fakeNvidiaSmi(body: string): Promise<string> {
   await chmod(file, 0o755);
   return dir;
 }
-const calls = async (dir: string) => (await readFile(join(dir, 'calls'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+const calls = async (dir: string) =>
+  (await readFile(join(dir, 'calls'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
 
 async function collector(options: Record<string, unknown> = {}, scenarioDir?: string): Promise<Collector> {
   return gpu.create(ctx(scenarioDir), GpuOptions.parse(options));
 }
 
 test('reads the nvidia-smi found on PATH, with the query the parser expects', async () => {
-  const dir = await fakeNvidiaSmi(`[ "$1" = "--query-gpu=index,memory.used,memory.total,utilization.gpu" ] && [ "$2" = "--format=csv,noheader,nounits" ] || exit 2
+  const dir =
+    await fakeNvidiaSmi(`[ "$1" = "--query-gpu=index,memory.used,memory.total,utilization.gpu" ] && [ "$2" = "--format=csv,noheader,nounits" ] || exit 2
 printf '0, 30512, 81920, 90\\n1, 1920, 81920, 10\\n'`);
   process.env.PATH = `${dir}${delimiter}${originalPath}`;
   const c = await collector();
@@ -72,23 +74,31 @@ test('no nvidia-smi on PATH: one warning, no readings, no throw', async () => {
   process.env.PATH = await mkdtemp(join(tmpdir(), 'llmbench-empty-path-'));
   const c = await collector();
   expect([await c.sample(), await c.sample(), await c.sample()]).toEqual([{}, {}, {}]);
-  expect(warnings).toEqual(['gpu: nvidia-smi not found (no NVIDIA driver here? else set nvidia_smi_path); the run goes on without GPU readings']);
+  expect(warnings).toEqual([
+    'gpu: nvidia-smi not found (no NVIDIA driver here? else set nvidia_smi_path); the run goes on without GPU readings',
+  ]);
 });
 
 test('"No devices were found" (exit 6): one warning, and nvidia-smi is not asked again', async () => {
   const dir = await fakeNvidiaSmi(`echo "No devices were found"\nexit 6`);
   const c = await collector({ nvidia_smi_path: join(dir, 'nvidia-smi') });
   expect([await c.sample(), await c.sample()]).toEqual([{}, {}]);
-  expect(warnings).toEqual([`gpu: ${join(dir, 'nvidia-smi')} found no GPU ("No devices were found"); the run goes on without GPU readings`]);
+  expect(warnings).toEqual([
+    `gpu: ${join(dir, 'nvidia-smi')} found no GPU ("No devices were found"); the run goes on without GPU readings`,
+  ]);
   expect(await calls(dir)).toBe(1);
 });
 
 test('a failing nvidia-smi is named with its exit code and first line of output', async () => {
-  const dir = await fakeNvidiaSmi(`echo "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver." >&2\nexit 9`);
+  const dir = await fakeNvidiaSmi(
+    `echo "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver." >&2\nexit 9`,
+  );
   process.env.PATH = `${dir}${delimiter}${originalPath}`;
   const c = await collector();
   expect(await c.sample()).toEqual({});
-  expect(warnings).toEqual(["gpu: nvidia-smi exited with code 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.; the run goes on without GPU readings"]);
+  expect(warnings).toEqual([
+    "gpu: nvidia-smi exited with code 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.; the run goes on without GPU readings",
+  ]);
 });
 
 test('a hung nvidia-smi is killed after timeout_ms and the sample gives nothing', async () => {
@@ -115,7 +125,9 @@ DCGM_FI_DEV_FB_FREE{gpu="0",UUID="GPU-a",device="nvidia0",modelName="NVIDIA H100
 DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-a",device="nvidia0",modelName="NVIDIA H100 80GB HBM3",Hostname="gpu-box"} 83
 `;
 
-async function exporter(handle: (answer: (status: number, body: string) => void) => void): Promise<{ url: string; server: Server }> {
+async function exporter(
+  handle: (answer: (status: number, body: string) => void) => void,
+): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
@@ -157,7 +169,9 @@ test('an exporter that is not there: one warning naming the connection error', a
   await new Promise((r) => server.close(r));
   const c = await collector({ source: 'dcgm', url });
   expect([await c.sample(), await c.sample()]).toEqual([{}, {}]);
-  expect(warnings).toEqual([`gpu: the DCGM exporter at ${url} did not answer: ECONNREFUSED; the run goes on without GPU readings`]);
+  expect(warnings).toEqual([
+    `gpu: the DCGM exporter at ${url} did not answer: ECONNREFUSED; the run goes on without GPU readings`,
+  ]);
 });
 
 test('an exporter that never answers is given up on after timeout_ms', async () => {
@@ -165,7 +179,9 @@ test('an exporter that never answers is given up on after timeout_ms', async () 
   try {
     const c = await collector({ source: 'dcgm', url, timeout_ms: 100 });
     expect(await c.sample()).toEqual({});
-    expect(warnings).toEqual([`gpu: the DCGM exporter at ${url} did not answer: no answer within 100 ms (timeout_ms); the run goes on without GPU readings`]);
+    expect(warnings).toEqual([
+      `gpu: the DCGM exporter at ${url} did not answer: no answer within 100 ms (timeout_ms); the run goes on without GPU readings`,
+    ]);
   } finally {
     server.closeAllConnections();
     server.close();
@@ -175,6 +191,8 @@ test('an exporter that never answers is given up on after timeout_ms', async () 
 test('source dcgm without url is an options error at url', () => {
   const r = GpuOptions.safeParse({ source: 'dcgm' });
   expect(r.success).toBe(false);
-  expect(r.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['url', "source dcgm needs url: the DCGM exporter's metrics endpoint, e.g. http://gpu-box:9400/metrics"]]);
+  expect(r.error!.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+    ['url', "source dcgm needs url: the DCGM exporter's metrics endpoint, e.g. http://gpu-box:9400/metrics"],
+  ]);
   expect(GpuOptions.parse({})).toEqual({ source: 'nvidia-smi', nvidia_smi_path: 'nvidia-smi', timeout_ms: 2000 });
 });

@@ -2,7 +2,9 @@ import { expect, test } from 'vitest';
 import { parseDcgm, parseNvidiaSmi, toReadings } from './parse.js';
 
 test('nvidia-smi CSV of one GPU gives its memory (MiB) and utilization (%)', () => {
-  expect(parseNvidiaSmi('0, 30512, 81920, 87\n')).toEqual([{ index: 0, memoryUsedMb: 30512, memoryTotalMb: 81920, utilizationPct: 87 }]);
+  expect(parseNvidiaSmi('0, 30512, 81920, 87\n')).toEqual([
+    { index: 0, memoryUsedMb: 30512, memoryTotalMb: 81920, utilizationPct: 87 },
+  ]);
 });
 
 test('nvidia-smi "[N/A]" and "[Not Supported]" fields are left out, the others kept', () => {
@@ -14,10 +16,12 @@ test('nvidia-smi "[N/A]" and "[Not Supported]" fields are left out, the others k
 
 test('nvidia-smi lines that are not GPU rows (messages, blank lines, CRLF) are skipped', () => {
   expect(parseNvidiaSmi('No devices were found\n')).toEqual([]);
-  expect(parseNvidiaSmi('0, 10, 20, 30\r\n\r\n')).toEqual([{ index: 0, memoryUsedMb: 10, memoryTotalMb: 20, utilizationPct: 30 }]);
+  expect(parseNvidiaSmi('0, 10, 20, 30\r\n\r\n')).toEqual([
+    { index: 0, memoryUsedMb: 10, memoryTotalMb: 20, utilizationPct: 30 },
+  ]);
 });
 
-test('several GPUs: memory summed, utilization averaged, and each GPU\'s own readings', () => {
+test("several GPUs: memory summed, utilization averaged, and each GPU's own readings", () => {
   expect(toReadings(parseNvidiaSmi('0, 30000, 81920, 90\n1, 20000, 81920, 40\n'))).toEqual({
     gpu_memory_used_mb: 50000,
     gpu_memory_total_mb: 163840,
@@ -32,12 +36,24 @@ test('several GPUs: memory summed, utilization averaged, and each GPU\'s own rea
 });
 
 test('one GPU gives only the totals, with no per-GPU copies', () => {
-  expect(toReadings([{ index: 3, memoryUsedMb: 5, memoryTotalMb: 10, utilizationPct: 50 }])).toEqual({ gpu_memory_used_mb: 5, gpu_memory_total_mb: 10, gpu_utilization_pct: 50 });
+  expect(toReadings([{ index: 3, memoryUsedMb: 5, memoryTotalMb: 10, utilizationPct: 50 }])).toEqual({
+    gpu_memory_used_mb: 5,
+    gpu_memory_total_mb: 10,
+    gpu_utilization_pct: 50,
+  });
 });
 
 test('a total is given only when every GPU reported the field', () => {
   const r = toReadings(parseNvidiaSmi('0, 1000, 8000, [N/A]\n1, 2000, 8000, 30\n'));
-  expect(r).toEqual({ gpu_memory_used_mb: 3000, gpu_memory_total_mb: 16000, gpu0_memory_used_mb: 1000, gpu0_memory_total_mb: 8000, gpu1_memory_used_mb: 2000, gpu1_memory_total_mb: 8000, gpu1_utilization_pct: 30 });
+  expect(r).toEqual({
+    gpu_memory_used_mb: 3000,
+    gpu_memory_total_mb: 16000,
+    gpu0_memory_used_mb: 1000,
+    gpu0_memory_total_mb: 8000,
+    gpu1_memory_used_mb: 2000,
+    gpu1_memory_total_mb: 8000,
+    gpu1_utilization_pct: 30,
+  });
   expect(toReadings([])).toEqual({});
 });
 
@@ -65,8 +81,10 @@ test('DCGM text gives per-GPU used, total = used + free, and utilization; other 
 });
 
 test('DCGM: no total without FB_FREE, and series without a gpu label are skipped', () => {
-  expect(parseDcgm('DCGM_FI_DEV_FB_USED{gpu="2"} 100 1700000000000\nDCGM_FI_DEV_GPU_UTIL{UUID="x"} 50\nDCGM_FI_DEV_GPU_UTIL{UUID="x",gpu="2"} 5\n')).toEqual([
-    { index: 2, memoryUsedMb: 100, utilizationPct: 5 },
-  ]);
+  expect(
+    parseDcgm(
+      'DCGM_FI_DEV_FB_USED{gpu="2"} 100 1700000000000\nDCGM_FI_DEV_GPU_UTIL{UUID="x"} 50\nDCGM_FI_DEV_GPU_UTIL{UUID="x",gpu="2"} 5\n',
+    ),
+  ).toEqual([{ index: 2, memoryUsedMb: 100, utilizationPct: 5 }]);
   expect(parseDcgm('vllm:num_requests_running{model_name="m"} 3\n')).toEqual([]);
 });

@@ -58,7 +58,9 @@ export const DCGM_METRICS = {
  */
 export function parseDcgm(text: string): GpuReading[] {
   const byGpu = new Map<number, { used?: number; free?: number; util?: number }>();
-  const wanted = new Map<string, 'used' | 'free' | 'util'>(Object.entries(DCGM_METRICS).map(([k, v]) => [v, k as 'used' | 'free' | 'util']));
+  const wanted = new Map<string, 'used' | 'free' | 'util'>(
+    Object.entries(DCGM_METRICS).map(([k, v]) => [v, k as 'used' | 'free' | 'util']),
+  );
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
@@ -68,7 +70,12 @@ export function parseDcgm(text: string): GpuReading[] {
     const key = wanted.get(line.slice(0, brace));
     if (!key) continue;
     const gpu = /(?:^|[{,\s])gpu="(\d+)"/.exec(line.slice(brace, close + 1));
-    const value = Number(line.slice(close + 1).trim().split(/\s+/)[0]);
+    const value = Number(
+      line
+        .slice(close + 1)
+        .trim()
+        .split(/\s+/)[0],
+    );
     if (!gpu || !Number.isFinite(value)) continue;
     const index = Number(gpu[1]);
     const entry = byGpu.get(index) ?? {};

@@ -7,7 +7,10 @@ import benchmarkJson, { toBenchmarkFile, type BenchmarkFile } from './index.js';
 
 /** `llmbench benchmark --mode both` over three servers: a concurrency sweep and a server sweep. */
 async function scaling(): Promise<RunResults> {
-  const text = await readFile(new URL('../../reporter-markdown/src/__fixtures__/benchmark-scaling.json', import.meta.url), 'utf8');
+  const text = await readFile(
+    new URL('../../reporter-markdown/src/__fixtures__/benchmark-scaling.json', import.meta.url),
+    'utf8',
+  );
   return RunResultsSchema.parse(JSON.parse(text));
 }
 
@@ -75,10 +78,22 @@ describe('concurrency_benchmark[]', () => {
     const e = results.experiments[0]!;
     const broken = {
       ...e,
-      summary: { ...e.summary, successes: 0, success_rate: 0, latency_ms: null, failures: { ...e.summary.failures, http_error: 45, timeout: 15 } },
+      summary: {
+        ...e.summary,
+        successes: 0,
+        success_rate: 0,
+        latency_ms: null,
+        failures: { ...e.summary.failures, http_error: 45, timeout: 15 },
+      },
     };
     const [entry] = toBenchmarkFile({ ...results, experiments: [broken] }).concurrency_benchmark;
-    expect(entry).toMatchObject({ total_requests: 60, successful_requests: 0, failed_requests: 60, success_rate: 0, failures: { http_error: 45, timeout: 15 } });
+    expect(entry).toMatchObject({
+      total_requests: 60,
+      successful_requests: 0,
+      failed_requests: 60,
+      success_rate: 0,
+      failures: { http_error: 45, timeout: 15 },
+    });
     expect([entry!.avg_response_time, entry!.p50_response_time, entry!.p99_response_time]).toEqual([null, null, null]);
   });
 });
@@ -86,7 +101,16 @@ describe('concurrency_benchmark[]', () => {
 describe('scaling_benchmark[]', () => {
   test('the server sweep, with throughput per worker, speedup and efficiency against one worker', async () => {
     const file = toBenchmarkFile(await scaling());
-    expect(file.scaling_benchmark.map((e) => [e.name, e.num_workers, e.concurrency, e.throughput_per_worker, e.speedup, e.scaling_efficiency])).toEqual([
+    expect(
+      file.scaling_benchmark.map((e) => [
+        e.name,
+        e.num_workers,
+        e.concurrency,
+        e.throughput_per_worker,
+        e.speedup,
+        e.scaling_efficiency,
+      ]),
+    ).toEqual([
       ['scaling/servers=1', 1, 5, 107.89, 1, null],
       ['scaling/servers=2', 2, 10, 100.935, 1.871, 0.936],
       ['scaling/servers=3', 3, 15, 95.343, 2.651, 0.884],
@@ -95,7 +119,12 @@ describe('scaling_benchmark[]', () => {
 
   test('scaling entries carry the same per-point fields, worker_stats over the servers used', async () => {
     const [, two] = toBenchmarkFile(await scaling()).scaling_benchmark;
-    expect(two).toMatchObject({ workers: ['mac-studio-1', 'mac-studio-2'], total_time: 0.2972, requests_per_second: 201.869, avg_response_time: 0.048 });
+    expect(two).toMatchObject({
+      workers: ['mac-studio-1', 'mac-studio-2'],
+      total_time: 0.2972,
+      requests_per_second: 201.869,
+      avg_response_time: 0.048,
+    });
     expect(Object.keys(two!.worker_stats)).toEqual(['mac-studio-1', 'mac-studio-2']);
     expect(two!.worker_stats['mac-studio-1']).toMatchObject({ load_percentage: 50, busy_percentage: 99.89 });
   });
@@ -117,7 +146,8 @@ describe('file', () => {
       scenarioDir: dir,
       seed: 1,
       out: { write() {}, isTTY: false },
-      resolveOutput: (template) => join(dir, template.replaceAll('{scenario}', results.scenario.name).replaceAll('{timestamp}', 'T')),
+      resolveOutput: (template) =>
+        join(dir, template.replaceAll('{scenario}', results.scenario.name).replaceAll('{timestamp}', 'T')),
       fileWritten: (path) => void written.push(path),
     };
     const reporter = await benchmarkJson.create(ctx, benchmarkJson.options.parse({}));

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { defineReporter, writeFileAtomic, type ExperimentResult, type LatencyStats, type RunResults, type SummaryStats } from '@llmbench/plugin-api';
+import {
+  defineReporter,
+  writeFileAtomic,
+  type ExperimentResult,
+  type LatencyStats,
+  type RunResults,
+  type SummaryStats,
+} from '@llmbench/plugin-api';
 
 /**
  * The JSON the seed's `benchmark.py` wrote, so its jq one-liners and comparison script keep working:
@@ -55,7 +62,14 @@ export interface ScalingEntry extends BenchmarkEntry {
 }
 
 export interface BenchmarkFile {
-  benchmark: { tool: 'llmbench'; version: string; scenario: string; started_at: string; finished_at: string; status: RunResults['status'] };
+  benchmark: {
+    tool: 'llmbench';
+    version: string;
+    scenario: string;
+    started_at: string;
+    finished_at: string;
+    status: RunResults['status'];
+  };
   concurrency_benchmark: BenchmarkEntry[];
   scaling_benchmark: ScalingEntry[];
   results: RunResults;
@@ -139,7 +153,8 @@ export function toBenchmarkFile(results: RunResults): BenchmarkFile {
 
 export default defineReporter({
   name: 'benchmark-json',
-  description: 'Writes the seed benchmark script\'s JSON (concurrency_benchmark[], scaling_benchmark[]) so its jq one-liners keep working.',
+  description:
+    "Writes the seed benchmark script's JSON (concurrency_benchmark[], scaling_benchmark[]) so its jq one-liners keep working.",
   options: z.strictObject({
     output: z
       .string()

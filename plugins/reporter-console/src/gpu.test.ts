@@ -10,7 +10,11 @@ const withCollectors = (collectors: ExperimentResult['summary']['collectors']): 
 };
 
 test('the experiment block shows GPU memory and utilization, average and peak', () => {
-  const text = renderExperiment(withCollectors({ gpu: { gpu_memory_used_mb: m(30511.6, 31024), gpu_memory_total_mb: m(81920, 81920), gpu_utilization_pct: m(61.25, 97) } }));
+  const text = renderExperiment(
+    withCollectors({
+      gpu: { gpu_memory_used_mb: m(30511.6, 31024), gpu_memory_total_mb: m(81920, 81920), gpu_utilization_pct: m(61.25, 97) },
+    }),
+  );
   expect(text).toContain('  GPU memory: avg 30,512 / peak 31,024 of 81,920 MiB\n  GPU utilization: avg 61.3% / peak 97.0%\n');
 });
 

@@ -12,6 +12,9 @@ export function gpuLines(s: SummaryStats): string[] {
     const of = g.memory.totalMb === undefined ? '' : ` of ${n(g.memory.totalMb)}`;
     lines.push(`  GPU memory: avg ${n(g.memory.avg)} / peak ${n(g.memory.peak)}${of}${g.memory.unit ? ` ${g.memory.unit}` : ''}`);
   }
-  if (g.utilization) lines.push(`  GPU utilization: avg ${formatPercent(g.utilization.avg / 100)} / peak ${formatPercent(g.utilization.peak / 100)}`);
+  if (g.utilization)
+    lines.push(
+      `  GPU utilization: avg ${formatPercent(g.utilization.avg / 100)} / peak ${formatPercent(g.utilization.peak / 100)}`,
+    );
   return lines;
 }

@@ -17,7 +17,15 @@ async function simulate(r: Reporter, durationMs: number): Promise<void> {
   const done: ReturnType<typeof experiment>[] = [];
   for (const name of ['a', 'b']) {
     for (let t = 250; t <= durationMs; t += 250) {
-      const snapshot: ProgressSnapshot = { experiment: name, run: 1, done: Math.round((1000 * t) / durationMs), total: 1000, failures: 0, elapsedMs: t, latencyP50Ms: 20 };
+      const snapshot: ProgressSnapshot = {
+        experiment: name,
+        run: 1,
+        done: Math.round((1000 * t) / durationMs),
+        total: 1000,
+        failures: 0,
+        elapsedMs: t,
+        latencyP50Ms: 20,
+      };
       r.onProgress?.(snapshot);
     }
     const e = experiment(name);
@@ -45,7 +53,10 @@ describe('without a terminal', () => {
     const lines = out.text.split('\n');
     const progress = lines.filter((l) => l.startsWith('['));
     expect(progress.map((l) => l.slice(0, l.indexOf('%') + 2))).toEqual([
-      '[a] 417/1,000 (41%)', '[a] 833/1,000 (83%)', '[b] 417/1,000 (41%)', '[b] 833/1,000 (83%)',
+      '[a] 417/1,000 (41%)',
+      '[a] 833/1,000 (83%)',
+      '[b] 417/1,000 (41%)',
+      '[b] 833/1,000 (83%)',
     ]);
     expect(lines.indexOf(progress[1]!)).toBeLessThan(lines.indexOf('EXPERIMENT: a (semaphore, concurrency=10)'));
   });
@@ -102,7 +113,9 @@ describe('on a terminal', () => {
 describe('percentiles', () => {
   test('the default lists P50, P95 and P99 after the average', () => {
     const text = renderExperiment(experiment('a', 20));
-    expect(text).toContain('  Avg response time: 22.0ms\n  P50 response time: 20.0ms\n  P95 response time: 36.0ms\n  P99 response time: 50.0ms\n');
+    expect(text).toContain(
+      '  Avg response time: 22.0ms\n  P50 response time: 20.0ms\n  P95 response time: 36.0ms\n  P99 response time: 50.0ms\n',
+    );
     expect(text).not.toContain('P90');
   });
 
@@ -149,19 +162,29 @@ describe('rate sweeps', () => {
       ...e,
       experiment: 'sweep',
       sweep: {
-        index: 0, baseline: 'sweep/rate=10', servers: 1, throughput_per_server: achieved, speedup: 1, efficiency: null,
-        offered_rps: rate, achieved_rps: achieved, saturated, ...(saturated ? { saturation_reason: 'throughput' as const } : {}),
+        index: 0,
+        baseline: 'sweep/rate=10',
+        servers: 1,
+        throughput_per_server: achieved,
+        speedup: 1,
+        efficiency: null,
+        offered_rps: rate,
+        achieved_rps: achieved,
+        saturated,
+        ...(saturated ? { saturation_reason: 'throughput' as const } : {}),
       },
     };
   };
 
   test('a paced sweep point shows its offered and achieved rates and whether it kept up', () => {
     expect(renderExperiment(sweepPoint(10, 10.1, false))).toContain('  Offered / achieved: 10.0 / 10.1 req/s, keeping up\n');
-    expect(renderExperiment(sweepPoint(80, 41.2, true))).toContain('  Offered / achieved: 80.0 / 41.2 req/s, SATURATED (throughput fell short)\n');
+    expect(renderExperiment(sweepPoint(80, 41.2, true))).toContain(
+      '  Offered / achieved: 80.0 / 41.2 req/s, SATURATED (throughput fell short)\n',
+    );
     expect(renderExperiment(experiment('a'))).not.toContain('Offered');
   });
 
-  test('the summary names each sweep\'s saturation point and the highest rate sustained', () => {
+  test("the summary names each sweep's saturation point and the highest rate sustained", () => {
     const run = {
       ...results([sweepPoint(10, 10, false), sweepPoint(80, 41.2, true)]),
       saturation: [
@@ -170,13 +193,15 @@ describe('rate sweeps', () => {
       ],
     };
     const text = renderSummary(run);
-    expect(text).toContain('Saturation (sweep): first at sweep/rate=80, 41.2 of 80.0 req/s offered; sustained up to 10.0 req/s.\n');
+    expect(text).toContain(
+      'Saturation (sweep): first at sweep/rate=80, 41.2 of 80.0 req/s offered; sustained up to 10.0 req/s.\n',
+    );
     expect(text).toContain('Saturation (calm): no point saturated; sustained up to 20.0 req/s.\n');
   });
 });
 
 describe('labels', () => {
-  test('the header lists the run\'s labels under the scenario name', async () => {
+  test("the header lists the run's labels under the scenario name", async () => {
     const { out, r } = await create(false);
     await r.onRunStart?.({ scenario: 'test', experiments: ['a'], runs: 1, labels: { gpu: 'A100', commit: 'abc123' } });
     expect(out.text).toBe('llmbench: test\nlabels: gpu=A100, commit=abc123\n\n');

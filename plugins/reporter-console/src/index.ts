@@ -1,9 +1,29 @@
 import { z } from 'zod';
 import {
-  connectionNotes, defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, PROVENANCE_TEXT, runWarnings, tokenProvenance,
-  type ExperimentResult, type RunResults, type Saturation, type SummaryStats,
+  connectionNotes,
+  defineReporter,
+  FAILURE_KINDS,
+  HEADLINE_METRICS,
+  judge,
+  PROVENANCE_TEXT,
+  runWarnings,
+  tokenProvenance,
+  type ExperimentResult,
+  type RunResults,
+  type Saturation,
+  type SummaryStats,
 } from '@llmbench/plugin-api';
-import { approximateMark, formatCount, formatInterval, formatMs, formatNumber, formatPercent, formatValue, MISSING, textTable } from '@llmbench/plugin-api/format';
+import {
+  approximateMark,
+  formatCount,
+  formatInterval,
+  formatMs,
+  formatNumber,
+  formatPercent,
+  formatValue,
+  MISSING,
+  textTable,
+} from '@llmbench/plugin-api/format';
 import { gpuLines } from './gpu.js';
 import { turnLines } from './turns.js';
 import { LiveProgress, PlainProgress, progressLabel, useLiveBar, type ProgressView } from './progress.js';
@@ -22,12 +42,16 @@ export const ConsoleOptions = z.strictObject({
   live: z
     .enum(['auto', 'always', 'never'])
     .default('auto')
-    .describe('Live progress bar: auto draws it when the output is a terminal and the CI variable is not set; never prints plain progress lines instead.'),
+    .describe(
+      'Live progress bar: auto draws it when the output is a terminal and the CI variable is not set; never prints plain progress lines instead.',
+    ),
   progress_interval_s: z
     .number()
     .nonnegative()
     .default(5)
-    .describe('Without the live bar: at most one plain progress line per this many seconds of each experiment run; 0 turns them off.'),
+    .describe(
+      'Without the live bar: at most one plain progress line per this many seconds of each experiment run; 0 turns them off.',
+    ),
 });
 export type ConsoleOptions = z.output<typeof ConsoleOptions>;
 
@@ -44,7 +68,9 @@ function percentilesOf(options: RenderOptions): Percentile[] {
 /** The per-experiment block, in the seed guide's layout ("Results:", "Worker utilization:"). */
 export function renderExperiment(e: ExperimentResult, options: RenderOptions = DEFAULT_RENDER): string {
   const s = e.summary;
-  const params = Object.entries(e.params).map(([k, v]) => `${k}=${v}`).join(', ');
+  const params = Object.entries(e.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   const lines = [
     `EXPERIMENT: ${e.name} (${e.strategy.name}${params ? `, ${params}` : ''})`,
     'Results:',
@@ -57,25 +83,36 @@ export function renderExperiment(e: ExperimentResult, options: RenderOptions = D
   ];
   const sweep = e.sweep;
   if (sweep?.offered_rps !== undefined) {
-    const verdict = sweep.saturated ? `SATURATED (${sweep.saturation_reason === 'latency' ? 'latency p95 jumped' : 'throughput fell short'})` : 'keeping up';
-    lines.push(`  Offered / achieved: ${formatNumber(sweep.offered_rps)} / ${formatNumber(sweep.achieved_rps ?? 0)} req/s, ${verdict}`);
+    const verdict = sweep.saturated
+      ? `SATURATED (${sweep.saturation_reason === 'latency' ? 'latency p95 jumped' : 'throughput fell short'})`
+      : 'keeping up';
+    lines.push(
+      `  Offered / achieved: ${formatNumber(sweep.offered_rps)} / ${formatNumber(sweep.achieved_rps ?? 0)} req/s, ${verdict}`,
+    );
   }
   if (s.ttft_ms) lines.push(`  TTFT p50/p95: ${formatMs(s.ttft_ms.p50)} / ${formatMs(s.ttft_ms.p95)}`);
   if (s.itl_ms) lines.push(`  ITL p50/p95: ${formatMs(s.itl_ms.p50)} / ${formatMs(s.itl_ms.p95)}`);
   if (s.tpot_ms) lines.push(`  TPOT p50: ${formatMs(s.tpot_ms.p50)}`);
-  if (s.server_prompt_ms) lines.push(`  Server prompt time p50/p95: ${formatMs(s.server_prompt_ms.p50)} / ${formatMs(s.server_prompt_ms.p95)}`);
+  if (s.server_prompt_ms)
+    lines.push(`  Server prompt time p50/p95: ${formatMs(s.server_prompt_ms.p50)} / ${formatMs(s.server_prompt_ms.p95)}`);
   if (s.server_tpot_ms) lines.push(`  Server decode time per token p50: ${formatMs(s.server_tpot_ms.p50)}`);
   lines.push(...tokenLines(s));
   lines.push(...turnLines(s));
   lines.push(...sloLines(s));
   if (s.prefix_cache_hit_rate !== null) {
-    lines.push(`  Prefix cache hit rate: ${formatPercent(s.prefix_cache_hit_rate)} (${s.prefix_cache_source === 'usage' ? "from the responses' cached_tokens" : "from the servers' counters"})`);
+    lines.push(
+      `  Prefix cache hit rate: ${formatPercent(s.prefix_cache_hit_rate)} (${s.prefix_cache_source === 'usage' ? "from the responses' cached_tokens" : "from the servers' counters"})`,
+    );
   }
   if (s.reconnects > 0 || s.no_reuse_requests > 0) {
-    lines.push(`  Connections: ${formatCount(s.reconnects)} reconnect${s.reconnects === 1 ? '' : 's'}, ${formatCount(s.no_reuse_requests)} request${s.no_reuse_requests === 1 ? '' : 's'} sent without reuse`);
+    lines.push(
+      `  Connections: ${formatCount(s.reconnects)} reconnect${s.reconnects === 1 ? '' : 's'}, ${formatCount(s.no_reuse_requests)} request${s.no_reuse_requests === 1 ? '' : 's'} sent without reuse`,
+    );
   }
   if (s.barrier) {
-    lines.push(`  Barrier idle: ${formatPercent(s.barrier.idle_fraction)} of slot time over ${formatCount(s.barrier.batches)} batches`);
+    lines.push(
+      `  Barrier idle: ${formatPercent(s.barrier.idle_fraction)} of slot time over ${formatCount(s.barrier.batches)} batches`,
+    );
   }
   lines.push(...gpuLines(s));
   const failures = failureText(s);
@@ -88,7 +125,9 @@ export function renderExperiment(e: ExperimentResult, options: RenderOptions = D
       ...(server.ejections > 0 ? [`taken out ${server.ejections}x`] : []),
       ...(server.reconnects > 0 ? [`${formatCount(server.reconnects)} reconnects`] : []),
     ];
-    lines.push(`  ${server.id}: ${formatCount(server.requests)} requests, ${formatPercent(server.success_rate)} success rate, ${formatPercent(server.load_share)} of load, ${extra.join(', ')}`);
+    lines.push(
+      `  ${server.id}: ${formatCount(server.requests)} requests, ${formatPercent(server.success_rate)} success rate, ${formatPercent(server.load_share)} of load, ${extra.join(', ')}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -100,7 +139,9 @@ function tokenLines(s: SummaryStats): string[] {
   const provenance = tokenProvenance(t);
   const mark = approximateMark(provenance);
   const cached = t.cache_reported > 0 || t.cached > 0 ? ` (${formatCount(t.cached)} cached)` : '';
-  const lines = [`  Tokens: ${t.input > 0 ? `input ${formatCount(t.input)}${cached}, ` : ''}output ${mark}${formatCount(t.output)}, ${PROVENANCE_TEXT[provenance]}`];
+  const lines = [
+    `  Tokens: ${t.input > 0 ? `input ${formatCount(t.input)}${cached}, ` : ''}output ${mark}${formatCount(t.output)}, ${PROVENANCE_TEXT[provenance]}`,
+  ];
   if (t.output > 0) lines.push(`  Output tokens/sec: ${mark}${formatNumber(t.output_tokens_per_second)}`);
   return lines;
 }
@@ -108,27 +149,38 @@ function tokenLines(s: SummaryStats): string[] {
 /** Goodput and each service-level objective's verdict. */
 function sloLines(s: SummaryStats): string[] {
   if (s.goodput === null || s.goodput === undefined) return [];
-  const lines = [`  Goodput: ${formatNumber(s.goodput)} req/s (${formatCount(s.slo_met_requests)} of ${formatCount(s.successes)} successful requests within every objective)`];
+  const lines = [
+    `  Goodput: ${formatNumber(s.goodput)} req/s (${formatCount(s.slo_met_requests)} of ${formatCount(s.successes)} successful requests within every objective)`,
+  ];
   for (const o of s.slo ?? []) {
-    lines.push(`  SLO ${o.metric} ${o.bound} <= ${formatMs(o.limit)}: ${formatMs(o.actual)} ${o.met ? 'MET' : 'NOT MET'} (${formatCount(o.met_requests)} requests within)`);
+    lines.push(
+      `  SLO ${o.metric} ${o.bound} <= ${formatMs(o.limit)}: ${formatMs(o.actual)} ${o.met ? 'MET' : 'NOT MET'} (${formatCount(o.met_requests)} requests within)`,
+    );
   }
   return lines;
 }
 
 function failureText(s: SummaryStats): string {
-  return FAILURE_KINDS.filter((k) => s.failures[k] > 0).map((k) => `${formatCount(s.failures[k])} ${k}`).join(', ');
+  return FAILURE_KINDS.filter((k) => s.failures[k] > 0)
+    .map((k) => `${formatCount(s.failures[k])} ${k}`)
+    .join(', ');
 }
 
 /** An experiment's saturation point in one line. */
 export function saturationText(found: Saturation): string {
-  const sustained = found.max_unsaturated_rps === null ? 'no rate was sustained' : `sustained up to ${formatNumber(found.max_unsaturated_rps)} req/s`;
+  const sustained =
+    found.max_unsaturated_rps === null
+      ? 'no rate was sustained'
+      : `sustained up to ${formatNumber(found.max_unsaturated_rps)} req/s`;
   if (found.point === null) return `Saturation (${found.experiment}): no point saturated; ${sustained}.`;
   return `Saturation (${found.experiment}): first at ${found.point}, ${formatNumber(found.achieved_rps ?? 0)} of ${formatNumber(found.offered_rps ?? 0)} req/s offered; ${sustained}.`;
 }
 
 /** "gpu=A100, commit=abc123": a run's labels, in the order written. */
 export function labelsText(labels: Readonly<Record<string, string>>): string {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ');
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 }
 
 /** The closing comparison of every experiment, plus threshold verdicts. */
@@ -144,7 +196,17 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
     out.push('SUMMARY');
     out.push(
       textTable(
-        ['Experiment', 'Req/s', 'Avg', ...percentiles.map((p) => `P${p}`), 'Success', 'Total', ...(withTokens ? ['In tok', 'Cached', 'Out tok'] : []), ...(withCache ? ['Cache hit'] : []), ...(withSlo ? ['Goodput', 'SLO'] : [])],
+        [
+          'Experiment',
+          'Req/s',
+          'Avg',
+          ...percentiles.map((p) => `P${p}`),
+          'Success',
+          'Total',
+          ...(withTokens ? ['In tok', 'Cached', 'Out tok'] : []),
+          ...(withCache ? ['Cache hit'] : []),
+          ...(withSlo ? ['Goodput', 'SLO'] : []),
+        ],
         results.experiments.map((e) => {
           const s = e.summary;
           const t = s.tokens;
@@ -155,7 +217,13 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
             ...percentiles.map((p) => formatMs(s.latency_ms?.[`p${p}`])),
             formatPercent(s.success_rate),
             formatMs(s.wall_time_s * 1000),
-            ...(withTokens ? [t.input > 0 ? formatCount(t.input) : MISSING, t.cache_reported > 0 || t.cached > 0 ? formatCount(t.cached) : MISSING, `${approximateMark(tokenProvenance(t))}${formatCount(t.output)}`] : []),
+            ...(withTokens
+              ? [
+                  t.input > 0 ? formatCount(t.input) : MISSING,
+                  t.cache_reported > 0 || t.cached > 0 ? formatCount(t.cached) : MISSING,
+                  `${approximateMark(tokenProvenance(t))}${formatCount(t.output)}`,
+                ]
+              : []),
             ...(withCache ? [formatPercent(s.prefix_cache_hit_rate)] : []),
             ...(withSlo ? [formatNumber(s.goodput), s.slo_met == null ? MISSING : s.slo_met ? 'met' : 'not met'] : []),
           ];
@@ -180,7 +248,8 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
     if (repeated.length > 1) {
       for (const m of metrics) {
         const v = judge(m, repeated);
-        if (v.kind === 'not-separable') out.push(`  ${m.label}: ${v.leaders[0]} and ${v.leaders[1]} cannot be told apart (their intervals overlap)`);
+        if (v.kind === 'not-separable')
+          out.push(`  ${m.label}: ${v.leaders[0]} and ${v.leaders[1]} cannot be told apart (their intervals overlap)`);
         else if (v.kind === 'winner') out.push(`  ${m.label}: ${v.name} wins (${v.by})${v.note ? `; note: ${v.note}` : ''}`);
         else if (v.kind === 'tie') out.push(`  ${m.label}: a tie (within 1%)`);
       }
@@ -189,26 +258,36 @@ export function renderSummary(results: RunResults, options: RenderOptions = DEFA
   if (results.thresholds.length > 0) {
     out.push('', 'Thresholds:');
     for (const t of results.thresholds) {
-      const bound = [t.min === undefined ? '' : `>= ${t.min}`, t.max === undefined ? '' : `<= ${t.max}`].filter(Boolean).join(' and ');
-      out.push(`  ${t.passed ? 'PASS' : 'FAIL'}  ${t.experiment}: ${t.metric} ${bound} (actual ${t.actual === null ? 'none' : formatValue(t.actual)})`);
+      const bound = [t.min === undefined ? '' : `>= ${t.min}`, t.max === undefined ? '' : `<= ${t.max}`]
+        .filter(Boolean)
+        .join(' and ');
+      out.push(
+        `  ${t.passed ? 'PASS' : 'FAIL'}  ${t.experiment}: ${t.metric} ${bound} (actual ${t.actual === null ? 'none' : formatValue(t.actual)})`,
+      );
     }
   }
   if (results.aborted_by) {
     const a = results.aborted_by;
-    out.push('', `Stopped after ${a.experiment}: threshold ${a.metric} (abort_on_fail) failed (actual ${a.actual === null ? 'none' : formatValue(a.actual)}); the remaining experiments were not run.`);
+    out.push(
+      '',
+      `Stopped after ${a.experiment}: threshold ${a.metric} (abort_on_fail) failed (actual ${a.actual === null ? 'none' : formatValue(a.actual)}); the remaining experiments were not run.`,
+    );
   }
   const notes = connectionNotes(results);
   if (notes.length > 0) out.push('', 'Connections:', ...notes.map((n) => `  ${n}`));
   if (results.status !== 'completed') {
     const partial = results.experiments.filter((e) => e.partial).map((e) => e.name);
-    out.push('', `Run ${results.status}${results.error ? `: ${results.error}` : ''}. Results cover the experiments that ran${partial.length ? `; partial: ${partial.join(', ')}` : ''}.`);
+    out.push(
+      '',
+      `Run ${results.status}${results.error ? `: ${results.error}` : ''}. Results cover the experiments that ran${partial.length ? `; partial: ${partial.join(', ')}` : ''}.`,
+    );
   }
   return out.length ? `${out.join('\n')}\n` : '';
 }
 
 export default defineReporter({
   name: 'console',
-  description: 'Shows live progress, prints each experiment\'s summary as it ends and a comparison at the end.',
+  description: "Shows live progress, prints each experiment's summary as it ends and a comparison at the end.",
   options: ConsoleOptions,
   create(ctx, options) {
     const progress: ProgressView = useLiveBar(options.live, ctx.out.isTTY, process.env)

@@ -4,16 +4,27 @@ import { captureSink } from './__fixtures__/results.js';
 import { LiveProgress, PlainProgress, progressLabel, progressLine, useLiveBar } from './progress.js';
 
 const snap = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
-  experiment: 'semaphore-10', run: 1, done: 400, total: 1000, failures: 0, elapsedMs: 1075, latencyP50Ms: 26.3, ...over,
+  experiment: 'semaphore-10',
+  run: 1,
+  done: 400,
+  total: 1000,
+  failures: 0,
+  elapsedMs: 1075,
+  latencyP50Ms: 26.3,
+  ...over,
 });
 
 describe('progressLine', () => {
   test('shows name, done/total, req/s so far, p50, errors and ETA', () => {
-    expect(progressLine(snap(), 'semaphore-10')).toBe('[semaphore-10] 400/1,000 (40%), 372 req/s, p50 26.3ms, 0 errors, ETA 1.6s');
+    expect(progressLine(snap(), 'semaphore-10')).toBe(
+      '[semaphore-10] 400/1,000 (40%), 372 req/s, p50 26.3ms, 0 errors, ETA 1.6s',
+    );
   });
 
   test('shows "-" for p50 and ETA before anything has finished', () => {
-    expect(progressLine(snap({ done: 0, elapsedMs: 250, latencyP50Ms: undefined, failures: 1 }), 'x')).toBe('[x] 0/1,000 (0%), 0.00 req/s, p50 -, 1 error, ETA -');
+    expect(progressLine(snap({ done: 0, elapsedMs: 250, latencyP50Ms: undefined, failures: 1 }), 'x')).toBe(
+      '[x] 0/1,000 (0%), 0.00 req/s, p50 -, 1 error, ETA -',
+    );
   });
 
   test('names the run when the scenario repeats experiments', () => {
@@ -41,7 +52,8 @@ describe('useLiveBar', () => {
 describe('PlainProgress', () => {
   /** Snapshots every 250 ms of elapsed time, as the runner sends them. */
   function drive(progress: PlainProgress, experiment: string, untilMs: number): void {
-    for (let t = 250; t <= untilMs; t += 250) progress.update(snap({ experiment, elapsedMs: t, done: Math.round(t / 10) }), experiment);
+    for (let t = 250; t <= untilMs; t += 250)
+      progress.update(snap({ experiment, elapsedMs: t, done: Math.round(t / 10) }), experiment);
   }
 
   test('writes at most one line per interval of elapsed time, restarting with each experiment', () => {
@@ -50,7 +62,12 @@ describe('PlainProgress', () => {
     drive(progress, 'a', 12_000);
     progress.stop();
     drive(progress, 'b', 4_750);
-    expect(out.text.split('\n').filter(Boolean).map((l) => l.slice(0, l.indexOf(' ')))).toEqual(['[a]', '[a]']);
+    expect(
+      out.text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(0, l.indexOf(' '))),
+    ).toEqual(['[a]', '[a]']);
     expect(out.text).toContain('[a] 500/1,000 (50%)');
     expect(out.text).toContain('[a] 1,000/1,000 (100%)');
   });

@@ -32,7 +32,8 @@ const quoted = (s: string): string => `"${s.replace(/"/g, "'")}"`;
 export function niceMax(max: number): number {
   if (!(max > 0)) return 1;
   const power = 10 ** Math.floor(Math.log10(max));
-  for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (step * power >= max * 1.05) return Number((step * power).toPrecision(6));
+  for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10])
+    if (step * power >= max * 1.05) return Number((step * power).toPrecision(6));
   return 10 * power;
 }
 

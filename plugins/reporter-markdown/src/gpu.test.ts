@@ -6,8 +6,13 @@ import { renderMarkdown } from './index.js';
 const m = (avg: number, max: number): MetricSummary => ({ first: avg, last: avg, min: avg, max, avg, samples: 5 });
 
 async function quickstartWith(collectors: RunResults['experiments'][number]['summary']['collectors'][]): Promise<RunResults> {
-  const results = RunResultsSchema.parse(JSON.parse(await readFile(new URL('./__fixtures__/quickstart.json', import.meta.url), 'utf8')));
-  return { ...results, experiments: results.experiments.map((e, i) => ({ ...e, summary: { ...e.summary, collectors: collectors[i] ?? {} } })) };
+  const results = RunResultsSchema.parse(
+    JSON.parse(await readFile(new URL('./__fixtures__/quickstart.json', import.meta.url), 'utf8')),
+  );
+  return {
+    ...results,
+    experiments: results.experiments.map((e, i) => ({ ...e, summary: { ...e.summary, collectors: collectors[i] ?? {} } })),
+  };
 }
 
 test('the summary table has GPU memory and utilization rows, average / peak per experiment', async () => {
@@ -27,6 +32,8 @@ test('the summary table has GPU memory and utilization rows, average / peak per 
 
 test('an experiment without GPU readings shows "-"; a run without any has no GPU rows', async () => {
   const one = renderMarkdown(await quickstartWith([{}, { gpu: { gpu_utilization_pct: m(12, 20) } }]));
-  expect(one.split('\n').filter((l) => l.includes('GPU') && l.startsWith('|'))).toEqual(['| **GPU utilization (avg / peak)** | - | 12.0% / 20.0% | - |']);
+  expect(one.split('\n').filter((l) => l.includes('GPU') && l.startsWith('|'))).toEqual([
+    '| **GPU utilization (avg / peak)** | - | 12.0% / 20.0% | - |',
+  ]);
   expect(renderMarkdown(await quickstartWith([{}, {}]))).not.toContain('GPU');
 });

@@ -19,7 +19,10 @@ function utilizationCell(g: GpuSummary | null): string {
  * experiments whose collectors read a GPU; with their definition keys. No winner: less memory is
  * not better or worse by itself.
  */
-export function gpuRows(experiments: readonly ExperimentResult[]): { rows: string[][]; used: ('gpu_memory' | 'gpu_utilization')[] } {
+export function gpuRows(experiments: readonly ExperimentResult[]): {
+  rows: string[][];
+  used: ('gpu_memory' | 'gpu_utilization')[];
+} {
   const g = experiments.map((e) => gpuSummary(e.summary.collectors));
   const winner = experiments.length > 1 ? [MISSING] : [];
   const rows: string[][] = [];

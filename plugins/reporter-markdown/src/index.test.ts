@@ -21,7 +21,10 @@ const md = new MarkdownIt();
 /** The strict subset of Mermaid's xychart grammar the reporter writes, checked line by line. */
 function checkXychart(block: string): string[] {
   const problems: string[] = [];
-  const lines = block.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = block
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   let i = 0;
   if (lines[i]?.startsWith('%%{')) {
     const m = /^%%\{init: (.*)\}%%$/.exec(lines[i]!);
@@ -84,7 +87,9 @@ describe.each(FIXTURES)('%s', (name) => {
       if (tokens[k]!.type !== 'heading_open') continue;
       const level = Number(tokens[k]!.tag.slice(1));
       const next = tokens.findIndex((t, j) => j > k + 2 && t.type === 'heading_open' && Number(t.tag.slice(1)) <= level);
-      const body = tokens.slice(k + 3, next < 0 ? tokens.length : next).filter((t) => t.type !== 'heading_open' && t.type !== 'heading_close' && t.type !== 'inline');
+      const body = tokens
+        .slice(k + 3, next < 0 ? tokens.length : next)
+        .filter((t) => t.type !== 'heading_open' && t.type !== 'heading_close' && t.type !== 'inline');
       expect(body.length, `section "${tokens[k + 1]!.content}" is empty`).toBeGreaterThan(0);
     }
     // Tables: every row has as many cells as its header.
@@ -98,7 +103,12 @@ describe.each(FIXTURES)('%s', (name) => {
       else if (t.type === 'th_open' && inHead) columns++;
       else if (t.type === 'tr_open' && !inHead) {
         const row = tokens.slice(tokens.indexOf(t) + 1);
-        const cells = row.slice(0, row.findIndex((x) => x.type === 'tr_close')).filter((x) => x.type === 'td_open').length;
+        const cells = row
+          .slice(
+            0,
+            row.findIndex((x) => x.type === 'tr_close'),
+          )
+          .filter((x) => x.type === 'td_open').length;
         expect(cells).toBe(columns);
       }
     }
@@ -145,7 +155,9 @@ test('y-axis bounds are round numbers above the data', () => {
 });
 
 test('the grammar check itself rejects broken charts', () => {
-  expect(checkXychart('xychart-beta\n  x-axis "c" [1, 2]\n  y-axis "r" 0 --> 10\n  line [1, 2, 3]')).toEqual(['series of 3 values on an x-axis of 2']);
+  expect(checkXychart('xychart-beta\n  x-axis "c" [1, 2]\n  y-axis "r" 0 --> 10\n  line [1, 2, 3]')).toEqual([
+    'series of 3 values on an x-axis of 2',
+  ]);
   expect(checkXychart('xychart\n  line [1]').length).toBeGreaterThan(1);
 });
 
@@ -155,7 +167,10 @@ test('a series with a missing point is not drawn at 0 (as if it were the best): 
     xLabel: 'Concurrency',
     categories: [1, 5, 10],
     yLabel: 'ms',
-    series: [{ name: 'ok', values: [10, 20, 30] }, { name: 'broken', values: [10, null, 30] }],
+    series: [
+      { name: 'ok', values: [10, 20, 30] },
+      { name: 'broken', values: [10, null, 30] },
+    ],
   })!;
   expect(chart).toContain('line [10, 20, 30]');
   expect(chart).not.toContain('line [10, 0, 30]');
@@ -179,7 +194,9 @@ test('an experiment that fails more cannot win on speed', async () => {
 test('goodput gets an Answer row with a winner, and each experiment its SLO verdicts', async () => {
   const results = structuredClone(await fixture('quickstart'));
   const [a, b] = results.experiments;
-  const slo = (actual: number, within: number) => [{ metric: 'ttft_ms' as const, bound: 'p95', limit: 50, actual, met: actual <= 50, met_requests: within }];
+  const slo = (actual: number, within: number) => [
+    { metric: 'ttft_ms' as const, bound: 'p95', limit: 50, actual, met: actual <= 50, met_requests: within },
+  ];
   Object.assign(a!.summary, { goodput: 12, slo_met_requests: 30, slo_met: false, slo: slo(80, 30) });
   Object.assign(b!.summary, { goodput: 24, slo_met_requests: 60, slo_met: true, slo: slo(40, 60) });
   const doc = renderMarkdown(results);
@@ -201,17 +218,31 @@ async function rateSweep(): Promise<RunResults> {
     const p = points[i]!;
     p.label = `rate=${rate}`;
     p.name = `concurrency/rate=${rate}`;
-    p.sweep = { ...p.sweep!, offered_rps: rate, achieved_rps: p.summary.requests_per_second, saturated: rate === 400, ...(rate === 400 ? { saturation_reason: 'throughput' as const } : {}) };
+    p.sweep = {
+      ...p.sweep!,
+      offered_rps: rate,
+      achieved_rps: p.summary.requests_per_second,
+      saturated: rate === 400,
+      ...(rate === 400 ? { saturation_reason: 'throughput' as const } : {}),
+    };
   });
   return {
     ...results,
     experiments: points,
     labels: { gpu: 'A100', commit: 'abc123' },
-    saturation: [{ experiment: 'concurrency', point: 'concurrency/rate=400', offered_rps: 400, achieved_rps: 275.78, max_unsaturated_rps: 200 }],
+    saturation: [
+      {
+        experiment: 'concurrency',
+        point: 'concurrency/rate=400',
+        offered_rps: 400,
+        achieved_rps: 275.78,
+        max_unsaturated_rps: 200,
+      },
+    ],
   };
 }
 
-test('a rate sweep\'s table shows offered and achieved rates and marks the saturated point, then names the saturation point', async () => {
+test("a rate sweep's table shows offered and achieved rates and marks the saturated point, then names the saturation point", async () => {
   const text = renderMarkdown(await rateSweep());
   expect(text).toContain('| Point | Servers | Concurrency | Offered | Achieved | Saturated | Throughput |');
   expect(text).toMatch(/\| rate=200 \| 3 \| 10 \| 200 req\/s \| 205 req\/s \| no \|/);
@@ -227,10 +258,11 @@ test('a rate sweep is charted against the offered rate, with the offered rate as
   expect(text).toContain('line [20, 100, 200, 400]');
   expect(text).toContain('title "Latency p95 vs offered rate"');
   expect(text).not.toContain('title "Throughput vs concurrency"');
-  for (const block of md.parse(text, {}).filter((t) => t.type === 'fence' && t.info === 'mermaid')) expect(checkXychart(block.content)).toEqual([]);
+  for (const block of md.parse(text, {}).filter((t) => t.type === 'fence' && t.info === 'mermaid'))
+    expect(checkXychart(block.content)).toEqual([]);
 });
 
-test('the Setup table lists the run\'s labels', async () => {
+test("the Setup table lists the run's labels", async () => {
   expect(renderMarkdown(await rateSweep())).toContain('| Labels | gpu=A100, commit=abc123 |');
   expect(renderMarkdown(await fixture('quickstart'))).not.toContain('| Labels |');
 });

@@ -2,11 +2,32 @@
 // servers, definitions); charts, GPU rows and definitions already live in their own files.
 import { z } from 'zod';
 import {
-  connectionNotes, defineReporter, FAILURE_KINDS, HEADLINE_METRICS, judge, PROVENANCE_TEXT, runWarnings, tokenProvenance, writeFileAtomic,
-  type ExperimentResult, type HeadlineMetric, type RunResults, type Saturation,
+  connectionNotes,
+  defineReporter,
+  FAILURE_KINDS,
+  HEADLINE_METRICS,
+  judge,
+  PROVENANCE_TEXT,
+  runWarnings,
+  tokenProvenance,
+  writeFileAtomic,
+  type ExperimentResult,
+  type HeadlineMetric,
+  type RunResults,
+  type Saturation,
 } from '@llmbench/plugin-api';
 import {
-  approximateMark, formatCount, formatFactor, formatInterval, formatMetric, formatMs, formatNumber, formatPercent, formatValue, markdownTable as table, MISSING,
+  approximateMark,
+  formatCount,
+  formatFactor,
+  formatInterval,
+  formatMetric,
+  formatMs,
+  formatNumber,
+  formatPercent,
+  formatValue,
+  markdownTable as table,
+  MISSING,
 } from '@llmbench/plugin-api/format';
 import { renderChart } from './charts.js';
 import { DEFINITIONS, type DefinitionKey } from './definitions.js';
@@ -39,7 +60,10 @@ class Used {
   }
   render(): string {
     const order = Object.keys(DEFINITIONS) as DefinitionKey[];
-    return order.filter((k) => this.keys.has(k)).map((k) => `- **${DEFINITIONS[k].term}**: ${DEFINITIONS[k].text}`).join('\n');
+    return order
+      .filter((k) => this.keys.has(k))
+      .map((k) => `- **${DEFINITIONS[k].term}**: ${DEFINITIONS[k].text}`)
+      .join('\n');
   }
 }
 
@@ -91,11 +115,26 @@ function answer(results: RunResults, used: Used): string[] {
   if (ex.some((e) => e.summary.tokens.input > 0 || e.summary.tokens.output > 0)) {
     used.add('tokens');
     const filler = ex.length > 1 ? [MISSING] : [];
-    if (ex.some((e) => e.summary.tokens.input > 0)) rows.push(['**Input tokens**', ...ex.map((e) => (e.summary.tokens.input > 0 ? formatCount(e.summary.tokens.input) : MISSING)), ...filler]);
+    if (ex.some((e) => e.summary.tokens.input > 0))
+      rows.push([
+        '**Input tokens**',
+        ...ex.map((e) => (e.summary.tokens.input > 0 ? formatCount(e.summary.tokens.input) : MISSING)),
+        ...filler,
+      ]);
     if (ex.some((e) => e.summary.tokens.cache_reported > 0 || e.summary.tokens.cached > 0)) {
-      rows.push(['**Cached prompt tokens**', ...ex.map((e) => (e.summary.tokens.cache_reported > 0 || e.summary.tokens.cached > 0 ? formatCount(e.summary.tokens.cached) : MISSING)), ...filler]);
+      rows.push([
+        '**Cached prompt tokens**',
+        ...ex.map((e) =>
+          e.summary.tokens.cache_reported > 0 || e.summary.tokens.cached > 0 ? formatCount(e.summary.tokens.cached) : MISSING,
+        ),
+        ...filler,
+      ]);
     }
-    rows.push(['**Output tokens**', ...ex.map((e) => `${approximateMark(tokenProvenance(e.summary.tokens))}${formatCount(e.summary.tokens.output)}`), ...filler]);
+    rows.push([
+      '**Output tokens**',
+      ...ex.map((e) => `${approximateMark(tokenProvenance(e.summary.tokens))}${formatCount(e.summary.tokens.output)}`),
+      ...filler,
+    ]);
   }
   if (ex.some((e) => e.summary.reconnects > 0 || e.summary.no_reuse_requests > 0)) {
     used.add('reconnects');
@@ -107,11 +146,24 @@ function answer(results: RunResults, used: Used): string[] {
   const out = ['## Answer', ''];
   const runs = Math.max(...ex.map((e) => e.runs.length));
   if (runs > 1) {
-    out.push(`Each experiment ran ${runs} times: values are the mean ± the half-width of its 95% confidence interval, and a winner is named only where the intervals do not overlap.`, '');
+    out.push(
+      `Each experiment ran ${runs} times: values are the mean ± the half-width of its 95% confidence interval, and a winner is named only where the intervals do not overlap.`,
+      '',
+    );
   }
-  out.push(table(['Metric', ...ex.map((e) => e.name), ...(ex.length > 1 ? ['Winner'] : [])], rows, ['left', ...ex.map(() => 'right' as const), ...(ex.length > 1 ? ['left' as const] : [])]));
+  out.push(
+    table(['Metric', ...ex.map((e) => e.name), ...(ex.length > 1 ? ['Winner'] : [])], rows, [
+      'left',
+      ...ex.map(() => 'right' as const),
+      ...(ex.length > 1 ? ['left' as const] : []),
+    ]),
+  );
   const notes = [
-    ...(ex.some((e) => approximateMark(tokenProvenance(e.summary.tokens)) !== '') ? ['≈: token figures counted from streamed chunks (a lower bound: servers may merge tokens into one chunk) or estimated, not reported by the server.'] : []),
+    ...(ex.some((e) => approximateMark(tokenProvenance(e.summary.tokens)) !== '')
+      ? [
+          '≈: token figures counted from streamed chunks (a lower bound: servers may merge tokens into one chunk) or estimated, not reported by the server.',
+        ]
+      : []),
     ...connectionNotes(results),
   ];
   if (notes.length > 0) out.push('', ...notes.map((n) => `- ${n}`));
@@ -145,7 +197,13 @@ function setup(results: RunResults): string[] {
       '',
       table(
         ['Server', 'Backend', 'URL', 'Model', 'Max concurrent'],
-        results.servers.map((s) => [s.id, s.backend, s.url ?? '- (in process)', s.model ?? workloadModel ?? "- (the server's default)", s.max_concurrent_requests === null ? 'unlimited' : String(s.max_concurrent_requests)]),
+        results.servers.map((s) => [
+          s.id,
+          s.backend,
+          s.url ?? '- (in process)',
+          s.model ?? workloadModel ?? "- (the server's default)",
+          s.max_concurrent_requests === null ? 'unlimited' : String(s.max_concurrent_requests),
+        ]),
         ['left', 'left', 'left', 'left', 'right'],
       ),
     );
@@ -157,7 +215,10 @@ function setup(results: RunResults): string[] {
 function experimentDescription(results: RunResults, name: string): string | undefined {
   const list = results.scenario.definition.experiments;
   if (!Array.isArray(list)) return undefined;
-  const found = list.find((x): x is { name: string; description?: unknown } => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === name);
+  const found = list.find(
+    (x): x is { name: string; description?: unknown } =>
+      typeof x === 'object' && x !== null && (x as { name?: unknown }).name === name,
+  );
   return typeof found?.description === 'string' ? found.description : undefined;
 }
 
@@ -166,9 +227,14 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
   const out = [`### ${e.name}`, ''];
   const description = experimentDescription(results, e.experiment);
   if (description) out.push(`*${description.trim().replaceAll('*', '\\*')}*`, '');
-  const params = Object.entries(e.params).map(([k, v]) => `${k} ${v}`).join(', ');
+  const params = Object.entries(e.params)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const balancer = e.point.servers.length > 1 ? `; balancer ${e.point.balancer.policy}` : '';
-  out.push(`Strategy \`${e.strategy.name}\` (${params}); ${formatCount(e.point.requests)} ${s.turns?.length ? 'conversations' : 'requests'} per run × ${e.runs.length} run${e.runs.length === 1 ? '' : 's'}; servers ${e.point.servers.join(', ')}${balancer}.`, '');
+  out.push(
+    `Strategy \`${e.strategy.name}\` (${params}); ${formatCount(e.point.requests)} ${s.turns?.length ? 'conversations' : 'requests'} per run × ${e.runs.length} run${e.runs.length === 1 ? '' : 's'}; servers ${e.point.servers.join(', ')}${balancer}.`,
+    '',
+  );
   const rows: string[][] = [
     ['Requests', formatCount(s.requests)],
     ['Success rate', formatPercent(s.success_rate)],
@@ -196,7 +262,8 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
   }
   if (s.server_prompt_ms || s.server_tpot_ms) {
     used.add('server_timing');
-    if (s.server_prompt_ms) rows.push(['Server prompt time p50 / p95', `${formatMs(s.server_prompt_ms.p50)} / ${formatMs(s.server_prompt_ms.p95)}`]);
+    if (s.server_prompt_ms)
+      rows.push(['Server prompt time p50 / p95', `${formatMs(s.server_prompt_ms.p50)} / ${formatMs(s.server_prompt_ms.p95)}`]);
     if (s.server_tpot_ms) rows.push(['Server decode time per token p50', formatMs(s.server_tpot_ms.p50)]);
   }
   if (s.tokens.input > 0) {
@@ -208,22 +275,37 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
     used.add('output_tps', 'tokens');
     const provenance = tokenProvenance(s.tokens);
     const mark = approximateMark(provenance);
-    rows.push(['Output tokens', `${mark}${formatCount(s.tokens.output)} (${mark}${formatNumber(s.tokens.output_tokens_per_second)} tok/s), ${PROVENANCE_TEXT[provenance]}`]);
+    rows.push([
+      'Output tokens',
+      `${mark}${formatCount(s.tokens.output)} (${mark}${formatNumber(s.tokens.output_tokens_per_second)} tok/s), ${PROVENANCE_TEXT[provenance]}`,
+    ]);
   }
   if (s.goodput != null) {
     used.add('goodput');
-    rows.push(['Goodput', `${formatNumber(s.goodput)} req/s (${formatCount(s.slo_met_requests ?? 0)} of ${formatCount(s.successes)} successful requests within every objective)`]);
+    rows.push([
+      'Goodput',
+      `${formatNumber(s.goodput)} req/s (${formatCount(s.slo_met_requests ?? 0)} of ${formatCount(s.successes)} successful requests within every objective)`,
+    ]);
     for (const o of s.slo ?? []) {
-      rows.push([`SLO ${o.metric} ${o.bound} ≤ ${formatMs(o.limit)}`, `${formatMs(o.actual)} ${o.met ? '✅ met' : '❌ not met'} (${formatCount(o.met_requests)} requests within)`]);
+      rows.push([
+        `SLO ${o.metric} ${o.bound} ≤ ${formatMs(o.limit)}`,
+        `${formatMs(o.actual)} ${o.met ? '✅ met' : '❌ not met'} (${formatCount(o.met_requests)} requests within)`,
+      ]);
     }
   }
   if (s.prefix_cache_hit_rate !== null) {
     used.add('prefix_cache');
-    rows.push(['Prefix-cache hit rate', `${formatPercent(s.prefix_cache_hit_rate)} (${s.prefix_cache_source === 'usage' ? "from the responses' cached_tokens" : "from the servers' counters"})`]);
+    rows.push([
+      'Prefix-cache hit rate',
+      `${formatPercent(s.prefix_cache_hit_rate)} (${s.prefix_cache_source === 'usage' ? "from the responses' cached_tokens" : "from the servers' counters"})`,
+    ]);
   }
   if (s.reconnects > 0 || s.no_reuse_requests > 0) {
     used.add('reconnects');
-    rows.push(['Connections', `${formatCount(s.reconnects)} reconnects, ${formatCount(s.no_reuse_requests)} requests sent without reuse`]);
+    rows.push([
+      'Connections',
+      `${formatCount(s.reconnects)} reconnects, ${formatCount(s.no_reuse_requests)} requests sent without reuse`,
+    ]);
   }
   if (s.queued_requests > 0 && s.queue_ms) {
     used.add('queue');
@@ -231,7 +313,10 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
   }
   if (s.barrier) {
     used.add('barrier');
-    rows.push(['Barrier idle', `${formatPercent(s.barrier.idle_fraction)} of slot time over ${formatCount(s.barrier.batches)} batches`]);
+    rows.push([
+      'Barrier idle',
+      `${formatPercent(s.barrier.idle_fraction)} of slot time over ${formatCount(s.barrier.batches)} batches`,
+    ]);
   }
   const failed = FAILURE_KINDS.filter((k) => s.failures[k] > 0);
   if (failed.length) rows.push(['Failures', failed.map((k) => `${formatCount(s.failures[k])} ${k}`).join(', ')]);
@@ -255,7 +340,12 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
     );
   }
   if (s.failure_samples.length) {
-    out.push('', 'Failure messages:', '', ...s.failure_samples.map((f) => `- ${f.kind} × ${formatCount(f.count)}: \`${f.message.replaceAll('`', "'")}\``));
+    out.push(
+      '',
+      'Failure messages:',
+      '',
+      ...s.failure_samples.map((f) => `- ${f.kind} × ${formatCount(f.count)}: \`${f.message.replaceAll('`', "'")}\``),
+    );
   }
   if (s.servers.length > 1) {
     // One latency column per server: p95 when shown, else the highest percentile shown.
@@ -264,7 +354,17 @@ function experimentDetails(results: RunResults, e: ExperimentResult, options: Ma
     out.push(
       '',
       table(
-        ['Server', 'Requests', 'Success', 'Load share', 'Busy', `Latency p${serverP}`, 'Queue p95', 'Taken out', ...(s.reconnects > 0 ? ['Reconnects'] : [])],
+        [
+          'Server',
+          'Requests',
+          'Success',
+          'Load share',
+          'Busy',
+          `Latency p${serverP}`,
+          'Queue p95',
+          'Taken out',
+          ...(s.reconnects > 0 ? ['Reconnects'] : []),
+        ],
         s.servers.map((v) => [
           v.id,
           formatCount(v.requests),
@@ -306,7 +406,18 @@ function scaling(results: RunResults, used: Used): string[] {
       `### ${name}`,
       '',
       table(
-        ['Point', 'Servers', 'Concurrency', ...(paced ? ['Offered', 'Achieved', 'Saturated'] : []), 'Throughput', 'Per server', 'Speedup', ...(byServers ? ['Efficiency'] : []), 'Latency p95', 'Success'],
+        [
+          'Point',
+          'Servers',
+          'Concurrency',
+          ...(paced ? ['Offered', 'Achieved', 'Saturated'] : []),
+          'Throughput',
+          'Per server',
+          'Speedup',
+          ...(byServers ? ['Efficiency'] : []),
+          'Latency p95',
+          'Success',
+        ],
         points.map((p) => [
           p.label,
           String(p.point.servers.length),
@@ -331,11 +442,18 @@ function scaling(results: RunResults, used: Used): string[] {
 function saturationCells(p: ExperimentResult): string[] {
   const sw = p.sweep!;
   if (sw.offered_rps === undefined) return [MISSING, MISSING, MISSING];
-  return [`${formatNumber(sw.offered_rps)} req/s`, `${formatNumber(sw.achieved_rps ?? 0)} req/s`, sw.saturated ? `⚠️ yes (${sw.saturation_reason === 'latency' ? 'latency' : 'throughput'})` : 'no'];
+  return [
+    `${formatNumber(sw.offered_rps)} req/s`,
+    `${formatNumber(sw.achieved_rps ?? 0)} req/s`,
+    sw.saturated ? `⚠️ yes (${sw.saturation_reason === 'latency' ? 'latency' : 'throughput'})` : 'no',
+  ];
 }
 
 function saturationLine(found: Saturation): string {
-  const sustained = found.max_unsaturated_rps === null ? 'no rate was sustained' : `sustained up to ${formatNumber(found.max_unsaturated_rps)} req/s`;
+  const sustained =
+    found.max_unsaturated_rps === null
+      ? 'no rate was sustained'
+      : `sustained up to ${formatNumber(found.max_unsaturated_rps)} req/s`;
   if (found.point === null) return `**Saturation point:** none; every paced point kept up (${sustained}).`;
   return `**Saturation point:** \`${found.point}\`: ${formatNumber(found.achieved_rps ?? 0)} of ${formatNumber(found.offered_rps ?? 0)} req/s offered; ${sustained}.`;
 }
@@ -364,10 +482,23 @@ function charts(results: RunResults): string[] {
   }
   for (const [key, sets] of concurrency) {
     const categories = key.split(',').map(Number);
-    const series = (read: (p: ExperimentResult) => number | null) => sets.map((points) => ({ name: points[0]!.experiment, values: points.map(read) }));
+    const series = (read: (p: ExperimentResult) => number | null) =>
+      sets.map((points) => ({ name: points[0]!.experiment, values: points.map(read) }));
     blocks.push(
-      renderChart({ title: 'Throughput vs concurrency', xLabel: 'Concurrency', categories, yLabel: 'Requests per second', series: series((p) => p.summary.requests_per_second) })!,
-      renderChart({ title: 'Latency p95 vs concurrency', xLabel: 'Concurrency', categories, yLabel: 'Latency p95 (ms)', series: series((p) => p.summary.latency_ms?.p95 ?? null) })!,
+      renderChart({
+        title: 'Throughput vs concurrency',
+        xLabel: 'Concurrency',
+        categories,
+        yLabel: 'Requests per second',
+        series: series((p) => p.summary.requests_per_second),
+      })!,
+      renderChart({
+        title: 'Latency p95 vs concurrency',
+        xLabel: 'Concurrency',
+        categories,
+        yLabel: 'Latency p95 (ms)',
+        series: series((p) => p.summary.latency_ms?.p95 ?? null),
+      })!,
     );
   }
   for (const [key, sets] of servers) {
@@ -384,7 +515,8 @@ function charts(results: RunResults): string[] {
   }
   for (const [key, sets] of rates) {
     const categories = key.split(',').map(Number);
-    const series = (read: (p: ExperimentResult) => number | null) => sets.map((points) => ({ name: points[0]!.experiment, values: points.map(read) }));
+    const series = (read: (p: ExperimentResult) => number | null) =>
+      sets.map((points) => ({ name: points[0]!.experiment, values: points.map(read) }));
     blocks.push(
       renderChart({
         title: 'Achieved vs offered rate',
@@ -393,7 +525,13 @@ function charts(results: RunResults): string[] {
         yLabel: 'Successful requests per second',
         series: [{ name: 'offered', values: categories }, ...series((p) => p.sweep!.achieved_rps ?? null)],
       })!,
-      renderChart({ title: 'Latency p95 vs offered rate', xLabel: 'Offered (req/s)', categories, yLabel: 'Latency p95 (ms)', series: series((p) => p.summary.latency_ms?.p95 ?? null) })!,
+      renderChart({
+        title: 'Latency p95 vs offered rate',
+        xLabel: 'Offered (req/s)',
+        categories,
+        yLabel: 'Latency p95 (ms)',
+        series: series((p) => p.summary.latency_ms?.p95 ?? null),
+      })!,
     );
   }
   const drawn = blocks.filter((b) => b !== null);
@@ -417,7 +555,10 @@ export function renderMarkdown(results: RunResults, given: MarkdownOptions = Mar
     const which = partial.length
       ? `; below are the experiments that ran, of which ${partial.map((e) => `${e.name} is partial (${formatCount(e.summary.requests)} of ${formatCount(e.point.requests * Math.max(1, e.runs.length))} requests)`).join(', ')}`
       : '; only the experiments that finished are below';
-    head.push('', `> **Warning:** the run ${results.status === 'interrupted' ? 'was interrupted' : 'failed'}${results.error ? ` (${results.error})` : ''}${which}.`);
+    head.push(
+      '',
+      `> **Warning:** the run ${results.status === 'interrupted' ? 'was interrupted' : 'failed'}${results.error ? ` (${results.error})` : ''}${which}.`,
+    );
   }
   for (const w of runWarnings(results)) head.push('', `> **Warning:** ${w}.`);
   sections.push(head);
@@ -427,7 +568,12 @@ export function renderMarkdown(results: RunResults, given: MarkdownOptions = Mar
     sections.push([
       '## Thresholds',
       '',
-      ...(a ? [`> **Stopped:** threshold ${a.metric} (abort_on_fail) failed after ${a.experiment}; the remaining experiments were not run.`, ''] : []),
+      ...(a
+        ? [
+            `> **Stopped:** threshold ${a.metric} (abort_on_fail) failed after ${a.experiment}; the remaining experiments were not run.`,
+            '',
+          ]
+        : []),
       table(
         ['Check', 'Experiment', 'Actual', 'Result'],
         results.thresholds.map((t) => [
@@ -443,17 +589,25 @@ export function renderMarkdown(results: RunResults, given: MarkdownOptions = Mar
   sections.push(scaling(results, used));
   sections.push(charts(results));
   if (results.experiments.length > 0) {
-    sections.push(['## Experiments', '', results.experiments.map((e) => experimentDetails(results, e, options, used).join('\n')).join('\n\n')]);
+    sections.push([
+      '## Experiments',
+      '',
+      results.experiments.map((e) => experimentDetails(results, e, options, used).join('\n')).join('\n\n'),
+    ]);
   }
   sections.push(setup(results));
   const definitions = used.render();
   if (definitions) sections.push(['## Metric definitions', '', definitions, '', 'Formulas in full: llmbench docs/metrics.md.']);
-  return `${sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n')}\n`;
+  return `${sections
+    .filter((s) => s.length > 0)
+    .map((s) => s.join('\n'))
+    .join('\n\n')}\n`;
 }
 
 export default defineReporter({
   name: 'markdown',
-  description: 'Writes a Markdown report for reviews: summary with a winner per metric, per-server and scaling tables, Mermaid charts.',
+  description:
+    'Writes a Markdown report for reviews: summary with a winner per metric, per-server and scaling tables, Mermaid charts.',
   options: MarkdownOptions,
   create(ctx, options) {
     return {

@@ -2,7 +2,12 @@ import { describe, expect, test } from 'vitest';
 import type { PluginContext } from '@llmbench/plugin-api';
 import batch from './index.js';
 
-const ctx: PluginContext = { logger: { debug() {}, info() {}, warn() {}, error() {} }, clock: { now: () => 0 }, scenarioDir: '.', seed: 1 };
+const ctx: PluginContext = {
+  logger: { debug() {}, info() {}, warn() {}, error() {} },
+  clock: { now: () => 0 },
+  scenarioDir: '.',
+  seed: 1,
+};
 const input = { requests: 120, servers: 3, caps: [5, 5, Infinity] };
 
 async function points(options: Record<string, unknown>) {
@@ -19,7 +24,7 @@ describe('points', () => {
     expect(await points({})).toEqual([{ concurrency: 50, barrier: true, params: { batch_size: 50 } }]);
   });
 
-  test('the request count and servers stay the workload\'s: the point overrides neither', async () => {
+  test("the request count and servers stay the workload's: the point overrides neither", async () => {
     const [point] = await points({ size: 8 });
     expect([point!.requests, point!.servers]).toEqual([undefined, undefined]);
   });
@@ -31,6 +36,8 @@ describe('options', () => {
   });
 
   test('an unknown option is rejected, not ignored', () => {
-    expect(batch.options.safeParse({ size: 4, concurrency: 4 }).error?.issues).toMatchObject([{ code: 'unrecognized_keys', keys: ['concurrency'] }]);
+    expect(batch.options.safeParse({ size: 4, concurrency: 4 }).error?.issues).toMatchObject([
+      { code: 'unrecognized_keys', keys: ['concurrency'] },
+    ]);
   });
 });

@@ -30,12 +30,20 @@ describe('points', () => {
   });
 
   test('arrivals default to uniform and max_in_flight to 1000', async () => {
-    expect(await points({ rate: 5 })).toEqual([{ concurrency: 1000, rate: 5, arrivals: 'uniform', params: { rate: 5, arrivals: 'uniform' } }]);
+    expect(await points({ rate: 5 })).toEqual([
+      { concurrency: 1000, rate: 5, arrivals: 'uniform', params: { rate: 5, arrivals: 'uniform' } },
+    ]);
   });
 
   test('gamma arrivals carry their burstiness into the point and its params, 1 by default', async () => {
     expect(await points({ rate: 5, arrivals: 'gamma', burstiness: 0.25 })).toEqual([
-      { concurrency: 1000, rate: 5, arrivals: 'gamma', burstiness: 0.25, params: { rate: 5, arrivals: 'gamma', burstiness: 0.25 } },
+      {
+        concurrency: 1000,
+        rate: 5,
+        arrivals: 'gamma',
+        burstiness: 0.25,
+        params: { rate: 5, arrivals: 'gamma', burstiness: 0.25 },
+      },
     ]);
     expect((await points({ rate: 5, arrivals: 'gamma' }))[0]).toMatchObject({ burstiness: 1, params: { burstiness: 1 } });
   });
@@ -48,7 +56,12 @@ describe('points', () => {
 
 describe('rates: a fixed sweep', () => {
   test('one labelled point per rate, in the order given, repeats dropped, each with the saturation rule', async () => {
-    const planned = await points({ rates: [20, 5, 10, 5], arrivals: 'poisson', max_in_flight: 50, saturation: { tolerance: 0.1, p95_factor: 3 } });
+    const planned = await points({
+      rates: [20, 5, 10, 5],
+      arrivals: 'poisson',
+      max_in_flight: 50,
+      saturation: { tolerance: 0.1, p95_factor: 3 },
+    });
     expect(planned.map((p) => [p.label, p.rate, p.concurrency, p.arrivals])).toEqual([
       ['rate=20', 20, 50, 'poisson'],
       ['rate=5', 5, 50, 'poisson'],
@@ -74,15 +87,19 @@ describe('rates: a fixed sweep', () => {
   });
 });
 
-describe('sweep: guidellm\'s adaptive sweep', () => {
-  test('starts with one synchronous point: 1 in flight, closed loop, the workload\'s requests', async () => {
-    expect(await points({ sweep: {} })).toEqual([{ label: 'synchronous', concurrency: 1, requests: 120, params: { profile: 'synchronous', concurrency: 1 } }]);
+describe("sweep: guidellm's adaptive sweep", () => {
+  test("starts with one synchronous point: 1 in flight, closed loop, the workload's requests", async () => {
+    expect(await points({ sweep: {} })).toEqual([
+      { label: 'synchronous', concurrency: 1, requests: 120, params: { profile: 'synchronous', concurrency: 1 } },
+    ]);
   });
 
   test('then a throughput point with max_in_flight (at most the request count) in flight', async () => {
     const s = await strategy({ sweep: {}, max_in_flight: 64 });
     s.points(input);
-    expect(s.next!([measured(4)])).toEqual([{ label: 'throughput', concurrency: 64, requests: 120, params: { profile: 'throughput', concurrency: 64 } }]);
+    expect(s.next!([measured(4)])).toEqual([
+      { label: 'throughput', concurrency: 64, requests: 120, params: { profile: 'throughput', concurrency: 64 } },
+    ]);
     const capped = await strategy({ sweep: {} });
     capped.points(input);
     expect(capped.next!([measured(4)])![0]!.concurrency).toBe(120);
@@ -93,7 +110,13 @@ describe('sweep: guidellm\'s adaptive sweep', () => {
     s.points(input);
     const next = s.next!([measured(10), measured(60, 0.5)])!;
     expect(next.map((p) => p.rate)).toEqual([15, 20, 25, 30]);
-    expect(next[0]).toMatchObject({ label: 'rate=15', arrivals: 'gamma', burstiness: 0.5, concurrency: 1000, saturation: { tolerance: 0.05 } });
+    expect(next[0]).toMatchObject({
+      label: 'rate=15',
+      arrivals: 'gamma',
+      burstiness: 0.5,
+      concurrency: 1000,
+      saturation: { tolerance: 0.05 },
+    });
   });
 
   test('and then nothing more', async () => {
@@ -107,7 +130,9 @@ describe('sweep: guidellm\'s adaptive sweep', () => {
     s.points(input);
     errors.length = 0;
     expect(s.next!([measured(5, 0), measured(9, 0)])).toBeUndefined();
-    expect(errors).toEqual(['rate sweep: no request succeeded at the synchronous or the throughput point, so there is no rate range to sweep']);
+    expect(errors).toEqual([
+      'rate sweep: no request succeeded at the synchronous or the throughput point, so there is no rate range to sweep',
+    ]);
   });
 });
 
@@ -172,6 +197,11 @@ describe('options', () => {
 
   test('every invalid option is reported, not only the first', () => {
     const issues = rate.options.safeParse({ rate: 0, arrivals: 'bursty', max_in_flight: 0, burst: 3 }).error?.issues ?? [];
-    expect(issues.map((i) => (i.code === 'unrecognized_keys' ? i.keys.join() : i.path.join())).sort()).toEqual(['arrivals', 'burst', 'max_in_flight', 'rate']);
+    expect(issues.map((i) => (i.code === 'unrecognized_keys' ? i.keys.join() : i.path.join())).sort()).toEqual([
+      'arrivals',
+      'burst',
+      'max_in_flight',
+      'rate',
+    ]);
   });
 });

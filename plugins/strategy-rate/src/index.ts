@@ -6,13 +6,25 @@ const rate = z.number().positive();
 export const RateOptions = z
   .strictObject({
     rate: rate.optional().describe('Requests started per second: one point. Set exactly one of rate, rates and sweep.'),
-    rates: z.array(rate).min(1).optional().describe('A rate sweep: one point per rate (requests started per second), in the order given.'),
+    rates: z
+      .array(rate)
+      .min(1)
+      .optional()
+      .describe('A rate sweep: one point per rate (requests started per second), in the order given.'),
     sweep: z
       .strictObject({
-        rates: z.number().int().min(1).max(100).default(8).describe('Paced points after the two measuring points, evenly spaced up to the measured maximum.'),
+        rates: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(8)
+          .describe('Paced points after the two measuring points, evenly spaced up to the measured maximum.'),
       })
       .optional()
-      .describe('guidellm\'s sweep: a synchronous point (1 in flight) measures the synchronous throughput, a throughput point (max_in_flight, at most the request count, in flight) the maximum, then `rates` paced points run at rates evenly spaced above the first up to the second.'),
+      .describe(
+        "guidellm's sweep: a synchronous point (1 in flight) measures the synchronous throughput, a throughput point (max_in_flight, at most the request count, in flight) the maximum, then `rates` paced points run at rates evenly spaced above the first up to the second.",
+      ),
     arrivals: z
       .enum(['uniform', 'poisson', 'gamma'])
       .default('uniform')
@@ -21,12 +33,32 @@ export const RateOptions = z
       .number()
       .positive()
       .optional()
-      .describe('Gamma arrivals (default 1): the gaps\' shape k, scale 1 / (rate x k), as vLLM\'s --burstiness. 1 = Poisson; smaller is burstier (coefficient of variation 1 / sqrt(k)); larger is more even.'),
-    max_in_flight: z.number().int().positive().default(1000).describe('Most requests outstanding; beyond it starts wait (and the wait counts as latency).'),
+      .describe(
+        "Gamma arrivals (default 1): the gaps' shape k, scale 1 / (rate x k), as vLLM's --burstiness. 1 = Poisson; smaller is burstier (coefficient of variation 1 / sqrt(k)); larger is more even.",
+      ),
+    max_in_flight: z
+      .number()
+      .int()
+      .positive()
+      .default(1000)
+      .describe('Most requests outstanding; beyond it starts wait (and the wait counts as latency).'),
     saturation: z
       .strictObject({
-        tolerance: z.number().min(0).lt(1).default(0.05).describe('A paced point is saturated when its successful requests per second fall short of its rate by more than this fraction.'),
-        p95_factor: z.number().gt(1).optional().describe('Also saturated when its latency p95 exceeds this many times the lowest p95 of the points before it (off when absent).'),
+        tolerance: z
+          .number()
+          .min(0)
+          .lt(1)
+          .default(0.05)
+          .describe(
+            'A paced point is saturated when its successful requests per second fall short of its rate by more than this fraction.',
+          ),
+        p95_factor: z
+          .number()
+          .gt(1)
+          .optional()
+          .describe(
+            'Also saturated when its latency p95 exceeds this many times the lowest p95 of the points before it (off when absent).',
+          ),
         stop: z.boolean().default(false).describe('Skip the remaining points once a point is saturated.'),
       })
       .default({ tolerance: 0.05, stop: false })
@@ -49,7 +81,9 @@ function paced(o: RateOptions, r: number, inSweep: boolean): LoadPoint {
   const gamma: Record<string, number> = o.arrivals === 'gamma' ? { burstiness: o.burstiness ?? 1 } : {};
   const { tolerance, p95_factor } = o.saturation;
   return {
-    ...(inSweep ? { label: `rate=${r}`, saturation: { tolerance, ...(p95_factor === undefined ? {} : { latencyFactor: p95_factor }) } } : {}),
+    ...(inSweep
+      ? { label: `rate=${r}`, saturation: { tolerance, ...(p95_factor === undefined ? {} : { latencyFactor: p95_factor }) } }
+      : {}),
     concurrency: o.max_in_flight,
     rate: r,
     arrivals: o.arrivals,
@@ -75,7 +109,12 @@ export function ratePoints(o: RateOptions, input: StrategyInput): LoadPoint[] {
 }
 
 /** guidellm's sweep after its synchronous point: the throughput point, then the paced points. */
-export function nextSweepPoints(o: RateOptions, input: StrategyInput, done: readonly ExperimentResult[], logger: Logger): LoadPoint[] | undefined {
+export function nextSweepPoints(
+  o: RateOptions,
+  input: StrategyInput,
+  done: readonly ExperimentResult[],
+  logger: Logger,
+): LoadPoint[] | undefined {
   if (o.sweep === undefined) return undefined;
   if (done.length === 1) {
     const concurrency = Math.min(o.max_in_flight, input.requests);
@@ -84,7 +123,9 @@ export function nextSweepPoints(o: RateOptions, input: StrategyInput, done: read
   if (done.length !== 2) return undefined;
   const [synchronous, throughput] = [achieved(done[0]!), achieved(done[1]!)];
   if (synchronous <= 0 && throughput <= 0) {
-    logger.error('rate sweep: no request succeeded at the synchronous or the throughput point, so there is no rate range to sweep');
+    logger.error(
+      'rate sweep: no request succeeded at the synchronous or the throughput point, so there is no rate range to sweep',
+    );
     return undefined;
   }
   return sweepRates(synchronous, throughput, o.sweep.rates).map((r) => paced(o, r, true));
@@ -98,7 +139,8 @@ export function nextSweepPoints(o: RateOptions, input: StrategyInput, done: read
  */
 export default defineStrategy({
   name: 'rate',
-  description: 'Start requests at a fixed rate (open loop), or sweep rates and find the saturation point; latency counts from the intended start.',
+  description:
+    'Start requests at a fixed rate (open loop), or sweep rates and find the saturation point; latency counts from the intended start.',
   options: RateOptions,
   create: (ctx, o) => {
     let input: StrategyInput | undefined;
@@ -107,7 +149,9 @@ export default defineStrategy({
         input = given;
         return ratePoints(o, given);
       },
-      ...(o.sweep === undefined ? {} : { next: (done: readonly ExperimentResult[]) => nextSweepPoints(o, input!, done, ctx.logger) }),
+      ...(o.sweep === undefined
+        ? {}
+        : { next: (done: readonly ExperimentResult[]) => nextSweepPoints(o, input!, done, ctx.logger) }),
       shouldContinue: (done) => !(o.saturation.stop && done.at(-1)?.sweep?.saturated === true),
     };
   },

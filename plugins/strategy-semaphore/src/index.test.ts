@@ -2,7 +2,12 @@ import { describe, expect, test } from 'vitest';
 import type { PluginContext } from '@llmbench/plugin-api';
 import semaphore from './index.js';
 
-const ctx: PluginContext = { logger: { debug() {}, info() {}, warn() {}, error() {} }, clock: { now: () => 0 }, scenarioDir: '.', seed: 1 };
+const ctx: PluginContext = {
+  logger: { debug() {}, info() {}, warn() {}, error() {} },
+  clock: { now: () => 0 },
+  scenarioDir: '.',
+  seed: 1,
+};
 const input = { requests: 120, servers: 3, caps: [5, 5, Infinity] };
 
 async function points(options: Record<string, unknown>) {
@@ -31,6 +36,8 @@ describe('options', () => {
   });
 
   test('an unknown option is rejected, not ignored', () => {
-    expect(semaphore.options.safeParse({ concurrency: 4, size: 4 }).error?.issues).toMatchObject([{ code: 'unrecognized_keys', keys: ['size'] }]);
+    expect(semaphore.options.safeParse({ concurrency: 4, size: 4 }).error?.issues).toMatchObject([
+      { code: 'unrecognized_keys', keys: ['size'] },
+    ]);
   });
 });

@@ -42,9 +42,11 @@ const one = () =>
   });
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-await Promise.all(Array.from({ length: cfg.connections }, async () => {
-  while (next++ < cfg.requests) await one();
-}));
+await Promise.all(
+  Array.from({ length: cfg.connections }, async () => {
+    while (next++ < cfg.requests) await one();
+  }),
+);
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 await pool.close();

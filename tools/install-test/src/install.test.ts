@@ -53,7 +53,13 @@ function outsideEnv(): NodeJS.ProcessEnv {
       k !== 'NODE_ENV' &&
       k !== 'INIT_CWD' &&
       !(k.startsWith('npm_') && !k.startsWith('npm_config_')) &&
-      !['npm_config_local_prefix', 'npm_config_call', 'npm_config_workspace', 'npm_config_workspaces', 'npm_config_include_workspace_root'].includes(k),
+      ![
+        'npm_config_local_prefix',
+        'npm_config_call',
+        'npm_config_workspace',
+        'npm_config_workspaces',
+        'npm_config_include_workspace_root',
+      ].includes(k),
   );
   return { ...Object.fromEntries(kept), NO_COLOR: '1' };
 }
@@ -87,7 +93,16 @@ interface MockServer {
 /** `npx llmbench mock-server --port 0` in its own process group, once it says where it listens. */
 function startMockServer(cwd: string): Promise<MockServer> {
   return new Promise((resolve, reject) => {
-    const args = ['--no', '--', 'llmbench', 'mock-server', '--port', '0', '--options', '{"latency":{"model":"tokens","ttft_ms":5,"itl_ms":2},"output_tokens":6}'];
+    const args = [
+      '--no',
+      '--',
+      'llmbench',
+      'mock-server',
+      '--port',
+      '0',
+      '--options',
+      '{"latency":{"model":"tokens","ttft_ms":5,"itl_ms":2},"output_tokens":6}',
+    ];
     const child = spawn('npx', args, { cwd, env: outsideEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     let err = '';
@@ -144,7 +159,8 @@ let contractServer: MockServer | undefined;
 let runServer: MockServer | undefined;
 
 const installed = (name: string): string => join(app, 'node_modules', name);
-const manifest = async (name: string): Promise<Manifest> => JSON.parse(await readFile(join(installed(name), 'package.json'), 'utf8')) as Manifest;
+const manifest = async (name: string): Promise<Manifest> =>
+  JSON.parse(await readFile(join(installed(name), 'package.json'), 'utf8')) as Manifest;
 
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'llmbench-install-'));
@@ -164,19 +180,35 @@ beforeAll(async () => {
   expect(top).toContain('llmbench');
   const dependencies = Object.fromEntries(top.map((name) => [name, tarball(name)]));
   const overrides = Object.fromEntries(packed.filter((p) => !top.includes(p.name)).map((p) => [p.name, tarball(p.name)]));
-  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'bench-app', private: true, type: 'module', dependencies, overrides }, null, 2));
+  await writeFile(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'bench-app', private: true, type: 'module', dependencies, overrides }, null, 2),
+  );
 
   // The plugin author's package: @llmbench/plugin-api alone.
   plugin = join(base, 'plugin');
   await mkdir(plugin);
   await writeFile(
     join(plugin, 'package.json'),
-    JSON.stringify({ name: 'llmbench-backend-echo', version: '1.0.0', type: 'module', exports: './index.mjs', dependencies: { '@llmbench/plugin-api': tarball('@llmbench/plugin-api') } }, null, 2),
+    JSON.stringify(
+      {
+        name: 'llmbench-backend-echo',
+        version: '1.0.0',
+        type: 'module',
+        exports: './index.mjs',
+        dependencies: { '@llmbench/plugin-api': tarball('@llmbench/plugin-api') },
+      },
+      null,
+      2,
+    ),
   );
   await copyFile(join(fixtures, 'echo-backend.mjs'), join(plugin, 'index.mjs'));
   await copyFile(join(fixtures, 'contract.mjs'), join(plugin, 'contract.mjs'));
 
-  const [appInstall, pluginInstall] = await Promise.all([run('npm', NPM_INSTALL, app, 170_000), run('npm', NPM_INSTALL, plugin, 170_000)]);
+  const [appInstall, pluginInstall] = await Promise.all([
+    run('npm', NPM_INSTALL, app, 170_000),
+    run('npm', NPM_INSTALL, plugin, 170_000),
+  ]);
   expect(appInstall.code, appInstall.stderr).toBe(0);
   expect(pluginInstall.code, pluginInstall.stderr).toBe(0);
   console.info(
@@ -195,12 +227,16 @@ describe('the packed tarballs', () => {
   });
 
   test('carry no tests, fixtures or build info', () => {
-    const stray = packed.flatMap((p) => p.files.filter((f) => /\.test(-d)?\.ts$|__fixtures__|tsbuildinfo/.test(f.path)).map((f) => `${p.name}: ${f.path}`));
+    const stray = packed.flatMap((p) =>
+      p.files.filter((f) => /\.test(-d)?\.ts$|__fixtures__|tsbuildinfo/.test(f.path)).map((f) => `${p.name}: ${f.path}`),
+    );
     expect(stray).toEqual([]);
   });
 
   test('are what got installed: every one of them, each from its tarball', async () => {
-    const lock = JSON.parse(await readFile(join(app, 'package-lock.json'), 'utf8')) as { packages: Record<string, { resolved?: string }> };
+    const lock = JSON.parse(await readFile(join(app, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { resolved?: string }>;
+    };
     const ours = Object.entries(lock.packages)
       .filter(([path]) => /^node_modules\/(llmbench|@llmbench\/[^/]+)$/.test(path))
       .map(([path, entry]) => [path.slice('node_modules/'.length), entry.resolved?.startsWith('file:') ?? false] as const);
@@ -213,7 +249,11 @@ describe('the packed tarballs', () => {
       const pkg = await manifest(name);
       const files = new Set((await filesUnder(installed(name))).map((f) => f.slice(installed(name).length + 1)));
       const targets = Object.entries(pkg.exports ?? {}).flatMap(([sub, target]) =>
-        typeof target === 'string' ? [[sub, target] as const] : Object.entries(target).filter(([c]) => c !== 'llmbench-source').map(([c, t]) => [`${sub} ${c}`, t] as const),
+        typeof target === 'string'
+          ? [[sub, target] as const]
+          : Object.entries(target)
+              .filter(([c]) => c !== 'llmbench-source')
+              .map(([c, t]) => [`${sub} ${c}`, t] as const),
       );
       expect(targets.length, name).toBeGreaterThan(0);
       for (const [where, target] of [...targets, ...Object.entries(pkg.bin ?? {}).map(([b, t]) => [`bin ${b}`, t] as const)]) {
@@ -247,7 +287,8 @@ describe('the packed tarballs', () => {
     const wrong: string[] = [];
     for (const { name } of packed) {
       for (const [dep, range] of Object.entries((await manifest(name)).dependencies ?? {})) {
-        if (versions.has(dep) && range !== versions.get(dep)) wrong.push(`${name} -> ${dep}@${range} (packed ${versions.get(dep)})`);
+        if (versions.has(dep) && range !== versions.get(dep))
+          wrong.push(`${name} -> ${dep}@${range} (packed ${versions.get(dep)})`);
       }
     }
     expect(wrong).toEqual([]);
@@ -259,7 +300,9 @@ describe('the installed llmbench command', () => {
     const ran = await npx(['--version'], app);
     expect(ran.code, ran.stderr).toBe(0);
     expect(ran.stdout.trim()).toBe(packed.find((p) => p.name === 'llmbench')!.version);
-    expect((await readFile(join(installed('llmbench'), 'bin/llmbench.js'), 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect((await readFile(join(installed('llmbench'), 'bin/llmbench.js'), 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(
+      true,
+    );
   });
 
   test('npx llmbench run drives the built-in mock backend and writes the results file', async () => {
@@ -298,7 +341,13 @@ describe('an external backend plugin, depending on the @llmbench/plugin-api tarb
   test('has nothing installed but plugin-api and what plugin-api depends on', async () => {
     const lock = JSON.parse(await readFile(join(plugin, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
     const api = JSON.parse(await readFile(join(plugin, 'node_modules/@llmbench/plugin-api/package.json'), 'utf8')) as Manifest;
-    expect(Object.keys(lock.packages).filter((p) => p !== '').sort()).toEqual(['node_modules/@llmbench/plugin-api', ...Object.keys(api.dependencies ?? {}).map((d) => `node_modules/${d}`)].sort());
+    expect(
+      Object.keys(lock.packages)
+        .filter((p) => p !== '')
+        .sort(),
+    ).toEqual(
+      ['node_modules/@llmbench/plugin-api', ...Object.keys(api.dependencies ?? {}).map((d) => `node_modules/${d}`)].sort(),
+    );
   });
 
   test('passes every check of the contract kit against npx llmbench mock-server', async () => {
@@ -327,7 +376,12 @@ reporters: [{ use: json, options: { output: "out/{scenario}.json" } }]
     expect(ran.stderr).toBe('');
     const results = JSON.parse(await readFile(join(app, 'out/echo.json'), 'utf8')) as RunResults;
     const [c4] = results.experiments;
-    expect([c4?.name, c4?.summary.requests, c4?.summary.successes, c4?.summary.servers.map((s) => [s.id, s.requests])]).toEqual(['c4', 30, 30, [['local', 30]]]);
+    expect([c4?.name, c4?.summary.requests, c4?.summary.successes, c4?.summary.servers.map((s) => [s.id, s.requests])]).toEqual([
+      'c4',
+      30,
+      30,
+      [['local', 30]],
+    ]);
     expect(c4?.summary.ttft_ms).not.toBeNull();
     const counted = await stats(runServer!.url);
     expect([counted.responses_ok, counted.requests_streamed]).toEqual([30, 30]);

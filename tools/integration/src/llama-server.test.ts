@@ -38,7 +38,7 @@ async function results(dir: string): Promise<{ json: RunResults; md: string }> {
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
-describe.skipIf(!present)('against llama.cpp\'s own server (--parallel 8)', () => {
+describe.skipIf(!present)("against llama.cpp's own server (--parallel 8)", () => {
   let work: string;
   let server: Server;
 
@@ -53,57 +53,61 @@ describe.skipIf(!present)('against llama.cpp\'s own server (--parallel 8)', () =
     [false, true].flatMap((stream) => [1, 8].map((concurrency) => ({ backend, stream, concurrency }))),
   );
 
-  test.each(cases)('$backend, stream $stream, concurrency $concurrency: 500 requests, 0 failures, tokens and cache hits equal the server\'s counters', async ({ backend, stream, concurrency }) => {
-    const dir = join(work, `${backend}-${stream ? 'sse' : 'json'}-c${concurrency}`);
-    const file = `${dir}.yaml`;
-    await writeFile(file, scenario(server.url, backend, { stream, concurrency, requests: 500 }));
-    const before = await counters(server);
-    const requestsBefore = await served(server);
-    const cli = await run(process.execPath, [bin, 'run', file, '--out', dir, '--threads', '1']);
-    expect(cli.stderr).not.toMatch(/INTERNAL|at .*\.js:\d+/);
-    expect(cli.code, cli.stderr).toBe(0);
-    const after = await counters(server);
-    const { json, md } = await results(dir);
-    const s = json.experiments[0]!.summary;
+  test.each(cases)(
+    "$backend, stream $stream, concurrency $concurrency: 500 requests, 0 failures, tokens and cache hits equal the server's counters",
+    async ({ backend, stream, concurrency }) => {
+      const dir = join(work, `${backend}-${stream ? 'sse' : 'json'}-c${concurrency}`);
+      const file = `${dir}.yaml`;
+      await writeFile(file, scenario(server.url, backend, { stream, concurrency, requests: 500 }));
+      const before = await counters(server);
+      const requestsBefore = await served(server);
+      const cli = await run(process.execPath, [bin, 'run', file, '--out', dir, '--threads', '1']);
+      expect(cli.stderr).not.toMatch(/INTERNAL|at .*\.js:\d+/);
+      expect(cli.code, cli.stderr).toBe(0);
+      const after = await counters(server);
+      const { json, md } = await results(dir);
+      const s = json.experiments[0]!.summary;
 
-    expect(json.status).toBe('completed');
-    expect(s.requests).toBe(500);
-    expect(s.successes).toBe(500);
-    expect(s.failures).toEqual({ http_error: 0, timeout: 0, connection_error: 0, protocol_error: 0, aborted: 0 });
-    // The server took on exactly the requests measured: a resend follows a socket the server had
-    // closed, so it never saw the first attempt.
-    expect((await served(server)) - requestsBefore).toBe(500);
+      expect(json.status).toBe('completed');
+      expect(s.requests).toBe(500);
+      expect(s.successes).toBe(500);
+      expect(s.failures).toEqual({ http_error: 0, timeout: 0, connection_error: 0, protocol_error: 0, aborted: 0 });
+      // The server took on exactly the requests measured: a resend follows a socket the server had
+      // closed, so it never saw the first attempt.
+      expect((await served(server)) - requestsBefore).toBe(500);
 
-    const prompt = after.prompt_tokens_total! - before.prompt_tokens_total!;
-    const cached = after.prompt_tokens_cached_total! - before.prompt_tokens_cached_total!;
-    const predicted = after.tokens_predicted_total! - before.tokens_predicted_total!;
-    expect(s.tokens.sources.server).toBe(500);
-    expect(s.tokens.input).toBe(prompt + cached);
-    expect(s.tokens.cached).toBe(cached);
-    expect(s.tokens.output).toBe(predicted);
-    expect(cached).toBeGreaterThan(0);
-    const rate = Math.round((cached / (prompt + cached)) * 1e6) / 1e6;
-    expect(s.prefix_cache_hit_rate).toBe(rate);
-    expect(s.prefix_cache_source).toBe(backend === 'llamacpp' ? 'server_metrics' : 'usage');
-    expect(cli.stdout).toContain(`Prefix cache hit rate: ${pct(rate)}`);
-    expect(md).toMatch(new RegExp(`Prefix-cache hit rate \\| ${pct(rate).replace('.', '\\.')}`));
-    expect(md).toContain('Input tokens');
+      const prompt = after.prompt_tokens_total! - before.prompt_tokens_total!;
+      const cached = after.prompt_tokens_cached_total! - before.prompt_tokens_cached_total!;
+      const predicted = after.tokens_predicted_total! - before.tokens_predicted_total!;
+      expect(s.tokens.sources.server).toBe(500);
+      expect(s.tokens.input).toBe(prompt + cached);
+      expect(s.tokens.cached).toBe(cached);
+      expect(s.tokens.output).toBe(predicted);
+      expect(cached).toBeGreaterThan(0);
+      const rate = Math.round((cached / (prompt + cached)) * 1e6) / 1e6;
+      expect(s.prefix_cache_hit_rate).toBe(rate);
+      expect(s.prefix_cache_source).toBe(backend === 'llamacpp' ? 'server_metrics' : 'usage');
+      expect(cli.stdout).toContain(`Prefix cache hit rate: ${pct(rate)}`);
+      expect(md).toMatch(new RegExp(`Prefix-cache hit rate \\| ${pct(rate).replace('.', '\\.')}`));
+      expect(md).toContain('Input tokens');
 
-    // Reconnects are counted and shown, never hidden: llama.cpp closes after every streamed answer.
-    expect(s.servers[0]!.reconnects).toBe(s.reconnects);
-    if (s.reconnects > 0) {
-      expect(cli.stdout).toMatch(/reconnect/);
-      expect(md).toMatch(/Reconnects/);
-    }
-    if (stream) {
-      expect(s.no_reuse_requests).toBeGreaterThan(0);
-      expect(md).toContain('closes its connection after answering');
-    } else expect(s.reconnects + s.no_reuse_requests).toBe(0);
-    if (stream) {
-      expect(s.ttft_ms).not.toBeNull();
-      expect(s.server_tpot_ms).not.toBeNull();
-    }
-  }, 180_000);
+      // Reconnects are counted and shown, never hidden: llama.cpp closes after every streamed answer.
+      expect(s.servers[0]!.reconnects).toBe(s.reconnects);
+      if (s.reconnects > 0) {
+        expect(cli.stdout).toMatch(/reconnect/);
+        expect(md).toMatch(/Reconnects/);
+      }
+      if (stream) {
+        expect(s.no_reuse_requests).toBeGreaterThan(0);
+        expect(md).toContain('closes its connection after answering');
+      } else expect(s.reconnects + s.no_reuse_requests).toBe(0);
+      if (stream) {
+        expect(s.ttft_ms).not.toBeNull();
+        expect(s.server_tpot_ms).not.toBeNull();
+      }
+    },
+    180_000,
+  );
 
   test('killing the server mid-run: the run ends within its timeouts, every request counted by kind, the verdict fails, reports written', async () => {
     const doomed = await startLlama(work);

@@ -49,7 +49,12 @@ export async function startLlama(dir: string): Promise<Server> {
   // LLMBENCH_LLAMA_PORT: the first server's port; each further one in this file takes the next.
   const port = process.env.LLMBENCH_LLAMA_PORT ? Number(process.env.LLMBENCH_LLAMA_PORT) + started++ : await freePort();
   const log = join(dir, `llama-${port}.log`);
-  const out = await run('bash', ['--norc', '--noprofile', join(llama, 'start.sh'), String(port), '--parallel', '8'], { LLAMA_LOG: log }, 60_000);
+  const out = await run(
+    'bash',
+    ['--norc', '--noprofile', join(llama, 'start.sh'), String(port), '--parallel', '8'],
+    { LLAMA_LOG: log },
+    60_000,
+  );
   if (out.code !== 0) throw new Error(`llama-server did not start: ${out.stderr}`);
   return { url: `http://127.0.0.1:${port}`, pid: Number(out.stdout.trim()), log };
 }
@@ -63,7 +68,12 @@ export function stop(server: Server | undefined, signal: NodeJS.Signals = 'SIGTE
   }
 }
 
-export function run(cmd: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+export function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -29,7 +29,14 @@ const chats = [
   ['Say hello.', 'Say it louder.', 'Now whisper it.'],
   ['Count to three.', 'Backwards.', 'In French.'],
   ['Pick a number.', 'Double it.', 'Halve it again.'],
-].map((turns) => JSON.stringify({ conversations: turns.flatMap((t) => [{ from: 'human', value: t }, { from: 'gpt', value: 'recorded, never sent' }]) }));
+].map((turns) =>
+  JSON.stringify({
+    conversations: turns.flatMap((t) => [
+      { from: 'human', value: t },
+      { from: 'gpt', value: 'recorded, never sent' },
+    ]),
+  }),
+);
 
 const scenario = (url: string): string => `servers:
   - { id: llama, url: "${url}", backend: { use: llamacpp, options: { ignore_eos: true } } }
@@ -55,7 +62,7 @@ experiments:
     workload: { requests: 4 }
 `;
 
-describe.skipIf(!present)('multi-turn conversations against llama.cpp\'s own server', () => {
+describe.skipIf(!present)("multi-turn conversations against llama.cpp's own server", () => {
   let work: string;
   let server: Server;
   let raw: RawLine[];
@@ -71,7 +78,10 @@ describe.skipIf(!present)('multi-turn conversations against llama.cpp\'s own ser
     const rawPath = join(work, 'raw.jsonl');
     const cli = await run(process.execPath, [bin, 'run', file, '--out', out, '--threads', '2', '--raw', rawPath]);
     expect(cli.code, cli.stderr).toBe(0);
-    raw = (await readFile(rawPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as RawLine);
+    raw = (await readFile(rawPath, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RawLine);
     const json = (await readdir(out)).find((f) => f.endsWith('.json'))!;
     results = JSON.parse(await readFile(join(out, json), 'utf8')) as RunResults;
   }, 240_000);
@@ -80,7 +90,8 @@ describe.skipIf(!present)('multi-turn conversations against llama.cpp\'s own ser
 
   const byConversation = (experiment: string): Map<number, RawLine[]> => {
     const out = new Map<number, RawLine[]>();
-    for (const r of raw.filter((l) => l.experiment === experiment)) out.set(r.conversation, [...(out.get(r.conversation) ?? []), r]);
+    for (const r of raw.filter((l) => l.experiment === experiment))
+      out.set(r.conversation, [...(out.get(r.conversation) ?? []), r]);
     for (const turns of out.values()) turns.sort((a, b) => a.turn - b.turn);
     return out;
   };
@@ -89,11 +100,20 @@ describe.skipIf(!present)('multi-turn conversations against llama.cpp\'s own ser
     const conversations = byConversation(experiment);
     expect(conversations.size).toBe(experiment === 'completions' ? 4 : 8);
     for (const [id, turns] of conversations) {
-      expect(turns.map((t) => [t.turn, t.outcome]), `conversation ${id}`).toEqual([[1, 'ok'], [2, 'ok'], [3, 'ok']]);
+      expect(
+        turns.map((t) => [t.turn, t.outcome]),
+        `conversation ${id}`,
+      ).toEqual([
+        [1, 'ok'],
+        [2, 'ok'],
+        [3, 'ok'],
+      ]);
       const [t1, t2, t3] = turns as [RawLine, RawLine, RawLine];
       expect(t1.output_tokens).toBe(24);
       expect(t2.output_tokens).toBe(24);
-      expect(t3.input_tokens!, `conversation ${id}`).toBeGreaterThanOrEqual(t1.input_tokens! + t1.output_tokens! + t2.output_tokens!);
+      expect(t3.input_tokens!, `conversation ${id}`).toBeGreaterThanOrEqual(
+        t1.input_tokens! + t1.output_tokens! + t2.output_tokens!,
+      );
       expect(t2.input_tokens!).toBeGreaterThanOrEqual(t1.input_tokens! + t1.output_tokens!);
     }
   });
@@ -108,7 +128,11 @@ describe.skipIf(!present)('multi-turn conversations against llama.cpp\'s own ser
     expect(chat.requests).toBe(24);
     expect(results.experiments.find((e) => e.name === 'chat')!.point.requests).toBe(8);
     const turns = chat.turns!;
-    expect(turns.map((t) => [t.turn, t.requests, t.successes])).toEqual([[1, 8, 8], [2, 8, 8], [3, 8, 8]]);
+    expect(turns.map((t) => [t.turn, t.requests, t.successes])).toEqual([
+      [1, 8, 8],
+      [2, 8, 8],
+      [3, 8, 8],
+    ]);
     expect(turns.every((t) => t.latency_ms !== null && t.ttft_ms === null)).toBe(true);
     expect(turns[1]!.input_tokens!.avg).toBeGreaterThan(turns[0]!.input_tokens!.avg + 24);
     expect(turns[2]!.input_tokens!.avg).toBeGreaterThan(turns[1]!.input_tokens!.avg + 24);
@@ -126,7 +150,8 @@ describe('multi-turn bodies through the CLI and backend-openai', () => {
   let http: HttpServer;
   let url: string;
   const bodies: { messages: { role: string; content: string }[] }[] = [];
-  const answer = (messages: { content: string }[]) => `echo of "${messages[messages.length - 1]!.content}" (${messages.length} messages)`;
+  const answer = (messages: { content: string }[]) =>
+    `echo of "${messages[messages.length - 1]!.content}" (${messages.length} messages)`;
 
   beforeAll(async () => {
     http = createServer((req, res) => {
@@ -136,10 +161,16 @@ describe('multi-turn bodies through the CLI and backend-openai', () => {
         const body = JSON.parse(data) as { messages: { role: string; content: string }[] };
         bodies.push(body);
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({
-          choices: [{ index: 0, message: { role: 'assistant', content: answer(body.messages) }, finish_reason: 'stop' }],
-          usage: { prompt_tokens: body.messages.length * 10, completion_tokens: 5, total_tokens: body.messages.length * 10 + 5 },
-        }));
+        res.end(
+          JSON.stringify({
+            choices: [{ index: 0, message: { role: 'assistant', content: answer(body.messages) }, finish_reason: 'stop' }],
+            usage: {
+              prompt_tokens: body.messages.length * 10,
+              completion_tokens: 5,
+              total_tokens: body.messages.length * 10 + 5,
+            },
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -151,12 +182,15 @@ describe('multi-turn bodies through the CLI and backend-openai', () => {
   const runOnce = async (threads: string) => {
     const dir = await mkdtemp(join(tmpdir(), 'llmbench-multi-turn-cli-'));
     await writeFile(join(dir, 'chats.jsonl'), `${chats.join('\n')}\n`);
-    await writeFile(join(dir, 's.yaml'), `servers: [{ id: m, url: "${url}", backend: openai }]
+    await writeFile(
+      join(dir, 's.yaml'),
+      `servers: [{ id: m, url: "${url}", backend: openai }]
 seed: 9
 workload: { requests: 10, warmup: 0, system_prompt: "sys", sampling: with_replacement, sharegpt: { file: chats.jsonl, multi_turn: true, max_turns: 3 } }
 experiments: [{ name: chat, strategy: { use: semaphore, options: { concurrency: 3 } } }]
 reporters: [json]
-`);
+`,
+    );
     const from = bodies.length;
     const cli = await run(process.execPath, [bin, 'run', join(dir, 's.yaml'), '--out', join(dir, 'out'), '--threads', threads]);
     expect(cli.code, cli.stderr).toBe(0);
@@ -170,20 +204,30 @@ reporters: [json]
     for (const body of sent) {
       const m = body.messages;
       expect(m[0]).toEqual({ role: 'system', content: 'sys' });
-      expect(m.map((x) => x.role)).toEqual(['system', ...Array.from({ length: (m.length - 1) }, (_, i) => (i % 2 === 0 ? 'user' : 'assistant'))]);
+      expect(m.map((x) => x.role)).toEqual([
+        'system',
+        ...Array.from({ length: m.length - 1 }, (_, i) => (i % 2 === 0 ? 'user' : 'assistant')),
+      ]);
       for (let i = 2; i < m.length; i += 2) expect(m[i]!.content).toBe(answer(m.slice(0, i)));
     }
-    expect(results.experiments[0]!.summary.turns!.map((t) => [t.turn, t.requests, t.input_tokens!.avg])).toEqual([[1, 10, 20], [2, 10, 40], [3, 10, 60]]);
+    expect(results.experiments[0]!.summary.turns!.map((t) => [t.turn, t.requests, t.input_tokens!.avg])).toEqual([
+      [1, 10, 20],
+      [2, 10, 40],
+      [3, 10, 60],
+    ]);
   });
 
   test('a batch (barrier) strategy is refused before any request, saying what to use', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'llmbench-multi-turn-cli-'));
     await writeFile(join(dir, 'chats.jsonl'), `${chats.join('\n')}\n`);
-    await writeFile(join(dir, 's.yaml'), `servers: [{ id: m, url: "${url}", backend: openai }]
+    await writeFile(
+      join(dir, 's.yaml'),
+      `servers: [{ id: m, url: "${url}", backend: openai }]
 workload: { requests: 4, sharegpt: { file: chats.jsonl, multi_turn: true } }
 experiments: [{ name: batched, strategy: { use: batch, options: { size: 2 } } }]
 reporters: [json]
-`);
+`,
+    );
     const from = bodies.length;
     const cli = await run(process.execPath, [bin, 'run', join(dir, 's.yaml'), '--out', join(dir, 'out')]);
     expect(cli.code).toBe(3);

@@ -46,7 +46,7 @@ experiments:
     workload: { requests: 16, synthetic: { input_tokens: 128, output_tokens: 24 } }
 `;
 
-describe.skipIf(!present)('synthetic workloads against llama.cpp\'s own server', () => {
+describe.skipIf(!present)("synthetic workloads against llama.cpp's own server", () => {
   let work: string;
   let server: Server;
   const raws: RawLine[][] = [];
@@ -62,7 +62,12 @@ describe.skipIf(!present)('synthetic workloads against llama.cpp\'s own server',
       const rawPath = join(work, `raw-${threads}.jsonl`);
       const cli = await run(process.execPath, [bin, 'run', file, '--out', out, '--threads', threads, '--raw', rawPath]);
       expect(cli.code, cli.stderr).toBe(0);
-      raws.push((await readFile(rawPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as RawLine));
+      raws.push(
+        (await readFile(rawPath, 'utf8'))
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as RawLine),
+      );
       const json = (await readdir(out)).find((f) => f.endsWith('.json'))!;
       results.push(JSON.parse(await readFile(join(out, json), 'utf8')) as RunResults);
     }

@@ -29,9 +29,7 @@ interface Workspace {
 function workspaces(): Workspace[] {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces: string[] };
   const dirs = pkg.workspaces.flatMap((pattern) =>
-    pattern.endsWith('/*')
-      ? readdirSync(join(root, pattern.slice(0, -2))).map((d) => join(pattern.slice(0, -2), d))
-      : [pattern],
+    pattern.endsWith('/*') ? readdirSync(join(root, pattern.slice(0, -2))).map((d) => join(pattern.slice(0, -2), d)) : [pattern],
   );
   return dirs
     .filter((dir) => statSync(join(root, dir)).isDirectory())
@@ -61,7 +59,9 @@ function sourceImports(dir: string): string[] {
       if (entry.isDirectory()) {
         if (entry.name !== 'node_modules' && entry.name !== 'dist') walk(path);
       } else if (/\.(m?ts|m?js)$/.test(entry.name)) {
-        for (const m of readFileSync(path, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"]((?:@llmbench\/[a-z-]+)|llmbench)(?:\/[^'"]*)?['"]/g)) {
+        for (const m of readFileSync(path, 'utf8').matchAll(
+          /(?:from|import)\s*\(?\s*['"]((?:@llmbench\/[a-z-]+)|llmbench)(?:\/[^'"]*)?['"]/g,
+        )) {
           found.add(m[1]!);
         }
       }
@@ -87,8 +87,11 @@ describe('workspace boundaries', () => {
     expect(bad).toEqual([]);
   });
 
-  test.each(all.filter((w) => w.tag !== 'scope:tools').map((w) => [w.dir, w] as const))('%s imports only workspace packages it declares', (_dir, w) => {
-    const undeclared = sourceImports(w.dir).filter((name) => name !== w.name && !w.deps.includes(name));
-    expect(undeclared).toEqual([]);
-  });
+  test.each(all.filter((w) => w.tag !== 'scope:tools').map((w) => [w.dir, w] as const))(
+    '%s imports only workspace packages it declares',
+    (_dir, w) => {
+      const undeclared = sourceImports(w.dir).filter((name) => name !== w.name && !w.deps.includes(name));
+      expect(undeclared).toEqual([]);
+    },
+  );
 });

@@ -6,7 +6,10 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { findKnowledge, loadPlugins, schemaWords, sources, vocabulary, type Finding } from './knowledge.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const vocab = await vocabulary(await loadPlugins(root), schemaWords(['scenario', 'config', 'results'].map((s) => join(root, 'schemas', `${s}.schema.json`))));
+const vocab = await vocabulary(
+  await loadPlugins(root),
+  schemaWords(['scenario', 'config', 'results'].map((s) => join(root, 'schemas', `${s}.schema.json`))),
+);
 
 /**
  * core/src/seed/ is the one place core names plugins: the seed's commands (`benchmark` runs the
@@ -40,7 +43,7 @@ describe('core knows no plugin: no string or property in its source is a plugin 
     expect(shown(scan(join(root, 'packages/core/src')).filter((f) => !f.file.startsWith(CORE_SEED)))).toEqual([]);
   });
 
-  test('the CLI, but for the commands that are a shipped plugin\'s own', () => {
+  test("the CLI, but for the commands that are a shipped plugin's own", () => {
     const findings = scan(join(root, 'packages/cli/src'), root, (p) => p.includes(`${sep}scaffold${sep}`));
     expect(shown(findings.filter((f) => !shipped(f)))).toEqual([]);
   });

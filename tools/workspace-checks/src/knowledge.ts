@@ -44,18 +44,25 @@ export async function loadPlugins(root: string): Promise<{ dir: string; pkg: str
  * the formats core defines (scenario, project config, results), such as `concurrency` or `rate`,
  * which a plugin option may share without core knowing the plugin.
  */
-export async function vocabulary(plugins: readonly { pkg: string; plugin: AnyPlugin }[], ownWords: ReadonlySet<string>): Promise<Vocabulary> {
+export async function vocabulary(
+  plugins: readonly { pkg: string; plugin: AnyPlugin }[],
+  ownWords: ReadonlySet<string>,
+): Promise<Vocabulary> {
   const names = new Map<string, string>();
   const fields = new Map<string, string>();
   for (const { pkg, plugin } of plugins) {
     const owner = `${plugin.kind} plugin ${plugin.name}`;
     for (const n of [plugin.name, ...(plugin.aliases ?? []), pkg, pkg.replace(/^@[^/]+\//, '')]) names.set(n, owner);
-    const schema = z.toJSONSchema(plugin.options, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown> };
-    for (const option of Object.keys(schema.properties ?? {})) if (!ownWords.has(option)) fields.set(option, `option of ${owner}`);
+    const schema = z.toJSONSchema(plugin.options, { io: 'input', unrepresentable: 'any' }) as {
+      properties?: Record<string, unknown>;
+    };
+    for (const option of Object.keys(schema.properties ?? {}))
+      if (!ownWords.has(option)) fields.set(option, `option of ${owner}`);
     for (const m of plugin.kind === 'backend' ? (plugin.derivedMetrics ?? []) : []) {
       for (const reading of m.from) if (!ownWords.has(reading)) fields.set(reading, `reading of ${owner}`);
     }
-    if (plugin.kind === 'strategy') for (const param of await reportedParams(plugin)) if (!ownWords.has(param)) fields.set(param, `param of ${owner}`);
+    if (plugin.kind === 'strategy')
+      for (const param of await reportedParams(plugin)) if (!ownWords.has(param)) fields.set(param, `param of ${owner}`);
   }
   return { names, fields };
 }
@@ -102,7 +109,8 @@ export function findKnowledge(file: string, text: string, v: Vocabulary): Findin
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const found: Finding[] = [];
   const hit = (node: ts.Node, text: string, owner: string | undefined) => {
-    if (owner !== undefined) found.push({ file, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, text, owner });
+    if (owner !== undefined)
+      found.push({ file, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, text, owner });
   };
   const inString = (node: ts.Node, s: string) => {
     const whole = s.trim();
@@ -119,7 +127,10 @@ export function findKnowledge(file: string, text: string, v: Vocabulary): Findin
   // A one-word option (`size`, `source`) is everyday code as a property; only snake_case ones are the plugin's.
   const field = (name: string) => (name.includes('_') ? v.fields.get(name) : undefined);
   const visit = (node: ts.Node): void => {
-    if ((ts.isPropertyAssignment(node) || ts.isPropertySignature(node)) && (ts.isIdentifier(node.name) || ts.isStringLiteral(node.name))) {
+    if (
+      (ts.isPropertyAssignment(node) || ts.isPropertySignature(node)) &&
+      (ts.isIdentifier(node.name) || ts.isStringLiteral(node.name))
+    ) {
       // A key is a property name, whether written bare or quoted ({ 'batch_size': 1 }).
       hit(node.name, node.name.text, field(node.name.text));
       const value = ts.isPropertyAssignment(node) ? node.initializer : node.type;
@@ -146,7 +157,8 @@ export function sources(dir: string, skip: (path: string) => boolean = () => fal
       if (skip(path)) continue;
       if (entry.isDirectory()) {
         if (entry.name !== 'node_modules' && entry.name !== 'dist' && entry.name !== '__fixtures__') walk(path);
-      } else if (/\.m?ts$/.test(entry.name) && !/\.test(-d)?\.ts$/.test(entry.name) && !entry.name.endsWith('.d.ts')) out.push(path);
+      } else if (/\.m?ts$/.test(entry.name) && !/\.test(-d)?\.ts$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
+        out.push(path);
     }
   };
   walk(dir);

@@ -13,7 +13,12 @@ function failed(error, signal) {
 /** The server's usage object as llmbench's TokenUsage. */
 function tokenUsage(usage) {
   return usage
-    ? { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens, cachedTokens: usage.prompt_tokens_details?.cached_tokens, source: 'server' }
+    ? {
+        inputTokens: usage.prompt_tokens,
+        outputTokens: usage.completion_tokens,
+        cachedTokens: usage.prompt_tokens_details?.cached_tokens,
+        source: 'server',
+      }
     : { source: 'none' };
 }
 
@@ -31,9 +36,15 @@ async function readStream(res, clock, sentAt) {
     const at = clock.now();
     buffered += decoder.decode(bytes, { stream: true });
     for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
-      const data = buffered.slice(0, end).split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
+      const data = buffered
+        .slice(0, end)
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trim())
+        .join('\n');
       buffered = buffered.slice(end + 2);
-      if (data === '[DONE]') return { kind: 'ok', status: res.status, usage: tokenUsage(usage), sentAt, firstTokenAt: chunkTimes[0], chunkTimes };
+      if (data === '[DONE]')
+        return { kind: 'ok', status: res.status, usage: tokenUsage(usage), sentAt, firstTokenAt: chunkTimes[0], chunkTimes };
       let chunk;
       try {
         chunk = JSON.parse(data);
@@ -61,7 +72,10 @@ export default defineBackend({
   }),
   create(ctx, options) {
     const origin = new URL(options.base_url ?? ctx.server.url ?? 'http://127.0.0.1:8000').origin;
-    const headers = { 'content-type': 'application/json', ...(options.api_key ? { authorization: `Bearer ${options.api_key}` } : {}) };
+    const headers = {
+      'content-type': 'application/json',
+      ...(options.api_key ? { authorization: `Bearer ${options.api_key}` } : {}),
+    };
     const model = ctx.server.model;
 
     return {

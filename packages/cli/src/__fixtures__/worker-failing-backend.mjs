@@ -12,10 +12,14 @@ export default defineBackend({
     return {
       setup() {
         if (isMainThread) return;
-        throw new LlmbenchError(ErrorCodes.BACKEND_UNREACHABLE, `the worker cannot reach its server${options.distinct ? ` (thread ${threadId})` : ''}`, {
-          hint: 'check the route from the worker threads',
-          cause: new Error('root cause: no route'),
-        });
+        throw new LlmbenchError(
+          ErrorCodes.BACKEND_UNREACHABLE,
+          `the worker cannot reach its server${options.distinct ? ` (thread ${threadId})` : ''}`,
+          {
+            hint: 'check the route from the worker threads',
+            cause: new Error('root cause: no route'),
+          },
+        );
       },
       async send() {
         return { kind: 'ok', status: 200 };

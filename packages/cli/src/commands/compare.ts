@@ -12,9 +12,14 @@ export function registerCompare(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
   program
     .command('compare')
-    .description('the seed\'s speedup table for two or more results files of the same scenario (points matched by name)')
-    .argument('<files...>', 'results files from "llmbench run" (json reporter) or "llmbench benchmark"; the first is the baseline')
-    .addOption(new Option('-f, --format <format>', 'console table or Markdown').choices(COMPARE_FORMATS).default(COMPARE_FORMATS[0]))
+    .description("the seed's speedup table for two or more results files of the same scenario (points matched by name)")
+    .argument(
+      '<files...>',
+      'results files from "llmbench run" (json reporter) or "llmbench benchmark"; the first is the baseline',
+    )
+    .addOption(
+      new Option('-f, --format <format>', 'console table or Markdown').choices(COMPARE_FORMATS).default(COMPARE_FORMATS[0]),
+    )
     .option('-o, --output <file>', 'write the table to FILE instead of stdout')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (files: string[], opts: { format: (typeof COMPARE_FORMATS)[number]; output?: string }) => {

@@ -33,7 +33,10 @@ async function listPlugins(cwd: string): Promise<PluginInfo[]> {
     const [kind, name] = key.split(':') as [(typeof PLUGIN_KINDS)[number], string];
     const { plugin } = await resolver.resolve(kind, name);
     const schema = z.toJSONSchema(plugin.options, { io: 'input', unrepresentable: 'any' }) as {
-      properties?: Record<string, { type?: string; default?: unknown; description?: string; anyOf?: unknown[]; oneOf?: unknown[] }>;
+      properties?: Record<
+        string,
+        { type?: string; default?: unknown; description?: string; anyOf?: unknown[]; oneOf?: unknown[] }
+      >;
     };
     const options: PluginInfo['options'] = {};
     for (const [opt, prop] of Object.entries(schema.properties ?? {})) {

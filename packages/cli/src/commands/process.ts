@@ -2,8 +2,21 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
-  BALANCER_POLICIES, DEFAULT_BALANCER, INDEX_FILE, loadScenario, planDirectoryJob, PROCESS_DEFAULTS, processScenario, resolvePreset, runScenario, withDirectoryJob,
-  workersConcurrency, WORKLOAD_DEFAULTS, type BalancerPolicy, type DirectoryPlan, type ProcessOptions,
+  BALANCER_POLICIES,
+  DEFAULT_BALANCER,
+  INDEX_FILE,
+  loadScenario,
+  planDirectoryJob,
+  PROCESS_DEFAULTS,
+  processScenario,
+  resolvePreset,
+  runScenario,
+  withDirectoryJob,
+  workersConcurrency,
+  WORKLOAD_DEFAULTS,
+  type BalancerPolicy,
+  type DirectoryPlan,
+  type ProcessOptions,
 } from '@llmbench/core';
 import { ErrorCodes, LlmbenchError, type RunResults } from '@llmbench/plugin-api';
 import { formatMs, formatNumber, formatPercent } from '@llmbench/plugin-api/format';
@@ -13,8 +26,18 @@ import type { CommandContext } from '../context.js';
 import { displayPath, ExitCode, renderError } from '../render.js';
 
 interface ProcessFlags {
-  config: string; input: string; out: string; preset: string; presetFile?: string; concurrency?: number; maxTokens?: number;
-  timeoutMs?: number; stream?: boolean; systemPrompt?: string; balancer?: BalancerPolicy; threads?: number;
+  config: string;
+  input: string;
+  out: string;
+  preset: string;
+  presetFile?: string;
+  concurrency?: number;
+  maxTokens?: number;
+  timeoutMs?: number;
+  stream?: boolean;
+  systemPrompt?: string;
+  balancer?: BalancerPolicy;
+  threads?: number;
 }
 
 /**
@@ -31,20 +54,32 @@ export function registerProcess(program: Command, context: CommandContext): void
   };
   program
     .command('process')
-    .description('the seed directory job: every document of a folder x every prompt of a preset, answers saved per document (resumable)')
+    .description(
+      'the seed directory job: every document of a folder x every prompt of a preset, answers saved per document (resumable)',
+    )
     .requiredOption('-c, --config <file>', `workers file: ${WORKERS_FILE_SHAPE}`)
     .requiredOption('-i, --input <dir>', 'folder of documents (.txt, .md; subfolders too)')
-    .option('-p, --preset <name>', 'prompts asked of every document: built-in "research", or a preset of the project config or --preset-file', PROCESS_DEFAULTS.preset)
+    .option(
+      '-p, --preset <name>',
+      'prompts asked of every document: built-in "research", or a preset of the project config or --preset-file',
+      PROCESS_DEFAULTS.preset,
+    )
     .option('--preset-file <file>', 'JSON or YAML: a list of prompts (strings or {id, prompt}), or {name: [prompts]}')
     .option('-o, --out <dir>', 'where answers go: OUT/<document>/<prompt-id>.md and OUT/index.jsonl', PROCESS_DEFAULTS.out)
-    .option('--concurrency <n>', 'tasks in flight (default: the workers\' max_concurrent_requests summed)', positive)
+    .option('--concurrency <n>', "tasks in flight (default: the workers' max_concurrent_requests summed)", positive)
     .option('--max-tokens <n>', 'max_tokens sent with each task', positive)
     .option('--timeout-ms <ms>', `whole-request timeout (default ${WORKLOAD_DEFAULTS.timeout_ms})`, positive)
     .option('--stream', 'ask for streamed answers')
     .option('--system-prompt <text>', 'system message of every task')
-    .addOption(new Option('--balancer <policy>', `how tasks are spread over workers (default ${DEFAULT_BALANCER.policy})`).choices(BALANCER_POLICIES))
+    .addOption(
+      new Option('--balancer <policy>', `how tasks are spread over workers (default ${DEFAULT_BALANCER.policy})`).choices(
+        BALANCER_POLICIES,
+      ),
+    )
     .option('-t, --threads <n>', 'worker threads sending requests', positive)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Each task asks one prompt of one document: the request's user message is "Document: <path>", the
 document's text, "---" and the prompt. Its answer is written to a temporary file, fsynced and renamed
 to OUT/<document without extension>/<prompt-id>.md, then one line is appended to OUT/index.jsonl
@@ -55,7 +90,8 @@ into OUT/.text); a PDF with no text to extract (a scan) is skipped, with a note.
 
 Exit codes: 0 every task has its answer; 1 some tasks failed (run again to retry them);
 2 usage or configuration error; 3 runtime error or interrupted (answers saved so far are kept).
-`)
+`,
+    )
     .action(async (flags: ProcessFlags) => {
       const config = resolve(io.cwd, flags.config);
       if (!existsSync(config)) {
@@ -77,12 +113,26 @@ Exit codes: 0 every task has its answer; 1 some tasks failed (run again to retry
         cwd: io.cwd,
         env: io.env,
       };
-      const prompts = await resolvePreset(flags.preset, { ...(flags.presetFile === undefined ? {} : { presetFile: flags.presetFile }), cwd: io.cwd, env: io.env });
+      const prompts = await resolvePreset(flags.preset, {
+        ...(flags.presetFile === undefined ? {} : { presetFile: flags.presetFile }),
+        cwd: io.cwd,
+        env: io.env,
+      });
       const concurrency = flags.concurrency ?? (await workersConcurrency(config)) ?? 1;
       const generated = processScenario(options, 1, concurrency);
       // Validate the workers file before touching the out folder.
-      const loaded = await loadScenario(generated.file, { builtins: builtinPlugins(), env: io.env, text: generated.text, ...(io.signal ? { signal: io.signal } : {}) });
-      const plan = await planDirectoryJob({ input: resolve(io.cwd, flags.input), out: resolve(io.cwd, flags.out), preset: flags.preset, prompts });
+      const loaded = await loadScenario(generated.file, {
+        builtins: builtinPlugins(),
+        env: io.env,
+        text: generated.text,
+        ...(io.signal ? { signal: io.signal } : {}),
+      });
+      const plan = await planDirectoryJob({
+        input: resolve(io.cwd, flags.input),
+        out: resolve(io.cwd, flags.out),
+        preset: flags.preset,
+        prompts,
+      });
       io.stdout.write(`${describePlan(plan, flags, io.cwd)}\n`);
       if (plan.job.pending.length === 0) {
         io.stdout.write(`Nothing to do: all ${plan.tasks} tasks have their answers in ${displayPath(plan.job.out, io.cwd)}.\n`);
@@ -100,7 +150,11 @@ Exit codes: 0 every task has its answer; 1 some tasks failed (run again to retry
       for (const e of outcome.errors) io.stderr.write(renderError(e, { cwd: io.cwd, debug: context.debug }));
       const failed = failedTasks(outcome.results);
       context.setExitCode(
-        outcome.errors.length > 0 || outcome.results.status !== 'completed' ? ExitCode.RUNTIME : failed > 0 ? ExitCode.THRESHOLDS_FAILED : ExitCode.OK,
+        outcome.errors.length > 0 || outcome.results.status !== 'completed'
+          ? ExitCode.RUNTIME
+          : failed > 0
+            ? ExitCode.THRESHOLDS_FAILED
+            : ExitCode.OK,
       );
     });
 }
@@ -114,12 +168,21 @@ function failedTasks(results: RunResults): number {
 function describePlan(plan: DirectoryPlan, flags: ProcessFlags, cwd: string): string {
   const docs = plan.job.documents.length;
   const lines = [
-    `${displayPath(plan.job.input, cwd)}: ${docs} document${docs === 1 ? '' : 's'} x ${plan.job.prompts.length} prompts of preset "${flags.preset}" = ${plan.tasks} tasks`
-      + (plan.done > 0 ? `; ${plan.done} already done (in ${displayPath(`${plan.job.out}/${INDEX_FILE}`, cwd)}), ${plan.job.pending.length} to do` : ''),
+    `${displayPath(plan.job.input, cwd)}: ${docs} document${docs === 1 ? '' : 's'} x ${plan.job.prompts.length} prompts of preset "${flags.preset}" = ${plan.tasks} tasks` +
+      (plan.done > 0
+        ? `; ${plan.done} already done (in ${displayPath(`${plan.job.out}/${INDEX_FILE}`, cwd)}), ${plan.job.pending.length} to do`
+        : ''),
   ];
-  if (plan.pdfs > 0) lines.push(`note: skipped ${plan.pdfs} PDF${plan.pdfs === 1 ? '' : 's'} with no text to extract (scanned or damaged: ${plan.unreadablePdfs.slice(0, 3).join(', ')}${plan.pdfs > 3 ? ', ...' : ''}); convert them to .txt first (pdftotext, or OCR for scans)`);
-  if (plan.others > 0) lines.push(`note: skipped ${plan.others} file${plan.others === 1 ? '' : 's'} that are not .txt, .md or .pdf`);
-  if (plan.repaired > 0) lines.push(`note: dropped ${plan.repaired} index line${plan.repaired === 1 ? '' : 's'} whose answer was missing, cut short or repeated; those tasks are done again`);
+  if (plan.pdfs > 0)
+    lines.push(
+      `note: skipped ${plan.pdfs} PDF${plan.pdfs === 1 ? '' : 's'} with no text to extract (scanned or damaged: ${plan.unreadablePdfs.slice(0, 3).join(', ')}${plan.pdfs > 3 ? ', ...' : ''}); convert them to .txt first (pdftotext, or OCR for scans)`,
+    );
+  if (plan.others > 0)
+    lines.push(`note: skipped ${plan.others} file${plan.others === 1 ? '' : 's'} that are not .txt, .md or .pdf`);
+  if (plan.repaired > 0)
+    lines.push(
+      `note: dropped ${plan.repaired} index line${plan.repaired === 1 ? '' : 's'} whose answer was missing, cut short or repeated; those tasks are done again`,
+    );
   return lines.join('\n');
 }
 
@@ -136,9 +199,12 @@ function describeJob(plan: DirectoryPlan, results: RunResults, cwd: string): str
     `  Time: ${formatMs(s.wall_time_s * 1000)}`,
     `  Throughput: ${formatNumber(s.requests_per_second * 60)} tasks/min`,
     '  Worker utilization:',
-    ...s.servers.map((w) => `    ${w.id}: ${w.requests} tasks, ${formatPercent(w.load_share)} of tasks, busy ${formatPercent(w.busy_fraction)}`),
+    ...s.servers.map(
+      (w) => `    ${w.id}: ${w.requests} tasks, ${formatPercent(w.load_share)} of tasks, busy ${formatPercent(w.busy_fraction)}`,
+    ),
     `  Answers: ${displayPath(plan.job.out, cwd)}/<document>/<prompt>.md, index ${displayPath(`${plan.job.out}/${INDEX_FILE}`, cwd)}`,
   ];
-  if (failed > 0 || results.status === 'interrupted') lines.push('  Run the same command again to do the remaining tasks (saved answers are skipped).');
+  if (failed > 0 || results.status === 'interrupted')
+    lines.push('  Run the same command again to do the remaining tasks (saved answers are skipped).');
   return `${lines.join('\n')}\n`;
 }

@@ -10,9 +10,18 @@ export function registerReport(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
   program
     .command('report')
-    .description('re-render a report from a results file alone (no re-run): the same Markdown the run wrote, or the console summary')
+    .description(
+      're-render a report from a results file alone (no re-run): the same Markdown the run wrote, or the console summary',
+    )
     .argument('<results>', 'results file from "llmbench run" (json reporter) or "llmbench benchmark"')
-    .addOption(new Option('-f, --format <format>', 'md: the markdown reporter\'s document (with the options the scenario gave it); console: the console summary').choices(REPORT_FORMATS).default(REPORT_FORMATS[0]))
+    .addOption(
+      new Option(
+        '-f, --format <format>',
+        "md: the markdown reporter's document (with the options the scenario gave it); console: the console summary",
+      )
+        .choices(REPORT_FORMATS)
+        .default(REPORT_FORMATS[0]),
+    )
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (file: string, opts: { format: ReportFormat; output?: string }) => {

@@ -57,24 +57,37 @@ const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
 /** Throws a USAGE error unless `name` is a plugin name: lowercase letters, digits, "-". */
 export function validatePluginName(name: string, flag = '--name'): void {
   if (!NAME.test(name)) {
-    throw new LlmbenchError(ErrorCodes.USAGE, `${flag} "${name}" is not a plugin name: use lowercase letters, digits and "-", starting with a letter`, {
-      hint: `e.g. ${flag} ${suggestName(name) || 'my-server'}`,
-    });
+    throw new LlmbenchError(
+      ErrorCodes.USAGE,
+      `${flag} "${name}" is not a plugin name: use lowercase letters, digits and "-", starting with a letter`,
+      {
+        hint: `e.g. ${flag} ${suggestName(name) || 'my-server'}`,
+      },
+    );
   }
 }
 
 function suggestName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+|-+$/g, '');
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^[^a-z]+|-+$/g, '');
 }
 
 function validate(options: PluginScaffold): void {
   if (!PLUGIN_KINDS.includes(options.kind)) {
-    throw new LlmbenchError(ErrorCodes.USAGE, `--kind "${String(options.kind)}" is not a plugin kind; use one of: ${PLUGIN_KINDS.join(', ')}`);
+    throw new LlmbenchError(
+      ErrorCodes.USAGE,
+      `--kind "${String(options.kind)}" is not a plugin kind; use one of: ${PLUGIN_KINDS.join(', ')}`,
+    );
   }
   validatePluginName(options.name);
   if (options.packageName !== undefined) {
     if (options.mode === 'workspace') {
-      throw new LlmbenchError(ErrorCodes.USAGE, `--package-name is for plugins outside the workspace; a workspace plugin is named @llmbench/${options.kind}-${options.name}`);
+      throw new LlmbenchError(
+        ErrorCodes.USAGE,
+        `--package-name is for plugins outside the workspace; a workspace plugin is named @llmbench/${options.kind}-${options.name}`,
+      );
     }
     if (!PACKAGE_NAME.test(options.packageName) || options.packageName.length > 214) {
       throw new LlmbenchError(ErrorCodes.USAGE, `--package-name "${options.packageName}" is not an npm package name`, {
@@ -235,10 +248,14 @@ function externalTsconfigs(): Record<string, string> {
 }
 
 const USAGE_EXAMPLES: Record<PluginKind, (ref: string) => string> = {
-  backend: (ref) => `servers:\n  - { id: local, url: "http://127.0.0.1:8000", backend: ${ref} }\nexperiments:\n  - name: c8\n    strategy: { use: semaphore, options: { concurrency: 8 } }`,
-  strategy: (ref) => `backend: mock\nexperiments:\n  - name: sweep\n    strategy: { use: ${ref}, options: { levels: [1, 4, 16] } }`,
-  reporter: (ref) => `backend: mock\nexperiments:\n  - name: c8\n    strategy: { use: semaphore, options: { concurrency: 8 } }\nreporters:\n  - console\n  - { use: ${ref}, options: { output: "results/{scenario}.csv" } }`,
-  collector: (ref) => `backend: mock\nexperiments:\n  - name: c8\n    strategy: { use: semaphore, options: { concurrency: 8 } }\ncollectors:\n  - { use: ${ref}, interval_ms: 250 }`,
+  backend: (ref) =>
+    `servers:\n  - { id: local, url: "http://127.0.0.1:8000", backend: ${ref} }\nexperiments:\n  - name: c8\n    strategy: { use: semaphore, options: { concurrency: 8 } }`,
+  strategy: (ref) =>
+    `backend: mock\nexperiments:\n  - name: sweep\n    strategy: { use: ${ref}, options: { levels: [1, 4, 16] } }`,
+  reporter: (ref) =>
+    `backend: mock\nexperiments:\n  - name: c8\n    strategy: { use: semaphore, options: { concurrency: 8 } }\nreporters:\n  - console\n  - { use: ${ref}, options: { output: "results/{scenario}.csv" } }`,
+  collector: (ref) =>
+    `backend: mock\nexperiments:\n  - name: c8\n    strategy: { use: semaphore, options: { concurrency: 8 } }\ncollectors:\n  - { use: ${ref}, interval_ms: 250 }`,
 };
 
 function readme(options: PluginScaffold, description: string): string {

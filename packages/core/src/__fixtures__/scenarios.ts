@@ -26,6 +26,14 @@ export async function project(files: Record<string, string>): Promise<string> {
 /** Strips leading indentation shared by all lines, so YAML can be written inline in tests. */
 export function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
   const text = String.raw({ raw: strings }, ...values).replace(/^\n/, '');
-  const indent = Math.min(...text.split('\n').filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length));
-  return text.split('\n').map((l) => l.slice(indent)).join('\n');
+  const indent = Math.min(
+    ...text
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => l.match(/^ */)![0].length),
+  );
+  return text
+    .split('\n')
+    .map((l) => l.slice(indent))
+    .join('\n');
 }

@@ -29,14 +29,17 @@ describe('arrivalOffsets', () => {
     expect(moments(gaps(arrivalOffsets(50_000, 20, 4, 5))).cv).toBeCloseTo(0.5, 1);
   });
 
-  test.each([1, 0.25, 3])('burstiness %d: like evenly spaced starts, the first is at 0 and the last at (n - 1) / rate, whatever the seed', (shape) => {
-    for (const seed of [1, 2, 3]) {
-      const offsets = arrivalOffsets(41, 8, shape, seed);
-      expect(offsets[0]).toBe(0);
-      expect(offsets[40]).toBeCloseTo(5000, 9);
-      expect([...offsets].every((t, i) => i === 0 || t >= offsets[i - 1]!)).toBe(true);
-    }
-  });
+  test.each([1, 0.25, 3])(
+    'burstiness %d: like evenly spaced starts, the first is at 0 and the last at (n - 1) / rate, whatever the seed',
+    (shape) => {
+      for (const seed of [1, 2, 3]) {
+        const offsets = arrivalOffsets(41, 8, shape, seed);
+        expect(offsets[0]).toBe(0);
+        expect(offsets[40]).toBeCloseTo(5000, 9);
+        expect([...offsets].every((t, i) => i === 0 || t >= offsets[i - 1]!)).toBe(true);
+      }
+    },
+  );
 
   test('the same seed gives the same schedule; another seed another', () => {
     expect([...arrivalOffsets(100, 5, 0.5, 9)]).toEqual([...arrivalOffsets(100, 5, 0.5, 9)]);

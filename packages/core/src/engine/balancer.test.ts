@@ -18,7 +18,10 @@ async function setup(caps: readonly number[], options: Partial<BalancerOptions> 
   if (t0 > 0) await advance(time, t0);
   const control = Control.create({ batches: 0, parties: 1 });
   await control.arrive(() => time.now());
-  const balancer = Balancer.create(caps, { ...DEFAULT_BALANCER, ...options }, control, { health: () => time.now(), busy: () => time.now() });
+  const balancer = Balancer.create(caps, { ...DEFAULT_BALANCER, ...options }, control, {
+    health: () => time.now(),
+    busy: () => time.now(),
+  });
   return { time, control, balancer };
 }
 
@@ -33,7 +36,13 @@ function decode(picked: number): { server: number; probe: boolean } {
 }
 
 /** `count` picks, each released at once with `outcome` (latency `latencyMs`); the servers picked. */
-function pickAndRelease(balancer: Balancer, count: number, cursor: (i: number) => number, outcome: Outcome = OK, latencyMs = 10): number[] {
+function pickAndRelease(
+  balancer: Balancer,
+  count: number,
+  cursor: (i: number) => number,
+  outcome: Outcome = OK,
+  latencyMs = 10,
+): number[] {
   const picks: number[] = [];
   for (let i = 0; i < count; i++) {
     const { server, probe } = decode(balancer.tryAcquire(cursor(i)));
@@ -195,13 +204,22 @@ describe('caps', () => {
           if (picked < 0) {
             refused++;
             // Refused only when every server is full.
-            expect(caps.map((c, s) => balancer.outstanding(s) === c), policy).toEqual([true, true, true]);
+            expect(
+              caps.map((c, s) => balancer.outstanding(s) === c),
+              policy,
+            ).toEqual([true, true, true]);
           } else held.push(decode(picked).server);
         }
         if (step % 1000 === 0) await advance(time, 7);
       }
-      expect(caps.map((_, s) => balancer.outstanding(s)), policy).toEqual(caps.map((_, s) => held.filter((h) => h === s).length));
-      expect(caps.map((_, s) => balancer.maxInFlight(s)), policy).toEqual(caps);
+      expect(
+        caps.map((_, s) => balancer.outstanding(s)),
+        policy,
+      ).toEqual(caps.map((_, s) => held.filter((h) => h === s).length));
+      expect(
+        caps.map((_, s) => balancer.maxInFlight(s)),
+        policy,
+      ).toEqual(caps);
       expect(refused, policy).toBeGreaterThan(0);
     }
   });
@@ -253,10 +271,11 @@ describe('queueing', () => {
     const { balancer } = await setup([1, 1], { policy: 'least-outstanding' });
     expect([balancer.tryAcquire(0), balancer.tryAcquire(0)]).toEqual([0, 1]);
     const order: string[] = [];
-    const waiter = (name: string) => balancer.acquire(0).then((s) => {
-      order.push(`${name}@${s}`);
-      return s;
-    });
+    const waiter = (name: string) =>
+      balancer.acquire(0).then((s) => {
+        order.push(`${name}@${s}`);
+        return s;
+      });
     const waiters = [waiter('a'), waiter('b'), waiter('c')];
     expect(await settles(waiters[0]!)).toBe(false);
     balancer.release(1, OK, 10);
@@ -314,7 +333,8 @@ describe('health', () => {
 
   test('a success resets the count, and failures the server is not to blame for do not count', async () => {
     const { balancer } = await setup([Infinity, Infinity], { ejectAfter: 3 });
-    for (const o of [UNAVAILABLE, UNAVAILABLE, OK, UNAVAILABLE, UNAVAILABLE, NOT_FOUND, ABORTED, NOT_FOUND]) sendTo(balancer, 1, o);
+    for (const o of [UNAVAILABLE, UNAVAILABLE, OK, UNAVAILABLE, UNAVAILABLE, NOT_FOUND, ABORTED, NOT_FOUND])
+      sendTo(balancer, 1, o);
     expect(balancer.ejections(1)).toBe(0);
     expect(pickAndRelease(balancer, 2, (i) => i)).toEqual([0, 1]);
   });

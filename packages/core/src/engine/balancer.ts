@@ -319,7 +319,9 @@ export class Balancer {
     if (probe) {
       // A failed probe sends the server back out: for twice as long if the server is to blame,
       // for the same time if not (a 404, the run stopping), so it is always probed again.
-      const backoff = blamed ? Math.min(options.maxBackoffMs, f64[s * F_FIELDS + F_BACKOFF]! * 2) : f64[s * F_FIELDS + F_BACKOFF]!;
+      const backoff = blamed
+        ? Math.min(options.maxBackoffMs, f64[s * F_FIELDS + F_BACKOFF]! * 2)
+        : f64[s * F_FIELDS + F_BACKOFF]!;
       // The deadline is written before the state, so no thread sees DOWN with a stale deadline;
       // if an older request's success brought the server up meanwhile, it stays up.
       f64[s * F_FIELDS + F_DOWN_UNTIL] = t + backoff;

@@ -25,7 +25,12 @@ describe('requests', () => {
     c.begin();
     c.end(true);
     c.end(false);
-    expect({ inFlight: c.inFlight, max: c.maxInFlight, done: c.done, failures: c.failures }).toEqual({ inFlight: 1, max: 3, done: 3, failures: 1 });
+    expect({ inFlight: c.inFlight, max: c.maxInFlight, done: c.done, failures: c.failures }).toEqual({
+      inFlight: 1,
+      max: 3,
+      done: 3,
+      failures: 1,
+    });
   });
 
   test('abandon undoes a begin without counting a request, and signals a release', () => {
@@ -33,7 +38,11 @@ describe('requests', () => {
     c.begin();
     const before = c.releases;
     c.abandon();
-    expect({ inFlight: c.inFlight, done: c.done, releasesAdded: c.releases - before }).toEqual({ inFlight: 0, done: 0, releasesAdded: 1 });
+    expect({ inFlight: c.inFlight, done: c.done, releasesAdded: c.releases - before }).toEqual({
+      inFlight: 0,
+      done: 0,
+      releasesAdded: 1,
+    });
   });
 });
 

@@ -35,7 +35,10 @@ export class Control {
   readonly f64: Float64Array;
   readonly shape: ControlShape;
 
-  constructor(readonly buffer: SharedArrayBuffer, shape: ControlShape) {
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    shape: ControlShape,
+  ) {
     this.shape = shape;
     this.i32 = new Int32Array(buffer, 0, INTS);
     this.f64 = new Float64Array(buffer, INTS * 4, 1 + shape.batches);

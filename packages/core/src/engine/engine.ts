@@ -3,7 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
-  ErrorCodes, hashString, isLlmbenchError, LlmbenchError, type Arrivals, type Backend, type Collector, type Logger, type PluginContext,
+  ErrorCodes,
+  hashString,
+  isLlmbenchError,
+  LlmbenchError,
+  type Arrivals,
+  type Backend,
+  type Collector,
+  type Logger,
+  type PluginContext,
 } from '@llmbench/plugin-api';
 import { RUN_DEFAULTS } from '../defaults.js';
 import { arrivalOffsets } from './arrivals.js';
@@ -150,7 +158,13 @@ export class EngineSession {
   }
 
   /** Runs the point once; `record: false` is warmup (sent, not measured). Stops early when `signal` aborts. */
-  async run(options: { point: EnginePoint; record: boolean; signal: AbortSignal; run: number; rawPath?: string }): Promise<EngineResult> {
+  async run(options: {
+    point: EnginePoint;
+    record: boolean;
+    signal: AbortSignal;
+    run: number;
+    rawPath?: string;
+  }): Promise<EngineResult> {
     const { point } = options;
     const parties = this.runsInMain ? 1 : this.engine.config.threads;
     const batches = point.barrier ? Math.ceil(point.requests / point.concurrency) : 0;
@@ -200,7 +214,11 @@ export class EngineSession {
         s.busyMs = balancer.busyMs(i, lastEnd - control.t0);
         s.ejections = balancer.ejections(i);
       });
-      return { tally, wallMs: Math.max(0, lastEnd - control.t0), ...(point.barrier ? { barrier: { batches: control.completedBatches, idleSlotMs } } : {}) };
+      return {
+        tally,
+        wallMs: Math.max(0, lastEnd - control.t0),
+        ...(point.barrier ? { barrier: { batches: control.completedBatches, idleSlotMs } } : {}),
+      };
     } finally {
       options.signal.removeEventListener('abort', stop);
       control.stop(); // releases anything still waiting on this control block
@@ -228,7 +246,11 @@ export class EngineSession {
       try {
         await backend.prepare?.();
       } catch (error) {
-        throw new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `server ${this.spec.servers[i]!.id}: preparing the server failed: ${(error as Error).message}`, { cause: error });
+        throw new LlmbenchError(
+          ErrorCodes.PLUGIN_FAILED,
+          `server ${this.spec.servers[i]!.id}: preparing the server failed: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
     }
   }
@@ -239,7 +261,9 @@ export class EngineSession {
    */
   serverSamplers(intervalMs: number): { name: string; collector: Collector; intervalMs: number }[] {
     return this.backends.flatMap((b, i) =>
-      b.serverMetrics ? [{ name: `server:${this.spec.servers[i]!.id}`, collector: { sample: () => b.serverMetrics!() }, intervalMs }] : [],
+      b.serverMetrics
+        ? [{ name: `server:${this.spec.servers[i]!.id}`, collector: { sample: () => b.serverMetrics!() }, intervalMs }]
+        : [],
     );
   }
 
@@ -250,7 +274,9 @@ export class EngineSession {
       const control = Control.create(shape);
       const pool = this.engine.workers();
       const replies = await Promise.allSettled(
-        Array.from({ length: shape.parties }, () => pool.run({ kind: 'close', session: this.id, control: control.buffer, shape } satisfies WorkerTask)),
+        Array.from({ length: shape.parties }, () =>
+          pool.run({ kind: 'close', session: this.id, control: control.buffer, shape } satisfies WorkerTask),
+        ),
       );
       for (const r of replies) if (r.status === 'rejected') errors.push(r.reason);
     }
@@ -258,20 +284,35 @@ export class EngineSession {
       try {
         await backend.teardown?.();
       } catch (error) {
-        errors.push(new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `server ${this.spec.servers[i]!.id} teardown failed: ${(error as Error).message}`, { cause: error }));
+        errors.push(
+          new LlmbenchError(
+            ErrorCodes.PLUGIN_FAILED,
+            `server ${this.spec.servers[i]!.id} teardown failed: ${(error as Error).message}`,
+            { cause: error },
+          ),
+        );
       }
     }
     if (errors.length) throw errors[0];
   }
 
-  private async runHere(control: Control, balancer: Balancer, point: PartitionPoint, options: { record: boolean; run: number; rawPath?: string }): Promise<RunReply> {
+  private async runHere(
+    control: Control,
+    balancer: Balancer,
+    point: PartitionPoint,
+    options: { record: boolean; run: number; rawPath?: string },
+  ): Promise<RunReply> {
     const tally = new Tally(this.spec.servers.length, this.spec.slo);
     this.live!.mainTally = tally;
     return runShare({
       control,
       point,
       lanes: { start: 0, count: point.concurrency },
-      servers: this.backends.map((backend, i) => ({ id: this.spec.servers[i]!.id, backend, cap: this.spec.servers[i]!.maxConcurrentRequests })),
+      servers: this.backends.map((backend, i) => ({
+        id: this.spec.servers[i]!.id,
+        backend,
+        cap: this.spec.servers[i]!.maxConcurrentRequests,
+      })),
       balancer: { buffer: balancer.buffer, options: balancer.options },
       workload: this.spec.workload,
       record: options.record,
@@ -281,7 +322,13 @@ export class EngineSession {
     });
   }
 
-  private async runInWorkers(control: Control, balancer: Balancer, shape: ControlShape, point: PartitionPoint, options: { record: boolean; run: number; rawPath?: string }): Promise<RunReply[]> {
+  private async runInWorkers(
+    control: Control,
+    balancer: Balancer,
+    shape: ControlShape,
+    point: PartitionPoint,
+    options: { record: boolean; run: number; rawPath?: string },
+  ): Promise<RunReply[]> {
     const pool = this.engine.workers();
     const parties = shape.parties;
     const session = {
@@ -320,7 +367,9 @@ export class EngineSession {
         shape,
         balancer: { buffer: balancer.buffer, options: balancer.options },
         record: options.record,
-        ...(options.rawPath && options.record ? { raw: { path: options.rawPath, experiment: this.spec.experiment, run: options.run } } : {}),
+        ...(options.rawPath && options.record
+          ? { raw: { path: options.rawPath, experiment: this.spec.experiment, run: options.run } }
+          : {}),
         progress: channel.port2,
         progressIntervalMs: this.engine.config.progressIntervalMs ?? RUN_DEFAULTS.workerProgressIntervalMs,
       };
@@ -345,17 +394,25 @@ export class EngineSession {
  */
 function threadErrors(failed: readonly ErrorReply[]): LlmbenchError {
   const distinct = new Map<string, ErrorReply['error']>();
-  for (const { error } of failed) if (!distinct.has(`${error.code}:${error.message}`)) distinct.set(`${error.code}:${error.message}`, error);
+  for (const { error } of failed)
+    if (!distinct.has(`${error.code}:${error.message}`)) distinct.set(`${error.code}:${error.message}`, error);
   const errors = [...distinct.values()].map((e) => {
     const cause = e.cause === undefined ? undefined : Object.assign(new Error(e.cause.split('\n')[0]), { stack: e.cause });
-    return new LlmbenchError(e.code as LlmbenchError['code'], e.message, { ...(e.hint === undefined ? {} : { hint: e.hint }), ...(cause ? { cause } : {}) });
+    return new LlmbenchError(e.code as LlmbenchError['code'], e.message, {
+      ...(e.hint === undefined ? {} : { hint: e.hint }),
+      ...(cause ? { cause } : {}),
+    });
   });
   if (errors.length === 1) return errors[0]!;
   const first = errors[0]!;
-  return new LlmbenchError(first.code, `${errors.length} different failures in worker threads: ${errors.map((e) => e.message).join('; ')}`, {
-    ...(first.hint === undefined ? {} : { hint: first.hint }),
-    cause: new AggregateError(errors, `${errors.length} worker thread failures`),
-  });
+  return new LlmbenchError(
+    first.code,
+    `${errors.length} different failures in worker threads: ${errors.map((e) => e.message).join('; ')}`,
+    {
+      ...(first.hint === undefined ? {} : { hint: first.hint }),
+      cause: new AggregateError(errors, `${errors.length} worker thread failures`),
+    },
+  );
 }
 
 function withoutConditions(argv: readonly string[]): string[] {

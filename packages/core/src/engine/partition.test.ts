@@ -7,11 +7,20 @@ import { VirtualTime } from '../__fixtures__/virtual-time.js';
 
 type EngineServer = { backend: Backend; cap: number };
 
-const request = (index: number): BenchRequest => ({ index, messages: [{ role: 'user', content: 'hi' }], stream: false, warmup: false });
+const request = (index: number): BenchRequest => ({
+  index,
+  messages: [{ role: 'user', content: 'hi' }],
+  stream: false,
+  warmup: false,
+});
 const never = new AbortController().signal;
 
 /** A backend whose own counters are the server-side truth: in flight now, most ever, received. */
-function countingBackend(time: VirtualTime, latency: (index: number) => number, log?: { index: number; start: number; end: number }[]) {
+function countingBackend(
+  time: VirtualTime,
+  latency: (index: number) => number,
+  log?: { index: number; start: number; end: number }[],
+) {
   const stats = { inFlight: 0, maxInFlight: 0, received: 0 };
   const backend: Backend = {
     async send(req) {
@@ -37,11 +46,28 @@ async function run(
 ) {
   const barrier = point.barrier ?? false;
   const control = Control.create({ batches: barrier ? Math.ceil(point.requests / point.concurrency) : 0, parties: 1 });
-  const balancer = Balancer.create(servers.map((s) => s.cap), { ...DEFAULT_BALANCER, ...options }, control, { health: () => time.now(), busy: () => time.now() });
+  const balancer = Balancer.create(
+    servers.map((s) => s.cap),
+    { ...DEFAULT_BALANCER, ...options },
+    control,
+    { health: () => time.now(), busy: () => time.now() },
+  );
   signal.addEventListener('abort', () => control.stop());
   await control.arrive(() => time.now());
   const result = await time.run(
-    runPartition({ point: { ...point, barrier }, lanes: { start: 0, count: point.concurrency }, servers, balancer, request, clock: time, sleep: (ms) => time.sleep(ms), control, timeoutMs: 60_000, cursor: 0, record: true }),
+    runPartition({
+      point: { ...point, barrier },
+      lanes: { start: 0, count: point.concurrency },
+      servers,
+      balancer,
+      request,
+      clock: time,
+      sleep: (ms) => time.sleep(ms),
+      control,
+      timeoutMs: 60_000,
+      cursor: 0,
+      record: true,
+    }),
   );
   control.stop();
   return { ...result, control, balancer, wallMs: result.lastEnd - control.t0 };
@@ -97,7 +123,11 @@ describe('per-server caps', () => {
   test('no server ever has more than its max_concurrent_requests in flight; the rest queue', async () => {
     const time = new VirtualTime();
     const servers = [1, 2, 3].map((cap) => ({ cap, ...countingBackend(time, (i) => 5 + (i % 3)) }));
-    const result = await run(time, servers.map((s) => ({ backend: s.backend, cap: s.cap })), { concurrency: 10, requests: 300 });
+    const result = await run(
+      time,
+      servers.map((s) => ({ backend: s.backend, cap: s.cap })),
+      { concurrency: 10, requests: 300 },
+    );
     expect(servers.map((s) => s.stats.maxInFlight)).toEqual([1, 2, 3]);
     expect(servers.reduce((n, s) => n + s.stats.received, 0)).toBe(300);
     expect([0, 1, 2].map((i) => result.balancer.maxInFlight(i))).toEqual([1, 2, 3]);
@@ -120,7 +150,11 @@ describe('per-server caps', () => {
   test('load goes to the least-loaded server when latencies are equal', async () => {
     const time = new VirtualTime();
     const servers = [0, 1, 2].map(() => countingBackend(time, () => 10));
-    await run(time, servers.map((s) => ({ backend: s.backend, cap: 5 })), { concurrency: 15, requests: 150 });
+    await run(
+      time,
+      servers.map((s) => ({ backend: s.backend, cap: 5 })),
+      { concurrency: 15, requests: 150 },
+    );
     expect(servers.map((s) => s.stats.received)).toEqual([50, 50, 50]);
   });
 });
@@ -131,21 +165,36 @@ describe('load balancer', () => {
     return servers.map((s) => s.stats.received / total);
   };
 
-  test.each(['latency-aware', 'least-outstanding', 'round-robin'] as const)('%s: a 2x slower server gets clearly less than a third when all are saturated', async (policy) => {
-    const time = new VirtualTime();
-    const servers = [10, 10, 20].map((ms) => countingBackend(time, () => ms));
-    await run(time, servers.map((s) => ({ backend: s.backend, cap: 5 })), { concurrency: 20, requests: 600 }, never, { policy });
-    const shares = share(servers);
-    // Saturated, every policy can only fill the slot that frees: shares follow speed (2 : 2 : 1).
-    expect(shares[2]).toBeCloseTo(0.2, 1);
-    expect(servers.map((s) => s.stats.maxInFlight)).toEqual([5, 5, 5]);
-  });
+  test.each(['latency-aware', 'least-outstanding', 'round-robin'] as const)(
+    '%s: a 2x slower server gets clearly less than a third when all are saturated',
+    async (policy) => {
+      const time = new VirtualTime();
+      const servers = [10, 10, 20].map((ms) => countingBackend(time, () => ms));
+      await run(
+        time,
+        servers.map((s) => ({ backend: s.backend, cap: 5 })),
+        { concurrency: 20, requests: 600 },
+        never,
+        { policy },
+      );
+      const shares = share(servers);
+      // Saturated, every policy can only fill the slot that frees: shares follow speed (2 : 2 : 1).
+      expect(shares[2]).toBeCloseTo(0.2, 1);
+      expect(servers.map((s) => s.stats.maxInFlight)).toEqual([5, 5, 5]);
+    },
+  );
 
   test('latency-aware sends less to a slower server than least-outstanding does when there is room', async () => {
     const slowShare = async (policy: BalancerOptions['policy']) => {
       const time = new VirtualTime();
       const servers = [10, 10, 20].map((ms) => countingBackend(time, () => ms));
-      await run(time, servers.map((s) => ({ backend: s.backend, cap: 5 })), { concurrency: 6, requests: 600 }, never, { policy });
+      await run(
+        time,
+        servers.map((s) => ({ backend: s.backend, cap: 5 })),
+        { concurrency: 6, requests: 600 },
+        never,
+        { policy },
+      );
       return share(servers)[2]!;
     };
     const aware = await slowShare('latency-aware');
@@ -158,8 +207,17 @@ describe('load balancer', () => {
     for (const policy of ['latency-aware', 'least-outstanding', 'round-robin'] as const) {
       const time = new VirtualTime();
       const servers = [0, 1, 2].map(() => countingBackend(time, () => 10));
-      await run(time, servers.map((s) => ({ backend: s.backend, cap: 5 })), { concurrency: 1, requests: 300 }, never, { policy });
-      expect(servers.map((s) => s.stats.received), policy).toEqual([100, 100, 100]);
+      await run(
+        time,
+        servers.map((s) => ({ backend: s.backend, cap: 5 })),
+        { concurrency: 1, requests: 300 },
+        never,
+        { policy },
+      );
+      expect(
+        servers.map((s) => s.stats.received),
+        policy,
+      ).toEqual([100, 100, 100]);
     }
   });
 
@@ -210,7 +268,16 @@ describe('load balancer', () => {
         return { kind: 'ok' };
       },
     };
-    const result = await run(time, [{ backend: healthy.backend, cap: 5 }, { backend: flaky, cap: 5 }], { concurrency: 5, requests: 1000 }, never, { backoffMs: 500 });
+    const result = await run(
+      time,
+      [
+        { backend: healthy.backend, cap: 5 },
+        { backend: flaky, cap: 5 },
+      ],
+      { concurrency: 5, requests: 1000 },
+      never,
+      { backoffMs: 500 },
+    );
     // Out at t=0; probe at 500 gets a 404 (out again for 500 ms, not doubled); probe at 1000: 404; at 1500: ok.
     const samples = result.tally.failureSamples();
     expect(samples.find((x) => x.message.startsWith('HTTP 404'))!.count).toBe(2);
@@ -230,7 +297,14 @@ describe('load balancer', () => {
         return { kind: 'ok' };
       },
     };
-    await run(time, [{ backend: healthy.backend, cap: Infinity }, { backend: stalling, cap: Infinity }], { concurrency: 32, requests: 2000 });
+    await run(
+      time,
+      [
+        { backend: healthy.backend, cap: Infinity },
+        { backend: stalling, cap: Infinity },
+      ],
+      { concurrency: 32, requests: 2000 },
+    );
     // Once it stalls (t = 20 s), at most the requests already in its share go to it: it does not
     // soak up the lanes as its old estimate decays.
     const afterStall = sentToStalled.filter((t) => t >= 20_000).length;
@@ -246,7 +320,16 @@ describe('load balancer', () => {
         return { kind: 'http_error', status: 503, message: 'unavailable' };
       },
     };
-    const result = await run(time, [{ backend: failing, cap: 2 }, { backend: failing, cap: 2 }], { concurrency: 4, requests: 400 }, never, { backoffMs: 10_000 });
+    const result = await run(
+      time,
+      [
+        { backend: failing, cap: 2 },
+        { backend: failing, cap: 2 },
+      ],
+      { concurrency: 4, requests: 400 },
+      never,
+      { backoffMs: 10_000 },
+    );
     expect(result.tally.servers.reduce((n, s) => n + s.failures.http_error, 0)).toBe(400);
     expect(result.wallMs).toBe(100); // 400 requests, 4 at a time, 1 ms each
   });
@@ -266,7 +349,9 @@ describe('control block', () => {
     const control = Control.create({ batches: 4, parties: 1 });
     control.stop();
     control.stop();
-    await expect(Promise.race([control.waitForBatch(1).then(() => 'released'), new Promise((r) => setTimeout(() => r('hung'), 200))])).resolves.toBe('released');
+    await expect(
+      Promise.race([control.waitForBatch(1).then(() => 'released'), new Promise((r) => setTimeout(() => r('hung'), 200))]),
+    ).resolves.toBe('released');
   });
 });
 
@@ -311,7 +396,13 @@ describe('outcomes', () => {
         await time.sleep(10);
         const ended = time.now();
         await time.sleep(2);
-        return { kind: 'ok', firstTokenAt: sent + 4, chunkTimes: [sent + 4, sent + 9], usage: { outputTokens: 2, source: 'server' }, ...stamps(sent, ended) };
+        return {
+          kind: 'ok',
+          firstTokenAt: sent + 4,
+          chunkTimes: [sent + 4, sent + 9],
+          usage: { outputTokens: 2, source: 'server' },
+          ...stamps(sent, ended),
+        };
       },
     });
     const summary = async (b: Backend) => {
@@ -322,9 +413,17 @@ describe('outcomes', () => {
     // Without stamps, from just before send() to its settling: our 3 ms are in.
     expect(await summary(backend(() => ({})))).toEqual({ latency: 13, ttft: 5, tpot: 8 });
     // A send after the first token is not believed either (the end still is).
-    expect(await summary(backend((sentAt, endedAt) => ({ sentAt: sentAt + 5, endedAt })))).toEqual({ latency: 11, ttft: 5, tpot: 6 });
+    expect(await summary(backend((sentAt, endedAt) => ({ sentAt: sentAt + 5, endedAt })))).toEqual({
+      latency: 11,
+      ttft: 5,
+      tpot: 6,
+    });
     // Stamps on another clock (epoch ms) fall outside the call: not believed.
-    expect(await summary(backend((sentAt, endedAt) => ({ sentAt: sentAt + 1.7e12, endedAt: endedAt + 1.7e12 })))).toEqual({ latency: 13, ttft: 5, tpot: 8 });
+    expect(await summary(backend((sentAt, endedAt) => ({ sentAt: sentAt + 1.7e12, endedAt: endedAt + 1.7e12 })))).toEqual({
+      latency: 13,
+      ttft: 5,
+      tpot: 8,
+    });
   });
 
   test('a backend that throws is counted by kind, never crashes the run', async () => {
@@ -357,7 +456,10 @@ describe('outcomes', () => {
       point: { concurrency: 2, barrier: false, requests: 2 },
       lanes: { start: 0, count: 2 },
       servers: [{ backend }],
-      balancer: Balancer.create([Infinity], DEFAULT_BALANCER, control, { health: () => performance.now(), busy: () => performance.now() }),
+      balancer: Balancer.create([Infinity], DEFAULT_BALANCER, control, {
+        health: () => performance.now(),
+        busy: () => performance.now(),
+      }),
       request,
       clock: { now: () => performance.now() },
       control,

@@ -1,4 +1,14 @@
-import { DeadlineQueue, exchangeTimes, outcomeFromError, type Backend, type BenchRequest, type Clock, type Expiring, type OkOutcome, type Outcome } from '@llmbench/plugin-api';
+import {
+  DeadlineQueue,
+  exchangeTimes,
+  outcomeFromError,
+  type Backend,
+  type BenchRequest,
+  type Clock,
+  type Expiring,
+  type OkOutcome,
+  type Outcome,
+} from '@llmbench/plugin-api';
 import { Tally } from '../metrics/tally.js';
 import { requestFactory } from '../runner/requests.js';
 import type { ResolvedWorkload } from '../scenario/load.js';
@@ -199,10 +209,16 @@ export async function runShare(share: {
   readonly tally: Tally;
   readonly raw?: { readonly path: string; readonly experiment: string; readonly run: number };
 }): Promise<RunReply> {
-  const raw = share.raw && share.record
-    ? new RawWriter(share.raw.path, { ...share.raw, thread: share.thread, servers: share.servers.map((s) => s.id) })
+  const raw =
+    share.raw && share.record
+      ? new RawWriter(share.raw.path, { ...share.raw, thread: share.thread, servers: share.servers.map((s) => s.id) })
+      : undefined;
+  const saver = share.record
+    ? answerSaver(
+        share.workload,
+        share.servers.map((s) => s.id),
+      )
     : undefined;
-  const saver = share.record ? answerSaver(share.workload, share.servers.map((s) => s.id)) : undefined;
   try {
     const request = saver?.request ?? requestFactory(share.workload, { warmup: !share.record });
     const conversations = saver ? undefined : conversationPlan(share.workload, { warmup: !share.record });
@@ -211,7 +227,13 @@ export async function runShare(share: {
       point: share.point,
       lanes: share.lanes,
       servers: share.servers,
-      balancer: new Balancer(share.balancer.buffer, share.servers.map((s) => s.cap), share.balancer.options, share.control, BALANCER_CLOCKS),
+      balancer: new Balancer(
+        share.balancer.buffer,
+        share.servers.map((s) => s.cap),
+        share.balancer.options,
+        share.control,
+        BALANCER_CLOCKS,
+      ),
       request,
       clock: monotonicClock,
       control: share.control,
@@ -306,7 +328,11 @@ class Dispatcher {
   private readonly spare: AbortController[] = [];
   private closed = false;
 
-  constructor(private readonly control: Control, clock: Clock, timeoutMs: number) {
+  constructor(
+    private readonly control: Control,
+    clock: Clock,
+    timeoutMs: number,
+  ) {
     const message = `no response within ${timeoutMs} ms`;
     this.deadlines = new DeadlineQueue(clock, timeoutMs, (entry) => {
       entry.controller.abort(new DOMException(message, 'TimeoutError'));

@@ -19,7 +19,12 @@ export interface WorkerServer {
 }
 
 /** The server a backend instance is told about, in the main thread or a worker alike. */
-export function serverTarget(s: { readonly id: string; readonly url?: string; readonly model?: string; readonly cap: number }): ServerTarget {
+export function serverTarget(s: {
+  readonly id: string;
+  readonly url?: string;
+  readonly model?: string;
+  readonly cap: number;
+}): ServerTarget {
   return {
     id: s.id,
     ...(s.url === undefined ? {} : { url: s.url }),

@@ -24,7 +24,13 @@ export class RawWriter {
   private readonly hashes = new WeakMap<readonly unknown[], string>();
 
   record(
-    index: number, server: number, startMs: number, latencyMs: number, outcome: Outcome, ttftMs?: number, request?: BenchRequest,
+    index: number,
+    server: number,
+    startMs: number,
+    latencyMs: number,
+    outcome: Outcome,
+    ttftMs?: number,
+    request?: BenchRequest,
     turn?: { readonly conversation: number; readonly turn: number },
   ): void {
     let line = `${this.prefix}${index},"server":${this.serverIds[server]},"start_ms":${startMs.toFixed(3)},"latency_ms":${latencyMs.toFixed(3)},"outcome":"${outcome.kind}"`;
@@ -42,7 +48,8 @@ export class RawWriter {
       if (outcome.status !== undefined) line += `,"status":${outcome.status}`;
     }
     if (outcome.kind === 'ok' && outcome.usage?.inputTokens !== undefined) line += `,"input_tokens":${outcome.usage.inputTokens}`;
-    if (outcome.kind === 'ok' && outcome.usage?.outputTokens !== undefined) line += `,"output_tokens":${outcome.usage.outputTokens}`;
+    if (outcome.kind === 'ok' && outcome.usage?.outputTokens !== undefined)
+      line += `,"output_tokens":${outcome.usage.outputTokens}`;
     if (ttftMs !== undefined) {
       line += `,"ttft_ms":${ttftMs.toFixed(3)}`;
       // As the tally computes it: (latency - TTFT) / (output tokens - 1).

@@ -5,7 +5,14 @@ import { monotonicClock } from './clock.js';
 import { Control } from './control.js';
 import { runShare } from './partition.js';
 import type { MessagePort } from 'node:worker_threads';
-import { serverTarget, type ErrorReply, type ProgressMessage, type RunReply, type WorkerSession, type WorkerTask } from './protocol.js';
+import {
+  serverTarget,
+  type ErrorReply,
+  type ProgressMessage,
+  type RunReply,
+  type WorkerSession,
+  type WorkerTask,
+} from './protocol.js';
 
 /** Backends of each open session in this thread. */
 const sessions = new Map<string, Promise<Backend[]>>();
@@ -60,7 +67,11 @@ async function run(t: Extract<WorkerTask, { kind: 'run' }>): Promise<RunReply> {
         const latency = tally.latency();
         if (latency.totalCount === sent) return;
         sent = latency.totalCount;
-        t.progress!.postMessage({ kind: 'progress', partition: t.partition, latency: encodeHistogram(latency) } satisfies ProgressMessage);
+        t.progress!.postMessage({
+          kind: 'progress',
+          partition: t.partition,
+          latency: encodeHistogram(latency),
+        } satisfies ProgressMessage);
       }, t.progressIntervalMs)
     : undefined;
   try {
@@ -121,4 +132,3 @@ async function close(id: string, control: Control): Promise<null> {
   if (backends) for (const b of await backends) await b.teardown?.();
   return null;
 }
-

@@ -52,7 +52,8 @@ export async function readIndex(out: string): Promise<IndexState> {
   if (!exists) return { done, dropped };
   for await (const line of lines(path)) {
     const entry = parseEntry(line);
-    if (entry && !done.has(taskKey(entry.document, entry.prompt)) && whole(join(out, entry.file), entry.bytes)) done.add(taskKey(entry.document, entry.prompt));
+    if (entry && !done.has(taskKey(entry.document, entry.prompt)) && whole(join(out, entry.file), entry.bytes))
+      done.add(taskKey(entry.document, entry.prompt));
     else dropped++;
   }
   if (dropped > 0) {
@@ -97,7 +98,12 @@ function parseEntry(line: string): IndexEntry | undefined {
     return undefined;
   }
   const e = value as Partial<IndexEntry>;
-  return typeof e.document === 'string' && typeof e.prompt === 'string' && typeof e.file === 'string' && typeof e.bytes === 'number' ? (e as IndexEntry) : undefined;
+  return typeof e.document === 'string' &&
+    typeof e.prompt === 'string' &&
+    typeof e.file === 'string' &&
+    typeof e.bytes === 'number'
+    ? (e as IndexEntry)
+    : undefined;
 }
 
 function whole(path: string, bytes: number): boolean {
@@ -130,7 +136,15 @@ export class AnswerWriter {
     this.fd = openSync(join(out, INDEX_FILE), 'a');
   }
 
-  save(document: string, folder: string, prompt: string, server: string, latencyMs: number, outcome: OkOutcome, finishedAt: Date): void {
+  save(
+    document: string,
+    folder: string,
+    prompt: string,
+    server: string,
+    latencyMs: number,
+    outcome: OkOutcome,
+    finishedAt: Date,
+  ): void {
     const file = `${folder}/${prompt}.md`;
     const path = join(this.out, file);
     const dir = dirname(path);

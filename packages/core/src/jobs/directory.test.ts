@@ -10,36 +10,85 @@ import { directoryRequests, planDirectoryJob } from './job.js';
 import { RESEARCH_PRESET } from './presets.js';
 
 const line = (document: string, prompt: string, file: string, bytes: number) =>
-  JSON.stringify({ document, prompt, file, server: 's', input_tokens: 1, output_tokens: 1, latency_ms: 1, finished_at: '2026-01-01T00:00:00.000Z', bytes });
+  JSON.stringify({
+    document,
+    prompt,
+    file,
+    server: 's',
+    input_tokens: 1,
+    output_tokens: 1,
+    latency_ms: 1,
+    finished_at: '2026-01-01T00:00:00.000Z',
+    bytes,
+  });
 
 describe('directory jobs', () => {
   test('lists text, Markdown and PDF documents in path order, counts PDFs and others, leaves out hidden files and the out folder', async () => {
-    const dir = await project({ 'docs/b.md': 'b', 'docs/a.txt': 'a', 'docs/a.md': 'a', 'docs/sub/c.md': 'c', 'docs/x.pdf': '%PDF', 'docs/y.csv': '1', 'docs/.z.md': 'z', 'docs/out/old.md': 'o' });
+    const dir = await project({
+      'docs/b.md': 'b',
+      'docs/a.txt': 'a',
+      'docs/a.md': 'a',
+      'docs/sub/c.md': 'c',
+      'docs/x.pdf': '%PDF',
+      'docs/y.csv': '1',
+      'docs/.z.md': 'z',
+      'docs/out/old.md': 'o',
+    });
     const list = await listDocuments(join(dir, 'docs'), join(dir, 'docs/out'));
-    expect(list).toEqual({ documents: ['a.md', 'a.txt', 'b.md', 'sub/c.md', 'x.pdf'], folders: ['a.md', 'a.txt', 'b', 'sub/c', 'x'], pdfs: 1, others: 1 });
+    expect(list).toEqual({
+      documents: ['a.md', 'a.txt', 'b.md', 'sub/c.md', 'x.pdf'],
+      folders: ['a.md', 'a.txt', 'b', 'sub/c', 'x'],
+      pdfs: 1,
+      others: 1,
+    });
   });
 
   test('a PDF is asked through its extracted text, extracted once; one with no text is skipped by name', async () => {
     const dir = await project({ 'docs/a.md': 'a', 'docs/scan.pdf': '%PDF-1.4\n' });
     await writeFile(join(dir, 'docs/paper.pdf'), tinyPdf(['Hello from a PDF', 'Second line']));
-    const plan = await planDirectoryJob({ input: join(dir, 'docs'), out: join(dir, 'out'), preset: 'research', prompts: RESEARCH_PRESET });
+    const plan = await planDirectoryJob({
+      input: join(dir, 'docs'),
+      out: join(dir, 'out'),
+      preset: 'research',
+      prompts: RESEARCH_PRESET,
+    });
     expect(plan.job.documents).toEqual(['a.md', 'paper.pdf']);
     expect({ pdfs: plan.pdfs, unreadable: plan.unreadablePdfs }).toEqual({ pdfs: 1, unreadable: ['scan.pdf'] });
-    const request = directoryRequests({ requests: 1, warmup: 0, prompts: ['x'], stream: false, timeoutMs: 1000, directory: plan.job });
+    const request = directoryRequests({
+      requests: 1,
+      warmup: 0,
+      prompts: ['x'],
+      stream: false,
+      timeoutMs: 1000,
+      directory: plan.job,
+    });
     const text = request(RESEARCH_PRESET.length).messages.at(-1)!.content;
     expect(text).toContain('Document: paper.pdf\n\nHello from a PDF\nSecond line\n\n---');
     // A second plan reads the text already extracted, not the PDF (now unreadable).
     await writeFile(join(dir, 'docs/paper.pdf'), '%PDF-1.4\n');
-    const again = await planDirectoryJob({ input: join(dir, 'docs'), out: join(dir, 'out'), preset: 'research', prompts: RESEARCH_PRESET });
+    const again = await planDirectoryJob({
+      input: join(dir, 'docs'),
+      out: join(dir, 'out'),
+      preset: 'research',
+      prompts: RESEARCH_PRESET,
+    });
     expect(again.job.documents).toEqual(['a.md', 'paper.pdf']);
   });
 
   test('an index with a cut-short line, a repeated task and a missing or wrongly sized answer is rewritten to the answers that are whole', async () => {
     const dir = await project({ 'out/a/summary.md': 'four', 'out/a/methods.md': 'xx', 'out/b/summary.md': 'ok' });
     const good = [line('a.md', 'summary', 'a/summary.md', 4), line('b.md', 'summary', 'b/summary.md', 2)];
-    await writeFile(join(dir, 'out', INDEX_FILE), [
-      good[0], line('a.md', 'methods', 'a/methods.md', 5), line('a.md', 'summary', 'a/summary.md', 4), line('c.md', 'summary', 'c/summary.md', 1), good[1], good[1]!.slice(0, 30),
-    ].join('\n'));
+    await writeFile(
+      join(dir, 'out', INDEX_FILE),
+      [
+        good[0],
+        line('a.md', 'methods', 'a/methods.md', 5),
+        line('a.md', 'summary', 'a/summary.md', 4),
+        line('c.md', 'summary', 'c/summary.md', 1),
+        good[1],
+        good[1]!.slice(0, 30),
+      ].join('\n'),
+    );
     const state = await readIndex(join(dir, 'out'));
     expect([...state.done].map((k) => k.replace('\u0000', '|')).sort()).toEqual(['a.md|summary', 'b.md|summary']);
     expect(state.dropped).toBe(4);
@@ -49,8 +98,17 @@ describe('directory jobs', () => {
   test('a plan skips the tasks already saved and numbers the rest document by document', async () => {
     const dir = await project({ 'docs/a.md': 'a', 'docs/b.md': 'b', 'out/a/summary.md': 'ok' });
     await writeFile(join(dir, 'out', INDEX_FILE), `${line('a.md', 'summary', 'a/summary.md', 2)}\n`);
-    const plan = await planDirectoryJob({ input: join(dir, 'docs'), out: join(dir, 'out'), preset: 'research', prompts: RESEARCH_PRESET });
-    expect({ tasks: plan.tasks, done: plan.done, pending: [...plan.job.pending] }).toEqual({ tasks: 10, done: 1, pending: [1, 2, 3, 4, 5, 6, 7, 8, 9] });
+    const plan = await planDirectoryJob({
+      input: join(dir, 'docs'),
+      out: join(dir, 'out'),
+      preset: 'research',
+      prompts: RESEARCH_PRESET,
+    });
+    expect({ tasks: plan.tasks, done: plan.done, pending: [...plan.job.pending] }).toEqual({
+      tasks: 10,
+      done: 1,
+      pending: [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    });
   });
 
   test('a scenario directory workload with a missing folder and an unknown preset reports both', async () => {
@@ -64,7 +122,10 @@ describe('directory jobs', () => {
             strategy: { use: fixed, options: { concurrency: 2 } }
         `,
     });
-    const error = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} }).then(() => undefined, (e: unknown) => e);
+    const error = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     if (!isLlmbenchError(error)) throw new Error('expected the scenario to be rejected');
     expect(error.issues.map((i) => `${basename(i.file)}:${i.line} ${i.path}: ${i.message.replaceAll(dir, '<dir>')}`)).toEqual([
       'scenario.yaml:3 workload.directory.input: <dir>/nowhere is not a folder',
@@ -87,7 +148,10 @@ describe('directory jobs', () => {
     });
     await mkdir(join(dir, 'answers'), { recursive: true });
     const scenario = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
-    expect(scenario.experiments[0]!.workload.directorySpec?.prompts).toEqual([{ id: 'prompt-1', prompt: 'Accept?' }, { id: 'questions', prompt: 'Three questions.' }]);
+    expect(scenario.experiments[0]!.workload.directorySpec?.prompts).toEqual([
+      { id: 'prompt-1', prompt: 'Accept?' },
+      { id: 'questions', prompt: 'Three questions.' },
+    ]);
   });
 });
 

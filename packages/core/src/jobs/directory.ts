@@ -16,7 +16,10 @@ export { PROCESS_DEFAULTS } from './defaults.js';
  * The prompts of preset `name`: from `--preset-file` (one preset as a list, or `{ name: [...] }`),
  * else from the project config's `presets`, else a built-in one (`research`).
  */
-export async function resolvePreset(name: string, o: { presetFile?: string; cwd: string; env?: NodeJS.ProcessEnv }): Promise<PresetPrompt[]> {
+export async function resolvePreset(
+  name: string,
+  o: { presetFile?: string; cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<PresetPrompt[]> {
   let found: unknown;
   let from: string;
   let known: string[];
@@ -27,9 +30,13 @@ export async function resolvePreset(name: string, o: { presetFile?: string; cwd:
     if (single.success) return checked(single.data, file);
     const many = PresetsSchema.safeParse(source.value);
     if (!many.success) {
-      throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `--preset-file ${o.presetFile}: ${many.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`, {
-        hint: 'write a list of prompts (strings or {id, prompt}), or { <name>: [prompts] }',
-      });
+      throw new LlmbenchError(
+        ErrorCodes.CONFIG_INVALID,
+        `--preset-file ${o.presetFile}: ${many.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
+        {
+          hint: 'write a list of prompts (strings or {id, prompt}), or { <name>: [prompts] }',
+        },
+      );
     }
     found = many.data[name];
     from = `--preset-file ${o.presetFile}`;
@@ -53,9 +60,13 @@ function checked(preset: Parameters<typeof presetPrompts>[0], where: string): Pr
   const prompts = presetPrompts(preset);
   const twice = duplicateIds(prompts);
   if (twice.length) {
-    throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${where}: prompt id${twice.length > 1 ? 's' : ''} ${twice.join(', ')} used twice (their answers would overwrite each other)`, {
-      hint: 'give each prompt its own id',
-    });
+    throw new LlmbenchError(
+      ErrorCodes.CONFIG_INVALID,
+      `${where}: prompt id${twice.length > 1 ? 's' : ''} ${twice.join(', ')} used twice (their answers would overwrite each other)`,
+      {
+        hint: 'give each prompt its own id',
+      },
+    );
   }
   return prompts;
 }
@@ -71,9 +82,13 @@ export async function workersConcurrency(workersFile: string): Promise<number | 
   const parsed = WorkersFileSchema.safeParse(value);
   if (!parsed.success) return undefined;
   if (parsed.data.workers.some((w) => w.max_concurrent_requests === undefined)) {
-    throw new LlmbenchError(ErrorCodes.USAGE, `${workersFile}: a worker has no max_concurrent_requests, so how many tasks to send at once is not known`, {
-      hint: 'set max_concurrent_requests for every worker, or pass --concurrency <n>',
-    });
+    throw new LlmbenchError(
+      ErrorCodes.USAGE,
+      `${workersFile}: a worker has no max_concurrent_requests, so how many tasks to send at once is not known`,
+      {
+        hint: 'set max_concurrent_requests for every worker, or pass --concurrency <n>',
+      },
+    );
   }
   return parsed.data.workers.reduce((n, w) => n + w.max_concurrent_requests!, 0);
 }
@@ -95,7 +110,9 @@ export async function withPlannedJob(e: ResolvedExperiment, stamp: string, logge
   if (!spec) return e;
   const out = spec.out.replaceAll('{experiment}', e.name).replaceAll('{timestamp}', stamp);
   const plan = await planDirectoryJob({ input: spec.input, out, preset: spec.preset, prompts: spec.prompts });
-  logger.info(`${e.name}: ${plan.job.documents.length} documents x ${spec.prompts.length} prompts = ${plan.tasks} tasks, ${plan.done} already saved in ${out}${plan.pdfs ? `; ${plan.pdfs} PDFs skipped (no text to extract: convert them to .txt first)` : ''}`);
+  logger.info(
+    `${e.name}: ${plan.job.documents.length} documents x ${spec.prompts.length} prompts = ${plan.tasks} tasks, ${plan.done} already saved in ${out}${plan.pdfs ? `; ${plan.pdfs} PDFs skipped (no text to extract: convert them to .txt first)` : ''}`,
+  );
   return { ...e, workload: withDirectoryJobWorkload(e.workload, plan.job) };
 }
 

@@ -23,7 +23,11 @@ export function documentTextPath(input: string, out: string, document: string): 
  * is written whole (temporary file, then rename). PDFs without text (scans, damaged files) are left
  * out of the returned list and named in `unreadable`.
  */
-export async function extractPdfs(input: string, out: string, list: DocumentList): Promise<DocumentList & { readonly unreadable: readonly string[] }> {
+export async function extractPdfs(
+  input: string,
+  out: string,
+  list: DocumentList,
+): Promise<DocumentList & { readonly unreadable: readonly string[] }> {
   const unreadable: string[] = [];
   const keep: number[] = [];
   for (const [i, document] of list.documents.entries()) {
@@ -108,10 +112,14 @@ export async function listDocuments(input: string, exclude?: string): Promise<Do
     try {
       handle = await opendir(dir);
     } catch (error) {
-      throw new LlmbenchError(ErrorCodes.USAGE, `--input ${dir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (error as Error).message}`, {
-        hint: 'pass the folder holding the documents (.txt, .md, .pdf)',
-        cause: error,
-      });
+      throw new LlmbenchError(
+        ErrorCodes.USAGE,
+        `--input ${dir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (error as Error).message}`,
+        {
+          hint: 'pass the folder holding the documents (.txt, .md, .pdf)',
+          cause: error,
+        },
+      );
     }
     for await (const entry of handle) {
       if (entry.name.startsWith('.')) continue;

@@ -48,7 +48,12 @@ export interface DirectoryPlan {
  * Lists the documents, reads what an earlier run saved (the index, checked against the files) and
  * returns the tasks still to do. Creates the out folder and its index.
  */
-export async function planDirectoryJob(o: { input: string; out: string; preset: string; prompts: readonly PresetPrompt[] }): Promise<DirectoryPlan> {
+export async function planDirectoryJob(o: {
+  input: string;
+  out: string;
+  preset: string;
+  prompts: readonly PresetPrompt[];
+}): Promise<DirectoryPlan> {
   const input = resolve(o.input);
   const out = resolve(o.out);
   await ensureIndex(out);
@@ -72,7 +77,15 @@ export async function planDirectoryJob(o: { input: string; out: string; preset: 
   const exact = new Uint32Array(new SharedArrayBuffer(4 * Math.max(1, n)));
   exact.set(pending.subarray(0, n));
   return {
-    job: { input, out, preset: o.preset, documents: list.documents, folders: list.folders, prompts: o.prompts, pending: exact.subarray(0, n) },
+    job: {
+      input,
+      out,
+      preset: o.preset,
+      documents: list.documents,
+      folders: list.folders,
+      prompts: o.prompts,
+      pending: exact.subarray(0, n),
+    },
     tasks,
     done: tasks - n,
     repaired: index.dropped,
@@ -101,7 +114,10 @@ export function taskMessage(document: string, text: string, prompt: string): str
 const RECENT_DOCUMENTS = 16;
 
 /** Requests of a directory job: each reads its document (a few recent ones are kept) and asks for the answer's text. */
-export function directoryRequests(workload: ResolvedWorkload & { readonly directory: DirectoryJob }, options: { warmup?: boolean } = {}): (index: number) => BenchRequest {
+export function directoryRequests(
+  workload: ResolvedWorkload & { readonly directory: DirectoryJob },
+  options: { warmup?: boolean } = {},
+): (index: number) => BenchRequest {
   const job = workload.directory;
   const system: ChatMessage[] = workload.systemPrompt === undefined ? [] : [{ role: 'system', content: workload.systemPrompt }];
   const recent = new Map<number, string>();
@@ -119,6 +135,15 @@ export function directoryRequests(workload: ResolvedWorkload & { readonly direct
   return (index) => {
     const t = taskOf(job, index);
     const content = taskMessage(job.documents[t.document]!, read(t.document), job.prompts[t.prompt]!.prompt);
-    return { index, messages: [...system, { role: 'user', content }], model, maxTokens, temperature, stream, warmup, keepText: true };
+    return {
+      index,
+      messages: [...system, { role: 'user', content }],
+      model,
+      maxTokens,
+      temperature,
+      stream,
+      warmup,
+      keepText: true,
+    };
   };
 }

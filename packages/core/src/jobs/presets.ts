@@ -2,16 +2,21 @@ import { z } from 'zod';
 
 const promptId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'use letters, digits, "_" and "-", starting with a letter or digit (it names the answer file)');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]*$/,
+    'use letters, digits, "_" and "-", starting with a letter or digit (it names the answer file)',
+  );
 
 /** One prompt of a preset: its text, or `{ id, prompt }` to name its answer file (`<id>.md`). */
-export const PresetPromptSchema = z.union([
-  z.string().min(1),
-  z.strictObject({ id: promptId, prompt: z.string().min(1) }),
-]).meta({ id: 'PresetPrompt' });
+export const PresetPromptSchema = z
+  .union([z.string().min(1), z.strictObject({ id: promptId, prompt: z.string().min(1) })])
+  .meta({ id: 'PresetPrompt' });
 
 /** A preset: the prompts every document of a directory job is asked. */
-export const PresetSchema = z.array(PresetPromptSchema).min(1).describe('Prompts asked of every document; a string prompt\'s answer file is prompt-<n>.md.');
+export const PresetSchema = z
+  .array(PresetPromptSchema)
+  .min(1)
+  .describe("Prompts asked of every document; a string prompt's answer file is prompt-<n>.md.");
 
 /** `--preset-file`: a JSON or YAML file holding one preset (a list of prompts) or `{ name: [prompt, ...] }`. */
 export const PresetsSchema = z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/), PresetSchema);

@@ -1,7 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import type { FailureOutcome, LatencyStats } from '@llmbench/plugin-api';
 import {
-  createHistogram, decodeHistogram, emptyMoments, encodeHistogram, latencyStats, percentileMs, usToMs, type Histogram,
+  createHistogram,
+  decodeHistogram,
+  emptyMoments,
+  encodeHistogram,
+  latencyStats,
+  percentileMs,
+  usToMs,
+  type Histogram,
 } from './histogram.js';
 import { failureMessage, MAX_SAMPLES_PER_KIND, Tally, totalFailures } from './tally.js';
 
@@ -144,7 +151,11 @@ describe('encodeHistogram / decodeHistogram', () => {
     expect(back.totalCount).toBe(h.totalCount);
     // The full percentile table lists value, percentile and cumulative count at every step (the
     // '#[Max' footer line is left out: see the min/max test below).
-    const table = (x: Histogram) => x.outputPercentileDistribution(20).split('\n').filter((l) => !l.includes('#[Max'));
+    const table = (x: Histogram) =>
+      x
+        .outputPercentileDistribution(20)
+        .split('\n')
+        .filter((l) => !l.includes('#[Max'));
     expect(table(back)).toEqual(table(h));
   });
 
@@ -310,7 +321,13 @@ describe('failure samples', () => {
       { kind: 'http_error', message: 'HTTP 502', count: 1 },
       { kind: 'http_error', message: 'HTTP 503', count: 1 },
     ]);
-    expect(samples.filter((s) => s.kind === 'protocol_error').map((s) => s.message)).toEqual(['bad 0', 'bad 1', 'bad 2', 'bad 3', 'bad 4']);
+    expect(samples.filter((s) => s.kind === 'protocol_error').map((s) => s.message)).toEqual([
+      'bad 0',
+      'bad 1',
+      'bad 2',
+      'bad 3',
+      'bad 4',
+    ]);
     // The failure counts themselves are not capped.
     expect(t.servers[0]!.failures.http_error).toBe(10);
   });

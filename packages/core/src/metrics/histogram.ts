@@ -88,7 +88,7 @@ export function latencyStats(h: Histogram, m: Readonly<Moments>, extra: readonly
 
 /** Records one millisecond sample: microseconds in the histogram (at least 1), exact moments (negatives as 0). */
 export function recordMs(h: Histogram, m: Moments, ms: number): void {
-  const v = Math.max(ms , 0);
+  const v = Math.max(ms, 0);
   h.recordValue(Math.max(1, Math.round(v * 1000)));
   m.count++;
   m.sum += v;
@@ -122,7 +122,7 @@ export class Distribution {
   }
 
   record(ms: number): void {
-    const v = Math.max(ms , 0);
+    const v = Math.max(ms, 0);
     const us = Math.max(1, Math.round(v * 1000));
     if (us !== this.runUs) {
       this.flush();

@@ -9,7 +9,13 @@ function answer(ttft: number, gaps: readonly number[], tokens: number): { outcom
   const times = [ttft];
   for (const g of gaps) times.push(times[times.length - 1]! + g);
   return {
-    outcome: { kind: 'ok', status: 200, firstTokenAt: ttft, chunkTimes: times, usage: { outputTokens: tokens, source: 'server' } },
+    outcome: {
+      kind: 'ok',
+      status: 200,
+      firstTokenAt: ttft,
+      chunkTimes: times,
+      usage: { outputTokens: tokens, source: 'server' },
+    },
     e2el: times[times.length - 1]!,
   };
 }

@@ -49,10 +49,17 @@ export interface ResolvedSlo {
   readonly limits: SloLimits;
 }
 
-const LIMIT_KEY: Readonly<Record<SloMetric, keyof SloLimits>> = { ttft_ms: 'ttft', itl_ms: 'itl', tpot_ms: 'tpot', e2el_ms: 'e2el' };
+const LIMIT_KEY: Readonly<Record<SloMetric, keyof SloLimits>> = {
+  ttft_ms: 'ttft',
+  itl_ms: 'itl',
+  tpot_ms: 'tpot',
+  e2el_ms: 'e2el',
+};
 
 /** Objectives as validated by the scenario schema (one bound each), in a fixed order; undefined without any. */
-export function resolveSlo(input: Partial<Record<SloMetric, Record<string, number> | undefined>> | undefined): ResolvedSlo | undefined {
+export function resolveSlo(
+  input: Partial<Record<SloMetric, Record<string, number> | undefined>> | undefined,
+): ResolvedSlo | undefined {
   if (!input) return undefined;
   const objectives: SloObjective[] = [];
   const limits: { -readonly [K in keyof SloLimits]: number } = {};
@@ -75,7 +82,17 @@ export function sloPercentiles(slo: ResolvedSlo | undefined): number[] {
 /** A percentile or statistic of a latency family: the fixed fields, else `extra` ("p99.9"). */
 export function statOf(stats: LatencyStats | null | undefined, stat: string): number | null {
   if (!stats) return null;
-  if (stat === 'avg' || stat === 'min' || stat === 'max' || stat === 'stddev' || stat === 'p50' || stat === 'p90' || stat === 'p95' || stat === 'p99') return stats[stat];
+  if (
+    stat === 'avg' ||
+    stat === 'min' ||
+    stat === 'max' ||
+    stat === 'stddev' ||
+    stat === 'p50' ||
+    stat === 'p90' ||
+    stat === 'p95' ||
+    stat === 'p99'
+  )
+    return stats[stat];
   return stats.extra?.[stat] ?? null;
 }
 
@@ -91,7 +108,14 @@ export function sloFields(
   if (!slo) return { goodput: null, slo_met_requests: null, slo_met: null, slo: [] };
   const results: SloResult[] = slo.objectives.map((o) => {
     const actual = statOf(stats[FAMILY[o.metric]], o.bound);
-    return { metric: o.metric, bound: o.bound, limit: o.limit, actual, met: actual !== null && actual <= o.limit, met_requests: counts[LIMIT_KEY[o.metric]] };
+    return {
+      metric: o.metric,
+      bound: o.bound,
+      limit: o.limit,
+      actual,
+      met: actual !== null && actual <= o.limit,
+      met_requests: counts[LIMIT_KEY[o.metric]],
+    };
   });
   const wall = stats.wall_time_s;
   return {

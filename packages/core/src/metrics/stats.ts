@@ -29,7 +29,10 @@ export function summarizeTally(
     percentiles?: readonly number[];
     slo?: ResolvedSlo;
   } = {},
-): Omit<SummaryStats, 'server_metrics' | 'collectors' | 'prefix_cache_hit_rate' | 'prefix_cache_source' | 'input_lengths' | 'output_lengths'> {
+): Omit<
+  SummaryStats,
+  'server_metrics' | 'collectors' | 'prefix_cache_hit_rate' | 'prefix_cache_source' | 'input_lengths' | 'output_lengths'
+> {
   const pct = extra.percentiles ?? [];
   const latency = createHistogram();
   const moments = emptyMoments();
@@ -99,17 +102,32 @@ export function summarizeTally(
     server_prompt_ms: tally.serverPrompt.stats(pct),
     server_tpot_ms: tally.serverTpot.stats(pct),
     server_tokens_per_second: tally.serverTps.count
-      ? { avg: round(tally.serverTps.sum / tally.serverTps.count), min: round(tally.serverTps.min), max: round(tally.serverTps.max) }
+      ? {
+          avg: round(tally.serverTps.sum / tally.serverTps.count),
+          min: round(tally.serverTps.min),
+          max: round(tally.serverTps.max),
+        }
       : null,
     tokens: {
       input: tally.tokens.input,
       output: tally.tokens.output,
       cached: tally.tokens.cached,
       output_tokens_per_second: wall > 0 ? round(tally.tokens.output / wall) : 0,
-      sources: { server: tally.tokens.server, counted: tally.tokens.counted, estimated: tally.tokens.estimated, none: tally.tokens.none },
+      sources: {
+        server: tally.tokens.server,
+        counted: tally.tokens.counted,
+        estimated: tally.tokens.estimated,
+        none: tally.tokens.none,
+      },
       cache_reported: tally.tokens.cacheReported,
     },
-    ...sloFields(extra.slo, tally.slo, { wall_time_s: wallS, latency_ms: latencyMs, ttft_ms: ttftMs, itl_ms: itlMs, tpot_ms: tpotMs }),
+    ...sloFields(extra.slo, tally.slo, {
+      wall_time_s: wallS,
+      latency_ms: latencyMs,
+      ttft_ms: ttftMs,
+      itl_ms: itlMs,
+      tpot_ms: tpotMs,
+    }),
     max_in_flight: tally.maxInFlight,
     queue_ms: queue.stats(pct),
     queued_requests: queued,

@@ -135,7 +135,12 @@ describe('tokens', () => {
 
 describe('streaming timings', () => {
   // Sent at 1000; chunks with choices at 1040, 1050, 1070, 1100; 4 output tokens; E2EL 120 ms.
-  const streamed: OkOutcome = { kind: 'ok', firstTokenAt: 1040, chunkTimes: [1040, 1050, 1070, 1100], usage: { outputTokens: 4, source: 'server' } };
+  const streamed: OkOutcome = {
+    kind: 'ok',
+    firstTokenAt: 1040,
+    chunkTimes: [1040, 1050, 1070, 1100],
+    usage: { outputTokens: 4, source: 'server' },
+  };
 
   test('TTFT is the first chunk with choices minus the send time', () => {
     const t = new Tally(1);
@@ -189,8 +194,12 @@ describe('failure samples', () => {
       }
     }
     const samples = t.failureSamples();
-    expect(samples.filter((s) => s.kind === 'protocol_error')).toEqual([0, 1, 2, 3, 4].map((i) => ({ kind: 'protocol_error', message: `bad ${i}`, count: 2 })));
-    expect(samples.filter((s) => s.kind === 'connection_error')).toEqual([0, 1, 2, 3, 4].map((i) => ({ kind: 'connection_error', message: `E${i}`, count: 2 })));
+    expect(samples.filter((s) => s.kind === 'protocol_error')).toEqual(
+      [0, 1, 2, 3, 4].map((i) => ({ kind: 'protocol_error', message: `bad ${i}`, count: 2 })),
+    );
+    expect(samples.filter((s) => s.kind === 'connection_error')).toEqual(
+      [0, 1, 2, 3, 4].map((i) => ({ kind: 'connection_error', message: `E${i}`, count: 2 })),
+    );
     expect(t.servers[0]!.failures).toMatchObject({ protocol_error: 16, connection_error: 16 });
   });
 });

@@ -1,9 +1,25 @@
 // Over 400 lines on purpose: the per-thread accumulator, its merge and its wire encoding are one
 // format that must change together (a field added to one and not the others is lost across threads).
-import { FAILURE_KINDS, type ConnectionFacts, type FailureCounts, type FailureKind, type FailureOutcome, type FailureSample, type OkOutcome } from '@llmbench/plugin-api';
 import {
-  addMoments, createHistogram, decodeHistogram, Distribution, emptyMoments, encodeHistogram, recordMs,
-  type Histogram, type Moments, type SerializedDistribution,
+  FAILURE_KINDS,
+  type ConnectionFacts,
+  type FailureCounts,
+  type FailureKind,
+  type FailureOutcome,
+  type FailureSample,
+  type OkOutcome,
+} from '@llmbench/plugin-api';
+import {
+  addMoments,
+  createHistogram,
+  decodeHistogram,
+  Distribution,
+  emptyMoments,
+  encodeHistogram,
+  recordMs,
+  type Histogram,
+  type Moments,
+  type SerializedDistribution,
 } from './histogram.js';
 import { emptySloCounts, type SloCounts, type SloLimits } from './slo.js';
 import { TurnTally, type SerializedTurns } from '../workload/turns.js';
@@ -148,7 +164,10 @@ export class Tally {
   readonly turns = new TurnTally();
   private readonly samples = new Map<FailureKind, Map<string, number>>();
 
-  constructor(serverCount: number, private readonly limits?: SloLimits) {
+  constructor(
+    serverCount: number,
+    private readonly limits?: SloLimits,
+  ) {
     this.servers = Array.from({ length: serverCount }, () => new ServerTally());
   }
 
@@ -359,7 +378,8 @@ export class Tally {
     const out: FailureSample[] = [];
     for (const kind of FAILURE_KINDS) {
       let ranked = [...(this.samples.get(kind) ?? [])];
-      if (limit !== Infinity) ranked = ranked.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, limit);
+      if (limit !== Infinity)
+        ranked = ranked.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, limit);
       for (const [message, count] of ranked) out.push({ kind, message, count });
     }
     return out;

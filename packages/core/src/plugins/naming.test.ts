@@ -8,7 +8,12 @@ test('a short name stands for @llmbench/<kind>-<name>; a path or scoped name for
 });
 
 test('the options of the first reference to a plugin, by short name or package name', () => {
-  const refs = ['console', { use: 'json' }, { use: '@llmbench/reporter-markdown', options: { charts: false } }, { use: 'markdown', options: { charts: true } }];
+  const refs = [
+    'console',
+    { use: 'json' },
+    { use: '@llmbench/reporter-markdown', options: { charts: false } },
+    { use: 'markdown', options: { charts: true } },
+  ];
   expect(optionsOfPlugin('reporter', refs, 'markdown')).toEqual({ charts: false });
   expect(optionsOfPlugin('reporter', refs, 'json')).toEqual({});
 });

@@ -18,9 +18,18 @@ describe('plugin resolution', () => {
   });
 
   test('a name one known plugin declares among its aliases is owned by that plugin; other names by none', async () => {
-    const dir = await project({ 'other.mjs': jsPlugin('backend', 'other').replace("name: 'other'", "name: 'other', aliases: ['other_server']") });
-    const resolver = new PluginResolver({ builtins: FIXTURE_BUILTINS, aliases: { 'backend:other': './other.mjs' }, aliasDir: dir, baseDir: dir });
-    expect(await Promise.all(['fake', 'fake_server', 'other_server', 'nope'].map((n) => resolver.ownerOf('backend', n)))).toEqual(['fake', 'fake', 'other', undefined]);
+    const dir = await project({
+      'other.mjs': jsPlugin('backend', 'other').replace("name: 'other'", "name: 'other', aliases: ['other_server']"),
+    });
+    const resolver = new PluginResolver({
+      builtins: FIXTURE_BUILTINS,
+      aliases: { 'backend:other': './other.mjs' },
+      aliasDir: dir,
+      baseDir: dir,
+    });
+    expect(await Promise.all(['fake', 'fake_server', 'other_server', 'nope'].map((n) => resolver.ownerOf('backend', n)))).toEqual(
+      ['fake', 'fake', 'other', undefined],
+    );
   });
 
   test('an unknown name fails with every specifier tried and the built-ins to choose from', async () => {
@@ -42,7 +51,7 @@ describe('plugin resolution', () => {
     });
   });
 
-  test('@llmbench/<kind>-<name> is found in the project\'s node_modules', async () => {
+  test("@llmbench/<kind>-<name> is found in the project's node_modules", async () => {
     const dir = await project({
       'node_modules/@llmbench/strategy-ramp/package.json': '{"name":"@llmbench/strategy-ramp","type":"module","main":"index.js"}',
       'node_modules/@llmbench/strategy-ramp/index.js': jsPlugin('strategy', 'ramp'),
@@ -55,9 +64,11 @@ describe('plugin resolution', () => {
 
   test('an ESM-only package (an "import" export and no other) is found, as import would find it', async () => {
     const dir = await project({
-      'node_modules/@llmbench/strategy-esm/package.json': '{"name":"@llmbench/strategy-esm","type":"module","exports":{".":{"import":"./dist/index.js"}}}',
+      'node_modules/@llmbench/strategy-esm/package.json':
+        '{"name":"@llmbench/strategy-esm","type":"module","exports":{".":{"import":"./dist/index.js"}}}',
       'node_modules/@llmbench/strategy-esm/dist/index.js': jsPlugin('strategy', 'esm'),
-      'node_modules/dual-plugin/package.json': '{"name":"dual-plugin","exports":{".":{"import":"./esm.mjs","require":"./cjs.cjs"}}}',
+      'node_modules/dual-plugin/package.json':
+        '{"name":"dual-plugin","exports":{".":{"import":"./esm.mjs","require":"./cjs.cjs"}}}',
       'node_modules/dual-plugin/esm.mjs': jsPlugin('strategy', 'dual-esm'),
       'node_modules/dual-plugin/cjs.cjs': 'module.exports = {};\n',
     });
@@ -77,12 +88,20 @@ describe('plugin resolution', () => {
     const resolver = new PluginResolver({ builtins: {}, baseDir: dir });
     expect((await resolver.resolve('strategy', 'my-plugins/strategy')).plugin.name).toBe('folder');
     expect((await resolver.resolve('strategy', 'my-plugins/other')).plugin.name).toBe('other');
-    await expect(resolver.resolve('strategy', 'broken')).rejects.toMatchObject({ code: 'PLUGIN_INVALID', message: expect.stringContaining('cannot resolve "broken"') });
+    await expect(resolver.resolve('strategy', 'broken')).rejects.toMatchObject({
+      code: 'PLUGIN_INVALID',
+      message: expect.stringContaining('cannot resolve "broken"'),
+    });
   });
 
   test('a project-config alias resolves relative to the config file', async () => {
     const dir = await project({ 'tools/my-strategy.js': jsPlugin('strategy', 'mine') });
-    const resolver = new PluginResolver({ builtins: {}, aliases: { 'strategy:mine': './tools/my-strategy.js' }, aliasDir: dir, baseDir: '/' });
+    const resolver = new PluginResolver({
+      builtins: {},
+      aliases: { 'strategy:mine': './tools/my-strategy.js' },
+      aliasDir: dir,
+      baseDir: '/',
+    });
     expect((await resolver.resolve('strategy', 'mine')).plugin.name).toBe('mine');
   });
 
@@ -90,7 +109,9 @@ describe('plugin resolution', () => {
     const resolver = new PluginResolver({ builtins: {}, baseDir: fixtures });
     await expect(resolver.resolve('backend', './strategy-fixed.ts')).rejects.toMatchObject({
       code: 'PLUGIN_INVALID',
-      message: expect.stringMatching(/strategy-fixed\.ts has a strategy plugin, but "\.\/strategy-fixed\.ts" is used as a backend plugin$/),
+      message: expect.stringMatching(
+        /strategy-fixed\.ts has a strategy plugin, but "\.\/strategy-fixed\.ts" is used as a backend plugin$/,
+      ),
     });
   });
 

@@ -4,8 +4,14 @@ import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve as esmResolve } from 'import-meta-resolve';
 import {
-  ErrorCodes, LlmbenchError, isPlugin, type BackendPlugin, type CollectorPlugin,
-  type PluginKind, type ReporterPlugin, type StrategyPlugin,
+  ErrorCodes,
+  LlmbenchError,
+  isPlugin,
+  type BackendPlugin,
+  type CollectorPlugin,
+  type PluginKind,
+  type ReporterPlugin,
+  type StrategyPlugin,
 } from '@llmbench/plugin-api';
 import { conventionalPackage, pluginPackage } from './naming.js';
 
@@ -101,10 +107,14 @@ export class PluginResolver {
       try {
         mod = (await import(url)) as { default?: unknown };
       } catch (error) {
-        throw new LlmbenchError(ErrorCodes.PLUGIN_INVALID, `${kind} plugin "${ref}" failed to load from ${url}: ${(error as Error).message}`, {
-          cause: error,
-          hint: 'fix the error in the plugin module (run it with node to see the full error)',
-        });
+        throw new LlmbenchError(
+          ErrorCodes.PLUGIN_INVALID,
+          `${kind} plugin "${ref}" failed to load from ${url}: ${(error as Error).message}`,
+          {
+            cause: error,
+            hint: 'fix the error in the plugin module (run it with node to see the full error)',
+          },
+        );
       }
       const plugin = mod.default;
       if (!isPlugin(plugin, kind)) {
@@ -171,7 +181,7 @@ export class PluginResolver {
 function unreadable(specifier: string, error: unknown): LlmbenchError {
   return new LlmbenchError(ErrorCodes.PLUGIN_INVALID, `cannot resolve "${specifier}": ${(error as Error).message}`, {
     cause: error,
-    hint: "fix the package's package.json (its \"exports\" or \"main\")",
+    hint: 'fix the package\'s package.json (its "exports" or "main")',
   });
 }
 
@@ -182,6 +192,9 @@ export function plural(kind: PluginKind): string {
 function isNotFound(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return (
-    code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || code === 'ERR_UNSUPPORTED_DIR_IMPORT'
+    code === 'MODULE_NOT_FOUND' ||
+    code === 'ERR_MODULE_NOT_FOUND' ||
+    code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' ||
+    code === 'ERR_UNSUPPORTED_DIR_IMPORT'
   );
 }

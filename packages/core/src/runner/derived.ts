@@ -10,7 +10,11 @@ import type { ResolvedServer } from '../scenario/load.js';
 export type DerivedDeltas = Map<DerivableMetric, { readonly metric: DerivedMetric; readonly sums: Record<string, number> }>;
 
 /** The deltas of one run from its servers' readings at its start and end. */
-export function derivedDeltas(servers: readonly ResolvedServer[], before: readonly MetricReadings[], after: readonly MetricReadings[]): DerivedDeltas {
+export function derivedDeltas(
+  servers: readonly ResolvedServer[],
+  before: readonly MetricReadings[],
+  after: readonly MetricReadings[],
+): DerivedDeltas {
   const out: DerivedDeltas = new Map();
   servers.forEach((server, i) => {
     const b = before[i]!;
@@ -39,11 +43,15 @@ export function addDeltas(into: DerivedDeltas, run: DerivedDeltas): void {
  * their backends declare it, else from the responses' usage (cached / prompt tokens) when any
  * response said how many prompt tokens were cached.
  */
-export function derivedStats(deltas: DerivedDeltas, tally: Tally): Pick<RunStats, 'prefix_cache_hit_rate' | 'prefix_cache_source'> {
+export function derivedStats(
+  deltas: DerivedDeltas,
+  tally: Tally,
+): Pick<RunStats, 'prefix_cache_hit_rate' | 'prefix_cache_source'> {
   const hitRate = deltas.get('prefix_cache_hit_rate');
   const fromServers = hitRate?.metric.derive(hitRate.sums);
   if (fromServers !== undefined) return { prefix_cache_hit_rate: round(fromServers, 6), prefix_cache_source: 'server_metrics' };
   const t = tally.tokens;
-  if (t.cacheReported > 0 && t.input > 0) return { prefix_cache_hit_rate: round(t.cached / t.input, 6), prefix_cache_source: 'usage' };
+  if (t.cacheReported > 0 && t.input > 0)
+    return { prefix_cache_hit_rate: round(t.cached / t.input, 6), prefix_cache_source: 'usage' };
   return { prefix_cache_hit_rate: null, prefix_cache_source: null };
 }

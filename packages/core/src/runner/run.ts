@@ -4,9 +4,30 @@ import { writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { orAbort } from '../abort.js';
 import {
-  ARRIVALS, checkWritable, DEFAULT_SATURATION, ErrorCodes, HEADLINE_METRICS, LlmbenchError, isLlmbenchError, meanInterval, RESULTS_SCHEMA_VERSION, type Clock, type Collector,
-  type ExperimentResult, type LoadPoint, type Logger, type MetricSummary, type PluginContext, type ProgressSnapshot,
-  type Reporter, type RunResults, type RunStartInfo, type RunStats, type Saturation, type ServerInfo, type TextSink,
+  ARRIVALS,
+  checkWritable,
+  DEFAULT_SATURATION,
+  ErrorCodes,
+  HEADLINE_METRICS,
+  LlmbenchError,
+  isLlmbenchError,
+  meanInterval,
+  RESULTS_SCHEMA_VERSION,
+  type Clock,
+  type Collector,
+  type ExperimentResult,
+  type LoadPoint,
+  type Logger,
+  type MetricSummary,
+  type PluginContext,
+  type ProgressSnapshot,
+  type Reporter,
+  type RunResults,
+  type RunStartInfo,
+  type RunStats,
+  type Saturation,
+  type ServerInfo,
+  type TextSink,
 } from '@llmbench/plugin-api';
 import { RUN_DEFAULTS } from '../defaults.js';
 import { describeEnvironment } from '../environment.js';
@@ -103,14 +124,20 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
       try {
         await call(reporter);
       } catch (error) {
-        errors.push(new LlmbenchError(ErrorCodes.REPORT_FAILED, `reporter ${name} failed in ${hook}: ${(error as Error).message}`, { cause: error }));
+        errors.push(
+          new LlmbenchError(ErrorCodes.REPORT_FAILED, `reporter ${name} failed in ${hook}: ${(error as Error).message}`, {
+            cause: error,
+          }),
+        );
       }
     }
   };
 
   const collectors: { name: string; collector: Collector; intervalMs: number }[] = [];
   for (const c of scenario.collectors) {
-    const collector = await guard(`collector ${c.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () => c.resolved.plugin.create(base, c.options));
+    const collector = await guard(`collector ${c.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
+      c.resolved.plugin.create(base, c.options),
+    );
     // Results are keyed by name; a collector used twice gets "#2", "#3"... so no readings are lost.
     const uses = collectors.filter((x) => x.name === c.resolved.ref || x.name.startsWith(`${c.resolved.ref}#`)).length;
     collectors.push({ name: uses ? `${c.resolved.ref}#${uses + 1}` : c.resolved.ref, collector, intervalMs: c.intervalMs });
@@ -131,10 +158,18 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
   const experiments: ExperimentResult[] = [];
   let status: RunResults['status'] = 'completed';
   let failure: string | undefined;
-  const engine = new LoadEngine({ threads: options.threads ?? defaultThreads(), logger, progressIntervalMs: Math.min(RUN_DEFAULTS.workerProgressIntervalMs, options.progressIntervalMs ?? RUN_DEFAULTS.workerProgressIntervalMs) });
+  const engine = new LoadEngine({
+    threads: options.threads ?? defaultThreads(),
+    logger,
+    progressIntervalMs: Math.min(
+      RUN_DEFAULTS.workerProgressIntervalMs,
+      options.progressIntervalMs ?? RUN_DEFAULTS.workerProgressIntervalMs,
+    ),
+  });
   // Every file the run will write is checked before any load: a bad path is a usage error now, not
   // a hang or a lost run at the end.
-  for (const { name, reporter } of reporters) for (const path of reporter.outputs?.() ?? []) await checkWritable(path, `reporter ${name} output`);
+  for (const { name, reporter } of reporters)
+    for (const path of reporter.outputs?.() ?? []) await checkWritable(path, `reporter ${name} output`);
   if (options.rawPath !== undefined) {
     await checkWritable(options.rawPath, '--raw');
     await writeFile(options.rawPath, '');
@@ -150,7 +185,9 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     for (const listed of scenario.experiments.map(learnt.apply)) {
       const withJob = await orAbort(signal, withPlannedJob(listed, stamp, logger));
       // Synthetic prompts and recorded lengths need the server's tokenizer: built now, before any load.
-      const experiment = withJob.servers[0] ? { ...withJob, workload: await orAbort(signal, prepareWorkload(withJob.workload, withJob.servers[0], base, logger)) } : withJob;
+      const experiment = withJob.servers[0]
+        ? { ...withJob, workload: await orAbort(signal, prepareWorkload(withJob.workload, withJob.servers[0], base, logger)) }
+        : withJob;
       const strategy = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
         experiment.strategy.resolved.plugin.create(base, experiment.strategy.options),
       );
@@ -166,7 +203,17 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
       const done: ExperimentResult[] = [];
       while (queue.length > 0 && !signal.aborted) {
         const point = queue.shift()!;
-        const measured = await runPoint(experiment, point, isSweep, { engine, base, clock, now, signal, collectors, options, reporters: notify, errors });
+        const measured = await runPoint(experiment, point, isSweep, {
+          engine,
+          base,
+          clock,
+          now,
+          signal,
+          collectors,
+          options,
+          reporters: notify,
+          errors,
+        });
         const result = redactSecrets(isSweep ? withSweep(measured, done, point) : measured, scenario.secrets) as ExperimentResult;
         done.push(result);
         experiments.push(result);
@@ -174,17 +221,27 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
         const broken = evaluateThresholds(abortOn, [result]).find((t) => !t.passed);
         if (broken) {
           abortedBy = { metric: broken.metric, experiment: broken.experiment, actual: broken.actual };
-          logger.warn(`threshold ${broken.metric} failed in ${broken.experiment} (actual ${broken.actual ?? 'none'}) with abort_on_fail: the remaining experiments are not run`);
+          logger.warn(
+            `threshold ${broken.metric} failed in ${broken.experiment} (actual ${broken.actual ?? 'none'}) with abort_on_fail: the remaining experiments are not run`,
+          );
           break;
         }
         if (queue.length === 0 && strategy.next && !signal.aborted) {
-          const more = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () => strategy.next!(done));
+          const more = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () =>
+            strategy.next!(done),
+          );
           if (more && more.length > 0) queue.push(...checkPoints(experiment, more, done.length));
         }
         if (queue.length === 0) break;
-        const keepGoing = await guard(`strategy ${experiment.strategy.resolved.ref}`, ErrorCodes.PLUGIN_FAILED, () => strategy.shouldContinue?.(done) ?? true);
+        const keepGoing = await guard(
+          `strategy ${experiment.strategy.resolved.ref}`,
+          ErrorCodes.PLUGIN_FAILED,
+          () => strategy.shouldContinue?.(done) ?? true,
+        );
         if (!keepGoing) {
-          logger.info(`${experiment.name}: stopped the sweep after ${done.length} of ${done.length + queue.length} points (the strategy's early stop)`);
+          logger.info(
+            `${experiment.name}: stopped the sweep after ${done.length} of ${done.length + queue.length} points (the strategy's early stop)`,
+          );
           break;
         }
       }
@@ -195,7 +252,9 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     if (signal.aborted) status = 'interrupted';
     else {
       status = 'failed';
-      const err = isLlmbenchError(error) ? error : new LlmbenchError(ErrorCodes.INTERNAL, (error as Error).message, { cause: error });
+      const err = isLlmbenchError(error)
+        ? error
+        : new LlmbenchError(ErrorCodes.INTERNAL, (error as Error).message, { cause: error });
       failure = err.message;
       errors.push(err);
     }
@@ -208,9 +267,13 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
   const empty = experiments.filter((e) => e.summary.requests > 0 && e.summary.successes === 0);
   if (empty.length > 0) {
     const what = empty.map((e) => `${e.name} (${describeFailures(e.summary.failures)})`).join('; ');
-    const err = new LlmbenchError(ErrorCodes.NO_SUCCESS, `no request succeeded in experiment${empty.length === 1 ? '' : 's'} ${what}`, {
-      hint: 'check that the server is up and answers this workload (see the failure messages in the report)',
-    });
+    const err = new LlmbenchError(
+      ErrorCodes.NO_SUCCESS,
+      `no request succeeded in experiment${empty.length === 1 ? '' : 's'} ${what}`,
+      {
+        hint: 'check that the server is up and answers this workload (see the failure messages in the report)',
+      },
+    );
     errors.push(err);
     if (status === 'completed') {
       status = 'failed';
@@ -218,7 +281,13 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     }
   }
   const thresholds = evaluateThresholds(scenario.thresholds, experiments);
-  const saturation = [...new Set(experiments.map((e) => e.experiment))].flatMap((name) => saturationOf(name, experiments.filter((e) => e.experiment === name)) ?? []);
+  const saturation = [...new Set(experiments.map((e) => e.experiment))].flatMap(
+    (name) =>
+      saturationOf(
+        name,
+        experiments.filter((e) => e.experiment === name),
+      ) ?? [],
+  );
   const results = redactSecrets(
     {
       schema_version: RESULTS_SCHEMA_VERSION,
@@ -259,7 +328,11 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
  * any load: its model when the scenario names none, and its capacity (e.g. llama.cpp's slots) as
  * max_concurrent_requests when the scenario sets none. Returns the servers as they will be driven.
  */
-async function askServers(servers: readonly ResolvedServer[], base: PluginContext, logger: Logger): Promise<{ servers: ResolvedServer[]; apply: (e: ResolvedExperiment) => ResolvedExperiment }> {
+async function askServers(
+  servers: readonly ResolvedServer[],
+  base: PluginContext,
+  logger: Logger,
+): Promise<{ servers: ResolvedServer[]; apply: (e: ResolvedExperiment) => ResolvedExperiment }> {
   const out: ResolvedServer[] = [];
   for (const server of servers) {
     const plugin = server.backend.resolved.plugin;
@@ -275,21 +348,42 @@ async function askServers(servers: readonly ResolvedServer[], base: PluginContex
     } finally {
       await backend.teardown?.();
     }
-    const cap = Number.isFinite(server.maxConcurrentRequests) || info.maxConcurrentRequests === undefined ? server.maxConcurrentRequests : info.maxConcurrentRequests;
+    const cap =
+      Number.isFinite(server.maxConcurrentRequests) || info.maxConcurrentRequests === undefined
+        ? server.maxConcurrentRequests
+        : info.maxConcurrentRequests;
     const model = server.model ?? info.model;
     // The URL the backend really sends to, for reports; one with userinfo stays as written (the
     // backend needs it for basic auth; outputs redact its password).
-    const url = server.url !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(server.url) ? server.url : (info.url ?? server.url);
-    if (cap !== server.maxConcurrentRequests) logger.info(`${server.id}: the server runs ${cap} requests at once; using max_concurrent_requests ${cap} (set it in the scenario to choose another)`);
+    const url =
+      server.url !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(server.url) ? server.url : (info.url ?? server.url);
+    if (cap !== server.maxConcurrentRequests)
+      logger.info(
+        `${server.id}: the server runs ${cap} requests at once; using max_concurrent_requests ${cap} (set it in the scenario to choose another)`,
+      );
     const same = cap === server.maxConcurrentRequests && model === server.model && url === server.url;
-    out.push(same ? server : { ...server, maxConcurrentRequests: cap, ...(model === undefined ? {} : { model }), ...(url === undefined ? {} : { url }) });
+    out.push(
+      same
+        ? server
+        : {
+            ...server,
+            maxConcurrentRequests: cap,
+            ...(model === undefined ? {} : { model }),
+            ...(url === undefined ? {} : { url }),
+          },
+    );
   }
   const byId = new Map(out.map((s) => [s.id, s]));
   return { servers: out, apply: (e) => ({ ...e, servers: e.servers.map((s) => byId.get(s.id) ?? s) }) };
 }
 
 function describeFailures(f: RunStats['failures']): string {
-  return (Object.entries(f) as [string, number][]).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') || 'no requests';
+  return (
+    (Object.entries(f) as [string, number][])
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ') || 'no requests'
+  );
 }
 
 interface PointContext {
@@ -305,7 +399,12 @@ interface PointContext {
   readonly errors: LlmbenchError[];
 }
 
-async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSweep: boolean, ctx: PointContext): Promise<ExperimentResult> {
+async function runPoint(
+  experiment: ResolvedExperiment,
+  point: LoadPoint,
+  isSweep: boolean,
+  ctx: PointContext,
+): Promise<ExperimentResult> {
   const servers = point.servers === undefined ? experiment.servers : experiment.servers.slice(0, point.servers);
   const requests = point.requests ?? experiment.workload.requests;
   // Multi-turn conversations: `requests` counts conversations, each sending its turns.
@@ -314,9 +413,13 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
   const name = isSweep ? `${experiment.name}/${label}` : experiment.name;
   const barrier = point.barrier ?? false;
   if (barrier && experiment.workload.conversations) {
-    throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `experiment ${experiment.name}: multi-turn conversations cannot run in barrier batches (strategy ${experiment.strategy.resolved.ref}): a batch holds one request per slot, a conversation several in turn`, {
-      hint: 'use a semaphore or rate strategy with sharegpt multi_turn, or drop multi_turn',
-    });
+    throw new LlmbenchError(
+      ErrorCodes.CONFIG_INVALID,
+      `experiment ${experiment.name}: multi-turn conversations cannot run in barrier batches (strategy ${experiment.strategy.resolved.ref}): a batch holds one request per slot, a conversation several in turn`,
+      {
+        hint: 'use a semaphore or rate strategy with sharegpt multi_turn, or drop multi_turn',
+      },
+    );
   }
   const enginePoint: EnginePoint = {
     concurrency: point.concurrency,
@@ -327,7 +430,11 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
   };
 
   const session = await ctx.engine.open({
-    servers, workload: experiment.workload, base: ctx.base, experiment: name, balancer: experiment.balancer,
+    servers,
+    workload: experiment.workload,
+    base: ctx.base,
+    experiment: name,
+    balancer: experiment.balancer,
     ...(experiment.slo ? { slo: experiment.slo.limits } : {}),
   });
   const summaryOptions = { percentiles: experiment.percentiles, ...(experiment.slo ? { slo: experiment.slo } : {}) };
@@ -339,16 +446,26 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       await session.prepare();
     } catch (error) {
       // The point is still measured; the run says something was not as asked (exit code 3).
-      ctx.errors.push(new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `experiment ${name}: ${(error as Error).message}`, { cause: error }));
+      ctx.errors.push(
+        new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `experiment ${name}: ${(error as Error).message}`, { cause: error }),
+      );
     }
     if (experiment.workload.warmup > 0) {
-      await session.run({ point: { ...enginePoint, requests: experiment.workload.warmup }, record: false, signal: ctx.signal, run: 0 });
+      await session.run({
+        point: { ...enginePoint, requests: experiment.workload.warmup },
+        record: false,
+        signal: ctx.signal,
+        run: 0,
+      });
     }
     for (let run = 1; run <= experiment.runs && !ctx.signal.aborted; run++) {
       const startedAt = ctx.now().toISOString();
       // Server readings (vLLM KV-cache usage, queue depth...) are sampled like collectors: the first
       // samples, taken before the load starts, and the last, taken after it, are the run's start and end.
-      const sampling = await startSampling([...ctx.collectors, ...session.serverSamplers(ctx.options.serverSampleIntervalMs ?? RUN_DEFAULTS.serverSampleIntervalMs)]);
+      const sampling = await startSampling([
+        ...ctx.collectors,
+        ...session.serverSamplers(ctx.options.serverSampleIntervalMs ?? RUN_DEFAULTS.serverSampleIntervalMs),
+      ]);
       const t0 = ctx.clock.now();
       const ticker = setInterval(() => {
         const live = session.progress();
@@ -366,7 +483,13 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       }, ctx.options.progressIntervalMs ?? RUN_DEFAULTS.progressIntervalMs);
       let result: EngineResult;
       try {
-        result = await session.run({ point: enginePoint, record: true, signal: ctx.signal, run, ...(ctx.options.rawPath === undefined ? {} : { rawPath: ctx.options.rawPath }) });
+        result = await session.run({
+          point: enginePoint,
+          record: true,
+          signal: ctx.signal,
+          run,
+          ...(ctx.options.rawPath === undefined ? {} : { rawPath: ctx.options.rawPath }),
+        });
       } finally {
         clearInterval(ticker);
       }
@@ -374,7 +497,8 @@ async function runPoint(experiment: ResolvedExperiment, point: LoadPoint, isSwee
       if (ctx.signal.aborted) partial = true;
       // A collector that fails is reported (exit code 3), but the run's measurements are kept.
       const { readings: collected, errors: samplingErrors } = await sampling.stop();
-      for (const e of samplingErrors) ctx.errors.push(new LlmbenchError(e.code, `experiment ${name}, run ${run}: ${e.message}`, { cause: e.cause }));
+      for (const e of samplingErrors)
+        ctx.errors.push(new LlmbenchError(e.code, `experiment ${name}, run ${run}: ${e.message}`, { cause: e.cause }));
       const series = servers.map((s) => collected[`server:${s.id}`] ?? {});
       const before = series.map((m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.first])));
       const after = series.map((m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.last])));
@@ -450,7 +574,8 @@ function runIntervals(runs: readonly RunStats[]): ExperimentResult['intervals'] 
   for (const m of HEADLINE_METRICS) {
     const values = runs.map((r) => m.read(r)).filter((v): v is number => v !== null);
     const interval = values.length === runs.length ? meanInterval(values) : null;
-    if (interval) out[m.key] = { mean: round(interval.mean, 6), low: round(interval.low, 6), high: round(interval.high, 6), n: interval.n };
+    if (interval)
+      out[m.key] = { mean: round(interval.mean, 6), low: round(interval.low, 6), high: round(interval.high, 6), n: interval.n };
   }
   return out;
 }
@@ -494,10 +619,18 @@ function judgeSaturation(
   const reason =
     achieved < offered * (1 - rule.tolerance)
       ? 'throughput'
-      : rule.latencyFactor !== undefined && p95 !== undefined && earlier.length > 0 && p95 > rule.latencyFactor * Math.min(...earlier)
+      : rule.latencyFactor !== undefined &&
+          p95 !== undefined &&
+          earlier.length > 0 &&
+          p95 > rule.latencyFactor * Math.min(...earlier)
         ? 'latency'
         : undefined;
-  return { offered_rps: offered, achieved_rps: achieved, saturated: reason !== undefined, ...(reason ? { saturation_reason: reason } : {}) };
+  return {
+    offered_rps: offered,
+    achieved_rps: achieved,
+    saturated: reason !== undefined,
+    ...(reason ? { saturation_reason: reason } : {}),
+  };
 }
 
 /**
@@ -508,7 +641,9 @@ function saturationOf(experiment: string, done: readonly ExperimentResult[]): Sa
   const paced = done.filter((d) => d.sweep?.offered_rps !== undefined);
   if (paced.length === 0) return undefined;
   const offered = (d: ExperimentResult) => d.sweep!.offered_rps!;
-  const first = paced.filter((d) => d.sweep!.saturated).reduce<ExperimentResult | undefined>((low, d) => (low === undefined || offered(d) < offered(low) ? d : low), undefined);
+  const first = paced
+    .filter((d) => d.sweep!.saturated)
+    .reduce<ExperimentResult | undefined>((low, d) => (low === undefined || offered(d) < offered(low) ? d : low), undefined);
   const sustained = paced.filter((d) => !d.sweep!.saturated && (first === undefined || offered(d) < offered(first))).map(offered);
   return {
     experiment,
@@ -524,16 +659,23 @@ const MAX_POINTS = 1000;
 
 function checkPoints(experiment: ResolvedExperiment, points: readonly LoadPoint[], before = 0): readonly LoadPoint[] {
   const bad = (why: string) =>
-    new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `strategy ${experiment.strategy.resolved.ref} of experiment "${experiment.name}" ${why}`);
+    new LlmbenchError(
+      ErrorCodes.PLUGIN_FAILED,
+      `strategy ${experiment.strategy.resolved.ref} of experiment "${experiment.name}" ${why}`,
+    );
   if (points.length === 0) throw bad('returned no load points');
   if (before + points.length > MAX_POINTS) throw bad(`planned more than ${MAX_POINTS} load points`);
   for (const p of points) {
-    if (!Number.isInteger(p.concurrency) || p.concurrency < 1) throw bad(`returned concurrency ${p.concurrency}; it must be an integer >= 1`);
-    if (p.requests !== undefined && (!Number.isInteger(p.requests) || p.requests < 0)) throw bad(`returned requests ${p.requests}`);
+    if (!Number.isInteger(p.concurrency) || p.concurrency < 1)
+      throw bad(`returned concurrency ${p.concurrency}; it must be an integer >= 1`);
+    if (p.requests !== undefined && (!Number.isInteger(p.requests) || p.requests < 0))
+      throw bad(`returned requests ${p.requests}`);
     if (p.servers !== undefined && (!Number.isInteger(p.servers) || p.servers < 1)) throw bad(`returned servers ${p.servers}`);
     if (p.rate !== undefined && !(Number.isFinite(p.rate) && p.rate > 0)) throw bad(`returned rate ${p.rate}; it must be > 0`);
-    if (p.arrivals !== undefined && !ARRIVALS.includes(p.arrivals)) throw bad(`returned arrivals "${String(p.arrivals)}"; it must be one of ${ARRIVALS.join(', ')}`);
-    if (p.burstiness !== undefined && !(Number.isFinite(p.burstiness) && p.burstiness > 0)) throw bad(`returned burstiness ${p.burstiness}; it must be > 0`);
+    if (p.arrivals !== undefined && !ARRIVALS.includes(p.arrivals))
+      throw bad(`returned arrivals "${String(p.arrivals)}"; it must be one of ${ARRIVALS.join(', ')}`);
+    if (p.burstiness !== undefined && !(Number.isFinite(p.burstiness) && p.burstiness > 0))
+      throw bad(`returned burstiness ${p.burstiness}; it must be > 0`);
     const t = p.saturation?.tolerance;
     if (t !== undefined && !(t >= 0 && t < 1)) throw bad(`returned saturation tolerance ${t}; it must be >= 0 and < 1`);
     const f = p.saturation?.latencyFactor;
@@ -551,7 +693,9 @@ interface Sampling {
  * Starts every collector and takes its first sample (before the load begins), then samples each
  * every interval and once more at stop.
  */
-async function startSampling(collectors: readonly { name: string; collector: Collector; intervalMs: number }[]): Promise<Sampling> {
+async function startSampling(
+  collectors: readonly { name: string; collector: Collector; intervalMs: number }[],
+): Promise<Sampling> {
   const series = collectors.map(() => new Map<string, MetricSummary>());
   const take = async (i: number): Promise<void> => {
     const readings = await collectors[i]!.collector.sample();
@@ -575,7 +719,9 @@ async function startSampling(collectors: readonly { name: string; collector: Col
       .finally(() => pending.delete(p));
     pending.add(p);
   };
-  await Promise.all(collectors.map((c) => guard(`collector ${c.name} start`, ErrorCodes.PLUGIN_FAILED, () => c.collector.start?.())));
+  await Promise.all(
+    collectors.map((c) => guard(`collector ${c.name} start`, ErrorCodes.PLUGIN_FAILED, () => c.collector.start?.())),
+  );
   for (let i = 0; i < collectors.length; i++) sampleSafely(i);
   await Promise.all(pending);
   const timers = collectors.map((c, i) => setInterval(() => sampleSafely(i), c.intervalMs));
@@ -584,12 +730,21 @@ async function startSampling(collectors: readonly { name: string; collector: Col
       for (const timer of timers) clearInterval(timer);
       for (let i = 0; i < collectors.length; i++) sampleSafely(i);
       await Promise.all(pending);
-      await Promise.all(collectors.map((c) => Promise.resolve().then(() => c.collector.stop?.()).catch((error: unknown) => void failures.push({ name: c.name, error }))));
+      await Promise.all(
+        collectors.map((c) =>
+          Promise.resolve()
+            .then(() => c.collector.stop?.())
+            .catch((error: unknown) => void failures.push({ name: c.name, error })),
+        ),
+      );
       // One error per collector, the first it gave: a sampler failing every second is one problem.
       const seen = new Set<string>();
       const errors = failures
         .filter((f) => !seen.has(f.name) && seen.add(f.name))
-        .map((f) => new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `${f.name} failed: ${(f.error as Error).message}`, { cause: f.error }));
+        .map(
+          (f) =>
+            new LlmbenchError(ErrorCodes.PLUGIN_FAILED, `${f.name} failed: ${(f.error as Error).message}`, { cause: f.error }),
+        );
       return { readings: Object.fromEntries(collectors.map((c, i) => [c.name, Object.fromEntries(series[i]!)])), errors };
     },
   };

@@ -1,4 +1,11 @@
-import { FAILURE_KINDS, type ExperimentResult, type LatencyStats, type ServerStats, type SummaryStats, type ThresholdResult } from '@llmbench/plugin-api';
+import {
+  FAILURE_KINDS,
+  type ExperimentResult,
+  type LatencyStats,
+  type ServerStats,
+  type SummaryStats,
+  type ThresholdResult,
+} from '@llmbench/plugin-api';
 import type { Threshold } from '../scenario/schema.js';
 import { totalFailures } from '../metrics/tally.js';
 import { statOf } from '../metrics/slo.js';
@@ -7,7 +14,16 @@ import { closest } from '../scenario/issues.js';
 type Read<S> = (s: S) => number | null;
 
 /** Latency families of a summary, each read as `<family>.<stat>`. */
-export const LATENCY_FAMILIES = ['latency_ms', 'ttft_ms', 'itl_ms', 'tpot_ms', 'queue_ms', 'server_ttft_ms', 'server_prompt_ms', 'server_tpot_ms'] as const;
+export const LATENCY_FAMILIES = [
+  'latency_ms',
+  'ttft_ms',
+  'itl_ms',
+  'tpot_ms',
+  'queue_ms',
+  'server_ttft_ms',
+  'server_prompt_ms',
+  'server_tpot_ms',
+] as const;
 const SERVER_FAMILIES = ['latency_ms', 'queue_ms'] as const;
 const STATS = ['avg', 'min', 'max', 'stddev', 'p50', 'p90', 'p95', 'p99'] as const;
 
@@ -68,14 +84,19 @@ function statKey(stat: string): { key: string; percentile?: number } | undefined
   return { key: `p${p}`, percentile: p };
 }
 
-function family<S>(name: string, families: readonly string[], get: (s: S, f: string) => LatencyStats | null | undefined): { read: Read<S>; percentile?: number } | undefined {
+function family<S>(
+  name: string,
+  families: readonly string[],
+  get: (s: S, f: string) => LatencyStats | null | undefined,
+): { read: Read<S>; percentile?: number } | undefined {
   const dot = name.indexOf('.');
   if (dot < 0) return undefined;
   const f = name.slice(0, dot);
   if (!families.includes(f)) return undefined;
   const stat = statKey(name.slice(dot + 1));
   if (!stat) return undefined;
-  const extra = stat.percentile !== undefined && !(STATS as readonly string[]).includes(stat.key) ? { percentile: stat.percentile } : {};
+  const extra =
+    stat.percentile !== undefined && !(STATS as readonly string[]).includes(stat.key) ? { percentile: stat.percentile } : {};
   return { read: (s) => statOf(get(s, f), stat.key), ...extra };
 }
 
@@ -107,9 +128,22 @@ export function resolveMetric(name: string, serverIds: readonly string[]): Metri
       const metric = rest.slice(id.length + 1);
       const pick = (s: SummaryStats) => s.servers.find((x) => x.id === id);
       const own = SERVER_SCALARS[metric];
-      if (own) return { read: (s) => { const x = pick(s); return x ? own(x) : null; } };
+      if (own)
+        return {
+          read: (s) => {
+            const x = pick(s);
+            return x ? own(x) : null;
+          },
+        };
       const sf = family<ServerStats>(metric, SERVER_FAMILIES, (x, f) => x[f as (typeof SERVER_FAMILIES)[number]]);
-      if (sf) return { read: (s) => { const x = pick(s); return x ? sf.read(x) : null; }, ...(sf.percentile === undefined ? {} : { percentile: sf.percentile }) };
+      if (sf)
+        return {
+          read: (s) => {
+            const x = pick(s);
+            return x ? sf.read(x) : null;
+          },
+          ...(sf.percentile === undefined ? {} : { percentile: sf.percentile }),
+        };
     }
   }
   return { error: `unknown threshold metric "${name}"`, hint: metricHint(name, serverIds) };
@@ -117,13 +151,18 @@ export function resolveMetric(name: string, serverIds: readonly string[]): Metri
 
 function metricHint(name: string, serverIds: readonly string[]): string {
   const guess = closest(name, thresholdMetricNames(serverIds));
-  const servers = serverIds.length ? `; servers.<id>.<m> with <id> one of ${serverIds.join(', ')} and <m> one of ${[...Object.keys(SERVER_SCALARS), ...SERVER_FAMILIES.map((f) => `${f}.<stat>`)].join(', ')}` : '';
+  const servers = serverIds.length
+    ? `; servers.<id>.<m> with <id> one of ${serverIds.join(', ')} and <m> one of ${[...Object.keys(SERVER_SCALARS), ...SERVER_FAMILIES.map((f) => `${f}.<stat>`)].join(', ')}`
+    : '';
   return `${guess ? `did you mean "${guess}"? ` : ''}valid metrics: ${Object.keys(SCALARS).join(', ')}; <family>.<stat> with <family> one of ${LATENCY_FAMILIES.join(', ')} and <stat> one of ${STATS.join(', ')} or any percentile p<N> (e.g. p99.9)${servers}`;
 }
 
 /** A threshold's metric read from a summary; null when it has no value (or the metric is unknown). */
 export function metricValue(stats: SummaryStats, metric: string): number | null {
-  const r = resolveMetric(metric, stats.servers.map((s) => s.id));
+  const r = resolveMetric(
+    metric,
+    stats.servers.map((s) => s.id),
+  );
   return 'read' in r ? r.read(stats) : null;
 }
 
@@ -141,7 +180,10 @@ export function thresholdPercentiles(thresholds: readonly Threshold[], serverIds
  * Checks each threshold against each experiment it covers (by scenario experiment name, so a sweep's
  * every point is checked). A metric with no value (no successful request) fails.
  */
-export function evaluateThresholds(thresholds: readonly Threshold[], experiments: readonly ExperimentResult[]): ThresholdResult[] {
+export function evaluateThresholds(
+  thresholds: readonly Threshold[],
+  experiments: readonly ExperimentResult[],
+): ThresholdResult[] {
   const out: ThresholdResult[] = [];
   for (const t of thresholds) {
     for (const e of experiments) {

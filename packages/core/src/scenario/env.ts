@@ -19,7 +19,11 @@ export interface EnvResult {
 
 /** True for the issues `expandEnv` reports (which other issues at the same value merely echo). */
 export function isEnvIssue(message: string): boolean {
-  return message.startsWith('environment variable ') || message.startsWith('reference "') || message.startsWith('unterminated reference ');
+  return (
+    message.startsWith('environment variable ') ||
+    message.startsWith('reference "') ||
+    message.startsWith('unterminated reference ')
+  );
 }
 
 type Piece = { text: string } | { name: string; fallback?: string } | { error: string; hint: string };
@@ -34,17 +38,24 @@ function pieces(value: string): Piece[] {
     if (start > from) out.push({ text: value.slice(from, start) });
     const end = value.indexOf('}', start);
     if (end === -1) {
-      out.push({ error: `unterminated reference "${value.slice(start, start + 40)}": no closing "}"`, hint: `close it: ${SYNTAX}` });
+      out.push({
+        error: `unterminated reference "${value.slice(start, start + 40)}": no closing "}"`,
+        hint: `close it: ${SYNTAX}`,
+      });
       return out;
     }
     const body = value.slice(start + REF_START.length, end);
     const sep = body.indexOf(':-');
     const name = sep === -1 ? body : body.slice(0, sep);
     if (!NAME.test(name)) {
-      const why = name === '' ? 'has no variable name'
-        : /\s/.test(name) ? `has a space in the variable name "${name}"`
-          : /^[0-9]/.test(name) ? `has a variable name "${name}" that starts with a digit`
-            : `has an invalid variable name "${name}"`;
+      const why =
+        name === ''
+          ? 'has no variable name'
+          : /\s/.test(name)
+            ? `has a space in the variable name "${name}"`
+            : /^[0-9]/.test(name)
+              ? `has a variable name "${name}" that starts with a digit`
+              : `has an invalid variable name "${name}"`;
       out.push({ error: `reference "\${env:${body}}" ${why}`, hint: SYNTAX });
     } else out.push(sep === -1 ? { name } : { name, fallback: body.slice(sep + 2) });
     from = end + 1;
@@ -69,7 +80,13 @@ export function expandEnv(source: SourceFile, env: NodeJS.ProcessEnv, base: read
       if (!value.includes(REF_START)) return value;
       const issue = (message: string, hint: string) => {
         const pos = source.locate(path);
-        issues.push({ file: source.file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: [...base, ...path].join('.'), message, hint });
+        issues.push({
+          file: source.file,
+          ...(pos ? { line: pos.line, column: pos.column } : {}),
+          path: [...base, ...path].join('.'),
+          message,
+          hint,
+        });
       };
       const parts = pieces(value);
       let out = '';
@@ -118,7 +135,10 @@ export function redactSecrets(value: unknown, secrets: ReadonlySet<string>): unk
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v, secrets));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, isCredentialKey(k) && typeof v === 'string' ? REDACTED : redactSecrets(v, secrets)]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        isCredentialKey(k) && typeof v === 'string' ? REDACTED : redactSecrets(v, secrets),
+      ]),
     );
   }
   return value;
@@ -154,7 +174,8 @@ export function coerceEnvValues(
     if (typeof value !== 'string') continue;
     const types = wants(path);
     if (types.has('number') && /^-?\d+(\.\d+)?$/.test(value)) (parent as Record<PathSegment, unknown>)[key] = Number(value);
-    else if (types.has('boolean') && (value === 'true' || value === 'false')) (parent as Record<PathSegment, unknown>)[key] = value === 'true';
+    else if (types.has('boolean') && (value === 'true' || value === 'false'))
+      (parent as Record<PathSegment, unknown>)[key] = value === 'true';
   }
   return data;
 }

@@ -12,7 +12,10 @@ type AnySchema = z.core.$ZodType;
 export function toConfigIssues(
   issues: readonly ZodIssue[],
   options: {
-    source: SourceFile; schema: AnySchema; data: unknown; base?: readonly PathSegment[];
+    source: SourceFile;
+    schema: AnySchema;
+    data: unknown;
+    base?: readonly PathSegment[];
     locateIn?: (path: PathSegment[]) => { source: SourceFile; path: PathSegment[] };
     /** Counts the problems found but not listed (a flood of unknown keys lists the first MAX_LISTED_ISSUES). */
     unlisted?: { count: number };
@@ -31,13 +34,22 @@ export const MAX_LISTED_ISSUES = 50;
  * Issues for string fields whose schema is a URL (`z.url()`) but whose value is not an http(s) URL
  * with a host: zod takes "htp:/bad url" or "localhost:8000", which no HTTP client can use.
  */
-export function urlIssues(schema: AnySchema, data: unknown, emit: (path: PathSegment[], message: string, hint: string) => void): void {
+export function urlIssues(
+  schema: AnySchema,
+  data: unknown,
+  emit: (path: PathSegment[], message: string, hint: string) => void,
+): void {
   const walk = (value: unknown, path: PathSegment[]): void => {
     if (typeof value === 'string') {
       const isUrlField = schemasAt(schema, path).some((s) => (s._zod.def as unknown as { format?: string }).format === 'url');
       if (!isUrlField) return;
       const problem = httpUrlProblem(value);
-      if (problem) emit(path, `${describeValue(value)} is not a usable URL: ${problem}`, 'write an http:// or https:// URL such as http://127.0.0.1:8000');
+      if (problem)
+        emit(
+          path,
+          `${describeValue(value)} is not a usable URL: ${problem}`,
+          'write an http:// or https:// URL such as http://127.0.0.1:8000',
+        );
       return;
     }
     if (Array.isArray(value)) for (const [i, v] of value.entries()) walk(v, [...path, i]);
@@ -55,7 +67,8 @@ export function httpUrlProblem(text: string): string | undefined {
   } catch {
     return 'it cannot be parsed';
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `the scheme is "${url.protocol.replace(/:$/, '')}", not http or https`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return `the scheme is "${url.protocol.replace(/:$/, '')}", not http or https`;
   if (url.hostname === '') return 'it has no host';
   if (!/^https?:\/\//i.test(text)) return 'the scheme must be followed by "//"';
   return undefined;
@@ -79,7 +92,12 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
   const emit = (p: PathSegment[], fields: Omit<ConfigIssue, 'file' | 'path' | 'line' | 'column'>, key = false) => {
     const { full, target } = targetOf(p);
     const pos = target.source.locate(target.path, { key });
-    out.push({ file: target.source.file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: full.join('.'), ...fields });
+    out.push({
+      file: target.source.file,
+      ...(pos ? { line: pos.line, column: pos.column } : {}),
+      path: full.join('.'),
+      ...fields,
+    });
   };
   const value = valueAt(ctx.data, path);
   const field = String(path[path.length - 1] ?? '');
@@ -92,20 +110,28 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
       const total = issue.keys.length + (target.source.dropped?.(target.path) ?? 0);
       const listed = total > MAX_LISTED_ISSUES ? issue.keys.slice(0, MAX_LISTED_ISSUES) : issue.keys;
       if (listed.length < total) {
-        emit(path, {
-          message: `${total} unknown fields (the first ${listed.length} are listed)`,
-          ...(allowed.length ? { expected: `one of ${allowed.join(', ')}` } : {}),
-          hint: 'remove the fields that are not in the format; see docs/scenarios.md',
-        }, true);
+        emit(
+          path,
+          {
+            message: `${total} unknown fields (the first ${listed.length} are listed)`,
+            ...(allowed.length ? { expected: `one of ${allowed.join(', ')}` } : {}),
+            hint: 'remove the fields that are not in the format; see docs/scenarios.md',
+          },
+          true,
+        );
         ctx.unlisted.count += total - listed.length;
       }
       for (const key of listed) {
         const suggestion = closest(key, allowed);
-        emit([...path, key], {
-          message: `unknown field "${key}"`,
-          ...(allowed.length ? { expected: `one of ${allowed.join(', ')}` } : {}),
-          hint: suggestion ? `did you mean "${suggestion}"?` : `remove "${key}"`,
-        }, true);
+        emit(
+          [...path, key],
+          {
+            message: `unknown field "${key}"`,
+            ...(allowed.length ? { expected: `one of ${allowed.join(', ')}` } : {}),
+            hint: suggestion ? `did you mean "${suggestion}"?` : `remove "${key}"`,
+          },
+          true,
+        );
       }
       return;
     }
@@ -118,7 +144,10 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
         const given = valueAt(ctx.data, [...union, discriminator]);
         const suggestion = typeof given === 'string' ? closest(given, allowed) : undefined;
         emit([...union, discriminator], {
-          message: given === undefined ? `missing required field "${discriminator}"` : `${describeValue(given)} is not a known ${discriminator}`,
+          message:
+            given === undefined
+              ? `missing required field "${discriminator}"`
+              : `${describeValue(given)} is not a known ${discriminator}`,
           ...(allowed.length ? { expected: `one of ${allowed.join(', ')}` } : {}),
           hint: suggestion ? `did you mean "${suggestion}"?` : `set "${discriminator}" to one of ${allowed.join(', ')}`,
         });
@@ -128,7 +157,8 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
       const branches = issue.errors.filter((b) => b.length > 0);
       // A mapping given where one branch wants a name (an enum) is a type mismatch too.
       const mismatch = (i: ZodIssue) =>
-        i.path.length === 0 && (i.code === 'invalid_type' || (i.code === 'invalid_value' && value !== null && typeof value === 'object'));
+        i.path.length === 0 &&
+        (i.code === 'invalid_type' || (i.code === 'invalid_value' && value !== null && typeof value === 'object'));
       const deeper = branches.filter((b) => !b.every(mismatch));
       const best = deeper.sort((a, b) => a.length - b.length)[0];
       if (best) {
@@ -162,7 +192,9 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
       emit(path, {
         message: `${describeValue(value)} is not allowed`,
         expected: values.length === 1 ? values[0]! : `one of ${values.join(', ')}`,
-        hint: suggestion ? `did you mean "${suggestion}"?` : `use ${values.length === 1 ? values[0] : `one of ${values.join(', ')}`}`,
+        hint: suggestion
+          ? `did you mean "${suggestion}"?`
+          : `use ${values.length === 1 ? values[0] : `one of ${values.join(', ')}`}`,
       });
       return;
     }
@@ -171,8 +203,10 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
       const bound = String(issue.code === 'too_small' ? issue.minimum : issue.maximum);
       const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
       const what =
-        issue.origin === 'array' ? `at least ${bound} item(s)`
-          : issue.origin === 'string' ? `a string of length ${op} ${bound}`
+        issue.origin === 'array'
+          ? `at least ${bound} item(s)`
+          : issue.origin === 'string'
+            ? `a string of length ${op} ${bound}`
             : `a number ${op} ${bound}`;
       const expected = issue.code === 'too_big' && issue.origin === 'array' ? `at most ${bound} item(s)` : what;
       emit(path, { message: `${describeValue(value)} is out of range`, expected, hint: `change "${field}" to ${expected}` });
@@ -184,14 +218,28 @@ function collect(issue: ZodIssue, path: PathSegment[], out: ConfigIssue[], ctx: 
         emit(path, { message: `${describeValue(value)} is not a valid ${field || 'value'}`, hint: issue.message });
         return;
       }
-      const what = issue.format === 'regex' ? `text matching ${String((issue as { pattern?: unknown }).pattern ?? 'the pattern')}` : `a ${issue.format}`;
+      const what =
+        issue.format === 'regex'
+          ? `text matching ${String((issue as { pattern?: unknown }).pattern ?? 'the pattern')}`
+          : `a ${issue.format}`;
       const example = issue.format === 'url' ? ' such as http://127.0.0.1:8000' : '';
-      emit(path, { message: `${describeValue(value)} is not ${issue.format === 'regex' ? 'allowed' : `a valid ${issue.format}`}`, expected: what, hint: `write ${what}${example}` });
+      emit(path, {
+        message: `${describeValue(value)} is not ${issue.format === 'regex' ? 'allowed' : `a valid ${issue.format}`}`,
+        expected: what,
+        hint: `write ${what}${example}`,
+      });
       return;
     }
     case 'invalid_key': {
       const inner = issue.issues[0];
-      emit(path, { message: `key "${field}" is not allowed${inner ? `: ${inner.message}` : ''}`, hint: inner?.message ?? 'rename the key' }, true);
+      emit(
+        path,
+        {
+          message: `key "${field}" is not allowed${inner ? `: ${inner.message}` : ''}`,
+          hint: inner?.message ?? 'rename the key',
+        },
+        true,
+      );
       return;
     }
     default: {
@@ -209,7 +257,10 @@ function hintFromParams(issue: ZodIssue): string | undefined {
 const TYPE_NAMES: Readonly<Record<string, string>> = { array: 'list', object: 'mapping', int: 'integer' };
 
 function typeHint(expected: string, value: unknown, field: string): string {
-  if (field === '') return expected === 'mapping' ? 'the file must be a mapping of fields ("key: value" lines); see docs/scenarios.md' : `the file must be a ${expected}`;
+  if (field === '')
+    return expected === 'mapping'
+      ? 'the file must be a mapping of fields ("key: value" lines); see docs/scenarios.md'
+      : `the file must be a ${expected}`;
   if (value === null) return `give "${field}" a value, or remove the line`;
   if (expected === 'number' && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) {
     return `remove the quotes: ${field}: ${value.trim()}`;
@@ -288,7 +339,8 @@ function knownKeysAt(schema: AnySchema, path: readonly PathSegment[]): ReadonlyS
   for (const s of schemasAt(schema, path)) {
     const def = s._zod.def as unknown as { type: string; shape?: Record<string, AnySchema>; catchall?: AnySchema };
     if (def.type === 'union' || NOT_MAPPINGS.has(def.type)) continue;
-    if (def.type !== 'object' || !def.shape || (def.catchall?._zod.def as { type?: string } | undefined)?.type !== 'never') return undefined;
+    if (def.type !== 'object' || !def.shape || (def.catchall?._zod.def as { type?: string } | undefined)?.type !== 'never')
+      return undefined;
     objects++;
     for (const k of Object.keys(def.shape)) keys.add(k);
   }
@@ -296,7 +348,21 @@ function knownKeysAt(schema: AnySchema, path: readonly PathSegment[]): ReadonlyS
 }
 
 /** Schema types that never accept a mapping, so they say nothing about which keys one may have. */
-const NOT_MAPPINGS: ReadonlySet<string> = new Set(['string', 'number', 'int', 'boolean', 'bigint', 'enum', 'literal', 'null', 'undefined', 'array', 'nan', 'date', 'template_literal']);
+const NOT_MAPPINGS: ReadonlySet<string> = new Set([
+  'string',
+  'number',
+  'int',
+  'boolean',
+  'bigint',
+  'enum',
+  'literal',
+  'null',
+  'undefined',
+  'array',
+  'nan',
+  'date',
+  'template_literal',
+]);
 
 /** The keys an object schema allows at `path`. */
 export function allowedKeys(schema: AnySchema, path: readonly PathSegment[]): string[] {
@@ -318,7 +384,13 @@ export function schemasAt(schema: AnySchema, path: readonly PathSegment[]): AnyS
     if (!s) return;
     const def = s._zod.def as unknown as Record<string, unknown> & { type: string };
     switch (def.type) {
-      case 'optional': case 'nullable': case 'default': case 'prefault': case 'readonly': case 'nonoptional': case 'catch':
+      case 'optional':
+      case 'nullable':
+      case 'default':
+      case 'prefault':
+      case 'readonly':
+      case 'nonoptional':
+      case 'catch':
         visit(def.innerType as AnySchema, rest);
         return;
       case 'pipe':

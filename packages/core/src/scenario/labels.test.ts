@@ -17,14 +17,22 @@ async function issues(files: Record<string, string>) {
     await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
   } catch (error) {
     if (!isLlmbenchError(error)) throw error;
-    return error.issues.map((i) => ({ at: `${basename(i.file)}:${i.line}`, path: i.path, message: i.message, expected: i.expected, hint: i.hint }));
+    return error.issues.map((i) => ({
+      at: `${basename(i.file)}:${i.line}`,
+      path: i.path,
+      message: i.message,
+      expected: i.expected,
+      hint: i.hint,
+    }));
   }
   throw new Error('expected the scenario to be rejected');
 }
 
 describe('labels', () => {
-  test('a scenario\'s labels are kept as written, and so stored in its definition', async () => {
-    const s = await load({ 'scenario.yaml': `backend: fake\nlabels: { gpu: A100, commit: "abc123", team/owner: perf }\n${experiments}` });
+  test("a scenario's labels are kept as written, and so stored in its definition", async () => {
+    const s = await load({
+      'scenario.yaml': `backend: fake\nlabels: { gpu: A100, commit: "abc123", team/owner: perf }\n${experiments}`,
+    });
     expect(s.labels).toEqual({ gpu: 'A100', commit: 'abc123', 'team/owner': 'perf' });
     expect(s.definition.labels).toEqual(s.labels);
   });
@@ -33,7 +41,7 @@ describe('labels', () => {
     expect((await load({ 'scenario.yaml': `backend: fake\n${experiments}` })).labels).toEqual({});
   });
 
-  test('the project config\'s defaults.labels are merged in, key by key, the scenario\'s own values winning', async () => {
+  test("the project config's defaults.labels are merged in, key by key, the scenario's own values winning", async () => {
     const s = await load({
       'scenario.yaml': `backend: fake\nlabels: { gpu: H100, run: nightly }\n${experiments}`,
       'llmbench.config.yaml': yaml`
@@ -45,7 +53,10 @@ describe('labels', () => {
   });
 
   test('a label from ${env:...} is expanded, and redacted from what is stored like every value from the environment', async () => {
-    const s = await load({ 'scenario.yaml': `backend: fake\nlabels: { commit: "\${env:GIT_SHA}" }\n${experiments}` }, { GIT_SHA: 'deadbeef' });
+    const s = await load(
+      { 'scenario.yaml': `backend: fake\nlabels: { commit: "\${env:GIT_SHA}" }\n${experiments}` },
+      { GIT_SHA: 'deadbeef' },
+    );
     expect(s.labels).toEqual({ commit: 'deadbeef' });
     expect(s.definition.labels).toEqual({ commit: '[redacted]' });
   });
@@ -62,8 +73,20 @@ describe('labels', () => {
           ${experiments}`,
       }),
     ).toEqual([
-      { at: 'scenario.yaml:3', path: 'labels.gpus', message: '8 is a number', expected: 'string', hint: 'set "gpus" to a string' },
-      { at: 'scenario.yaml:4', path: 'labels.tags', message: '["a","b"] is a list', expected: 'string', hint: 'set "tags" to a string' },
+      {
+        at: 'scenario.yaml:3',
+        path: 'labels.gpus',
+        message: '8 is a number',
+        expected: 'string',
+        hint: 'set "gpus" to a string',
+      },
+      {
+        at: 'scenario.yaml:4',
+        path: 'labels.tags',
+        message: '["a","b"] is a list',
+        expected: 'string',
+        hint: 'set "tags" to a string',
+      },
       {
         at: 'scenario.yaml:5',
         path: 'labels. spaced',

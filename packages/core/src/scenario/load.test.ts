@@ -13,7 +13,10 @@ interface Shown {
   hint?: string;
 }
 
-async function failure(files: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<{ error: LlmbenchError; issues: Shown[] }> {
+async function failure(
+  files: Record<string, string>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ error: LlmbenchError; issues: Shown[] }> {
   const dir = await project(files);
   const entry = Object.keys(files).find((f) => f.startsWith('scenario'))!;
   try {
@@ -44,12 +47,19 @@ describe('scenario validation reports every issue with file:line:column, path, e
     });
     expect(error.code).toBe('CONFIG_INVALID');
     expect(issues).toEqual([
-      { at: 'scenario.yaml:1:1', path: 'experiments', message: 'missing required field "experiments"', expected: 'list', hint: 'add "experiments:" with a list' },
+      {
+        at: 'scenario.yaml:1:1',
+        path: 'experiments',
+        message: 'missing required field "experiments"',
+        expected: 'list',
+        hint: 'add "experiments:" with a list',
+      },
       {
         at: 'scenario.yaml:2:1',
         path: 'experimnts',
         message: 'unknown field "experimnts"',
-        expected: 'one of $schema, name, description, labels, backend, servers, workers_file, balancer, workload, experiments, runs, seed, reporters, collectors, thresholds, slo, percentiles',
+        expected:
+          'one of $schema, name, description, labels, backend, servers, workers_file, balancer, workload, experiments, runs, seed, reporters, collectors, thresholds, slo, percentiles',
         hint: 'did you mean "experiments"?',
       },
     ]);
@@ -69,9 +79,27 @@ describe('scenario validation reports every issue with file:line:column, path, e
         `,
     });
     expect(issues).toEqual([
-      { at: 'scenario.yaml:3:13', path: 'workload.requests', message: '"10" is a string', expected: 'number', hint: 'remove the quotes: requests: 10' },
-      { at: 'scenario.yaml:4:11', path: 'workload.stream', message: '"yes" is a string', expected: 'boolean', hint: 'write true or false (YAML 1.2 reads "yes" as text)' },
-      { at: 'scenario.yaml:5:12', path: 'workload.prompts', message: '"hello" is a string', expected: 'list', hint: 'write a list, e.g. "prompts: ["hello"]"' },
+      {
+        at: 'scenario.yaml:3:13',
+        path: 'workload.requests',
+        message: '"10" is a string',
+        expected: 'number',
+        hint: 'remove the quotes: requests: 10',
+      },
+      {
+        at: 'scenario.yaml:4:11',
+        path: 'workload.stream',
+        message: '"yes" is a string',
+        expected: 'boolean',
+        hint: 'write true or false (YAML 1.2 reads "yes" as text)',
+      },
+      {
+        at: 'scenario.yaml:5:12',
+        path: 'workload.prompts',
+        message: '"hello" is a string',
+        expected: 'list',
+        hint: 'write a list, e.g. "prompts: ["hello"]"',
+      },
       {
         at: 'scenario.yaml:8:53',
         path: 'experiments.0.strategy.options.concurrency',
@@ -92,7 +120,12 @@ describe('scenario validation reports every issue with file:line:column, path, e
         `,
     });
     expect(issues).toEqual([
-      expect.objectContaining({ at: 'scenario.yaml:4:39', path: 'reporters.0.options.output', message: 'unknown field "output"', hint: 'remove "output"' }),
+      expect.objectContaining({
+        at: 'scenario.yaml:4:39',
+        path: 'reporters.0.options.output',
+        message: 'unknown field "output"',
+        hint: 'remove "output"',
+      }),
     ]);
   });
 
@@ -121,9 +154,16 @@ describe('scenario validation reports every issue with file:line:column, path, e
         at: 'scenario.yaml:6:13',
         path: 'thresholds.0.metric',
         message: 'unknown threshold metric "latency_ms.p9o"',
-        hint: expect.stringMatching(/^did you mean "latency_ms\.p90"\? valid metrics: success_rate, requests_per_second, .* or any percentile p<N> \(e\.g\. p99\.9\)/),
+        hint: expect.stringMatching(
+          /^did you mean "latency_ms\.p90"\? valid metrics: success_rate, requests_per_second, .* or any percentile p<N> \(e\.g\. p99\.9\)/,
+        ),
       },
-      { at: 'scenario.yaml:8:5', path: 'thresholds.1', message: 'a threshold needs min, max or both', hint: 'add "min: <number>" and/or "max: <number>"' },
+      {
+        at: 'scenario.yaml:8:5',
+        path: 'thresholds.1',
+        message: 'a threshold needs min, max or both',
+        hint: 'add "min: <number>" and/or "max: <number>"',
+      },
     ]);
   });
 
@@ -175,11 +215,32 @@ describe('scenario validation reports every issue with file:line:column, path, e
         `,
     });
     expect(issues).toEqual([
-      { at: 'scenario.yaml:3:10', path: 'servers.0.url', message: '"not-a-url" is not a valid url', expected: 'a url', hint: 'write a url such as http://127.0.0.1:8000' },
+      {
+        at: 'scenario.yaml:3:10',
+        path: 'servers.0.url',
+        message: '"not-a-url" is not a valid url',
+        expected: 'a url',
+        hint: 'write a url such as http://127.0.0.1:8000',
+      },
       { at: 'scenario.yaml:6:11', path: 'servers.1.host', message: 'host without port', hint: 'add "port: <number>" or use url' },
-      { at: 'scenario.yaml:11:15', path: 'experiments.0.servers.0', message: 'no server with id "s2"', hint: 'did you mean "s1"?' },
-      { at: 'scenario.yaml:12:11', path: 'experiments.1.name', message: 'experiment name "a" is used twice', hint: 'give each experiment a unique name' },
-      { at: 'scenario.yaml:17:17', path: 'thresholds.0.experiment', message: 'no experiment named "b"', hint: 'did you mean "a"?' },
+      {
+        at: 'scenario.yaml:11:15',
+        path: 'experiments.0.servers.0',
+        message: 'no server with id "s2"',
+        hint: 'did you mean "s1"?',
+      },
+      {
+        at: 'scenario.yaml:12:11',
+        path: 'experiments.1.name',
+        message: 'experiment name "a" is used twice',
+        hint: 'give each experiment a unique name',
+      },
+      {
+        at: 'scenario.yaml:17:17',
+        path: 'thresholds.0.experiment',
+        message: 'no experiment named "b"',
+        hint: 'did you mean "a"?',
+      },
     ]);
   });
 
@@ -261,7 +322,8 @@ describe('scenario validation reports every issue with file:line:column, path, e
 
   test('JSON scenarios get line numbers too', async () => {
     const { issues } = await failure({
-      'scenario.json': '{\n  "backend": "fake",\n  "experiments": [\n    { "name": "a", "strategy": "fixed", "runs": -1 }\n  ]\n}\n',
+      'scenario.json':
+        '{\n  "backend": "fake",\n  "experiments": [\n    { "name": "a", "strategy": "fixed", "runs": -1 }\n  ]\n}\n',
     });
     expect(issues.map((i) => `${i.at} ${i.path}: ${i.message}`)).toEqual([
       'scenario.json:4:32 experiments.0.strategy.options.concurrency: missing required field "concurrency"',
@@ -306,7 +368,13 @@ describe('scenario validation reports every issue with file:line:column, path, e
         `,
     });
     expect(issues).toEqual([
-      { at: 'llmbench.config.yaml:3:25', path: 'defaults.workload.requests', message: '-5 is out of range', expected: 'a number > 0', hint: 'change "requests" to a number > 0' },
+      {
+        at: 'llmbench.config.yaml:3:25',
+        path: 'defaults.workload.requests',
+        message: '-5 is out of range',
+        expected: 'a number > 0',
+        hint: 'change "requests" to a number > 0',
+      },
       {
         at: 'scenario.yaml:1:17',
         path: 'servers.1',
@@ -387,7 +455,10 @@ describe('a valid scenario loads with defaults, project config and environment',
             strategy: { use: fixed, options: { concurrency: 1 } }
         `,
     });
-    const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: { TEST_KEY: 'sk-secret-123', TEST_HOST: '127.0.0.1' } });
+    const s = await loadScenario(join(dir, 'scenario.yaml'), {
+      builtins: FIXTURE_BUILTINS,
+      env: { TEST_KEY: 'sk-secret-123', TEST_HOST: '127.0.0.1' },
+    });
     expect(s.servers[0]!.backend.options).toMatchObject({ api_key: 'sk-secret-123' });
     expect(s.servers[0]!.url).toBe('http://127.0.0.1:8000');
     const stored = JSON.stringify(s.definition);
@@ -403,7 +474,10 @@ describe('a valid scenario loads with defaults, project config and environment',
         experiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]
         `,
     });
-    const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: { TEST_PORT: '8123', TEST_MODEL: '7', TEST_KEY: '12345678' } });
+    const s = await loadScenario(join(dir, 'scenario.yaml'), {
+      builtins: FIXTURE_BUILTINS,
+      env: { TEST_PORT: '8123', TEST_MODEL: '7', TEST_KEY: '12345678' },
+    });
     expect(s.servers[0]!.url).toBe('http://127.0.0.1:8123');
     expect(s.servers[0]!.model).toBe('7');
     expect(s.servers[0]!.backend.options).toMatchObject({ api_key: '12345678', latency_ms: 8123 });
@@ -413,7 +487,8 @@ describe('a valid scenario loads with defaults, project config and environment',
     const dir = await project({
       'scenario.yaml': 'backend: fake\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
       'llmbench.config.yaml': 'plugins: { "strategy:fixed": ./my-fixed.mjs }\n',
-      'my-fixed.mjs': "export default { kind: 'strategy', name: 'mine', options: { safeParse: (v) => ({ success: true, data: v }) }, create: () => ({ points: () => [{ concurrency: 1 }] }) };\n",
+      'my-fixed.mjs':
+        "export default { kind: 'strategy', name: 'mine', options: { safeParse: (v) => ({ success: true, data: v }) }, create: () => ({ points: () => [{ concurrency: 1 }] }) };\n",
     });
     const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
     expect(s.experiments[0]!.strategy.resolved.plugin.name).toBe('mine');
@@ -421,12 +496,27 @@ describe('a valid scenario loads with defaults, project config and environment',
 
   test("the seed's workers file is read as-is and becomes servers", async () => {
     const dir = await project({
-      'scenario.yaml': 'workers_file: config/my_workers.json\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+      'scenario.yaml':
+        'workers_file: config/my_workers.json\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
       'config/my_workers.json': JSON.stringify(
         {
           workers: [
-            { id: 'mac-studio-1', host: '192.168.1.105', port: 1234, type: 'fake', model: 'mistral-7b-instruct-v0.2', max_concurrent_requests: 5 },
-            { id: 'mac-studio-2', host: '192.168.1.106', port: 1234, type: 'fake', model: 'mistral-7b-instruct-v0.2', max_concurrent_requests: 5 },
+            {
+              id: 'mac-studio-1',
+              host: '192.168.1.105',
+              port: 1234,
+              type: 'fake',
+              model: 'mistral-7b-instruct-v0.2',
+              max_concurrent_requests: 5,
+            },
+            {
+              id: 'mac-studio-2',
+              host: '192.168.1.106',
+              port: 1234,
+              type: 'fake',
+              model: 'mistral-7b-instruct-v0.2',
+              max_concurrent_requests: 5,
+            },
           ],
         },
         null,
@@ -442,7 +532,8 @@ describe('a valid scenario loads with defaults, project config and environment',
 
   test('problems in a workers file are located in that file', async () => {
     const { issues } = await failure({
-      'scenario.yaml': 'workers_file: w.json\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+      'scenario.yaml':
+        'workers_file: w.json\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
       'w.json': '{\n  "workers": [\n    { "id": "a", "host": "h", "port": "1234", "type": "fake" }\n  ]\n}\n',
     });
     expect(issues.map((i) => `${i.at} ${i.path}: ${i.message}`)).toEqual(['w.json:3:39 workers.0.port: "1234" is a string']);
@@ -473,7 +564,7 @@ describe('balancer', () => {
     return loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
   };
 
-  test('an experiment\'s policy name keeps the scenario\'s health-check settings; an object changes only what it names', async () => {
+  test("an experiment's policy name keeps the scenario's health-check settings; an object changes only what it names", async () => {
     const s = await load(yaml`
       backend: mock
       balancer: { policy: least-outstanding, eject_after: 7, backoff_ms: 200 }
@@ -539,7 +630,9 @@ describe('${env:...} syntax and defaults', () => {
       'scenario.yaml:3:37 backend.options.b: reference "${env:1BAD}" has a variable name "1BAD" that starts with a digit',
       'scenario.yaml:3:55 backend.options.c: unterminated reference "${env:ABC": no closing "}"',
     ]);
-    expect(issues[0]!.hint).toBe('write ${env:NAME} or ${env:NAME:-default}, NAME being letters, digits and "_", not starting with a digit');
+    expect(issues[0]!.hint).toBe(
+      'write ${env:NAME} or ${env:NAME:-default}, NAME being letters, digits and "_", not starting with a digit',
+    );
   });
 
   test('a default is used when the variable is unset or empty, becomes a number where one is wanted, and is no secret', async () => {
@@ -575,11 +668,16 @@ describe('${env:...} syntax and defaults', () => {
 describe('inputs that are user mistakes, not bugs', () => {
   test('a YAML alias bomb and an undefined alias are located errors', async () => {
     const bomb = await failure({
-      'scenario.yaml': 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n',
+      'scenario.yaml':
+        'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n',
     });
-    expect(bomb.issues.map((i) => `${i.at} ${i.message}`)).toEqual(['scenario.yaml:2:8 aliases expand to more than 100 copies (a "billion laughs" file)']);
+    expect(bomb.issues.map((i) => `${i.at} ${i.message}`)).toEqual([
+      'scenario.yaml:2:8 aliases expand to more than 100 copies (a "billion laughs" file)',
+    ]);
     const undefinedAlias = await failure({ 'scenario.yaml': 'backend: fake\nworkload: *defaults\n' });
-    expect(undefinedAlias.issues.map((i) => `${i.at} ${i.message}`)).toEqual(['scenario.yaml:2:11 alias *defaults refers to no anchor defined before it']);
+    expect(undefinedAlias.issues.map((i) => `${i.at} ${i.message}`)).toEqual([
+      'scenario.yaml:2:11 alias *defaults refers to no anchor defined before it',
+    ]);
   });
 
   test('nesting of thousands of levels is refused at the line where it gets too deep', async () => {
@@ -591,18 +689,27 @@ describe('inputs that are user mistakes, not bugs', () => {
     for (const text of ['', '# nothing yet\n']) {
       const { error, issues } = await failure({ 'scenario.yaml': text });
       expect(error.message).toMatch(/scenario\.yaml is empty$/);
-      expect(issues).toEqual([{
-        at: 'scenario.yaml:undefined:undefined',
-        path: '',
-        message: text === '' ? 'the file is empty' : 'the file has only comments',
-        hint: 'a scenario needs at least "backend: <name>" (or "servers") and an "experiments" list; see docs/scenarios.md',
-      }]);
+      expect(issues).toEqual([
+        {
+          at: 'scenario.yaml:undefined:undefined',
+          path: '',
+          message: text === '' ? 'the file is empty' : 'the file has only comments',
+          hint: 'a scenario needs at least "backend: <name>" (or "servers") and an "experiments" list; see docs/scenarios.md',
+        },
+      ]);
     }
   });
 
   test('a duplicate key is named, at its second occurrence', async () => {
     const { issues } = await failure({ 'scenario.yaml': 'backend: fake\nworkload:\n  requests: 1\n  requests: 2\n' });
-    expect(issues).toEqual([{ at: 'scenario.yaml:4:3', path: 'workload.requests', message: 'duplicate key "requests"', hint: 'keep one "requests" (the file sets it more than once in the same mapping)' }]);
+    expect(issues).toEqual([
+      {
+        at: 'scenario.yaml:4:3',
+        path: 'workload.requests',
+        message: 'duplicate key "requests"',
+        hint: 'keep one "requests" (the file sets it more than once in the same mapping)',
+      },
+    ]);
   });
 
   test('a .json scenario is parsed as JSON: a trailing comma is an error at the comma', async () => {
@@ -612,9 +719,17 @@ describe('inputs that are user mistakes, not bugs', () => {
 
   test('an id that is not a name says which characters to use, not "write a regex"', async () => {
     const { issues } = await failure({
-      'scenario.yaml': 'servers: [{ id: "a b!", url: "http://127.0.0.1:1", backend: fake }]\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+      'scenario.yaml':
+        'servers: [{ id: "a b!", url: "http://127.0.0.1:1", backend: fake }]\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
     });
-    expect(issues).toEqual([{ at: 'scenario.yaml:1:17', path: 'servers.0.id', message: '"a b!" is not a valid id', hint: 'use letters, digits, "_", "." and "-", starting with a letter or digit' }]);
+    expect(issues).toEqual([
+      {
+        at: 'scenario.yaml:1:17',
+        path: 'servers.0.id',
+        message: '"a b!" is not a valid id',
+        hint: 'use letters, digits, "_", "." and "-", starting with a letter or digit',
+      },
+    ]);
   });
 
   test('URLs that zod takes but no HTTP client can use are rejected, in servers and in plugin options', async () => {
@@ -650,7 +765,8 @@ describe('inputs that are user mistakes, not bugs', () => {
       { id: 'a', host: 'h', port: 3, type: 'nope' },
     ];
     const { issues } = await failure({
-      'scenario.yaml': 'workers_file: w.json\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+      'scenario.yaml':
+        'workers_file: w.json\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
       'w.json': `{"workers": [\n${workers.map((w) => `  ${JSON.stringify(w)}`).join(',\n')}\n]}\n`,
     });
     expect(issues.map((i) => `${i.at} ${i.path}: ${i.message.split(';')[0]}`)).toEqual([
@@ -661,11 +777,20 @@ describe('inputs that are user mistakes, not bugs', () => {
 
   test('a workers-file type a backend declares among its aliases is that backend, under its own name', async () => {
     const dir = await project({
-      'scenario.yaml': 'workers_file: w.json\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
-      'w.json': JSON.stringify({ workers: [{ id: 'a', host: 'h', port: 1, type: 'fake_server' }, { id: 'b', host: 'h', port: 2, type: 'fake' }] }),
+      'scenario.yaml':
+        'workers_file: w.json\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n',
+      'w.json': JSON.stringify({
+        workers: [
+          { id: 'a', host: 'h', port: 1, type: 'fake_server' },
+          { id: 'b', host: 'h', port: 2, type: 'fake' },
+        ],
+      }),
     });
     const s = await loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
-    expect(s.servers.map((v) => [v.id, v.backend.resolved.ref])).toEqual([['a', 'fake'], ['b', 'fake']]);
+    expect(s.servers.map((v) => [v.id, v.backend.resolved.ref])).toEqual([
+      ['a', 'fake'],
+      ['b', 'fake'],
+    ]);
   });
 });
 
@@ -673,12 +798,18 @@ describe('validation stays linear and capped', () => {
   test('80,000 unknown keys: the first 50 are listed and the rest counted, in seconds', async () => {
     const keys = Array.from({ length: 80_000 }, (_, i) => `unknown_${i}: 1`).join('\n');
     const started = performance.now();
-    const { error, issues } = await failure({ 'scenario.yaml': `backend: fake\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n${keys}\n` });
+    const { error, issues } = await failure({
+      'scenario.yaml': `backend: fake\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n${keys}\n`,
+    });
     expect(performance.now() - started).toBeLessThan(20_000);
     expect(error.message).toMatch(/: 80001 problems found \(the first 50 are listed\)$/);
     expect(error.hint).toBe('79951 more not listed; fix these and validate again');
     expect(issues).toHaveLength(50);
-    expect(issues[0]).toMatchObject({ at: 'scenario.yaml:1:1', path: '', message: '80000 unknown fields (the first 50 are listed)' });
+    expect(issues[0]).toMatchObject({
+      at: 'scenario.yaml:1:1',
+      path: '',
+      message: '80000 unknown fields (the first 50 are listed)',
+    });
     expect(issues[1]).toMatchObject({ at: 'scenario.yaml:3:1', path: 'unknown_0', message: 'unknown field "unknown_0"' });
   }, 60_000);
 
@@ -702,7 +833,11 @@ describe('validation stays linear and capped', () => {
     expect(error.message).toMatch(/: 1900001 problems found \(the first 50 are listed\)$/);
     expect(error.hint).toBe('1899951 more not listed; fix these and validate again');
     expect(issues).toHaveLength(50);
-    expect(issues[0]).toMatchObject({ at: 'scenario.json:1:1', path: '', message: '1900000 unknown fields (the first 50 are listed)' });
+    expect(issues[0]).toMatchObject({
+      at: 'scenario.json:1:1',
+      path: '',
+      message: '1900000 unknown fields (the first 50 are listed)',
+    });
     expect(issues.slice(1, 3)).toMatchObject([
       { at: 'scenario.json:2:3', path: 'unknown_key_0', message: 'unknown field "unknown_key_0"' },
       { at: 'scenario.json:3:3', path: 'unknown_key_1', message: 'unknown field "unknown_key_1"' },
@@ -728,7 +863,9 @@ describe('validation stays linear and capped', () => {
       'scenario.yaml': `backend: fake\nexperiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]\n${keys}\nruns: *r\nseed: nope\n`,
     });
     expect(error.message).toMatch(/: 82 problems found \(the first 50 are listed\)$/);
-    expect(issues.map((i) => i.message).filter((m) => /alias|unknown fields/.test(m))).toEqual(['80 unknown fields (the first 50 are listed)']);
+    expect(issues.map((i) => i.message).filter((m) => /alias|unknown fields/.test(m))).toEqual([
+      '80 unknown fields (the first 50 are listed)',
+    ]);
     expect(issues.at(-1)).toMatchObject({ at: 'scenario.yaml:51:1', path: 'unknown_48' });
   });
 });

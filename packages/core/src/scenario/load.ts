@@ -4,7 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { z } from 'zod';
 import {
-  ErrorCodes, LlmbenchError, isLlmbenchError, type ChatMessage, type ConfigIssue, type PluginKind,
+  ErrorCodes,
+  LlmbenchError,
+  isLlmbenchError,
+  type ChatMessage,
+  type ConfigIssue,
+  type PluginKind,
 } from '@llmbench/plugin-api';
 import { orAbort } from '../abort.js';
 import { loadProjectConfig, type LoadedConfig } from '../config.js';
@@ -16,7 +21,12 @@ import { collectInlineSecrets } from './secrets.js';
 import {
   ScenarioSchema,
   WorkersFileSchema,
-  type BalancerInput, type CollectorRef, type PluginRef, type Scenario, type Threshold, type Workload,
+  type BalancerInput,
+  type CollectorRef,
+  type PluginRef,
+  type Scenario,
+  type Threshold,
+  type Workload,
 } from './schema.js';
 import { DEFAULT_BALANCER, type BalancerOptions } from '../engine/balancer.js';
 import { resolveSlo, sloPercentiles, type ResolvedSlo } from '../metrics/slo.js';
@@ -119,7 +129,11 @@ export const DEFAULT_PROMPT = 'Write one sentence about the number {i}.';
 export const MAX_INPUT_BYTES = 128 * 1024 * 1024;
 /** YAML ones larger than this, too: the YAML parser takes seconds per few MiB (JSON is read in one fast pass). */
 export const MAX_YAML_BYTES = 4 * 1024 * 1024;
-const SCENARIO_READ = { maxBytes: MAX_INPUT_BYTES, maxYamlBytes: MAX_YAML_BYTES, knownKeys: knownKeysOf(ScenarioSchema) } as const;
+const SCENARIO_READ = {
+  maxBytes: MAX_INPUT_BYTES,
+  maxYamlBytes: MAX_YAML_BYTES,
+  knownKeys: knownKeysOf(ScenarioSchema),
+} as const;
 
 /**
  * Loads a scenario file: parses it with positions, merges project-config defaults, expands
@@ -131,7 +145,10 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   const path = resolve(file);
   const dir = dirname(path);
   const signal = options.signal;
-  const source = options.text === undefined ? await readSource(path, { ...SCENARIO_READ, what: 'scenario' }) : parseSource(path, options.text, { knownKeys: SCENARIO_READ.knownKeys });
+  const source =
+    options.text === undefined
+      ? await readSource(path, { ...SCENARIO_READ, what: 'scenario' })
+      : parseSource(path, options.text, { knownKeys: SCENARIO_READ.knownKeys });
   signal?.throwIfAborted();
   // A .llmbenchrc.js runs the user's code, which may wait on anything: a signal stops the waiting.
   const config = await orAbort(signal, loadProjectConfig(dir, env));
@@ -154,7 +171,8 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   if (!parsed.success) {
     issues.push(...toConfigIssues(parsed.error.issues, { source, schema: ScenarioSchema, data: merged, locateIn, unlisted }));
     // A document that is not a mapping has no fields to check further.
-    if (merged === null || typeof merged !== 'object' || Array.isArray(merged)) throw invalid(path, issues, unset, secrets, unlisted.count);
+    if (merged === null || typeof merged !== 'object' || Array.isArray(merged))
+      throw invalid(path, issues, unset, secrets, unlisted.count);
   }
   signal?.throwIfAborted();
   const scenario = (parsed.success ? parsed.data : salvage(ScenarioSchema, merged)) as Salvaged;
@@ -167,7 +185,16 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   });
   const configure: Configure = (kind, ref, at, by = check) => configurePlugin(resolver, kind, ref, at, by, expanded.wholeRefs);
 
-  const servers = await resolveServers(scenario, config, configure, check, resolver.knownNames('backend'), dir, options.text !== undefined, (type) => resolver.ownerOf('backend', type));
+  const servers = await resolveServers(
+    scenario,
+    config,
+    configure,
+    check,
+    resolver.knownNames('backend'),
+    dir,
+    options.text !== undefined,
+    (type) => resolver.ownerOf('backend', type),
+  );
   const serverIds = servers.map((s) => s.id);
   const baseWorkload = { ...scenario.workload };
   const runs = scenario.runs ?? SCENARIO_DEFAULTS.runs;
@@ -177,10 +204,22 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   for (const [i, exp] of (scenario.experiments ?? []).entries()) {
     signal?.throwIfAborted();
     if (!exp) continue;
-    if (names.has(exp.name)) check.issue(['experiments', i, 'name'], `experiment name "${exp.name}" is used twice`, 'give each experiment a unique name');
+    if (names.has(exp.name))
+      check.issue(
+        ['experiments', i, 'name'],
+        `experiment name "${exp.name}" is used twice`,
+        'give each experiment a unique name',
+      );
     names.add(exp.name);
     const strategy = await configure('strategy', exp.strategy, ['experiments', i, 'strategy']);
-    const workload = await resolveWorkload(overrideWorkload(baseWorkload, exp.workload), dir, ['experiments', i, 'workload'], exp.workload, check, scenario.seed ?? SCENARIO_DEFAULTS.seed);
+    const workload = await resolveWorkload(
+      overrideWorkload(baseWorkload, exp.workload),
+      dir,
+      ['experiments', i, 'workload'],
+      exp.workload,
+      check,
+      scenario.seed ?? SCENARIO_DEFAULTS.seed,
+    );
     const chosen: ResolvedServer[] = [];
     for (const [j, id] of (exp.servers ?? []).entries()) {
       const server = servers.find((s) => s.id === id);
@@ -213,7 +252,11 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
   const collectors: ResolvedCollector[] = [];
   for (const [i, ref] of (scenario.collectors ?? []).entries()) {
     if (!ref) continue;
-    const c = await configure('collector', typeof ref === 'string' ? ref : { use: ref.use, ...(ref.options ? { options: ref.options } : {}) }, ['collectors', i]);
+    const c = await configure(
+      'collector',
+      typeof ref === 'string' ? ref : { use: ref.use, ...(ref.options ? { options: ref.options } : {}) },
+      ['collectors', i],
+    );
     if (c) collectors.push({ ...c, intervalMs: intervalOf(ref) });
   }
   const thresholds = (scenario.thresholds ?? []).filter((t): t is Threshold => t !== null);
@@ -228,8 +271,12 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
     const r = resolveMetric(t.metric, serverIds);
     if ('error' in r) check.issue(['thresholds', i, 'metric'], r.error, r.hint);
   }
-  const shared = [...(scenario.percentiles ?? []).filter((p): p is number => typeof p === 'number'), ...thresholdPercentiles(thresholds, serverIds)];
-  for (const [i, e] of experiments.entries()) experiments[i] = { ...e, percentiles: extraPercentiles([...shared, ...sloPercentiles(e.slo)]) };
+  const shared = [
+    ...(scenario.percentiles ?? []).filter((p): p is number => typeof p === 'number'),
+    ...thresholdPercentiles(thresholds, serverIds),
+  ];
+  for (const [i, e] of experiments.entries())
+    experiments[i] = { ...e, percentiles: extraPercentiles([...shared, ...sloPercentiles(e.slo)]) };
 
   if (issues.length > 0) throw invalid(path, issues, unset, secrets, unlisted.count);
   return {
@@ -254,7 +301,10 @@ export async function loadScenario(file: string, options: LoadOptions): Promise<
  * Balancer settings over a base (the defaults, or the scenario's for an experiment): a bare policy
  * name changes only the policy; an object changes the fields it names.
  */
-export function resolveBalancer(input: BalancerInput | null | undefined, base: BalancerOptions = DEFAULT_BALANCER): BalancerOptions {
+export function resolveBalancer(
+  input: BalancerInput | null | undefined,
+  base: BalancerOptions = DEFAULT_BALANCER,
+): BalancerOptions {
   if (!input) return base;
   if (typeof input === 'string') return { ...base, policy: input };
   const backoffMs = input.backoff_ms ?? base.backoffMs;
@@ -296,7 +346,13 @@ function pickHint(name: string, known: readonly string[], otherwise = `use one o
   return guess ? `did you mean "${guess}"?` : otherwise;
 }
 
-function invalid(file: string, found: readonly ConfigIssue[], unset: ReadonlySet<string>, secrets: ReadonlySet<string>, unlisted: number): LlmbenchError {
+function invalid(
+  file: string,
+  found: readonly ConfigIssue[],
+  unset: ReadonlySet<string>,
+  secrets: ReadonlySet<string>,
+  unlisted: number,
+): LlmbenchError {
   const seen = new Set<string>();
   // A value from ${env:...} never appears in an error message (it may be a key that is invalid here).
   const redact = (i: ConfigIssue): ConfigIssue => ({
@@ -313,7 +369,9 @@ function invalid(file: string, found: readonly ConfigIssue[], unset: ReadonlySet
     seen.add(key);
     return true;
   });
-  const sorted = [...issues].sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) : a.file < b.file ? -1 : 1));
+  const sorted = [...issues].sort((a, b) =>
+    a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) : a.file < b.file ? -1 : 1,
+  );
   const total = issues.length + unlisted;
   const listed = sorted.slice(0, MAX_LISTED_ISSUES);
   const more = total - listed.length;
@@ -344,14 +402,20 @@ function mergeDefaults(raw: unknown, config: LoadedConfig | undefined): unknown 
   }
   if (defaults.workload) out.workload = overrideWorkload(defaults.workload, out.workload as Workload | undefined);
   // Labels merge key by key; a scenario value that is not a map is left for validation to report.
-  if (defaults.labels && (out.labels === undefined || (typeof out.labels === 'object' && out.labels !== null && !Array.isArray(out.labels)))) {
+  if (
+    defaults.labels &&
+    (out.labels === undefined || (typeof out.labels === 'object' && out.labels !== null && !Array.isArray(out.labels)))
+  ) {
     out.labels = { ...defaults.labels, ...(out.labels as Record<string, unknown> | undefined) };
   }
   return out;
 }
 
 class Checker {
-  constructor(private readonly locate: Locate, readonly issues: ConfigIssue[]) {}
+  constructor(
+    private readonly locate: Locate,
+    readonly issues: ConfigIssue[],
+  ) {}
 
   issue(path: PathSegment[], message: string, hint: string, expected?: string): void {
     const target = this.locate(path);
@@ -378,7 +442,12 @@ class Checker {
   }
 }
 
-type Configure = <K extends PluginKind>(kind: K, ref: PluginRef, at: PathSegment[], by?: Checker) => Promise<Configured<K> | undefined>;
+type Configure = <K extends PluginKind>(
+  kind: K,
+  ref: PluginRef,
+  at: PathSegment[],
+  by?: Checker,
+) => Promise<Configured<K> | undefined>;
 
 async function configurePlugin<K extends PluginKind>(
   resolver: PluginResolver,
@@ -418,16 +487,27 @@ async function configurePlugin<K extends PluginKind>(
  * Reads and validates the seed's workers file. Its issues, and later problems with its workers (a
  * duplicate id, an unknown type), point into that file at `workers.<i>.<field>`.
  */
-async function readWorkersFile(path: string, check: Checker, generated: boolean): Promise<{ entry: WorkerEntry; at: PathSegment[]; check: Checker }[]> {
+async function readWorkersFile(
+  path: string,
+  check: Checker,
+  generated: boolean,
+): Promise<{ entry: WorkerEntry; at: PathSegment[]; check: Checker }[]> {
   let source: SourceFile;
   try {
-    source = await readSource(path, { maxBytes: MAX_INPUT_BYTES, maxYamlBytes: MAX_YAML_BYTES, knownKeys: knownKeysOf(WorkersFileSchema), what: 'workers file' });
+    source = await readSource(path, {
+      maxBytes: MAX_INPUT_BYTES,
+      maxYamlBytes: MAX_YAML_BYTES,
+      knownKeys: knownKeysOf(WorkersFileSchema),
+      what: 'workers file',
+    });
   } catch (error) {
     if (!isLlmbenchError(error)) throw error;
-    const hint = 'point workers_file at the seed\'s workers JSON ({"workers": [{"id", "host", "port", "type", ...}]}), relative to the scenario';
+    const hint =
+      'point workers_file at the seed\'s workers JSON ({"workers": [{"id", "host", "port", "type", ...}]}), relative to the scenario';
     if (error.issues.length) check.issues.push(...error.issues);
     // A generated scenario (llmbench benchmark -c FILE) has no line to point at: name the file.
-    else if (generated) check.issues.push({ file: path, path: '', message: error.message.replace(`${path}: `, ''), hint: error.hint ?? hint });
+    else if (generated)
+      check.issues.push({ file: path, path: '', message: error.message.replace(`${path}: `, ''), hint: error.hint ?? hint });
     else check.issue(['workers_file'], error.message, hint);
     return [];
   }
@@ -464,11 +544,17 @@ async function resolveServers(
   backendOfType: (type: string) => Promise<string | undefined>,
 ): Promise<ResolvedServer[]> {
   const defaultBackend = scenario.backend;
-  const workers = scenario.workers_file === undefined ? [] : await readWorkersFile(resolve(dir, scenario.workers_file), check, generated);
+  const workers =
+    scenario.workers_file === undefined ? [] : await readWorkersFile(resolve(dir, scenario.workers_file), check, generated);
   if (!scenario.servers && scenario.workers_file === undefined) {
     if (!defaultBackend) {
       const choices = knownBackends.length ? ` (one of: ${knownBackends.join(', ')})` : '';
-      check.issue([], 'no backend: nothing says which server to drive', `add "backend: <name>"${choices} or a "servers" list`, 'a backend or servers');
+      check.issue(
+        [],
+        'no backend: nothing says which server to drive',
+        `add "backend: <name>"${choices} or a "servers" list`,
+        'a backend or servers',
+      );
       return [];
     }
     const backend = await configure('backend', defaultBackend, ['backend']);
@@ -487,8 +573,11 @@ async function resolveServers(
     if (typeof entry === 'string') {
       const fromConfig = named[entry];
       if (!fromConfig) {
-        by.issue(entryAt, `no server named "${entry}" in the project config${config ? ` (${config.file})` : ' (none found)'}`,
-          pickHint(entry, Object.keys(named), 'define it under "servers" in llmbench.config.yaml, or write the server inline'));
+        by.issue(
+          entryAt,
+          `no server named "${entry}" in the project config${config ? ` (${config.file})` : ' (none found)'}`,
+          pickHint(entry, Object.keys(named), 'define it under "servers" in llmbench.config.yaml, or write the server inline'),
+        );
         continue;
       }
       def = { ...fromConfig, id: fromConfig.id ?? entry };
@@ -496,12 +585,19 @@ async function resolveServers(
     const at: PathSegment[] = entryAt;
     if (ids.has(def.id)) by.issue([...at, 'id'], `server id "${def.id}" is used twice`, 'give each server a unique id');
     ids.add(def.id);
-    if (def.url !== undefined && def.host !== undefined) by.issue([...at, 'host'], 'both url and host are set', 'keep one: url, or host + port');
-    if (def.host !== undefined && def.port === undefined) by.issue([...at, 'host'], 'host without port', 'add "port: <number>" or use url');
+    if (def.url !== undefined && def.host !== undefined)
+      by.issue([...at, 'host'], 'both url and host are set', 'keep one: url, or host + port');
+    if (def.host !== undefined && def.port === undefined)
+      by.issue([...at, 'host'], 'host without port', 'add "port: <number>" or use url');
     const host = def.host?.includes(':') && !def.host.startsWith('[') ? `[${def.host}]` : def.host;
     const url = def.url ?? (host !== undefined && def.port !== undefined ? `http://${host}:${def.port}` : undefined);
     const hostProblem = def.url === undefined && url !== undefined ? httpUrlProblem(url) : undefined;
-    if (hostProblem) by.issue([...at, 'host'], `"${def.host}" is not a usable host name: ${hostProblem}`, 'write a host name or IP address, such as 127.0.0.1');
+    if (hostProblem)
+      by.issue(
+        [...at, 'host'],
+        `"${def.host}" is not a usable host name: ${hostProblem}`,
+        'write a host name or IP address, such as 127.0.0.1',
+      );
     let backendRef: PluginRef | undefined = def.backend;
     let backendAt: PathSegment[] = [...at, 'backend'];
     let backendBy = by;
@@ -578,7 +674,12 @@ async function resolveWorkload(
   let directorySpec: DirectorySpec | undefined;
   if (w.directory) {
     const d = w.directory;
-    if (w.prompts || w.prompts_file) check.issue(where('directory'), 'both directory and prompts (or prompts_file) are set', 'keep one: a directory job asks its preset\'s prompts');
+    if (w.prompts || w.prompts_file)
+      check.issue(
+        where('directory'),
+        'both directory and prompts (or prompts_file) are set',
+        "keep one: a directory job asks its preset's prompts",
+      );
     const input = resolve(dir, d.input);
     let isDir = false;
     try {
@@ -586,14 +687,26 @@ async function resolveWorkload(
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    if (!isDir) check.issue([...where('directory'), 'input'], `${input} is not a folder`, 'point input at the folder of documents, relative to the scenario');
+    if (!isDir)
+      check.issue(
+        [...where('directory'), 'input'],
+        `${input} is not a folder`,
+        'point input at the folder of documents, relative to the scenario',
+      );
     const preset = d.preset ?? PROCESS_DEFAULTS.preset;
     try {
-      const presetPrompts = await resolvePreset(preset, { ...(d.preset_file === undefined ? {} : { presetFile: d.preset_file }), cwd: dir });
+      const presetPrompts = await resolvePreset(preset, {
+        ...(d.preset_file === undefined ? {} : { presetFile: d.preset_file }),
+        cwd: dir,
+      });
       directorySpec = { input, out: resolve(dir, d.out), preset, prompts: presetPrompts };
     } catch (error) {
       if (!isLlmbenchError(error)) throw error;
-      check.issue([...where('directory'), d.preset_file === undefined ? 'preset' : 'preset_file'], error.message, error.hint ?? 'check the preset');
+      check.issue(
+        [...where('directory'), d.preset_file === undefined ? 'preset' : 'preset_file'],
+        error.message,
+        error.hint ?? 'check the preset',
+      );
     }
     if (!directorySpec || !isDir) return undefined;
   }
@@ -639,9 +752,14 @@ async function readPromptsFile(path: string): Promise<Prompt[] | string> {
     }
     const v = value as { prompt?: unknown; messages?: unknown };
     if (typeof v.prompt === 'string') prompts.push(v.prompt);
-    else if (Array.isArray(v.messages) && v.messages.length > 0 && v.messages.every((m) => ROLES.has(m?.role) && typeof m?.content === 'string')) {
+    else if (
+      Array.isArray(v.messages) &&
+      v.messages.length > 0 &&
+      v.messages.every((m) => ROLES.has(m?.role) && typeof m?.content === 'string')
+    ) {
       prompts.push({ messages: v.messages as ChatMessage[] });
-    } else return `${path}:${i + 1}: expected {"prompt": "..."} or {"messages": [{"role": "system"|"user"|"assistant", "content": "..."}]}`;
+    } else
+      return `${path}:${i + 1}: expected {"prompt": "..."} or {"messages": [{"role": "system"|"user"|"assistant", "content": "..."}]}`;
   }
   return prompts.length ? prompts : `${path} has no prompts`;
 }

@@ -5,7 +5,8 @@
  * password of any URL with userinfo (`http://user:pass@host`). Registered with the `${env:...}` values,
  * they are redacted from every output by value, wherever a server or a message repeats them.
  */
-const CREDENTIAL_KEY = /^(authorization|proxy-authorization|cookie|set-cookie|password|passwd)$|secret|(^|[-_])(api[-_]?)?key$|apikey$|(^|[-_])(access[-_]|auth[-_]|bearer[-_]|refresh[-_]|id[-_])?token$/i;
+const CREDENTIAL_KEY =
+  /^(authorization|proxy-authorization|cookie|set-cookie|password|passwd)$|secret|(^|[-_])(api[-_]?)?key$|apikey$|(^|[-_])(access[-_]|auth[-_]|bearer[-_]|refresh[-_]|id[-_])?token$/i;
 
 /** Whether a field or header name holds a credential. */
 export function isCredentialKey(key: string): boolean {

@@ -70,22 +70,34 @@ export async function readSource(file: string, options: ReadOptions = {}): Promi
     // Reading a FIFO waits for a writer in a thread that not even exit can stop, and a device has
     // no size to check: both are refused.
     if (!found.isFile()) {
-      throw new LlmbenchError(ErrorCodes.FILE_NOT_FOUND, `${file} is ${found.isFIFO() ? 'a FIFO (named pipe)' : 'not a regular file'}`, {
-        hint: `give the path of a ${options.what ?? 'file'} saved on disk (.yaml, .yml or .json)`,
-      });
+      throw new LlmbenchError(
+        ErrorCodes.FILE_NOT_FOUND,
+        `${file} is ${found.isFIFO() ? 'a FIFO (named pipe)' : 'not a regular file'}`,
+        {
+          hint: `give the path of a ${options.what ?? 'file'} saved on disk (.yaml, .yml or .json)`,
+        },
+      );
     }
     if (options.maxBytes !== undefined) {
       const size = found.size;
       if (size > options.maxBytes) {
-        throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${file} is ${mib(size)}; a ${options.what ?? 'file'} may be at most ${mib(options.maxBytes)}`, {
-          hint: 'check that this is the right file; put long prompt lists in a prompts_file (.txt or .jsonl)',
-        });
+        throw new LlmbenchError(
+          ErrorCodes.CONFIG_INVALID,
+          `${file} is ${mib(size)}; a ${options.what ?? 'file'} may be at most ${mib(options.maxBytes)}`,
+          {
+            hint: 'check that this is the right file; put long prompt lists in a prompts_file (.txt or .jsonl)',
+          },
+        );
       }
       const yamlMax = options.maxYamlBytes;
       if (yamlMax !== undefined && size > yamlMax && extname(file).toLowerCase() !== '.json') {
-        throw new LlmbenchError(ErrorCodes.CONFIG_INVALID, `${file} is ${mib(size)}; a YAML ${options.what ?? 'file'} may be at most ${mib(yamlMax)}`, {
-          hint: `check that this is the right file; put long prompt lists in a prompts_file (.txt or .jsonl), or write it as JSON (.json), which may be up to ${mib(options.maxBytes)}`,
-        });
+        throw new LlmbenchError(
+          ErrorCodes.CONFIG_INVALID,
+          `${file} is ${mib(size)}; a YAML ${options.what ?? 'file'} may be at most ${mib(yamlMax)}`,
+          {
+            hint: `check that this is the right file; put long prompt lists in a prompts_file (.txt or .jsonl), or write it as JSON (.json), which may be up to ${mib(options.maxBytes)}`,
+          },
+        );
       }
     }
     text = await readFile(file, 'utf8');
@@ -94,7 +106,11 @@ export async function readSource(file: string, options: ReadOptions = {}): Promi
     const code = (error as NodeJS.ErrnoException).code;
     throw new LlmbenchError(
       ErrorCodes.FILE_NOT_FOUND,
-      code === 'ENOENT' ? `${file}: no such file` : code === 'EISDIR' ? `${file} is a directory` : `${file}: cannot read (${code ?? String(error)})`,
+      code === 'ENOENT'
+        ? `${file}: no such file`
+        : code === 'EISDIR'
+          ? `${file} is a directory`
+          : `${file}: cannot read (${code ?? String(error)})`,
       { cause: error, hint: PATH_HINT },
     );
   }
@@ -126,11 +142,15 @@ export function parseSource(file: string, text: string, options: ReadOptions = {
   const deep = tooDeep(text);
   if (deep !== undefined) {
     const pos = positionOf(text, deep);
-    fail(`${file} is nested too deeply`, [{
-      file, ...pos, path: '',
-      message: `more than ${MAX_NESTING} levels of nesting`,
-      hint: 'a scenario needs a few levels; look for unclosed brackets or runaway indentation here',
-    }]);
+    fail(`${file} is nested too deeply`, [
+      {
+        file,
+        ...pos,
+        path: '',
+        message: `more than ${MAX_NESTING} levels of nesting`,
+        hint: 'a scenario needs a few levels; look for unclosed brackets or runaway indentation here',
+      },
+    ]);
   }
   if (json) return parseJson(file, text, options, fail);
 
@@ -138,34 +158,49 @@ export function parseSource(file: string, text: string, options: ReadOptions = {
   if (doc.errors.length > 0) {
     // One error per line and at most five: after the first, a YAML parser's errors are mostly echoes.
     const seen = new Set<number>();
-    const first = doc.errors.filter((e) => {
-      const line = lineCounter.linePos(e.pos[0]).line;
-      if (seen.has(line)) return false;
-      seen.add(line);
-      return true;
-    }).slice(0, MAX_SYNTAX_ISSUES);
-    fail(`${file} is not valid YAML/JSON`, first.map((e) => ({
-      file, ...at(e.pos[0]), path: '',
-      message: `syntax error: ${firstLine(e.message)}`,
-      hint: 'fix the YAML/JSON syntax at this position',
-    })));
+    const first = doc.errors
+      .filter((e) => {
+        const line = lineCounter.linePos(e.pos[0]).line;
+        if (seen.has(line)) return false;
+        seen.add(line);
+        return true;
+      })
+      .slice(0, MAX_SYNTAX_ISSUES);
+    fail(
+      `${file} is not valid YAML/JSON`,
+      first.map((e) => ({
+        file,
+        ...at(e.pos[0]),
+        path: '',
+        message: `syntax error: ${firstLine(e.message)}`,
+        hint: 'fix the YAML/JSON syntax at this position',
+      })),
+    );
   }
   if (doc.contents === null) {
     if (options.allowEmpty) return { file, value: undefined, has: () => false, locate: () => undefined };
-    fail(`${file} is empty`, [{
-      file, path: '',
-      message: text.trim() === '' ? 'the file is empty' : 'the file has only comments',
-      hint: NEEDS[options.what ?? 'scenario'],
-    }]);
+    fail(`${file} is empty`, [
+      {
+        file,
+        path: '',
+        message: text.trim() === '' ? 'the file is empty' : 'the file has only comments',
+        hint: NEEDS[options.what ?? 'scenario'],
+      },
+    ]);
   }
 
   const index = indexNodes(doc.contents as Node, options.knownKeys);
   if (index.duplicates.length > 0) {
-    fail(`${file} has duplicate keys`, index.duplicates.slice(0, MAX_SYNTAX_ISSUES).map(({ path, node }) => ({
-      file, ...at(node.range?.[0] ?? 0), path: path.join('.'),
-      message: `duplicate key "${String(path[path.length - 1])}"`,
-      hint: `keep one "${String(path[path.length - 1])}" (the file sets it more than once in the same mapping)`,
-    })));
+    fail(
+      `${file} has duplicate keys`,
+      index.duplicates.slice(0, MAX_SYNTAX_ISSUES).map(({ path, node }) => ({
+        file,
+        ...at(node.range?.[0] ?? 0),
+        path: path.join('.'),
+        message: `duplicate key "${String(path[path.length - 1])}"`,
+        hint: `keep one "${String(path[path.length - 1])}" (the file sets it more than once in the same mapping)`,
+      })),
+    );
   }
 
   let value: unknown;
@@ -175,13 +210,19 @@ export function parseSource(file: string, text: string, options: ReadOptions = {
     if (!(error instanceof ReferenceError)) throw error;
     const alias = firstAliasProblem(doc.contents as Node, error.message.startsWith('Unresolved'));
     const excessive = error.message.startsWith('Excessive');
-    fail(`${file}: ${excessive ? 'too many aliases' : 'undefined alias'}`, [{
-      file, ...(alias?.range ? at(alias.range[0]) : {}), path: '',
-      message: excessive
-        ? `aliases expand to more than ${MAX_ALIAS_COUNT} copies (a "billion laughs" file)`
-        : `alias *${alias && isAlias(alias) ? alias.source : '?'} refers to no anchor defined before it`,
-      hint: excessive ? 'write the values out, or reuse anchors less' : 'define the anchor (&name) before the alias (*name), or fix the alias name',
-    }]);
+    fail(`${file}: ${excessive ? 'too many aliases' : 'undefined alias'}`, [
+      {
+        file,
+        ...(alias?.range ? at(alias.range[0]) : {}),
+        path: '',
+        message: excessive
+          ? `aliases expand to more than ${MAX_ALIAS_COUNT} copies (a "billion laughs" file)`
+          : `alias *${alias && isAlias(alias) ? alias.source : '?'} refers to no anchor defined before it`,
+        hint: excessive
+          ? 'write the values out, or reuse anchors less'
+          : 'define the anchor (&name) before the alias (*name), or fix the alias name',
+      },
+    ]);
   }
   return {
     file,
@@ -204,7 +245,10 @@ type Fail = (message: string, issues: ConfigIssue[]) => never;
 
 /** Stops jsonc-parser's visit at the first syntax error (it would otherwise recover and go on). */
 class JsonSyntaxStop {
-  constructor(readonly code: ParseErrorCode, readonly offset: number) {}
+  constructor(
+    readonly code: ParseErrorCode,
+    readonly offset: number,
+  ) {}
 }
 
 interface JsonFrame {
@@ -236,7 +280,8 @@ function parseJson(file: string, text: string, options: ReadOptions, fail: Fail)
   // Containers being skipped (under a dropped or duplicate key), and whether the next value is.
   let skipping = 0;
   let skipNext = false;
-  const childKey = (frame: JsonFrame, segment: PathSegment) => (frame.path.length === 0 ? String(segment) : `${frame.key}\u0000${segment}`);
+  const childKey = (frame: JsonFrame, segment: PathSegment) =>
+    frame.path.length === 0 ? String(segment) : `${frame.key}\u0000${segment}`;
   /** Puts a value into its container; returns its path key. */
   const attach = (value: unknown, offset: number): string => {
     const frame = stack[stack.length - 1];
@@ -251,7 +296,8 @@ function parseJson(file: string, text: string, options: ReadOptions, fail: Fail)
       frame.value.push(value);
     } else {
       key = childKey(frame, pendingKey);
-      if (pendingKey === '__proto__') Object.defineProperty(frame.value, pendingKey, { value, enumerable: true, writable: true, configurable: true });
+      if (pendingKey === '__proto__')
+        Object.defineProperty(frame.value, pendingKey, { value, enumerable: true, writable: true, configurable: true });
       else frame.value[pendingKey] = value;
     }
     nodes.set(key, offset);
@@ -275,50 +321,54 @@ function parseJson(file: string, text: string, options: ReadOptions, fail: Fail)
     if (frame.dropped > 0) dropped.set(frame.key, frame.dropped);
   };
   try {
-    visit(text, {
-      onObjectBegin(offset) {
-        if (skipped()) skipping++;
-        else open({}, offset);
+    visit(
+      text,
+      {
+        onObjectBegin(offset) {
+          if (skipped()) skipping++;
+          else open({}, offset);
+        },
+        onArrayBegin(offset) {
+          if (skipped()) skipping++;
+          else open([], offset);
+        },
+        onObjectEnd() {
+          if (skipping > 0) skipping--;
+          else close();
+        },
+        onArrayEnd() {
+          if (skipping > 0) skipping--;
+          else close();
+        },
+        onObjectProperty(name, offset) {
+          if (skipping > 0) return;
+          const frame = stack[stack.length - 1]!;
+          // Dropped before any property lookup: looking a key up in an object interns it, which costs
+          // more than the whole scan when there are millions.
+          const unknown = frame.known !== undefined && !frame.known.has(name);
+          if (unknown && frame.unknown >= KEPT_UNKNOWN_KEYS) {
+            frame.dropped++;
+            skipNext = true;
+            return;
+          }
+          if (Object.hasOwn(frame.value, name)) {
+            duplicates.push({ path: [...frame.path, name], offset });
+            skipNext = true;
+            return;
+          }
+          if (unknown) frame.unknown++;
+          pendingKey = name;
+          keys.set(childKey(frame, name), offset);
+        },
+        onLiteralValue(value: unknown, offset) {
+          if (!skipped()) attach(value, offset);
+        },
+        onError(code, offset) {
+          throw new JsonSyntaxStop(code, offset);
+        },
       },
-      onArrayBegin(offset) {
-        if (skipped()) skipping++;
-        else open([], offset);
-      },
-      onObjectEnd() {
-        if (skipping > 0) skipping--;
-        else close();
-      },
-      onArrayEnd() {
-        if (skipping > 0) skipping--;
-        else close();
-      },
-      onObjectProperty(name, offset) {
-        if (skipping > 0) return;
-        const frame = stack[stack.length - 1]!;
-        // Dropped before any property lookup: looking a key up in an object interns it, which costs
-        // more than the whole scan when there are millions.
-        const unknown = frame.known !== undefined && !frame.known.has(name);
-        if (unknown && frame.unknown >= KEPT_UNKNOWN_KEYS) {
-          frame.dropped++;
-          skipNext = true;
-          return;
-        }
-        if (Object.hasOwn(frame.value, name)) {
-          duplicates.push({ path: [...frame.path, name], offset });
-          skipNext = true;
-          return;
-        }
-        if (unknown) frame.unknown++;
-        pendingKey = name;
-        keys.set(childKey(frame, name), offset);
-      },
-      onLiteralValue(value: unknown, offset) {
-        if (!skipped()) attach(value, offset);
-      },
-      onError(code, offset) {
-        throw new JsonSyntaxStop(code, offset);
-      },
-    }, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+      { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false },
+    );
   } catch (error) {
     if (!(error instanceof JsonSyntaxStop)) throw error;
     // Our own scanner's messages say what is wrong in a JSON author's words (a trailing comma at
@@ -332,18 +382,27 @@ function parseJson(file: string, text: string, options: ReadOptions, fail: Fail)
         found = { offset: text.length, message: (parseError as Error).message.split('\n')[0]! };
       }
     }
-    fail(`${file} is not valid JSON`, [{
-      file, ...positionOf(text, found.offset), path: '',
-      message: `syntax error: ${found.message}`,
-      hint: 'fix the JSON syntax at this position (JSON allows no trailing commas, comments or single quotes)',
-    }]);
+    fail(`${file} is not valid JSON`, [
+      {
+        file,
+        ...positionOf(text, found.offset),
+        path: '',
+        message: `syntax error: ${found.message}`,
+        hint: 'fix the JSON syntax at this position (JSON allows no trailing commas, comments or single quotes)',
+      },
+    ]);
   }
   if (duplicates.length > 0) {
-    fail(`${file} has duplicate keys`, duplicates.slice(0, MAX_SYNTAX_ISSUES).map(({ path, offset }) => ({
-      file, ...positionOf(text, offset), path: path.join('.'),
-      message: `duplicate key "${String(path[path.length - 1])}"`,
-      hint: `keep one "${String(path[path.length - 1])}" (the file sets it more than once in the same mapping)`,
-    })));
+    fail(
+      `${file} has duplicate keys`,
+      duplicates.slice(0, MAX_SYNTAX_ISSUES).map(({ path, offset }) => ({
+        file,
+        ...positionOf(text, offset),
+        path: path.join('.'),
+        message: `duplicate key "${String(path[path.length - 1])}"`,
+        hint: `keep one "${String(path[path.length - 1])}" (the file sets it more than once in the same mapping)`,
+      })),
+    );
   }
   const lines = lazyLines(text);
   return {
@@ -416,7 +475,14 @@ function indexNodes(root: Node, knownKeys: KnownKeys | undefined): NodeIndex {
       for (const item of node.items) {
         if (!isPair(item) || !isScalar(item.key)) continue;
         const name = String(item.key.value);
-        if (known && !known.has(name) && unknown++ >= KEPT_UNKNOWN_KEYS && isScalar(item.value) && !item.value.anchor && !item.key.anchor) {
+        if (
+          known &&
+          !known.has(name) &&
+          unknown++ >= KEPT_UNKNOWN_KEYS &&
+          isScalar(item.value) &&
+          !item.value.anchor &&
+          !item.key.anchor
+        ) {
           dropped++;
           continue;
         }
@@ -432,7 +498,16 @@ function indexNodes(root: Node, knownKeys: KnownKeys | undefined): NodeIndex {
       if (dropped > 0) {
         index.dropped.set(pathKey(path), dropped);
         let kept = 0;
-        node.items = node.items.filter((item) => !isScalar(item.key) || !known || known.has(String(item.key.value)) || kept++ < KEPT_UNKNOWN_KEYS || !isScalar(item.value) || Boolean(item.value.anchor) || Boolean(item.key.anchor));
+        node.items = node.items.filter(
+          (item) =>
+            !isScalar(item.key) ||
+            !known ||
+            known.has(String(item.key.value)) ||
+            kept++ < KEPT_UNKNOWN_KEYS ||
+            !isScalar(item.value) ||
+            Boolean(item.value.anchor) ||
+            Boolean(item.key.anchor),
+        );
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => {
@@ -503,7 +578,10 @@ function tooDeep(text: string): number | undefined {
     if (onlyDashes && c === DASH && (text.charCodeAt(i + 1) === SPACE || text.charCodeAt(i + 1) === NL)) dashes++;
     else if (c !== SPACE) onlyDashes = false;
     const prev = i === 0 ? NL : text.charCodeAt(i - 1);
-    if ((c === DQUOTE || c === SQUOTE) && (isSpace(prev) || prev === OPEN_BRACKET || prev === OPEN_BRACE || prev === COMMA || prev === COLON)) {
+    if (
+      (c === DQUOTE || c === SQUOTE) &&
+      (isSpace(prev) || prev === OPEN_BRACKET || prev === OPEN_BRACE || prev === COMMA || prev === COLON)
+    ) {
       i = closingQuote(text, i);
       continue;
     }

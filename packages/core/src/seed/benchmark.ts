@@ -58,7 +58,11 @@ export function benchmarkScenario(o: BenchmarkOptions): { file: string; text: st
     });
   }
   const scenario: ScenarioInput = {
-    name: basename(config).replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'benchmark',
+    name:
+      basename(config)
+        .replace(/\.[^.]+$/, '')
+        .replace(/[^A-Za-z0-9_.-]/g, '-')
+        .replace(/^[^A-Za-z0-9]+/, '') || 'benchmark',
     description: `Benchmark of the workers in ${o.config}: throughput, success rate and response times against concurrency and against the number of workers.`,
     workers_file: config,
     ...(o.balancer ? { balancer: o.balancer } : {}),

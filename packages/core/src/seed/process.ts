@@ -30,7 +30,11 @@ export interface ProcessOptions {
 export function processScenario(o: ProcessOptions, pending: number, concurrency: number): { file: string; text: string } {
   const config = resolve(o.cwd, o.config);
   const scenario: ScenarioInput = {
-    name: `process-${basename(resolve(o.cwd, o.input)).replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'directory'}`,
+    name: `process-${
+      basename(resolve(o.cwd, o.input))
+        .replace(/[^A-Za-z0-9_.-]/g, '-')
+        .replace(/^[^A-Za-z0-9]+/, '') || 'directory'
+    }`,
     description: `Directory job: every document of ${o.input} x the "${o.preset}" preset, answers saved under ${o.out}.`,
     workers_file: config,
     ...(o.balancer ? { balancer: o.balancer } : {}),
@@ -41,8 +45,17 @@ export function processScenario(o: ProcessOptions, pending: number, concurrency:
       ...(o.timeoutMs ? { timeout_ms: o.timeoutMs } : {}),
       ...(o.stream ? { stream: true } : {}),
     },
-    experiments: [{ name: 'process', description: `${o.preset} preset over ${o.input}`, strategy: { use: 'semaphore', options: { concurrency } } }],
+    experiments: [
+      {
+        name: 'process',
+        description: `${o.preset} preset over ${o.input}`,
+        strategy: { use: 'semaphore', options: { concurrency } },
+      },
+    ],
     reporters: ['console'],
   };
-  return { file: resolve(o.cwd, `process of ${basename(o.input)} with ${basename(config, extname(config))}`), text: JSON.stringify(scenario, null, 2) };
+  return {
+    file: resolve(o.cwd, `process of ${basename(o.input)} with ${basename(config, extname(config))}`),
+    text: JSON.stringify(scenario, null, 2),
+  };
 }

@@ -33,37 +33,71 @@ async function issues(files: Record<string, string>): Promise<string[]> {
 }
 
 const chats = [
-  { conversations: [{ from: 'human', value: 'q1' }, { from: 'gpt', value: 'recorded a1' }, { from: 'human', value: 'q2' }, { from: 'gpt', value: 'recorded a2' }, { from: 'human', value: 'q3' }] },
+  {
+    conversations: [
+      { from: 'human', value: 'q1' },
+      { from: 'gpt', value: 'recorded a1' },
+      { from: 'human', value: 'q2' },
+      { from: 'gpt', value: 'recorded a2' },
+      { from: 'human', value: 'q3' },
+    ],
+  },
   { conversations: [{ from: 'gpt', value: 'no human turn: skipped' }] },
-  { conversations: [{ from: 'system', value: 's' }, { from: 'human', value: 'only' }] },
+  {
+    conversations: [
+      { from: 'system', value: 's' },
+      { from: 'human', value: 'only' },
+    ],
+  },
 ];
 
 describe('sharegpt multi_turn reads every human turn', () => {
   test('human turns in order, recorded gpt turns left out, conversations without one skipped', async () => {
-    const loaded = await load({ 'scenario.yaml': scenario('{ sharegpt: { file: chats.jsonl, multi_turn: true, think_time_ms: 5 } }'), 'chats.jsonl': chats.map((c) => JSON.stringify(c)).join('\n') });
+    const loaded = await load({
+      'scenario.yaml': scenario('{ sharegpt: { file: chats.jsonl, multi_turn: true, think_time_ms: 5 } }'),
+      'chats.jsonl': chats.map((c) => JSON.stringify(c)).join('\n'),
+    });
     const w = loaded.experiments[0]!.workload;
     expect(w.prompts).toEqual(['q1', 'only']);
     expect(w.conversations).toEqual({ turns: [['q1', 'q2', 'q3'], ['only']], thinkTimeMs: 5 });
   });
 
   test('max_turns keeps the first N human turns', async () => {
-    const loaded = await load({ 'scenario.yaml': scenario('{ sharegpt: { file: chats.json, multi_turn: true, max_turns: 2 } }'), 'chats.json': JSON.stringify(chats) });
+    const loaded = await load({
+      'scenario.yaml': scenario('{ sharegpt: { file: chats.json, multi_turn: true, max_turns: 2 } }'),
+      'chats.json': JSON.stringify(chats),
+    });
     expect(loaded.experiments[0]!.workload.conversations?.turns).toEqual([['q1', 'q2'], ['only']]);
   });
 
   test('output_length with multi_turn, and max_turns without it, are issues at their fields', async () => {
-    expect(await issues({ 'scenario.yaml': scenario('{ sharegpt: { file: chats.json, multi_turn: true, output_length: recorded } }'), 'chats.json': JSON.stringify(chats) })).toEqual([
+    expect(
+      await issues({
+        'scenario.yaml': scenario('{ sharegpt: { file: chats.json, multi_turn: true, output_length: recorded } }'),
+        'chats.json': JSON.stringify(chats),
+      }),
+    ).toEqual([
       "scenario.yaml:2 workload.sharegpt.output_length: output_length: recorded applies to first-turn prompts; with multi_turn every turn is capped by the workload's max_tokens",
     ]);
-    expect(await issues({ 'scenario.yaml': scenario('{ sharegpt: { file: chats.json, max_turns: 2 } }'), 'chats.json': JSON.stringify(chats) })).toEqual([
-      'scenario.yaml:2 workload.sharegpt.max_turns: max_turns needs multi_turn: true',
-    ]);
+    expect(
+      await issues({
+        'scenario.yaml': scenario('{ sharegpt: { file: chats.json, max_turns: 2 } }'),
+        'chats.json': JSON.stringify(chats),
+      }),
+    ).toEqual(['scenario.yaml:2 workload.sharegpt.max_turns: max_turns needs multi_turn: true']);
   });
 });
 
-
 function workload(turns: string[][], extra: Partial<ResolvedWorkload> = {}): ResolvedWorkload {
-  return { requests: turns.length, warmup: 0, prompts: turns.map((t) => t[0]!), stream: false, timeoutMs: 60_000, conversations: { turns, thinkTimeMs: 0 }, ...extra };
+  return {
+    requests: turns.length,
+    warmup: 0,
+    prompts: turns.map((t) => t[0]!),
+    stream: false,
+    timeoutMs: 60_000,
+    conversations: { turns, thinkTimeMs: 0 },
+    ...extra,
+  };
 }
 
 /**
@@ -83,39 +117,74 @@ function server(time: VirtualTime, fail?: (req: BenchRequest) => boolean) {
       received.push({ index: req.index, messages: req.messages, at, end: time.now() });
       if (fail?.(req)) return { kind: 'http_error', status: 500 };
       const n = req.messages.length;
-      return { kind: 'ok', usage: { inputTokens: n * 10, outputTokens: 2, source: 'server' }, ...(req.keepText ? { text: `answer to "${last}" after ${n} messages` } : {}) };
+      return {
+        kind: 'ok',
+        usage: { inputTokens: n * 10, outputTokens: 2, source: 'server' },
+        ...(req.keepText ? { text: `answer to "${last}" after ${n} messages` } : {}),
+      };
     },
   };
   return { backend, received, stats };
 }
 
-async function run(time: VirtualTime, w: ResolvedWorkload, backend: Backend, point: { concurrency: number; requests: number; barrier?: boolean; rate?: number }) {
+async function run(
+  time: VirtualTime,
+  w: ResolvedWorkload,
+  backend: Backend,
+  point: { concurrency: number; requests: number; barrier?: boolean; rate?: number },
+) {
   const barrier = point.barrier ?? false;
   const control = Control.create({ batches: barrier ? Math.ceil(point.requests / point.concurrency) : 0, parties: 1 });
   const balancer = Balancer.create([Infinity], DEFAULT_BALANCER, control, { health: () => time.now(), busy: () => time.now() });
   const tally = new Tally(1);
   await control.arrive(() => time.now());
   const plan = conversationPlan(w, { warmup: false })!;
-  const result = await time.run(
-    runPartition({
-      point: { ...point, barrier }, lanes: { start: 0, count: point.concurrency }, servers: [{ backend }], balancer,
-      request: () => { throw new Error('a conversation builds its own requests'); },
-      clock: time, sleep: (ms) => time.sleep(ms), control, timeoutMs: 60_000, cursor: 0, record: true, tally, conversations: plan,
-    }),
-  ).finally(() => control.stop());
+  const result = await time
+    .run(
+      runPartition({
+        point: { ...point, barrier },
+        lanes: { start: 0, count: point.concurrency },
+        servers: [{ backend }],
+        balancer,
+        request: () => {
+          throw new Error('a conversation builds its own requests');
+        },
+        clock: time,
+        sleep: (ms) => time.sleep(ms),
+        control,
+        timeoutMs: 60_000,
+        cursor: 0,
+        record: true,
+        tally,
+        conversations: plan,
+      }),
+    )
+    .finally(() => control.stop());
   return { ...result, control };
 }
 
-describe('conversations are sent turn by turn with the server\'s answers', () => {
-  const turns = [['q1', 'q2', 'q3'], ['r1', 'r2'], ['s1', 's2', 's3', 's4']];
+describe("conversations are sent turn by turn with the server's answers", () => {
+  const turns = [
+    ['q1', 'q2', 'q3'],
+    ['r1', 'r2'],
+    ['s1', 's2', 's3', 's4'],
+  ];
 
   test('turn k+1 carries the system prompt, earlier turns and the answers the server gave, verbatim', async () => {
     const time = new VirtualTime();
     const { backend, received } = server(time);
     await run(time, workload(turns, { systemPrompt: 'be brief' }), backend, { concurrency: 1, requests: 1 });
     expect(received.map((r) => r.messages)).toEqual([
-      [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'q1' }],
-      [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'q1' }, { role: 'assistant', content: 'answer to "q1" after 2 messages' }, { role: 'user', content: 'q2' }],
+      [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'q1' },
+      ],
+      [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'q1' },
+        { role: 'assistant', content: 'answer to "q1" after 2 messages' },
+        { role: 'user', content: 'q2' },
+      ],
       [
         { role: 'system', content: 'be brief' },
         { role: 'user', content: 'q1' },
@@ -161,9 +230,23 @@ describe('conversations are sent turn by turn with the server\'s answers', () =>
     const time = new VirtualTime();
     const { backend, received } = server(time, (req) => req.messages[req.messages.length - 1]!.content === 'q2');
     const result = await run(time, workload(turns), backend, { concurrency: 1, requests: 3 });
-    expect(received.map((r) => r.messages[r.messages.length - 1]!.content)).toEqual(['q1', 'q2', 'r1', 'r2', 's1', 's2', 's3', 's4']);
+    expect(received.map((r) => r.messages[r.messages.length - 1]!.content)).toEqual([
+      'q1',
+      'q2',
+      'r1',
+      'r2',
+      's1',
+      's2',
+      's3',
+      's4',
+    ]);
     const stats = result.tally.turns.stats()!;
-    expect(stats.map((t) => [t.turn, t.requests, t.successes])).toEqual([[1, 3, 3], [2, 3, 2], [3, 1, 1], [4, 1, 1]]);
+    expect(stats.map((t) => [t.turn, t.requests, t.successes])).toEqual([
+      [1, 3, 3],
+      [2, 3, 2],
+      [3, 1, 1],
+      [4, 1, 1],
+    ]);
     // Turn k sends 2k - 1 messages, 10 tokens each by this server's count.
     expect(stats[1]!.input_tokens).toEqual({ avg: 30, p50: 30, p95: 30 });
     expect(stats[3]!.input_tokens).toEqual({ avg: 70, p50: 70, p95: 70 });

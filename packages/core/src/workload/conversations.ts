@@ -47,7 +47,16 @@ export class ConversationPlan {
   /** The request of one turn; `messages` is the history with this turn's user message last. */
   request(index: number, messages: readonly ChatMessage[]): BenchRequest {
     const w = this.workload;
-    return { index, messages, model: w.model, maxTokens: w.maxTokens, temperature: w.temperature, stream: w.stream, warmup: this.warmup, keepText: true };
+    return {
+      index,
+      messages,
+      model: w.model,
+      maxTokens: w.maxTokens,
+      temperature: w.temperature,
+      stream: w.stream,
+      warmup: this.warmup,
+      keepText: true,
+    };
   }
 
   private start(j: number): number {
@@ -56,7 +65,8 @@ export class ConversationPlan {
       grown.set(this.starts);
       this.starts = grown;
     }
-    for (; this.known <= j; this.known++) this.starts[this.known] = this.starts[this.known - 1]! + this.turnsOf(this.known - 1).length;
+    for (; this.known <= j; this.known++)
+      this.starts[this.known] = this.starts[this.known - 1]! + this.turnsOf(this.known - 1).length;
     return this.starts[j]!;
   }
 }

@@ -18,7 +18,13 @@ export async function readData(file: string): Promise<Loaded<string>> {
     const code = (error as NodeJS.ErrnoException).code;
     return {
       ok: false,
-      issues: [{ file, message: code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(error)})`, hint: 'check the path; it is relative to the scenario file' }],
+      issues: [
+        {
+          file,
+          message: code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(error)})`,
+          hint: 'check the path; it is relative to the scenario file',
+        },
+      ],
     };
   }
 }
@@ -32,7 +38,12 @@ export function jsonLines(file: string, text: string): { values: { line: number;
     try {
       values.push({ line: i + 1, value: JSON.parse(line) as unknown });
     } catch (error) {
-      issues.push({ file, line: i + 1, message: `not valid JSON (${(error as Error).message})`, hint: 'write one JSON object per line' });
+      issues.push({
+        file,
+        line: i + 1,
+        message: `not valid JSON (${(error as Error).message})`,
+        hint: 'write one JSON object per line',
+      });
     }
   }
   return { values, issues };
@@ -44,5 +55,12 @@ export const MAX_DATA_ISSUES = 10;
 export function capped(issues: DataIssue[]): DataIssue[] {
   if (issues.length <= MAX_DATA_ISSUES) return issues;
   const rest = issues.length - MAX_DATA_ISSUES;
-  return [...issues.slice(0, MAX_DATA_ISSUES), { file: issues[0]!.file, message: `... and ${rest} more problem${rest === 1 ? '' : 's'} in this file`, hint: 'fix the ones above first' }];
+  return [
+    ...issues.slice(0, MAX_DATA_ISSUES),
+    {
+      file: issues[0]!.file,
+      message: `... and ${rest} more problem${rest === 1 ? '' : 's'} in this file`,
+      hint: 'fix the ones above first',
+    },
+  ];
 }

@@ -14,7 +14,11 @@ export async function loadRecords(source: RecordsSource, file: string): Promise<
   if (!text.ok) return text;
   const rows = file.toLowerCase().endsWith('.csv') ? csvRows(file, text.value) : jsonRows(file, text.value);
   if (rows.issues.length) return { ok: false, issues: capped(rows.issues) };
-  if (rows.rows.length === 0) return { ok: false, issues: [{ file, message: 'has no records', hint: 'add records, one per line (CSV: after the header row)' }] };
+  if (rows.rows.length === 0)
+    return {
+      ok: false,
+      issues: [{ file, message: 'has no records', hint: 'add records, one per line (CSV: after the header row)' }],
+    };
   const fields = templateFields(source.template);
   const issues: DataIssue[] = [];
   const prompts: string[] = [];
@@ -66,7 +70,14 @@ function csvRows(file: string, text: string): { rows: { line: number; row: Row }
     const line = (error as { lines?: unknown }).lines;
     return {
       rows: [],
-      issues: [{ file, ...(typeof line === 'number' ? { line } : {}), message: `not valid CSV (${(error as Error).message})`, hint: 'the first row names the fields; quote values that hold commas, quotes or line breaks' }],
+      issues: [
+        {
+          file,
+          ...(typeof line === 'number' ? { line } : {}),
+          message: `not valid CSV (${(error as Error).message})`,
+          hint: 'the first row names the fields; quote values that hold commas, quotes or line breaks',
+        },
+      ],
     };
   }
   // A record's line is the one after the previous record ended (plus any empty lines skipped).

@@ -9,7 +9,11 @@ import { promptPicker } from './order.js';
  * requests sent (indices 0..requests-1, picked as the engine picks them); actual from the usage
  * of successful responses. Null when the workload asked for nothing and no response said.
  */
-export function lengthsOf(workload: ResolvedWorkload, requests: number, tally: Tally): Pick<RunStats, 'input_lengths' | 'output_lengths'> {
+export function lengthsOf(
+  workload: ResolvedWorkload,
+  requests: number,
+  tally: Tally,
+): Pick<RunStats, 'input_lengths' | 'output_lengths'> {
   const pick = promptPicker(workload.prompts.length, workload.order);
   const requested = (per: readonly number[] | undefined, all: number | undefined): number[] | undefined => {
     if (per === undefined && all === undefined) return undefined;
@@ -17,8 +21,16 @@ export function lengthsOf(workload: ResolvedWorkload, requests: number, tally: T
   };
   const tokenizer = workload.tokenizer ?? null;
   return {
-    input_lengths: lengths(requested(workload.inputTokens, undefined), tally.inputLengths, workload.inputTokens ? tokenizer : null),
-    output_lengths: lengths(requested(workload.outputTokens, workload.maxTokens), tally.outputLengths, workload.outputTokens ? tokenizer : null),
+    input_lengths: lengths(
+      requested(workload.inputTokens, undefined),
+      tally.inputLengths,
+      workload.inputTokens ? tokenizer : null,
+    ),
+    output_lengths: lengths(
+      requested(workload.outputTokens, workload.maxTokens),
+      tally.outputLengths,
+      workload.outputTokens ? tokenizer : null,
+    ),
   };
 }
 

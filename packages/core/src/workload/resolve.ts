@@ -26,10 +26,15 @@ export type SourceResult =
  * left pending until the server's tokenizer can be asked (prepare.ts).
  */
 export async function resolveSources(w: SourceFields, dir: string, seed: number): Promise<SourceResult> {
-  const order = w.sampling === undefined || w.sampling === 'in_order' ? {} : { order: { sampling: w.sampling, seed: seed ^ hashString('sampling') } };
+  const order =
+    w.sampling === undefined || w.sampling === 'in_order'
+      ? {}
+      : { order: { sampling: w.sampling, seed: seed ^ hashString('sampling') } };
   if (w.records) {
     const loaded = await loadRecords(w.records, resolve(dir, w.records.file));
-    return loaded.ok ? { ok: true, prompts: loaded.value, extras: order } : { ok: false, field: 'records', issues: loaded.issues };
+    return loaded.ok
+      ? { ok: true, prompts: loaded.value, extras: order }
+      : { ok: false, field: 'records', issues: loaded.issues };
   }
   if (w.sharegpt) {
     const loaded = await loadShareGpt(w.sharegpt, resolve(dir, w.sharegpt.file));
@@ -40,10 +45,17 @@ export async function resolveSources(w: SourceFields, dir: string, seed: number)
       extras: {
         ...order,
         ...(loaded.value.answers ? { pending: { answers: loaded.value.answers, seed } } : {}),
-        ...(loaded.value.turns ? { conversations: { turns: loaded.value.turns, thinkTimeMs: w.sharegpt.think_time_ms ?? 0 } } : {}),
+        ...(loaded.value.turns
+          ? { conversations: { turns: loaded.value.turns, thinkTimeMs: w.sharegpt.think_time_ms ?? 0 } }
+          : {}),
       },
     };
   }
-  if (w.synthetic) return { ok: true, prompts: ['(synthetic prompts are built before the load)'], extras: { ...order, pending: { synthetic: w.synthetic, seed } } };
+  if (w.synthetic)
+    return {
+      ok: true,
+      prompts: ['(synthetic prompts are built before the load)'],
+      extras: { ...order, pending: { synthetic: w.synthetic, seed } },
+    };
   return { ok: true, extras: order };
 }

@@ -34,7 +34,12 @@ export async function loadShareGpt(source: ShareGptSource, file: string): Promis
   const issues: DataIssue[] = [];
   for (const [k, { value }] of items.values.entries()) {
     const turns = (value as { conversations?: unknown } | null)?.conversations;
-    if (!Array.isArray(turns) || !turns.every((t: Turn | null) => t !== null && typeof t === 'object' && typeof t.from === 'string' && typeof t.value === 'string')) {
+    if (
+      !Array.isArray(turns) ||
+      !turns.every(
+        (t: Turn | null) => t !== null && typeof t === 'object' && typeof t.from === 'string' && typeof t.value === 'string',
+      )
+    ) {
       issues.push({
         file,
         ...lineOf(items, k, text.value, file),
@@ -44,7 +49,10 @@ export async function loadShareGpt(source: ShareGptSource, file: string): Promis
       continue;
     }
     if (source.multi_turn) {
-      const humans = (turns as Turn[]).filter((t) => isHuman(t) && t.value !== '').map((t) => t.value as string).slice(0, source.max_turns);
+      const humans = (turns as Turn[])
+        .filter((t) => isHuman(t) && t.value !== '')
+        .map((t) => t.value as string)
+        .slice(0, source.max_turns);
       if (humans.length === 0) continue;
       prompts.push(humans[0]!);
       conversations.push(humans);
@@ -62,9 +70,21 @@ export async function loadShareGpt(source: ShareGptSource, file: string): Promis
   }
   if (issues.length) return { ok: false, issues: capped(issues) };
   if (prompts.length === 0) {
-    return { ok: false, issues: [{ file, message: `has no conversation with a human turn${wantAnswers ? ' answered by a gpt turn' : ''}`, hint: 'check that this is a ShareGPT-shaped dataset' }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          file,
+          message: `has no conversation with a human turn${wantAnswers ? ' answered by a gpt turn' : ''}`,
+          hint: 'check that this is a ShareGPT-shaped dataset',
+        },
+      ],
+    };
   }
-  return { ok: true, value: source.multi_turn ? { prompts, turns: conversations } : wantAnswers ? { prompts, answers } : { prompts } };
+  return {
+    ok: true,
+    value: source.multi_turn ? { prompts, turns: conversations } : wantAnswers ? { prompts, answers } : { prompts },
+  };
 }
 
 const isHuman = (t: Turn): boolean => t.from === 'human' || t.from === 'user';
@@ -84,9 +104,22 @@ function fromJson(file: string, text: string): Items {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { values: [], issues: [{ file, message: `not valid JSON (${(error as Error).message})`, hint: 'a ShareGPT file is a JSON list of conversations (or use .jsonl, one per line)' }] };
+    return {
+      values: [],
+      issues: [
+        {
+          file,
+          message: `not valid JSON (${(error as Error).message})`,
+          hint: 'a ShareGPT file is a JSON list of conversations (or use .jsonl, one per line)',
+        },
+      ],
+    };
   }
-  if (!Array.isArray(value)) return { values: [], issues: [{ file, line: 1, message: 'is not a JSON list of conversations', hint: 'write [{"conversations": [...]}, ...]' }] };
+  if (!Array.isArray(value))
+    return {
+      values: [],
+      issues: [{ file, line: 1, message: 'is not a JSON list of conversations', hint: 'write [{"conversations": [...]}, ...]' }],
+    };
   return { values: value.map((v: unknown) => ({ value: v })), issues: [], json: true };
 }
 

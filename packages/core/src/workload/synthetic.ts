@@ -29,7 +29,6 @@ const VOCABULARY = (
 /** Appended one at a time to reach the exact length when the words overshoot by one. */
 const FILL = ' a';
 
-
 /**
  * Builds synthetic prompts of given lengths in tokens. `overhead` is what the server adds around
  * the text (chat template, system prompt): a prompt of T tokens gets T - overhead tokens of text.
@@ -39,11 +38,18 @@ const FILL = ' a';
  */
 export async function buildSynthetic(
   source: SyntheticSource,
-  o: { readonly requests: number; readonly warmup: number; readonly seed: number; readonly counter: TokenCounter; readonly overhead: number },
+  o: {
+    readonly requests: number;
+    readonly warmup: number;
+    readonly seed: number;
+    readonly counter: TokenCounter;
+    readonly overhead: number;
+  },
 ): Promise<SyntheticPrompts> {
   const n = source.prompts ?? Math.min(SYNTHETIC_DEFAULTS.max_prompts, Math.max(1, o.requests + o.warmup));
   const inputTokens = drawLengths(source.input_tokens, n, o.seed ^ hashString('input_tokens'));
-  const outputTokens = source.output_tokens === undefined ? undefined : drawLengths(source.output_tokens, n, o.seed ^ hashString('output_tokens'));
+  const outputTokens =
+    source.output_tokens === undefined ? undefined : drawLengths(source.output_tokens, n, o.seed ^ hashString('output_tokens'));
   const prefixTokens = source.prefix_tokens ?? SYNTHETIC_DEFAULTS.prefix_tokens;
   const prefix = prefixTokens > 0 ? await fitWords('', words(o.seed ^ hashString('prefix')), prefixTokens, o.counter) : '';
   const prompts: string[] = [];

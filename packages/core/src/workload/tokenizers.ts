@@ -7,16 +7,27 @@ import type { TokenCounter } from './synthetic.js';
 export const libraryCounter: TokenCounter = { kind: 'library', count: (text) => Promise.resolve(countTokens(text)) };
 
 /** Four characters per token: a rough estimate, marked as such in results. */
-export const estimateCounter: TokenCounter = { kind: 'estimate', count: (text) => Promise.resolve(Math.max(1, Math.ceil(text.length / 4))) };
+export const estimateCounter: TokenCounter = {
+  kind: 'estimate',
+  count: (text) => Promise.resolve(Math.max(1, Math.ceil(text.length / 4))),
+};
 
 /**
  * The counter asked for: the server's own tokenizer (`Backend.tokenize`) when the backend offers
  * one and the server answers, else the library; "library" and "estimate" as named.
  */
-export async function chooseCounter(kind: TokenizerKind, backend: Backend, server: string, logger: Logger): Promise<TokenCounter> {
+export async function chooseCounter(
+  kind: TokenizerKind,
+  backend: Backend,
+  server: string,
+  logger: Logger,
+): Promise<TokenCounter> {
   if (kind === 'estimate') return estimateCounter;
   if (kind === 'library' || !backend.tokenize) {
-    if (kind === 'server') logger.info(`${server}: its backend cannot ask the server's tokenizer; counting tokens with gpt-tokenizer (o200k), which is exact only for OpenAI models`);
+    if (kind === 'server')
+      logger.info(
+        `${server}: its backend cannot ask the server's tokenizer; counting tokens with gpt-tokenizer (o200k), which is exact only for OpenAI models`,
+      );
     return libraryCounter;
   }
   let probe: number | undefined;
@@ -27,7 +38,9 @@ export async function chooseCounter(kind: TokenizerKind, backend: Backend, serve
     why = (error as Error).message;
   }
   if (probe === undefined) {
-    logger.info(`${server}: cannot ask the server's tokenizer (${why}); counting tokens with gpt-tokenizer (o200k), which is exact only for OpenAI models`);
+    logger.info(
+      `${server}: cannot ask the server's tokenizer (${why}); counting tokens with gpt-tokenizer (o200k), which is exact only for OpenAI models`,
+    );
     return libraryCounter;
   }
   const tokenize = backend.tokenize.bind(backend);

@@ -9,7 +9,9 @@ function failed(error, signal) {
 }
 
 function tokenUsage(usage) {
-  return usage ? { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens, source: 'server' } : { source: 'none' };
+  return usage
+    ? { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens, source: 'server' }
+    : { source: 'none' };
 }
 
 async function readStream(res, clock, sentAt) {
@@ -21,9 +23,15 @@ async function readStream(res, clock, sentAt) {
     const at = clock.now();
     buffered += decoder.decode(bytes, { stream: true });
     for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
-      const data = buffered.slice(0, end).split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
+      const data = buffered
+        .slice(0, end)
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trim())
+        .join('\n');
       buffered = buffered.slice(end + 2);
-      if (data === '[DONE]') return { kind: 'ok', status: res.status, usage: tokenUsage(usage), sentAt, firstTokenAt: chunkTimes[0], chunkTimes };
+      if (data === '[DONE]')
+        return { kind: 'ok', status: res.status, usage: tokenUsage(usage), sentAt, firstTokenAt: chunkTimes[0], chunkTimes };
       let chunk;
       try {
         chunk = JSON.parse(data);
@@ -63,7 +71,12 @@ export default defineBackend({
           if (!res.ok) {
             const text = await res.text();
             const retryAfter = Number(res.headers.get('retry-after') ?? Number.NaN);
-            return { kind: 'http_error', status: res.status, message: text.slice(0, 200), ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}) };
+            return {
+              kind: 'http_error',
+              status: res.status,
+              message: text.slice(0, 200),
+              ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}),
+            };
           }
           if (request.stream) return await readStream(res, ctx.clock, sentAt);
           const text = await res.text();

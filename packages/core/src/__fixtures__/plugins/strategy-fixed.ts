@@ -8,7 +8,10 @@ export default defineStrategy({
     concurrency: z.number().int().positive(),
     barrier: z.boolean().default(false),
     pacing: z
-      .discriminatedUnion('kind', [z.strictObject({ kind: z.literal('none') }), z.strictObject({ kind: z.literal('poisson'), rate: z.number().default(1) })])
+      .discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('none') }),
+        z.strictObject({ kind: z.literal('poisson'), rate: z.number().default(1) }),
+      ])
       .optional(),
   }),
   create: (_ctx, o) => ({ points: () => [{ concurrency: o.concurrency, barrier: o.barrier }] }),

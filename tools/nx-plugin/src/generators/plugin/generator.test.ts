@@ -13,7 +13,10 @@ interface PackageJson {
   nx: { tags: string[] };
 }
 
-const schema = JSON.parse(readFileSync(new URL('./schema.json', import.meta.url), 'utf8')) as { properties: { kind: { enum: string[] } }; required: string[] };
+const schema = JSON.parse(readFileSync(new URL('./schema.json', import.meta.url), 'utf8')) as {
+  properties: { kind: { enum: string[] } };
+  required: string[];
+};
 
 describe('nx g @llmbench/tools:plugin', () => {
   let tree: Tree;
@@ -24,7 +27,13 @@ describe('nx g @llmbench/tools:plugin', () => {
 
   test('writes plugins/<kind>-<name> as a package of this workspace, and asks for npm install', async () => {
     const install = await pluginGenerator(tree, { kind: 'backend', name: 'tgi', description: 'Hugging Face TGI' });
-    expect(tree.children('plugins/backend-tgi').sort()).toEqual(['README.md', 'package.json', 'src', 'tsconfig.json', 'tsconfig.spec.json']);
+    expect(tree.children('plugins/backend-tgi').sort()).toEqual([
+      'README.md',
+      'package.json',
+      'src',
+      'tsconfig.json',
+      'tsconfig.spec.json',
+    ]);
     expect(tree.children('plugins/backend-tgi/src').sort()).toEqual(['index.test.ts', 'index.ts']);
     expect(typeof install).toBe('function');
   });
@@ -57,26 +66,35 @@ describe('nx g @llmbench/tools:plugin', () => {
     }
   });
 
-  test.each(['backend', 'strategy', 'reporter', 'collector'] as const)('the %s skeleton default-exports its define* helper under the given name', async (kind) => {
-    await pluginGenerator(tree, { kind, name: 'demo', skipInstall: true });
-    const source = tree.read(`plugins/${kind}-demo/src/index.ts`, 'utf8')!;
-    const helper = `define${kind[0]!.toUpperCase()}${kind.slice(1)}`;
-    expect(source).toContain(`export default ${helper}({\n  name: 'demo',`);
-    expect(source).toContain('options: OptionsSchema,');
-    expect(source).toContain('z.strictObject({');
-  });
+  test.each(['backend', 'strategy', 'reporter', 'collector'] as const)(
+    'the %s skeleton default-exports its define* helper under the given name',
+    async (kind) => {
+      await pluginGenerator(tree, { kind, name: 'demo', skipInstall: true });
+      const source = tree.read(`plugins/${kind}-demo/src/index.ts`, 'utf8')!;
+      const helper = `define${kind[0]!.toUpperCase()}${kind.slice(1)}`;
+      expect(source).toContain(`export default ${helper}({\n  name: 'demo',`);
+      expect(source).toContain('options: OptionsSchema,');
+      expect(source).toContain('z.strictObject({');
+    },
+  );
 
-  test.each(['Demo', 'my_plugin', '-x', 'x-', '9lives', ''])('"%s" is refused as a name with a USAGE error, and nothing is written', async (name) => {
-    await expect(pluginGenerator(tree, { kind: 'reporter', name })).rejects.toMatchObject({
-      code: 'USAGE',
-      message: `--name "${name}" is not a plugin name: use lowercase letters, digits and "-", starting with a letter`,
-    });
-    expect(tree.listChanges().filter((c) => c.path.startsWith('plugins/'))).toEqual([]);
-  });
+  test.each(['Demo', 'my_plugin', '-x', 'x-', '9lives', ''])(
+    '"%s" is refused as a name with a USAGE error, and nothing is written',
+    async (name) => {
+      await expect(pluginGenerator(tree, { kind: 'reporter', name })).rejects.toMatchObject({
+        code: 'USAGE',
+        message: `--name "${name}" is not a plugin name: use lowercase letters, digits and "-", starting with a letter`,
+      });
+      expect(tree.listChanges().filter((c) => c.path.startsWith('plugins/'))).toEqual([]);
+    },
+  );
 
   test('an existing plugin folder is not overwritten', async () => {
     tree.write('plugins/reporter-csv/src/index.ts', 'mine\n');
-    await expect(pluginGenerator(tree, { kind: 'reporter', name: 'csv' })).rejects.toMatchObject({ code: 'USAGE', message: 'plugins/reporter-csv already exists' });
+    await expect(pluginGenerator(tree, { kind: 'reporter', name: 'csv' })).rejects.toMatchObject({
+      code: 'USAGE',
+      message: 'plugins/reporter-csv already exists',
+    });
     expect(tree.read('plugins/reporter-csv/src/index.ts', 'utf8')).toBe('mine\n');
   });
 

@@ -18,9 +18,14 @@ interface Ran {
 function node(args: string[], cwd: string): Promise<Ran> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_ENV'));
   return new Promise((done) => {
-    execFile(process.execPath, args, { cwd, env: { ...env, NO_COLOR: '1', NX_DAEMON: 'false' }, timeout: 90_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      args,
+      { cwd, env: { ...env, NO_COLOR: '1', NX_DAEMON: 'false' }, timeout: 90_000 },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -33,7 +38,10 @@ async function workspace(): Promise<string> {
   const ws = await mkdtemp(join(tmpdir(), 'llmbench-nxg-'));
   for (const file of ['nx.json', 'tsconfig.base.json', 'vitest.config.ts']) await cp(join(root, file), join(ws, file));
   for (const dir of ['packages', 'plugins', 'tools']) await mkdir(join(ws, dir));
-  await writeFile(join(ws, 'package.json'), JSON.stringify({ name: 'ws', private: true, type: 'module', workspaces: ['plugins/*'] }));
+  await writeFile(
+    join(ws, 'package.json'),
+    JSON.stringify({ name: 'ws', private: true, type: 'module', workspaces: ['plugins/*'] }),
+  );
   const modules = join(ws, 'node_modules');
   await mkdir(join(modules, '@llmbench'), { recursive: true });
   for (const entry of await readdir(join(root, 'node_modules'))) {
@@ -52,7 +60,20 @@ describe('nx g @llmbench/tools:plugin in a workspace, end to end', () => {
 
   beforeAll(async () => {
     ws = await workspace();
-    generated = await node([join(root, 'node_modules/nx/dist/bin/nx.js'), 'g', '@llmbench/tools:plugin', '--kind', 'backend', '--name', 'acme', '--skipInstall', '--no-interactive'], ws);
+    generated = await node(
+      [
+        join(root, 'node_modules/nx/dist/bin/nx.js'),
+        'g',
+        '@llmbench/tools:plugin',
+        '--kind',
+        'backend',
+        '--name',
+        'acme',
+        '--skipInstall',
+        '--no-interactive',
+      ],
+      ws,
+    );
     await symlink(join(ws, 'plugins/backend-acme'), join(ws, 'node_modules/@llmbench/backend-acme'));
     server = await startMockHttpServer({ mock: { latency: { model: 'fixed', ms: 1 } } });
   }, 120_000);
