@@ -4,20 +4,13 @@ import { createServer, IncomingMessage, type Server, type ServerResponse } from 
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { mulberry32 } from '@llmbench/plugin-api';
+import { CONTRACT_FAULTS } from '@llmbench/plugin-api/testing';
 import { createMockServer, finishReason, MockOptionsSchema, type LengthLimits, type MockOptions } from './index.js';
 import { delay, realScheduler } from './model.js';
 import { KvCacheSchema, KvStepLoop, PromptTooLongError, tokenize, VllmKvCache, type KvCacheConfig } from './kv-cache.js';
 
-export const FAULT_KINDS = [
-  'http_500',
-  'http_429',
-  'slow_first_byte',
-  'stall',
-  'reset',
-  'reset_mid_answer',
-  'malformed_json',
-  'malformed_sse',
-] as const;
+/** The faults the mock injects: exactly the ones the contract kit asks a server for. */
+export const FAULT_KINDS = CONTRACT_FAULTS;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const FaultsSchema = z.strictObject({
