@@ -179,9 +179,10 @@ reporters: [json]
 backend: { use: mock, options: { latency: { model: fixed, ms: 20 } } }
 workload: { requests: 100000 }
 experiments: [{ name: long, strategy: { use: semaphore, options: { concurrency: 4 } } }]
-reporters: [json]
+reporters: [json, { use: console, options: { progress_interval_s: 0.2 } }]
 `,
     });
+    // Ctrl-C once the load is under way: at the first progress line (requests done), not after a sleep.
     const ran = await new Promise<Ran>((resolve) => {
       const child = execFile(
         process.execPath,
@@ -190,7 +191,11 @@ reporters: [json]
         (error, stdout, stderr) =>
           resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
       );
-      setTimeout(() => child.kill('SIGINT'), 1500);
+      let seen = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString('utf8');
+        if (/\[long[^\]]*\] [1-9][\d,]*\//.test(seen) && !child.killed) child.kill('SIGINT');
+      });
     });
     expect(ran.code).toBe(3);
     const results = await onlyResults(join(dir, 'out'));
