@@ -1,9 +1,10 @@
 // llmbench benchmarks. Every figure is measured against a peer in the same run, medians of repeats.
-//   node tools/bench/bench.mjs [overhead] [streaming] [accuracy] [scale] [micro] [--repeats 3] [--threads 1,2] [--quick]
+//   node tools/bench/bench.mjs [overhead] [streaming] [accuracy] [scale] [micro] [--repeats 3] [--threads 1,2] [--quick] [--pin]
 // Default: all five. --quick: every section, shorter and once (a smoke run, under 2 minutes on a
 // quiet 2-core machine; its figures are not the ones to quote). See docs/performance.md.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -23,6 +24,13 @@ const REPEATS = Number(flag('repeats', QUICK ? 1 : 3));
 const THREADS = String(flag('threads', QUICK ? '1' : '1,2'))
   .split(',')
   .map(Number);
+// --pin: the server on CPU 0, every client on the others (taskset), so that a client's threads
+// compete with each other and not with the server: how --threads scales on a bigger machine.
+const PIN = args.includes('--pin');
+const CPUS = availableParallelism();
+const pinned = (cpus, argv) => (PIN ? ['taskset', ['-c', cpus, process.execPath, ...argv]] : [process.execPath, argv]);
+const SERVER_CPUS = '0';
+const CLIENT_CPUS = CPUS > 1 ? `1-${CPUS - 1}` : '0';
 const PROMPT = 'Say hi';
 const MAX_TOKENS = 16;
 
@@ -37,8 +45,15 @@ const fmt = (x, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? '-
 function startServer(mock, trace = false) {
   return new Promise((resolve, reject) => {
     const child = spawn(
-      process.execPath,
-      [cli, 'mock-server', '--port', '0', '--options', JSON.stringify(mock), ...(trace ? ['--trace'] : [])],
+      ...pinned(SERVER_CPUS, [
+        cli,
+        'mock-server',
+        '--port',
+        '0',
+        '--options',
+        JSON.stringify(mock),
+        ...(trace ? ['--trace'] : []),
+      ]),
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -72,7 +87,7 @@ async function resetServer(url) {
 /** Runs a client script in a child process and returns the JSON line it prints. */
 function client(script, cfg) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(here, 'clients', script), JSON.stringify(cfg)], {
+    const child = spawn(...pinned(CLIENT_CPUS, [join(here, 'clients', script), JSON.stringify(cfg)]), {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -457,7 +472,7 @@ async function micro() {
 }
 
 console.log(
-  `llmbench bench${QUICK ? ' --quick' : ''}: repeats ${REPEATS}, threads ${THREADS.join(',')}, load average ${loadavg()}, ${new Date().toISOString()}`,
+  `llmbench bench${QUICK ? ' --quick' : ''}: repeats ${REPEATS}, threads ${THREADS.join(',')}${PIN ? `, pinned: server on CPU ${SERVER_CPUS}, clients on ${CLIENT_CPUS}` : ''}, load average ${loadavg()}, ${new Date().toISOString()}`,
 );
 if (want('overhead')) await overhead();
 if (want('streaming')) await streaming();
