@@ -471,6 +471,39 @@ describe('outcomes', () => {
     expect(result.tally.servers[0]!.failures.timeout).toBe(2);
   });
 
+  test('a request resent by its backend and then timed out is a timeout that still counts its reconnect', async () => {
+    // The backend sent the request twice (a reused socket died first) and, aborted at the deadline,
+    // says so in its outcome: the server saw two requests, so the reconnect must not be lost.
+    const backend: Backend = {
+      send: (_request, signal) =>
+        new Promise<Outcome>((resolve) => {
+          signal.addEventListener('abort', () => resolve({ kind: 'aborted', message: 'timed out', resent: true }), {
+            once: true,
+          });
+        }),
+    };
+    const control = Control.create({ batches: 0, parties: 1 });
+    await control.arrive(() => performance.now());
+    const result = await runPartition({
+      point: { concurrency: 3, barrier: false, requests: 3 },
+      lanes: { start: 0, count: 3 },
+      servers: [{ backend }],
+      balancer: Balancer.create([Infinity], DEFAULT_BALANCER, control, {
+        health: () => performance.now(),
+        busy: () => performance.now(),
+      }),
+      request,
+      clock: { now: () => performance.now() },
+      control,
+      timeoutMs: 20,
+      cursor: 0,
+      record: true,
+    });
+    control.stop();
+    const server = result.tally.servers[0]!;
+    expect([server.failures.timeout, server.failures.aborted, server.reconnects]).toEqual([3, 0, 3]);
+  });
+
   test('stopping the run ends in-flight requests as aborted and sends nothing more; every request is accounted for', async () => {
     const time = new VirtualTime();
     const controller = new AbortController();

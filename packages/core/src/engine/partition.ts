@@ -8,6 +8,7 @@ import {
   type Expiring,
   type OkOutcome,
   type Outcome,
+  type TimeoutOutcome,
 } from '@llmbench/plugin-api';
 import { Tally } from '../metrics/tally.js';
 import { requestFactory } from '../runner/requests.js';
@@ -305,6 +306,8 @@ const RUN_STOPPED: Outcome = { kind: 'aborted', message: 'run stopped' };
 /** One request in flight: settled once, by its response, its deadline or the run stopping. */
 class Pending implements Expiring {
   done = false;
+  /** Set when the deadline passed: the backend's own outcome then only adds its connection facts. */
+  timedOut: TimeoutOutcome | undefined;
   constructor(
     readonly controller: AbortController,
     readonly resolve: (outcome: Outcome) => void,
@@ -335,8 +338,13 @@ class Dispatcher {
   ) {
     const message = `no response within ${timeoutMs} ms`;
     this.deadlines = new DeadlineQueue(clock, timeoutMs, (entry) => {
+      const timeout: TimeoutOutcome = { kind: 'timeout', phase: 'total', message };
+      entry.timedOut = timeout;
       entry.controller.abort(new DOMException(message, 'TimeoutError'));
-      entry.resolve({ kind: 'timeout', phase: 'total', message });
+      // A backend settles on the abort, usually at once: its outcome says whether the request was sent
+      // twice (a resend on a fresh connection the server counted). The timeout stands a turn later
+      // whatever the backend does, so one that ignores its signal cannot hold the request.
+      setImmediate(() => entry.resolve(timeout));
     });
     void control.whenStopped().then(() => {
       if (this.closed) return;
@@ -375,7 +383,11 @@ class Dispatcher {
 
   /** The backend's answer: the request's outcome unless its deadline or the run's stop came first. */
   private ended(entry: Pending, outcome: Outcome): void {
-    this.finish(entry, outcome);
+    const timeout = entry.timedOut;
+    if (timeout === undefined) this.finish(entry, outcome);
+    else if (outcome.resent || outcome.noReuse) {
+      entry.resolve({ ...timeout, ...(outcome.resent ? { resent: true } : {}), ...(outcome.noReuse ? { noReuse: true } : {}) });
+    } else entry.resolve(timeout);
     // Once the backend is done with it, a signal nobody aborted serves the next request.
     if (!entry.controller.signal.aborted) this.spare.push(entry.controller);
   }
