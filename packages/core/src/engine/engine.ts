@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
   ErrorCodes,
@@ -352,8 +352,13 @@ export class EngineSession {
       const lanes = { start: laneStart, count };
       laneStart += count;
       const channel = new MessageChannel();
+      let ended: () => void = () => undefined;
+      const drained = new Promise<void>((resolve) => {
+        ended = resolve;
+      });
       channel.port1.on('message', (m: ProgressMessage) => {
         if (m.kind === 'log') this.engine.config.logger[m.level](m.message);
+        else if (m.kind === 'end') ended();
         else this.live?.snapshots.set(m.partition, m.latency);
       });
       channel.port1.unref();
@@ -379,7 +384,7 @@ export class EngineSession {
           control.stop();
           throw new LlmbenchError(ErrorCodes.INTERNAL, `worker thread failed: ${(error as Error).message}`, { cause: error });
         })
-        .finally(() => channel.port1.close()) as Promise<RunReply | ErrorReply>;
+        .finally(() => drainThenClose(channel.port1, drained)) as Promise<RunReply | ErrorReply>;
     });
     const replies = await Promise.all(tasks);
     const failed = replies.filter((r): r is ErrorReply => 'error' in r);
@@ -433,4 +438,20 @@ export async function guard<T>(what: string, code: LlmbenchError['code'], fn: ()
     if (isLlmbenchError(error)) throw error;
     throw new LlmbenchError(code, `${what} failed: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * The task's reply and its port's messages travel apart: a worker's last log lines (say, a warning
+ * just before its error) may still be queued when the reply arrives. Waits for the worker's `end`
+ * message, at most a second (a thread that died sends none), then closes the port.
+ */
+async function drainThenClose(port: MessagePort, drained: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 1000);
+    timer.unref();
+  });
+  await Promise.race([drained, bound]);
+  clearTimeout(timer);
+  port.close();
 }

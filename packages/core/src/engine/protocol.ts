@@ -87,4 +87,6 @@ export type ProgressMessage =
       readonly latency: string;
     }
   /** A plugin's log line in a worker, for the main thread's logger (which says repeated warnings once). */
-  | { readonly kind: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly message: string };
+  | { readonly kind: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly message: string }
+  /** The task's last message on its port: every log line before it has been delivered. */
+  | { readonly kind: 'end' };

@@ -52,6 +52,17 @@ export default async function task(t: WorkerTask): Promise<RunReply | ErrorReply
 async function run(t: Extract<WorkerTask, { kind: 'run' }>): Promise<RunReply> {
   const control = new Control(t.control, t.shape);
   logPort = t.progress;
+  try {
+    return await runOpened(t, control);
+  } finally {
+    logPort = undefined;
+    // Messages on one port arrive in order: once the main thread reads this, it has every log line.
+    t.progress?.postMessage({ kind: 'end' } satisfies ProgressMessage);
+    t.progress?.close();
+  }
+}
+
+async function runOpened(t: Extract<WorkerTask, { kind: 'run' }>, control: Control): Promise<RunReply> {
   let backends: Backend[];
   try {
     backends = await open(t.session);
@@ -89,8 +100,6 @@ async function run(t: Extract<WorkerTask, { kind: 'run' }>): Promise<RunReply> {
     });
   } finally {
     if (ticker) clearInterval(ticker);
-    logPort = undefined;
-    t.progress?.close();
   }
 }
 
