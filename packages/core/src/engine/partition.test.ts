@@ -73,6 +73,29 @@ async function run(
   return { ...result, control, balancer, wallMs: result.lastEnd - control.t0 };
 }
 
+/** `requests` requests, all in flight at once, on the real clock with a 20 ms whole-request deadline. */
+async function runTimedOut(backend: Backend, requests: number) {
+  const control = Control.create({ batches: 0, parties: 1 });
+  await control.arrive(() => performance.now());
+  const result = await runPartition({
+    point: { concurrency: requests, barrier: false, requests },
+    lanes: { start: 0, count: requests },
+    servers: [{ backend }],
+    balancer: Balancer.create([Infinity], DEFAULT_BALANCER, control, {
+      health: () => performance.now(),
+      busy: () => performance.now(),
+    }),
+    request,
+    clock: { now: () => performance.now() },
+    control,
+    timeoutMs: 20,
+    cursor: 0,
+    record: true,
+  });
+  control.stop();
+  return result;
+}
+
 describe('semaphore', () => {
   test('never has more than C requests in flight, and reaches C', async () => {
     const time = new VirtualTime();
@@ -450,24 +473,7 @@ describe('outcomes', () => {
 
   test('a request with no answer ends as a total timeout even if the backend ignores its signal', async () => {
     const backend: Backend = { send: () => new Promise<Outcome>(() => undefined) };
-    const control = Control.create({ batches: 0, parties: 1 });
-    await control.arrive(() => performance.now());
-    const result = await runPartition({
-      point: { concurrency: 2, barrier: false, requests: 2 },
-      lanes: { start: 0, count: 2 },
-      servers: [{ backend }],
-      balancer: Balancer.create([Infinity], DEFAULT_BALANCER, control, {
-        health: () => performance.now(),
-        busy: () => performance.now(),
-      }),
-      request,
-      clock: { now: () => performance.now() },
-      control,
-      timeoutMs: 20,
-      cursor: 0,
-      record: true,
-    });
-    control.stop();
+    const result = await runTimedOut(backend, 2);
     expect(result.tally.servers[0]!.failures.timeout).toBe(2);
   });
 
@@ -482,24 +488,7 @@ describe('outcomes', () => {
           });
         }),
     };
-    const control = Control.create({ batches: 0, parties: 1 });
-    await control.arrive(() => performance.now());
-    const result = await runPartition({
-      point: { concurrency: 3, barrier: false, requests: 3 },
-      lanes: { start: 0, count: 3 },
-      servers: [{ backend }],
-      balancer: Balancer.create([Infinity], DEFAULT_BALANCER, control, {
-        health: () => performance.now(),
-        busy: () => performance.now(),
-      }),
-      request,
-      clock: { now: () => performance.now() },
-      control,
-      timeoutMs: 20,
-      cursor: 0,
-      record: true,
-    });
-    control.stop();
+    const result = await runTimedOut(backend, 3);
     const server = result.tally.servers[0]!;
     expect([server.failures.timeout, server.failures.aborted, server.reconnects]).toEqual([3, 0, 3]);
   });
