@@ -34,6 +34,12 @@ export interface ConnectionFacts {
   readonly noReuse?: boolean;
 }
 
+/** `outcome` with the connection facts that hold (`ConnectionFacts`); `outcome` itself when neither does. */
+export function withConnectionFacts<O extends Outcome>(outcome: O, resent: boolean | undefined, noReuse: boolean | undefined): O {
+  if (!resent && !noReuse) return outcome;
+  return { ...outcome, ...(resent ? { resent: true } : {}), ...(noReuse ? { noReuse: true } : {}) };
+}
+
 export interface OkOutcome extends ConnectionFacts {
   readonly kind: 'ok';
   readonly status?: number | undefined;

@@ -9,6 +9,7 @@ import {
   type Outcome,
   type ServerTiming,
   type TokenUsage,
+  withConnectionFacts,
 } from '@llmbench/plugin-api';
 import { closedByPeer, ConnectionPool, type Connection } from './connections.js';
 import { SseParser } from './sse.js';
@@ -427,11 +428,7 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     this.owner.firstByte.settle(this);
     this.chunks.length = 0; // the deadline queue may hold this handler a while: not its body
     this.owner.unwatch(this.signal, this);
-    this.resolve(
-      this.resent || this.noReuse
-        ? { ...outcome, ...(this.resent ? { resent: true } : {}), ...(this.noReuse ? { noReuse: true } : {}) }
-        : outcome,
-    );
+    this.resolve(withConnectionFacts(outcome, this.resent, this.noReuse));
   }
 
   /** Gives the connection back once undici is done with the request. */

@@ -2,6 +2,7 @@ import {
   DeadlineQueue,
   exchangeTimes,
   outcomeFromError,
+  withConnectionFacts,
   type Backend,
   type BenchRequest,
   type Clock,
@@ -385,9 +386,7 @@ class Dispatcher {
   private ended(entry: Pending, outcome: Outcome): void {
     const timeout = entry.timedOut;
     if (timeout === undefined) this.finish(entry, outcome);
-    else if (outcome.resent || outcome.noReuse) {
-      entry.resolve({ ...timeout, ...(outcome.resent ? { resent: true } : {}), ...(outcome.noReuse ? { noReuse: true } : {}) });
-    } else entry.resolve(timeout);
+    else entry.resolve(withConnectionFacts(timeout, outcome.resent, outcome.noReuse));
     // Once the backend is done with it, a signal nobody aborted serves the next request.
     if (!entry.controller.signal.aborted) this.spare.push(entry.controller);
   }
