@@ -1,10 +1,20 @@
-import { countTokens } from 'gpt-tokenizer';
 import type { Backend, Logger } from '@llmbench/plugin-api';
 import type { TokenizerKind } from './schema.js';
 import type { TokenCounter } from './synthetic.js';
 
-/** gpt-tokenizer's default (o200k_base) encoding: exact for recent OpenAI models, near for others. */
-export const libraryCounter: TokenCounter = { kind: 'library', count: (text) => Promise.resolve(countTokens(text)) };
+/**
+ * gpt-tokenizer's default (o200k_base) encoding: exact for recent OpenAI models, near for others.
+ * Loaded on first count: building its tables costs ~200 ms of CPU, which every command paid at
+ * start-up when it was imported with core, though only synthetic workloads count tokens.
+ */
+let library: Promise<(text: string) => number> | undefined;
+export const libraryCounter: TokenCounter = {
+  kind: 'library',
+  count: async (text) => {
+    library ??= import('gpt-tokenizer').then((m) => m.countTokens);
+    return (await library)(text);
+  },
+};
 
 /** Four characters per token: a rough estimate, marked as such in results. */
 export const estimateCounter: TokenCounter = {
