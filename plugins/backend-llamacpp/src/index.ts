@@ -1,6 +1,12 @@
-import { request } from 'undici';
 import { z } from 'zod';
-import { clientFor, OpenAIOptionsSchema, serverTokenizer, parsePrometheus, wrongServerMessage } from '@llmbench/backend-openai';
+import {
+  clientFor,
+  OpenAIOptionsSchema,
+  parsePrometheus,
+  request,
+  serverTokenizer,
+  wrongServerMessage,
+} from '@llmbench/backend-openai';
 import { defineBackend, deltaRatio, type MetricReadings, type ServerInfo } from '@llmbench/plugin-api';
 import { llamacppReadings } from './metrics.js';
 

@@ -1,6 +1,5 @@
-import { request } from 'undici';
 import { z } from 'zod';
-import { clientFor, OpenAIOptionsSchema } from '@llmbench/backend-openai';
+import { clientFor, OpenAIOptionsSchema, request } from '@llmbench/backend-openai';
 import { defineBackend } from '@llmbench/plugin-api';
 
 export const DEFAULT_LMSTUDIO_URL = 'http://localhost:1234';

@@ -1,4 +1,4 @@
-import { Client } from 'undici';
+import { Client } from './undici.js';
 
 /**
  * One connection to the server: an undici `Client` (pipelining 1) that carries one request at a time,

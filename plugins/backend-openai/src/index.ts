@@ -13,6 +13,7 @@ export type { SseBytesReader } from './sse.js';
 export { EventTemplate, chunkText } from './template.js';
 export type { StreamChunk } from './template.js';
 export { serverTokenizer } from './tokenize.js';
+export { request } from './undici.js';
 
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:8000';
 

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request } from './undici.js';
 
 /**
  * Counts tokens with the server's own tokenizer: `POST /tokenize` at the server's root, as vLLM

@@ -1,6 +1,12 @@
-import { request } from 'undici';
 import { z } from 'zod';
-import { clientFor, OpenAIOptionsSchema, serverTokenizer, parsePrometheus, wrongServerMessage } from '@llmbench/backend-openai';
+import {
+  clientFor,
+  OpenAIOptionsSchema,
+  parsePrometheus,
+  request,
+  serverTokenizer,
+  wrongServerMessage,
+} from '@llmbench/backend-openai';
 import { defineBackend, deltaRatio } from '@llmbench/plugin-api';
 import { vllmReadings } from './prometheus.js';
 
