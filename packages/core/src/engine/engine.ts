@@ -200,11 +200,12 @@ export class EngineSession {
       const replies = this.runsInMain
         ? [await this.runHere(control, balancer, partitionPoint, options)]
         : await this.runInWorkers(control, balancer, shape, partitionPoint, options);
-      const tally = new Tally(this.spec.servers.length);
+      // One thread's tally is the run's as it is; several are added up.
+      const tally = replies.length === 1 ? Tally.deserialize(replies[0]!.tally) : new Tally(this.spec.servers.length);
       let idleSlotMs = 0;
       let lastEnd = control.t0;
       for (const reply of replies) {
-        tally.merge(Tally.deserialize(reply.tally));
+        if (replies.length > 1) tally.merge(Tally.deserialize(reply.tally));
         idleSlotMs += reply.idleSlotMs;
         if (reply.lastEnd > lastEnd) lastEnd = reply.lastEnd;
       }

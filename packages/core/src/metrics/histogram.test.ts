@@ -188,6 +188,11 @@ describe('encodeHistogram / decodeHistogram', () => {
     back.add(big);
     expect(back.totalCount).toBe(2);
     expect(back.getValueAtPercentile(100)).toBeGreaterThanOrEqual(2 ** 30);
+    // And records beyond it, as a deserialized tally's histogram is used as it is.
+    const alone = decodeHistogram(encodeHistogram(small));
+    alone.recordValue(2 ** 30);
+    expect(alone.totalCount).toBe(2);
+    expect(alone.getValueAtPercentile(100)).toBeGreaterThanOrEqual(2 ** 30);
   });
 });
 

@@ -47,7 +47,7 @@ export class ServerTally {
   successes = 0;
   readonly failures = emptyFailures();
   /** Successful latencies, microseconds. */
-  readonly latency: Histogram = createHistogram();
+  latency: Histogram = createHistogram();
   readonly moments: Moments = emptyMoments();
   inFlight = 0;
   maxInFlight = 0;
@@ -337,14 +337,14 @@ export class Tally {
   static deserialize(data: SerializedTally): Tally {
     const t = new Tally(data.servers.length);
     t.maxInFlight = data.maxInFlight;
-    t.ttft.merge(Distribution.deserialize(data.ttft));
-    t.itl.merge(Distribution.deserialize(data.itl));
-    t.tpot.merge(Distribution.deserialize(data.tpot));
-    t.inputLengths.merge(Distribution.deserialize(data.inputLengths));
-    t.outputLengths.merge(Distribution.deserialize(data.outputLengths));
-    t.serverTtft.merge(Distribution.deserialize(data.serverTtft));
-    t.serverPrompt.merge(Distribution.deserialize(data.serverPrompt));
-    t.serverTpot.merge(Distribution.deserialize(data.serverTpot));
+    t.ttft.load(data.ttft);
+    t.itl.load(data.itl);
+    t.tpot.load(data.tpot);
+    t.inputLengths.load(data.inputLengths);
+    t.outputLengths.load(data.outputLengths);
+    t.serverTtft.load(data.serverTtft);
+    t.serverPrompt.load(data.serverPrompt);
+    t.serverTpot.load(data.serverTpot);
     Object.assign(t.serverTps, data.serverTps);
     Object.assign(t.tokens, data.tokens);
     Object.assign(t.slo, data.slo);
@@ -354,10 +354,10 @@ export class Tally {
       s.requests = d.requests;
       s.successes = d.successes;
       Object.assign(s.failures, d.failures);
-      s.latency.add(decodeHistogram(d.latency));
+      s.latency = decodeHistogram(d.latency);
       Object.assign(s.moments, d.moments);
       s.maxInFlight = d.maxInFlight;
-      s.queue.merge(Distribution.deserialize(d.queue));
+      s.queue.load(d.queue);
       s.waited = d.waited;
       s.busyMs = d.busyMs;
       s.ejections = d.ejections;
