@@ -1,5 +1,6 @@
 // llmbench benchmarks. Every figure is measured against a peer in the same run, medians of repeats.
 //   node tools/bench/bench.mjs [overhead] [streaming] [accuracy] [scale] [micro] [--repeats 3] [--threads 1,2] [--quick] [--pin]
+// Over 400 lines on purpose: the five sections share the server, client and table helpers.
 // Default: all five. --quick: every section, shorter and once (a smoke run, under 2 minutes on a
 // quiet 2-core machine; its figures are not the ones to quote). See docs/performance.md.
 import { spawn } from 'node:child_process';

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the results file format, every field with its description, is one
+// schema that `schemas/results.schema.json` and the docs are generated from.
 import { z } from 'zod';
 
 /**

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the engine's session (backends, worker pool, one point's run, progress,
+// the merge of the threads' tallies) is one lifecycle, and its steps share the session's state.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';

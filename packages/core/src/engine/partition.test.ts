@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one thread's share of a point on virtual time (closed loop, barrier,
+// paced, conversations, timeouts, stop), each case with its own scripted backend.
 import { describe, expect, test } from 'vitest';
 import type { Backend, BenchRequest, Outcome } from '@llmbench/plugin-api';
 import { Balancer, DEFAULT_BALANCER, type BalancerOptions } from './balancer.js';

@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one walk over zod's issue tree that turns every kind of issue into a
+// located message with a hint; the kinds share the walk's context.
 import type { z } from 'zod';
 import type { ConfigIssue } from '@llmbench/plugin-api';
 import type { PathSegment, SourceFile } from './source.js';
