@@ -114,6 +114,7 @@ async function overhead() {
   const requests = Number(flag('requests', QUICK ? 30_000 : 150_000));
   const duration = Number(flag('duration', QUICK ? 2 : 6));
   const rows = [];
+  let inprocess;
   try {
     for (let r = 1; r <= REPEATS; r++) {
       const order = r % 2 ? ['llmbench', 'autocannon', 'undici'] : ['undici', 'autocannon', 'llmbench'];
@@ -159,6 +160,16 @@ async function overhead() {
         );
       }
     }
+    // The sending path alone, in one process, alternating with bare undici round by round.
+    inprocess = await client('inprocess.mjs', {
+      url: server.url,
+      connections: 64,
+      requests: QUICK ? 10_000 : 30_000,
+      rounds: Math.max(3, 2 * REPEATS),
+      body,
+      prompt: PROMPT,
+      maxTokens: MAX_TOKENS,
+    });
   } finally {
     await server.stop();
   }
@@ -202,6 +213,12 @@ async function overhead() {
     );
   }
   console.log(`  vs autocannon (not an undici client): req/s target >= 1.00, cpu target <= 1.00; load average ${loadavg()}`);
+  const pairs = inprocess.rounds.map((r) => r.llmbench - r.bare);
+  console.log(
+    `  sending path in one process (engine partition + backend-openai vs bare undici, ${inprocess.rounds.length} alternating rounds of ${QUICK ? '10,000' : '30,000'}): ` +
+      `llmbench ${fmt(median(inprocess.rounds.map((r) => r.llmbench)), 1)}, bare undici ${fmt(median(inprocess.rounds.map((r) => r.bare)), 1)} µs CPU/request; ` +
+      `own ${fmt(median(pairs), 1)} µs (rounds: ${pairs.map((x) => fmt(x, 1)).join(', ')})`,
+  );
 }
 
 /** Streamed answers with no delay: client CPU per token against a bare undici + SSE parse floor. */
@@ -216,6 +233,7 @@ async function streaming() {
   const warmup = QUICK ? 64 : 200;
   const perToken = (x) => (x.cpu_ms * 1000) / x.cpu_tokens;
   const rows = [];
+  let inprocess;
   try {
     for (let r = 1; r <= REPEATS; r++) {
       const order = r % 2 ? ['llmbench', 'floor'] : ['floor', 'llmbench'];

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { loadScenario, runScenario } from '@llmbench/core';
 import { builtinPlugins } from 'llmbench';
 
-import v8 from "node:v8"; v8.setFlagsFromString("--trace-gc");
+import v8 from 'node:v8';
+v8.setFlagsFromString('--trace-gc');
 const cfg = JSON.parse(process.argv[2]);
 const dir = await mkdtemp(join(tmpdir(), 'llmbench-bench-'));
 const file = join(dir, 'bench.yaml');

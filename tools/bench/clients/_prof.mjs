@@ -18,10 +18,16 @@ reporters: []
 `,
 );
 const scenario = await loadScenario(file, { builtins: builtinPlugins(), env: {} });
-import { Session } from 'node:inspector/promises'; const ses = new Session(); ses.connect(); await ses.post('Profiler.enable'); await ses.post('Profiler.start');
+import { Session } from 'node:inspector/promises';
+const ses = new Session();
+ses.connect();
+await ses.post('Profiler.enable');
+await ses.post('Profiler.start');
 const cpu0 = process.cpuUsage();
 const outcome = await runScenario(scenario, { version: 'bench', threads: cfg.threads, out: { write() {}, isTTY: false } });
-const cpu = process.cpuUsage(cpu0); const { profile } = await ses.post('Profiler.stop'); (await import('node:fs')).writeFileSync('/tmp/perf/main-run.cpuprofile', JSON.stringify(profile));
+const cpu = process.cpuUsage(cpu0);
+const { profile } = await ses.post('Profiler.stop');
+(await import('node:fs')).writeFileSync('/tmp/perf/main-run.cpuprofile', JSON.stringify(profile));
 if (outcome.errors.length) throw outcome.errors[0];
 const s = outcome.results.experiments[0].summary;
 const measuredCpuMs = (cpu.user + cpu.system) / 1000;
