@@ -233,7 +233,6 @@ async function streaming() {
   const warmup = QUICK ? 64 : 200;
   const perToken = (x) => (x.cpu_ms * 1000) / x.cpu_tokens;
   const rows = [];
-  let inprocess;
   try {
     for (let r = 1; r <= REPEATS; r++) {
       const order = r % 2 ? ['llmbench', 'floor'] : ['floor', 'llmbench'];
