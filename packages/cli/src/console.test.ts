@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,19 +9,20 @@ import { beforeAll, describe, expect, test } from 'vitest';
 /**
  * The console reporter's progress as users see it: the built CLI on a real pseudo-terminal (util-linux
  * `script`), and on a pipe. The scenario takes about 2.5 s: 50 requests of 100 ms, 2 at a time, so
- * the runner's 250 ms progress ticks redraw the bar about ten times.
+ * the runner's 250 ms progress ticks redraw the bar about ten times. The Ctrl-C test runs the same
+ * scenario with 2,000 requests (100 s of load), so the run is still going whenever the Ctrl-C lands.
  */
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/bin/llmbench.js');
 const SCRIPT = '/usr/bin/script';
 
-const SCENARIO = `name: console-progress
+const scenarioYaml = (requests: number): string => `name: console-progress
 backend:
   use: mock
   options:
     latency: { model: fixed, ms: 100 }
 workload:
-  requests: 50
+  requests: ${requests}
   prompts:
     - "Hello #{i}"
 experiments:
@@ -34,7 +35,14 @@ reporters:
 
 const ESC = '\x1b';
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
-const LIVE = /slow-2 \S+ \d+\/50 \(\d+%\) \| [\d.,]+ req\/s \| p50 [\d.]+ms \| 0 errors \| ETA [\d.]+s/;
+/** A live progress line of `requests` requests; `eta` is the ETA's pattern (minutes from 60 s up). */
+const live = (requests: number, eta = '[\\d.]+s'): RegExp =>
+  new RegExp(
+    `slow-2 \\S+ [\\d,]+/${requests.toLocaleString('en-US')} \\(\\d+%\\) \\| [\\d.,]+ req/s \\| p50 [\\d.]+ms \\| 0 errors \\| ETA ${eta}`,
+  );
+const LIVE = live(50);
+const LONG = 2000;
+const LONG_LIVE = live(LONG, '\\d+m \\d+s');
 const PLAIN = /^\[slow-2\] \d+\/50 \(\d+%\), [\d.,]+ req\/s, p50 [\d.]+ms, 0 errors, ETA [\d.]+s$/;
 
 /** The summary block (and the blank line after it), exactly as the reporter prints it up to the numbers. */
@@ -79,24 +87,56 @@ function run(file: string, args: string[], ci: string | undefined): Promise<Ran>
 }
 
 let scenario = '';
+let longScenario = '';
 let out = '';
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'llmbench-console-'));
   scenario = join(dir, 'scenario.yaml');
+  longScenario = join(dir, 'long.yaml');
   out = join(dir, 'out');
-  await writeFile(scenario, SCENARIO);
+  await writeFile(scenario, scenarioYaml(50));
+  await writeFile(longScenario, scenarioYaml(LONG));
 });
 
-/**
- * `llmbench run` on a pseudo-terminal; the terminal's CR-LF line ends become LF. With
- * `interruptAfterS`, coreutils `timeout` sends it SIGINT (Ctrl-C) that long after the start.
- */
-async function onTerminal(ci: string | undefined, interruptAfterS?: number): Promise<Ran> {
-  const prefix = interruptAfterS === undefined ? [] : ['timeout', '--preserve-status', '-s', 'INT', String(interruptAfterS)];
-  const command = [...prefix, process.execPath, bin, 'run', scenario, '--out', out].map((a) => `'${a}'`).join(' ');
-  const ran = await run(SCRIPT, ['-qfec', command, '/dev/null'], ci);
+const terminalCommand = (file: string): string =>
+  [process.execPath, bin, 'run', file, '--out', out].map((a) => `'${a}'`).join(' ');
+
+/** `llmbench run` on a pseudo-terminal; the terminal's CR-LF line ends become LF. */
+async function onTerminal(ci: string | undefined): Promise<Ran> {
+  const ran = await run(SCRIPT, ['-qfec', terminalCommand(scenario), '/dev/null'], ci);
   return { ...ran, stdout: ran.stdout.replaceAll('\r\n', '\n') };
+}
+
+/**
+ * `llmbench run` on a pseudo-terminal, and Ctrl-C typed on it once `marker` has been drawn: `script`
+ * copies its stdin to the terminal, whose line discipline turns ^C into SIGINT for the CLI. If the
+ * marker never comes, the run is killed after `limitMs` (and its exit code then fails the test).
+ */
+function ctrlCOnTerminal(file: string, marker: RegExp, limitMs: number): Promise<Ran> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.CI;
+  return new Promise((resolve) => {
+    const child = spawn(SCRIPT, ['-qfec', terminalCommand(file), '/dev/null'], { cwd: root, env, stdio: 'pipe' });
+    const limit = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    let stdout = '';
+    let stderr = '';
+    let typed = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (!typed && marker.test(stdout)) {
+        typed = true;
+        child.stdin.write('\x03');
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('close', (code) => {
+      clearTimeout(limit);
+      resolve({ code: code ?? -1, stdout: stdout.replaceAll('\r\n', '\n'), stderr });
+    });
+  });
 }
 
 describe.skipIf(!existsSync(SCRIPT))('on a terminal', () => {
@@ -115,10 +155,10 @@ describe.skipIf(!existsSync(SCRIPT))('on a terminal', () => {
   });
 
   test("a Ctrl-C during the bar leaves the CLI's notice and the summary on lines of their own", { timeout: 40_000 }, async () => {
-    // At 2 s the bar is up (first tick 250 ms after the load starts) and the 2.5 s of load are not over.
-    const ran = await onTerminal(undefined, 2);
+    // Ctrl-C at the first live bar (the first 250 ms tick), with 100 s of load still to go.
+    const ran = await ctrlCOnTerminal(longScenario, LONG_LIVE, 30_000);
     expect(ran.code).toBe(3);
-    expect(ran.stdout).toMatch(LIVE);
+    expect(ran.stdout).toMatch(LONG_LIVE);
     // Wrapping comes back on, and the cursor is never sent back over the notice.
     expect(ran.stdout.split(`${ESC}[?7l`)).toHaveLength(2);
     expect(ran.stdout.split(`${ESC}[?7h`)).toHaveLength(2);
