@@ -7,14 +7,16 @@ import { describe, expect, test } from 'vitest';
  * The dependency rules of the architecture, by Nx scope tag: plugins import the plugin API (and may
  * build on another plugin, as backend-vllm extends backend-openai), never core, so any plugin can run
  * in a worker thread with nothing but plugin code; core knows no concrete plugin; only the CLI (and
- * tools) wire concrete plugins in.
+ * tools) wire concrete plugins in. Test support (scope:test) depends on no workspace package and is
+ * only ever a devDependency: what the CLI's and the tools' tests share.
  */
 const ALLOWED: Record<string, readonly string[]> = {
   'scope:api': [],
   'scope:plugin': ['scope:api', 'scope:plugin'],
   'scope:core': ['scope:api'],
-  'scope:cli': ['scope:api', 'scope:core', 'scope:plugin'],
-  'scope:tools': ['scope:api', 'scope:core', 'scope:plugin', 'scope:cli'],
+  'scope:cli': ['scope:api', 'scope:core', 'scope:plugin', 'scope:test'],
+  'scope:tools': ['scope:api', 'scope:core', 'scope:plugin', 'scope:cli', 'scope:test'],
+  'scope:test': [],
 };
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -24,6 +26,8 @@ interface Workspace {
   name: string;
   tag: string;
   deps: string[];
+  /** Those of `deps` in `dependencies` or `peerDependencies`: what an install of the package brings. */
+  runtimeDeps: string[];
 }
 
 function workspaces(): Workspace[] {
@@ -47,6 +51,7 @@ function workspaces(): Workspace[] {
         name: json.name,
         tag: scopes.length === 1 ? scopes[0]! : `(${scopes.length} scope tags)`,
         deps: Object.keys({ ...json.dependencies, ...json.devDependencies, ...json.peerDependencies }),
+        runtimeDeps: Object.keys({ ...json.dependencies, ...json.peerDependencies }),
       };
     });
 }
@@ -85,6 +90,10 @@ describe('workspace boundaries', () => {
       .filter((d) => !ALLOWED[w.tag]!.includes(byName.get(d)!.tag))
       .map((d) => `${w.name} (${w.tag}) -> ${d} (${byName.get(d)!.tag})`);
     expect(bad).toEqual([]);
+  });
+
+  test.each(all.map((w) => [w.dir, w] as const))('%s has test support only as a devDependency', (_dir, w) => {
+    expect(w.runtimeDeps.filter((d) => byName.get(d)?.tag === 'scope:test')).toEqual([]);
   });
 
   test.each(all.filter((w) => w.tag !== 'scope:tools').map((w) => [w.dir, w] as const))(
