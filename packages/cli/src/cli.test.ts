@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,27 +6,17 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, test } from 'vitest';
 import type { RunResults } from '@llmbench/plugin-api';
+import { type Ran, runNode, startNode } from '@llmbench/test-support';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/bin/llmbench.js');
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the built CLI as a user would, in `cwd`. */
 function llmbench(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: options.cwd ?? root, env: { ...process.env, ...options.env, NO_COLOR: '1' }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-      },
-    );
+  return runNode([bin, ...args], {
+    cwd: options.cwd ?? root,
+    env: { ...process.env, ...options.env, NO_COLOR: '1' },
+    timeoutMs: 60_000,
   });
 }
 
@@ -183,20 +172,13 @@ reporters: [json, { use: console, options: { progress_interval_s: 0.2 } }]
 `,
     });
     // Ctrl-C once the load is under way: at the first progress line (requests done), not after a sleep.
-    const ran = await new Promise<Ran>((resolve) => {
-      const child = execFile(
-        process.execPath,
-        [bin, 'run', 's.yaml', '--out', 'out'],
-        { cwd: dir, timeout: 60_000 },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
-      );
-      let seen = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        seen += chunk.toString('utf8');
-        if (/\[long[^\]]*\] [1-9][\d,]*\//.test(seen) && !child.killed) child.kill('SIGINT');
-      });
+    const { child, done } = startNode([bin, 'run', 's.yaml', '--out', 'out'], { cwd: dir, timeoutMs: 60_000 });
+    let seen = '';
+    child.stdout.on('data', (chunk: string) => {
+      seen += chunk;
+      if (/\[long[^\]]*\] [1-9][\d,]*\//.test(seen) && !child.killed) child.kill('SIGINT');
     });
+    const ran = await done;
     expect(ran.code).toBe(3);
     const results = await onlyResults(join(dir, 'out'));
     expect(results.status).toBe('interrupted');

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -6,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import { startMockHttpServer } from '@llmbench/backend-mock';
 import type { RunResults } from '@llmbench/plugin-api';
+import { runNode } from '@llmbench/test-support';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/bin/llmbench.js');
@@ -50,16 +50,9 @@ test('the vLLM batch-vs-semaphore scenario shows the GPU memory and utilization 
     expect(scenario).toContain('interval_ms: 50');
     expect(scenario).toContain(server.url);
     await writeFile(join(dir, 'vllm-batch-vs-semaphore.yaml'), scenario);
-    const ran = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [bin, 'run', 'vllm-batch-vs-semaphore.yaml', '--out', 'out'], {
-        cwd: dir,
-        env: { ...process.env, PATH: `${smi}${delimiter}${process.env.PATH ?? ''}` },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    const ran = await runNode([bin, 'run', 'vllm-batch-vs-semaphore.yaml', '--out', 'out'], {
+      cwd: dir,
+      env: { ...process.env, PATH: `${smi}${delimiter}${process.env.PATH ?? ''}` },
     });
     expect(ran.stderr).toBe('');
     expect(ran.code).toBe(0);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
+import { type Ran, runNode } from '@llmbench/test-support';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/bin/llmbench.js');
@@ -14,18 +15,8 @@ workload: { requests: 20 }
 experiments: [{ name: a, strategy: semaphore }]
 `;
 
-function llmbench(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve) =>
-    execFile(process.execPath, [bin, ...args], { cwd, timeout: 20_000 }, (error, stdout, stderr) =>
-      resolve({
-        code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
-        stdout,
-        stderr,
-        ms: performance.now() - started,
-      }),
-    ),
-  );
+function llmbench(args: string[], cwd: string): Promise<Ran> {
+  return runNode([bin, ...args], { cwd, timeoutMs: 20_000 });
 }
 
 test('a report path that cannot be written is a usage error before any load, at once', async () => {

@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
+import { type Ran, runNode } from '@llmbench/test-support';
 
 /**
  * A 50 MB scenario of unknown keys, through the built binary as a user runs it: answered with exit 2,
@@ -13,12 +13,8 @@ import { expect, test } from 'vitest';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/bin/llmbench.js');
 
-function validate(file: string, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) =>
-    execFile(process.execPath, [bin, 'validate', file], { cwd, timeout: 60_000, maxBuffer: 1 << 24 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
-    ),
-  );
+function validate(file: string, cwd: string): Promise<Ran> {
+  return runNode([bin, 'validate', file], { cwd, timeoutMs: 60_000 });
 }
 
 test('a 50 MB JSON scenario with an experiment of 1.9 million unknown keys: exit 2, 50 listed at their lines, the rest counted', async () => {

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,6 +6,7 @@ import ts from 'typescript';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { startMockHttpServer, type MockHttpServer } from '@llmbench/backend-mock';
 import { PLUGIN_KINDS, type RunResults } from '@llmbench/plugin-api';
+import { type Ran, runNode, withoutTestRunner } from '@llmbench/test-support';
 import { DEPENDENCY_RANGES, pluginFiles, type ScaffoldMode } from './scaffold/plugin.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -14,20 +14,9 @@ const bin = join(root, 'packages/cli/bin/llmbench.js');
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 const vitest = join(root, 'node_modules/vitest/vitest.mjs');
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `node <args>` in `cwd`, without the vitest variables of this test's own process. */
 function node(args: string[], cwd: string): Promise<Ran> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_ENV'));
-  return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd, env: { ...env, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
+  return runNode(args, { cwd, env: { ...withoutTestRunner(), NO_COLOR: '1' }, timeoutMs: 60_000 });
 }
 
 const llmbench = (args: string[], cwd: string): Promise<Ran> => node([bin, ...args], cwd);

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,28 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startMockHttpServer, type MockHttpServer } from '@llmbench/backend-mock';
 import type { RunResults } from '@llmbench/plugin-api';
+import { type Ran, runNode } from '@llmbench/test-support';
 
 /** Reports as files: re-rendered from results alone, and free of secrets. */
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const bin = join(root, 'packages/cli/bin/llmbench.js');
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function llmbench(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Ran> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd, env: { ...process.env, ...env, NO_COLOR: '1' }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-      },
-    );
-  });
+  return runNode([bin, ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1' }, timeoutMs: 60_000 });
 }
 
 async function files(dir: string): Promise<string[]> {

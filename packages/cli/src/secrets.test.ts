@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { runNode } from '@llmbench/test-support';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/bin/llmbench.js');
@@ -50,16 +50,9 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-function llmbench(args: string[], cwd: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) =>
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd, timeout: 60_000, env: { ...process.env, LLM_TOKEN: SECRETS.envToken } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, out: `${stdout}${stderr}` }),
-    ),
-  );
+async function llmbench(args: string[], cwd: string): Promise<{ code: number | null; out: string }> {
+  const ran = await runNode([bin, ...args], { cwd, timeoutMs: 60_000, env: { ...process.env, LLM_TOKEN: SECRETS.envToken } });
+  return { code: ran.code, out: `${ran.stdout}${ran.stderr}` };
 }
 
 async function everyFile(dir: string): Promise<string> {

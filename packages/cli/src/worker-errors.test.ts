@@ -1,15 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
+import { type Ran, runNode } from '@llmbench/test-support';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/bin/llmbench.js');
 const backend = fileURLToPath(new URL('./__fixtures__/worker-failing-backend.mjs', import.meta.url));
 
-function run(distinct: boolean, debug: boolean): Promise<{ code: number; stderr: string }> {
+function run(distinct: boolean, debug: boolean): Promise<Ran> {
   return mkdtemp(join(tmpdir(), 'llmbench-worker-errors-')).then(async (dir) => {
     await writeFile(
       join(dir, 's.yaml'),
@@ -19,14 +19,7 @@ experiments: [{ name: a, strategy: { use: semaphore, options: { concurrency: 4 }
 reporters: []
 `,
     );
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [bin, 'run', 's.yaml', '--threads', '2', ...(debug ? ['--debug'] : [])],
-        { cwd: dir, timeout: 60_000 },
-        (error, _stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stderr }),
-      );
-    });
+    return runNode([bin, 'run', 's.yaml', '--threads', '2', ...(debug ? ['--debug'] : [])], { cwd: dir, timeoutMs: 60_000 });
   });
 }
 

@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type Ran, runNode } from '@llmbench/test-support';
 
 /**
  * The bad-inputs corpus: every user mistake in `bad-inputs/` must be answered with exit 2, the
@@ -28,14 +28,10 @@ interface Case {
 
 const { cases } = JSON.parse(readFileSync(join(corpus, 'cases.json'), 'utf8')) as { cases: Case[] };
 
-function llmbench(args: readonly string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    delete env.LLMBENCH_CORPUS_UNSET_URL;
-    execFile(process.execPath, [bin, ...args], { cwd, env, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
+function llmbench(args: readonly string[], cwd: string): Promise<Ran> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.LLMBENCH_CORPUS_UNSET_URL;
+  return runNode([bin, ...args], { cwd, env, timeoutMs: 30_000 });
 }
 
 let busy: Server;

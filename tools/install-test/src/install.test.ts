@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunResults } from '@llmbench/plugin-api';
+import { type Ran, runProcess, withoutTestRunner } from '@llmbench/test-support';
 import { BUILTIN_PACKAGES } from 'llmbench';
 
 /**
@@ -18,13 +19,6 @@ import { BUILTIN_PACKAGES } from 'llmbench';
  */
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('./__fixtures__/', import.meta.url));
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
 
 interface Packed {
   name: string;
@@ -47,10 +41,8 @@ interface Manifest {
  * npm install into the workspace). The user's npm configuration (registry, cache) stays.
  */
 function outsideEnv(): NodeJS.ProcessEnv {
-  const kept = Object.entries(process.env).filter(
+  const kept = Object.entries(withoutTestRunner()).filter(
     ([k]) =>
-      !k.startsWith('VITEST') &&
-      k !== 'NODE_ENV' &&
       k !== 'INIT_CWD' &&
       !(k.startsWith('npm_') && !k.startsWith('npm_config_')) &&
       ![
@@ -65,19 +57,7 @@ function outsideEnv(): NodeJS.ProcessEnv {
 }
 
 function run(cmd: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<Ran> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const child = spawn(cmd, args, { cwd, env: outsideEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: performance.now() - started });
-    });
-  });
+  return runProcess(cmd, args, { cwd, env: outsideEnv(), timeoutMs });
 }
 
 /** `npx llmbench ...` in `cwd`, never fetching llmbench from the registry (`--no`). */

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
+import { type Ran, runProcess } from '@llmbench/test-support';
 
 /**
  * Helpers for tests against llama.cpp's own server (../shared/llama-server beside the project, or
@@ -68,25 +68,9 @@ export function stop(server: Server | undefined, signal: NodeJS.Signals = 'SIGTE
   }
 }
 
-export function run(
-  cmd: string,
-  args: string[],
-  env: Record<string, string> = {},
-  timeoutMs = 120_000,
-): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: performance.now() - started });
-    });
-  });
+/** Runs `cmd` with this process's environment plus `env`, killed after `timeoutMs`. */
+export function run(cmd: string, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Ran> {
+  return runProcess(cmd, args, { env: { ...process.env, ...env }, timeoutMs });
 }
 
 /** The server's own counters (`llamacpp:*` names, no labels). */

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { runNode, runProcess, withoutTestRunner } from './index.js';
+import { runNode, runProcess, startNode, withoutTestRunner } from './index.js';
 
 test('the exit code, stdout and stderr come back whole, a multi-byte character split across writes included', async () => {
   const script = `
@@ -26,6 +26,13 @@ test('cwd and env are the given ones, and the child reads no stdin', async () =>
 test('a child that outlives the time bound is killed: no exit code, SIGKILL', async () => {
   const ran = await runNode(['-e', 'process.stdout.write("started"); setInterval(() => {}, 1000)'], { timeoutMs: 300 });
   expect([ran.code, ran.signal, ran.stdout]).toEqual([null, 'SIGKILL', 'started']);
+});
+
+test('a started child can be signalled on what it printed, and its end says which signal', async () => {
+  const started = startNode(['-e', 'process.stdout.write("ready"); setInterval(() => {}, 1000)']);
+  started.child.stdout.on('data', (d: string) => d.includes('ready') && started.child.kill('SIGINT'));
+  const ran = await started.done;
+  expect([ran.code, ran.signal, ran.stdout]).toEqual([null, 'SIGINT', 'ready']);
 });
 
 test('a command that cannot be started rejects', async () => {

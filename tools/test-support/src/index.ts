@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 
 /** How a child process ended and what it printed. */
 export interface Ran {
@@ -21,22 +22,30 @@ export interface RunOptions {
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
+/** A started child and the promise of its end; its stdout and stderr are decoded as UTF-8. */
+export interface Started {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  /** Settles as `runProcess` does. */
+  readonly done: Promise<Ran>;
+}
+
 /**
- * Runs `command` to its end with no stdin and collects its output. Resolves for every exit, a signal
- * or the time bound included; rejects only when the command cannot be started.
+ * Starts `command` with no stdin and collects its output, for a test that acts on the child while
+ * it runs (a signal once it prints something). `done` resolves for every exit, a signal or the time
+ * bound included; it rejects only when the command cannot be started.
  */
-export function runProcess(command: string, args: readonly string[], options: RunOptions = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, {
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+export function startProcess(command: string, args: readonly string[], options: RunOptions = {}): Started {
+  const started = performance.now();
+  const child = spawn(command, args, {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<Ran>((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -47,6 +56,17 @@ export function runProcess(command: string, args: readonly string[], options: Ru
       resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
     });
   });
+  return { child, done };
+}
+
+/** Runs `command` to its end with no stdin; see `startProcess`. */
+export function runProcess(command: string, args: readonly string[], options: RunOptions = {}): Promise<Ran> {
+  return startProcess(command, args, options).done;
+}
+
+/** `node <args>` with this process's Node binary, started. */
+export function startNode(args: readonly string[], options: RunOptions = {}): Started {
+  return startProcess(process.execPath, args, options);
 }
 
 /** `node <args>` with this process's Node binary. */

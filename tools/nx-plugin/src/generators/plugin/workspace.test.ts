@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,27 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startMockHttpServer, type MockHttpServer } from '@llmbench/backend-mock';
 import type { RunResults } from '@llmbench/plugin-api';
+import { type Ran, runNode, withoutTestRunner } from '@llmbench/test-support';
 
 const root = fileURLToPath(new URL('../../../../../', import.meta.url));
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function node(args: string[], cwd: string): Promise<Ran> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_ENV'));
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      args,
-      { cwd, env: { ...env, NO_COLOR: '1', NX_DAEMON: 'false' }, timeout: 90_000 },
-      (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
+  return runNode(args, { cwd, env: { ...withoutTestRunner(), NO_COLOR: '1', NX_DAEMON: 'false' }, timeoutMs: 90_000 });
 }
 
 /**
