@@ -2,15 +2,11 @@
 // handler that stamps each socket read on arrival, splits SSE `data:` lines, JSON.parses every event
 // and counts the content tokens, recording TTFT and the gaps between token events.
 // Usage: node undici-sse.mjs '{"url":..., "connections":64, "requests":2000, "body":"..."}'
-import { createRequire } from 'node:module';
+import { drive, ranks, report, setup } from './closed-loop.mjs';
 
-const { Pool } = createRequire(import.meta.resolve('@llmbench/backend-openai'))('undici');
-const cfg = JSON.parse(process.argv[2]);
-const pool = new Pool(cfg.url, { connections: cfg.connections });
-const body = Buffer.from(cfg.body);
+const { cfg, pool, body } = setup();
 const headers = { 'content-type': 'application/json' };
 const DATA = Buffer.from('data: ');
-let next = 0;
 let failed = 0;
 let tokens = 0;
 let events = 0;
@@ -69,18 +65,17 @@ const one = () =>
       },
     );
   });
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
-await Promise.all(
-  Array.from({ length: cfg.connections }, async () => {
-    while (next++ < cfg.requests) await one();
-  }),
-);
-const wall = (performance.now() - t0) / 1000;
-const cpu = process.cpuUsage(cpu0);
-await pool.close();
-const sorted = ttft.subarray(0, recorded).sort();
-const rank = (p) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-process.stdout.write(
-  `${JSON.stringify({ requests: cfg.requests, errors: failed, tokens, rps: cfg.requests / wall, tokens_per_s: tokens / wall, wall_s: wall, cpu_ms: (cpu.user + cpu.system) / 1000, ttft_p50_ms: rank(50), ttft_p99_ms: rank(99), itl_mean_ms: itlSum / Math.max(1, events - recorded) })}\n`,
-);
+const { wall, cpuMs } = await drive(cfg, pool, one);
+const rank = ranks(ttft, recorded);
+report({
+  requests: cfg.requests,
+  errors: failed,
+  tokens,
+  rps: cfg.requests / wall,
+  tokens_per_s: tokens / wall,
+  wall_s: wall,
+  cpu_ms: cpuMs,
+  ttft_p50_ms: rank(50),
+  ttft_p99_ms: rank(99),
+  itl_mean_ms: itlSum / Math.max(1, events - recorded),
+});
