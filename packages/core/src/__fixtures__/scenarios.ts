@@ -1,7 +1,9 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isLlmbenchError } from '@llmbench/plugin-api';
+import { loadScenario, type LoadedScenario } from '../scenario/load.js';
 
 const here = import.meta.dirname;
 
@@ -36,4 +38,28 @@ export function yaml(strings: TemplateStringsArray, ...values: unknown[]): strin
     .split('\n')
     .map((l) => l.slice(indent))
     .join('\n');
+}
+
+/** A scenario on the fake backend, one fixed-concurrency experiment, with `workload` (inline YAML). */
+export const workloadScenario = (workload: string): string => yaml`
+  backend: fake
+  workload: ${workload}
+  experiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]
+  `;
+
+/** Loads `scenario.yaml` of a fresh project of `files`, with the fixture built-ins. */
+export async function loadProject(files: Record<string, string>): Promise<LoadedScenario> {
+  const dir = await project(files);
+  return loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
+}
+
+/** The issues that reject `scenario.yaml` of a project of `files`, each as "file:line path: message". */
+export async function projectIssues(files: Record<string, string>): Promise<string[]> {
+  try {
+    await loadProject(files);
+  } catch (error) {
+    if (!isLlmbenchError(error)) throw error;
+    return error.issues.map((i) => `${basename(i.file)}:${i.line ?? '-'} ${i.path}: ${i.message}`);
+  }
+  throw new Error('expected the scenario to be rejected');
 }

@@ -1,34 +1,10 @@
-import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { isLlmbenchError } from '@llmbench/plugin-api';
-import { loadScenario } from '../scenario/load.js';
-import { FIXTURE_BUILTINS, project, yaml } from '../__fixtures__/scenarios.js';
-
-const scenario = (workload: string): string => yaml`
-  backend: fake
-  workload: ${workload}
-  experiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]
-  `;
-
-async function load(files: Record<string, string>) {
-  const dir = await project(files);
-  return loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
-}
-
-async function issues(files: Record<string, string>): Promise<string[]> {
-  try {
-    await load(files);
-  } catch (error) {
-    if (!isLlmbenchError(error)) throw error;
-    return error.issues.map((i) => `${basename(i.file)}:${i.line ?? '-'} ${i.path}: ${i.message}`);
-  }
-  throw new Error('expected the scenario to be rejected');
-}
+import { loadProject, projectIssues, workloadScenario, yaml } from '../__fixtures__/scenarios.js';
 
 describe('records from JSONL and CSV feed a prompt template', () => {
   test('CSV records fill "{field}" and leave "{i}" for each request; quoted commas and line breaks survive', async () => {
-    const loaded = await load({
-      'scenario.yaml': scenario('{ records: { file: data.csv, template: "Summarise {title} ({lang}) #{i}" } }'),
+    const loaded = await loadProject({
+      'scenario.yaml': workloadScenario('{ records: { file: data.csv, template: "Summarise {title} ({lang}) #{i}" } }'),
       'data.csv': 'title,lang\nAlpha,en\n"Beta, the second",fr\n"Gamma\nline two",de\n',
     });
     expect(loaded.experiments[0]!.workload.prompts).toEqual([
@@ -39,8 +15,8 @@ describe('records from JSONL and CSV feed a prompt template', () => {
   });
 
   test('JSONL records fill the template; non-string fields are written as JSON', async () => {
-    const loaded = await load({
-      'scenario.yaml': scenario('{ records: { file: data.jsonl, template: "{q} {n}" } }'),
+    const loaded = await loadProject({
+      'scenario.yaml': workloadScenario('{ records: { file: data.jsonl, template: "{q} {n}" } }'),
       'data.jsonl': '{"q": "how many?", "n": 3}\n\n{"q": "and now?", "n": [1, 2]}\n',
     });
     expect(loaded.experiments[0]!.workload.prompts).toEqual(['how many? 3', 'and now? [1,2]']);
@@ -48,8 +24,8 @@ describe('records from JSONL and CSV feed a prompt template', () => {
 
   test('a record without a field the template uses is reported at its line in the data file, every one of them', async () => {
     expect(
-      await issues({
-        'scenario.yaml': scenario('{ records: { file: data.csv, template: "{title} {body}" } }'),
+      await projectIssues({
+        'scenario.yaml': workloadScenario('{ records: { file: data.csv, template: "{title} {body}" } }'),
         'data.csv': 'title,text\n"multi\nline",x\n\nB,y\n',
       }),
     ).toEqual([
@@ -60,8 +36,8 @@ describe('records from JSONL and CSV feed a prompt template', () => {
 
   test('a JSONL line that is not JSON, and one that is not an object, are reported at their lines', async () => {
     expect(
-      await issues({
-        'scenario.yaml': scenario('{ records: { file: data.jsonl, template: "{q}" } }'),
+      await projectIssues({
+        'scenario.yaml': workloadScenario('{ records: { file: data.jsonl, template: "{q}" } }'),
         'data.jsonl': '{"q": "ok"}\n{"q": \n[1]\n',
       }),
     ).toEqual([
@@ -72,7 +48,7 @@ describe('records from JSONL and CSV feed a prompt template', () => {
 
   test('a missing data file and two prompt sources are reported in the scenario', async () => {
     expect(
-      await issues({
+      await projectIssues({
         'scenario.yaml': yaml`
         backend: fake
         workload: { prompts: [x], records: { file: data.csv, template: "{a}" } }
@@ -106,8 +82,8 @@ describe('ShareGPT chat datasets', () => {
   ];
 
   test('the first human turn of each conversation is the prompt; those without one are skipped', async () => {
-    const loaded = await load({
-      'scenario.yaml': scenario('{ sharegpt: { file: chats.json } }'),
+    const loaded = await loadProject({
+      'scenario.yaml': workloadScenario('{ sharegpt: { file: chats.json } }'),
       'chats.json': JSON.stringify(conversations, null, 2),
     });
     expect(loaded.experiments[0]!.workload.prompts).toEqual(['first question', 'second question']);
@@ -115,8 +91,8 @@ describe('ShareGPT chat datasets', () => {
   });
 
   test('output_length: recorded keeps answered conversations and their answers for counting', async () => {
-    const loaded = await load({
-      'scenario.yaml': scenario('{ sharegpt: { file: chats.jsonl, output_length: recorded } }'),
+    const loaded = await loadProject({
+      'scenario.yaml': workloadScenario('{ sharegpt: { file: chats.jsonl, output_length: recorded } }'),
       'chats.jsonl': conversations.map((c) => JSON.stringify(c)).join('\n'),
     });
     expect(loaded.experiments[0]!.workload.prompts).toEqual(['first question']);
@@ -126,14 +102,14 @@ describe('ShareGPT chat datasets', () => {
   test('an item not in the ShareGPT shape is reported at its line, in a JSON list and in JSONL', async () => {
     const bad = [conversations[0], { conversations: [{ from: 'human' }] }];
     expect(
-      await issues({
-        'scenario.yaml': scenario('{ sharegpt: { file: chats.json } }'),
+      await projectIssues({
+        'scenario.yaml': workloadScenario('{ sharegpt: { file: chats.json } }'),
         'chats.json': JSON.stringify(bad, null, 2),
       }),
     ).toEqual(['chats.json:14 workload.sharegpt.file: not a ShareGPT conversation']);
     expect(
-      await issues({
-        'scenario.yaml': scenario('{ sharegpt: { file: chats.jsonl } }'),
+      await projectIssues({
+        'scenario.yaml': workloadScenario('{ sharegpt: { file: chats.jsonl } }'),
         'chats.jsonl': bad.map((c) => JSON.stringify(c)).join('\n'),
       }),
     ).toEqual(['chats.jsonl:2 workload.sharegpt.file: not a ShareGPT conversation']);
@@ -142,7 +118,7 @@ describe('ShareGPT chat datasets', () => {
 
 describe('synthetic workloads and sampling in scenarios', () => {
   test("synthetic prompts are left pending with the seed; sampling gets a seed from the scenario's", async () => {
-    const loaded = await load({
+    const loaded = await loadProject({
       'scenario.yaml': yaml`
         backend: fake
         seed: 5
@@ -160,7 +136,9 @@ describe('synthetic workloads and sampling in scenarios', () => {
 
   test('a bad distribution is reported at its field', async () => {
     expect(
-      await issues({ 'scenario.yaml': scenario('{ synthetic: { input_tokens: { uniform: { min: 9, max: 3 } } } }') }),
+      await projectIssues({
+        'scenario.yaml': workloadScenario('{ synthetic: { input_tokens: { uniform: { min: 9, max: 3 } } } }'),
+      }),
     ).toEqual(['scenario.yaml:2 workload.synthetic.input_tokens.uniform: min must be <= max']);
   });
 });
