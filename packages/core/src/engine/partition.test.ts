@@ -5,6 +5,7 @@ import type { Backend, BenchRequest, Outcome } from '@llmbench/plugin-api';
 import { Balancer, DEFAULT_BALANCER, type BalancerOptions } from './balancer.js';
 import { Control } from './control.js';
 import { runPartition } from './partition.js';
+import { runOnVirtualTime } from '../__fixtures__/partition.js';
 import { VirtualTime } from '../__fixtures__/virtual-time.js';
 
 type EngineServer = { backend: Backend; cap: number };
@@ -38,42 +39,13 @@ function countingBackend(
   return { backend, stats };
 }
 
-/** Runs a point in this thread on virtual time, as the engine does for main-placed backends. */
-async function run(
+const run = (
   time: VirtualTime,
   servers: EngineServer[],
   point: { concurrency: number; barrier?: boolean; requests: number; rate?: number },
   signal = never,
-  options: Partial<BalancerOptions> = {},
-) {
-  const barrier = point.barrier ?? false;
-  const control = Control.create({ batches: barrier ? Math.ceil(point.requests / point.concurrency) : 0, parties: 1 });
-  const balancer = Balancer.create(
-    servers.map((s) => s.cap),
-    { ...DEFAULT_BALANCER, ...options },
-    control,
-    { health: () => time.now(), busy: () => time.now() },
-  );
-  signal.addEventListener('abort', () => control.stop());
-  await control.arrive(() => time.now());
-  const result = await time.run(
-    runPartition({
-      point: { ...point, barrier },
-      lanes: { start: 0, count: point.concurrency },
-      servers,
-      balancer,
-      request,
-      clock: time,
-      sleep: (ms) => time.sleep(ms),
-      control,
-      timeoutMs: 60_000,
-      cursor: 0,
-      record: true,
-    }),
-  );
-  control.stop();
-  return { ...result, control, balancer, wallMs: result.lastEnd - control.t0 };
-}
+  balancer: Partial<BalancerOptions> = {},
+) => runOnVirtualTime(time, { servers, point, request, signal, balancer });
 
 /** `requests` requests, all in flight at once, on the real clock with a 20 ms whole-request deadline. */
 async function runTimedOut(backend: Backend, requests: number) {

@@ -1,36 +1,11 @@
-import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { isLlmbenchError, type Backend, type BenchRequest, type ChatMessage, type Outcome } from '@llmbench/plugin-api';
-import { loadScenario } from '../scenario/load.js';
+import type { Backend, BenchRequest, ChatMessage, Outcome } from '@llmbench/plugin-api';
 import type { ResolvedWorkload } from '../scenario/load.js';
-import { FIXTURE_BUILTINS, project, yaml } from '../__fixtures__/scenarios.js';
+import { loadProject, projectIssues, workloadScenario } from '../__fixtures__/scenarios.js';
+import { runOnVirtualTime } from '../__fixtures__/partition.js';
 import { VirtualTime } from '../__fixtures__/virtual-time.js';
-import { Balancer, DEFAULT_BALANCER } from '../engine/balancer.js';
-import { Control } from '../engine/control.js';
-import { runPartition } from '../engine/partition.js';
 import { Tally } from '../metrics/tally.js';
 import { conversationPlan, requestsOf } from './conversations.js';
-
-const scenario = (workload: string): string => yaml`
-  backend: fake
-  workload: ${workload}
-  experiments: [{ name: a, strategy: { use: fixed, options: { concurrency: 1 } } }]
-  `;
-
-async function load(files: Record<string, string>) {
-  const dir = await project(files);
-  return loadScenario(join(dir, 'scenario.yaml'), { builtins: FIXTURE_BUILTINS, env: {} });
-}
-
-async function issues(files: Record<string, string>): Promise<string[]> {
-  try {
-    await load(files);
-  } catch (error) {
-    if (!isLlmbenchError(error)) throw error;
-    return error.issues.map((i) => `${basename(i.file)}:${i.line ?? '-'} ${i.path}: ${i.message}`);
-  }
-  throw new Error('expected the scenario to be rejected');
-}
 
 const chats = [
   {
@@ -53,8 +28,8 @@ const chats = [
 
 describe('sharegpt multi_turn reads every human turn', () => {
   test('human turns in order, recorded gpt turns left out, conversations without one skipped', async () => {
-    const loaded = await load({
-      'scenario.yaml': scenario('{ sharegpt: { file: chats.jsonl, multi_turn: true, think_time_ms: 5 } }'),
+    const loaded = await loadProject({
+      'scenario.yaml': workloadScenario('{ sharegpt: { file: chats.jsonl, multi_turn: true, think_time_ms: 5 } }'),
       'chats.jsonl': chats.map((c) => JSON.stringify(c)).join('\n'),
     });
     const w = loaded.experiments[0]!.workload;
@@ -63,8 +38,8 @@ describe('sharegpt multi_turn reads every human turn', () => {
   });
 
   test('max_turns keeps the first N human turns', async () => {
-    const loaded = await load({
-      'scenario.yaml': scenario('{ sharegpt: { file: chats.json, multi_turn: true, max_turns: 2 } }'),
+    const loaded = await loadProject({
+      'scenario.yaml': workloadScenario('{ sharegpt: { file: chats.json, multi_turn: true, max_turns: 2 } }'),
       'chats.json': JSON.stringify(chats),
     });
     expect(loaded.experiments[0]!.workload.conversations?.turns).toEqual([['q1', 'q2'], ['only']]);
@@ -72,16 +47,16 @@ describe('sharegpt multi_turn reads every human turn', () => {
 
   test('output_length with multi_turn, and max_turns without it, are issues at their fields', async () => {
     expect(
-      await issues({
-        'scenario.yaml': scenario('{ sharegpt: { file: chats.json, multi_turn: true, output_length: recorded } }'),
+      await projectIssues({
+        'scenario.yaml': workloadScenario('{ sharegpt: { file: chats.json, multi_turn: true, output_length: recorded } }'),
         'chats.json': JSON.stringify(chats),
       }),
     ).toEqual([
       "scenario.yaml:2 workload.sharegpt.output_length: output_length: recorded applies to first-turn prompts; with multi_turn every turn is capped by the workload's max_tokens",
     ]);
     expect(
-      await issues({
-        'scenario.yaml': scenario('{ sharegpt: { file: chats.json, max_turns: 2 } }'),
+      await projectIssues({
+        'scenario.yaml': workloadScenario('{ sharegpt: { file: chats.json, max_turns: 2 } }'),
         'chats.json': JSON.stringify(chats),
       }),
     ).toEqual(['scenario.yaml:2 workload.sharegpt.max_turns: max_turns needs multi_turn: true']);
@@ -127,41 +102,21 @@ function server(time: VirtualTime, fail?: (req: BenchRequest) => boolean) {
   return { backend, received, stats };
 }
 
-async function run(
+const run = (
   time: VirtualTime,
   w: ResolvedWorkload,
   backend: Backend,
   point: { concurrency: number; requests: number; barrier?: boolean; rate?: number },
-) {
-  const barrier = point.barrier ?? false;
-  const control = Control.create({ batches: barrier ? Math.ceil(point.requests / point.concurrency) : 0, parties: 1 });
-  const balancer = Balancer.create([Infinity], DEFAULT_BALANCER, control, { health: () => time.now(), busy: () => time.now() });
-  const tally = new Tally(1);
-  await control.arrive(() => time.now());
-  const plan = conversationPlan(w, { warmup: false })!;
-  const result = await time
-    .run(
-      runPartition({
-        point: { ...point, barrier },
-        lanes: { start: 0, count: point.concurrency },
-        servers: [{ backend }],
-        balancer,
-        request: () => {
-          throw new Error('a conversation builds its own requests');
-        },
-        clock: time,
-        sleep: (ms) => time.sleep(ms),
-        control,
-        timeoutMs: 60_000,
-        cursor: 0,
-        record: true,
-        tally,
-        conversations: plan,
-      }),
-    )
-    .finally(() => control.stop());
-  return { ...result, control };
-}
+) =>
+  runOnVirtualTime(time, {
+    servers: [{ backend }],
+    point,
+    request: () => {
+      throw new Error('a conversation builds its own requests');
+    },
+    tally: new Tally(1),
+    conversations: conversationPlan(w, { warmup: false })!,
+  });
 
 describe("conversations are sent turn by turn with the server's answers", () => {
   const turns = [
