@@ -2,8 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { BenchRequest } from '@llmbench/plugin-api';
-import backend from './index.js';
-import { OpenAIOptionsSchema } from './options.js';
+import { loopbackBackend } from './__fixtures__/loopback.js';
 import { EventTemplate, chunkText, type StreamChunk } from './template.js';
 
 const vllm = (text: string, extra = ''): string =>
@@ -93,16 +92,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 test('a streamed answer counts every non-empty text once and keeps the text exactly, events templated or not', async () => {
-  const b = await backend.create(
-    {
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-      clock: { now: () => performance.now() },
-      scenarioDir: '.',
-      seed: 1,
-      server: { id: 's', url, maxConcurrentRequests: 1 },
-    },
-    OpenAIOptionsSchema.parse({}),
-  );
+  const b = await loopbackBackend(url);
   const request: BenchRequest = {
     index: 0,
     messages: [{ role: 'user', content: 'hi' }],

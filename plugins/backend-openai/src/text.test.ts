@@ -2,8 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { BenchRequest, Outcome } from '@llmbench/plugin-api';
-import backend from './index.js';
-import { OpenAIOptionsSchema } from './options.js';
+import { loopbackBackend } from './__fixtures__/loopback.js';
 
 /** A loopback server answering "Hello, world." as JSON or as three SSE deltas. */
 let server: Server;
@@ -34,16 +33,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 async function send(stream: boolean, keepText: boolean): Promise<Outcome> {
-  const b = await backend.create(
-    {
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-      clock: { now: () => performance.now() },
-      scenarioDir: '.',
-      seed: 1,
-      server: { id: 's', url, maxConcurrentRequests: 1 },
-    },
-    OpenAIOptionsSchema.parse({}),
-  );
+  const b = await loopbackBackend(url);
   const request: BenchRequest = { index: 0, messages: [{ role: 'user', content: 'hi' }], stream, warmup: false, keepText };
   try {
     return await b.send(request, new AbortController().signal);
