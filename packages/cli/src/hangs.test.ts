@@ -1,11 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
-import { type Ran, runNode } from '@llmbench/test-support';
+import { type Ran, runNode, type Started, startNode } from '@llmbench/test-support';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = join(root, 'packages/cli/bin/llmbench.js');
@@ -53,23 +53,18 @@ experiments: [{ name: long, strategy: { use: semaphore, options: { concurrency: 
 reporters: [{ use: console, options: { progress_interval_s: 0.1 } }, json, markdown]
 `,
     );
-    const child = spawn(process.execPath, [bin, 'run', 's.yaml', '--out', 'out'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const { child, done } = startNode([bin, 'run', 's.yaml', '--out', 'out'], { cwd: dir });
     // Signal once the run is under way (its first progress line), not after a guessed sleep.
     await new Promise<void>((resolve) => {
       let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
+      child.stdout.on('data', (d: string) => {
+        out += d;
         if (out.includes('[long]')) resolve();
       });
     });
     const sent = performance.now();
     child.kill(signal);
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stderr } = await done;
     expect(performance.now() - sent).toBeLessThan(2_000);
     expect(code, stderr).toBe(3);
     const files = await readdir(join(dir, 'out'));
@@ -144,24 +139,18 @@ function holdConnection(url: URL): Promise<void> {
 }
 
 interface Spawned {
-  readonly child: ChildProcess;
+  readonly child: Started['child'];
+  /** Its stdout and stderr so far, in the order they came. */
   readonly output: () => string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<Ran>;
 }
 
 function start(args: string[], cwd: string): Spawned {
-  const child = spawn(process.execPath, [bin, ...args], {
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+  const { child, done } = startNode([bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, output: () => output, exited };
+  child.stdout.on('data', (d: string) => (output += d));
+  child.stderr.on('data', (d: string) => (output += d));
+  return { child, output: () => output, exited: done };
 }
 
 /** Sends SIGTERM once `ready` settles; returns the exit and how long after the signal it came. */
@@ -194,7 +183,7 @@ describe('SIGTERM stops every phase within 2 s', () => {
     );
     const cli = start(['validate', 's.yaml'], dir);
     const waiting = new Promise<void>((resolve) =>
-      cli.child.stderr!.on('data', () => cli.output().includes('config: waiting') && resolve()),
+      cli.child.stderr.on('data', () => cli.output().includes('config: waiting') && resolve()),
     );
     const stopped = await stopWhen(cli, waiting);
     expect(stopped.ms).toBeLessThan(2_000);
@@ -310,7 +299,7 @@ describe('SIGTERM stops every phase within 2 s', () => {
     const dir = await mkdtemp(join(tmpdir(), 'llmbench-hangs-'));
     const cli = start(['mock-server', '--port', '0'], dir);
     const url = await new Promise<URL>((resolve) => {
-      cli.child.stdout!.on('data', () => {
+      cli.child.stdout.on('data', () => {
         const found = /listening on (http:\/\/\S+)/.exec(cli.output());
         if (found) resolve(new URL(found[1]!));
       });

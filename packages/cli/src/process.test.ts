@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startMockHttpServer, type MockHttpServer } from '@llmbench/backend-mock';
 import { RESEARCH_PRESET } from '@llmbench/core';
+import { type Ran, startNode } from '@llmbench/test-support';
 
 /**
  * `llmbench process` end to end with the built binary: two loopback mock workers, 20 documents x
@@ -66,41 +66,25 @@ async function setup(latencyMs: number): Promise<{ dir: string; args: string[] }
   };
 }
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-}
-
-/** Runs the CLI; when `stopAfter` answers are indexed, sends it `signal`. */
-function runCli(dir: string, args: string[], stop?: { after: number; signal: NodeJS.Signals }): Promise<Exit> {
+/** Runs the CLI; once `stop.after` answers are indexed, sends it `stop.signal`. */
+function runCli(dir: string, args: string[], stop?: { after: number; signal: NodeJS.Signals }): Promise<Ran> {
+  const { child, done } = startNode(args, { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
+  if (!stop) return done;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { cwd: dir, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
-    let stdout = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.resume();
-    let watcher: NodeJS.Timeout | undefined;
-    if (stop) {
-      watcher = setInterval(() => {
-        void readFile(join(dir, 'answers', 'index.jsonl'), 'utf8').then(
-          (text) => {
-            if (text.split('\n').length - 1 >= stop.after && watcher) {
-              clearInterval(watcher);
-              watcher = undefined;
-              child.kill(stop.signal);
-            }
-          },
-          (error: NodeJS.ErrnoException) => {
-            if (error.code !== 'ENOENT') reject(error);
-          },
-        );
-      }, 5);
-    }
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (watcher) clearInterval(watcher);
-      resolvePromise({ code, signal, stdout });
-    });
+    const watcher = setInterval(() => {
+      void readFile(join(dir, 'answers', 'index.jsonl'), 'utf8').then(
+        (text) => {
+          if (text.split('\n').length - 1 >= stop.after && !child.killed) {
+            clearInterval(watcher);
+            child.kill(stop.signal);
+          }
+        },
+        (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') reject(error);
+        },
+      );
+    }, 5);
+    done.then(resolvePromise, reject).finally(() => clearInterval(watcher));
   });
 }
 
