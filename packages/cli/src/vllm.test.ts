@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { loadScenario, runScenario } from '@llmbench/core';
 import { startMockHttpServer } from '@llmbench/backend-mock';
 import type { RunResults } from '@llmbench/plugin-api';
+import { runNode } from '@llmbench/test-support';
 import { builtinPlugins } from './builtins.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -127,16 +128,9 @@ test('scenarios/vllm-batch-vs-semaphore.yaml runs end to end against llmbench mo
   const out = await mkdtemp(join(tmpdir(), 'llmbench-vllm-run-'));
   // A PATH with no nvidia-smi, as in CI: the scenario's gpu collector says so once and the run goes on.
   const path = await mkdtemp(join(tmpdir(), 'llmbench-no-gpu-'));
-  const ran = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, 'run', 'scenarios/vllm-batch-vs-semaphore.yaml', '--out', out], {
-      cwd: root,
-      env: { ...process.env, PATH: path },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  const ran = await runNode([bin, 'run', 'scenarios/vllm-batch-vs-semaphore.yaml', '--out', out], {
+    cwd: root,
+    env: { ...process.env, PATH: path },
   });
   expect(ran.stderr).toBe(
     'warning: gpu: nvidia-smi not found (no NVIDIA driver here? else set nvidia_smi_path); the run goes on without GPU readings\n',
