@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadScenario, runScenario } from '@llmbench/core';
 import { startMockHttpServer, type MockHttpServer } from '@llmbench/backend-mock';
 import { RunResultsSchema, type ExperimentResult, type RunResults } from '@llmbench/plugin-api';
+import { type Ran, runNode } from '@llmbench/test-support';
 import { builtinPlugins } from './builtins.js';
 
 /**
@@ -180,17 +180,8 @@ describe('the CLI, against a mock HTTP server', () => {
     await server.close();
   });
 
-  function llmbench(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((done) => {
-      execFile(
-        process.execPath,
-        [bin, ...args],
-        { cwd, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
-        (error, stdout, stderr) => {
-          done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-        },
-      );
-    });
+  function llmbench(args: string[], cwd: string): Promise<Ran> {
+    return runNode([bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: 60_000 });
   }
 
   test('a rate sweep names its saturation point in the results, the console and the Markdown', async () => {
