@@ -13,22 +13,61 @@ export function setup() {
 }
 
 /**
- * Runs `one()` back to back on each of `cfg.connections` lanes until `cfg.requests` have started,
- * then closes the pool. Returns the wall seconds and the CPU milliseconds of this process for the loop.
+ * Runs `one()` back to back on each of `cfg.connections` lanes until `requests` (default
+ * `cfg.requests`) have started. Returns the wall seconds and the CPU milliseconds of this process for
+ * the loop. The caller closes the pool.
  */
-export async function drive(cfg, pool, one) {
+export async function drive(cfg, one, requests = cfg.requests) {
   let next = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: cfg.connections }, async () => {
-      while (next++ < cfg.requests) await one();
+      while (next++ < requests) await one();
     }),
   );
   const wall = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  await pool.close();
   return { wall, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+/**
+ * The floor's request for JSON answers: `pool.dispatch` with a minimal handler that collects the
+ * body, JSON-parses it and times the request with performance.now(), nothing else. Latencies go
+ * into `latencies` (a ring of its length); `counts.failed` counts non-200s and errors.
+ */
+export function bareJsonRequest(pool, body, latencies) {
+  const headers = { 'content-type': 'application/json' };
+  const counts = { failed: 0, recorded: 0 };
+  const one = () =>
+    new Promise((resolve) => {
+      const chunks = [];
+      let status = 0;
+      const start = performance.now();
+      pool.dispatch(
+        { method: 'POST', path: '/v1/chat/completions', headers, body },
+        {
+          onRequestStart() {},
+          onResponseStart(_c, code) {
+            status = code;
+          },
+          onResponseData(_c, chunk) {
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            latencies[counts.recorded++ % latencies.length] = performance.now() - start;
+            JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            if (status !== 200) counts.failed++;
+            resolve();
+          },
+          onResponseError() {
+            counts.failed++;
+            resolve();
+          },
+        },
+      );
+    });
+  return { one, counts };
 }
 
 /** Nearest-rank percentiles of the first `recorded` samples: `rank(p)` for p in 0..100. */

@@ -4,50 +4,13 @@
 // machine's slow drift between separate runs, and no run starts (threads, modules) are counted, so
 // the paired difference is llmbench's own CPU per request on the sending path and nothing else.
 // Usage: node inprocess.mjs '{"url":..., "connections":64, "requests":30000, "rounds":6, "body":"...", "prompt":"...", "maxTokens":16}'
-import { createRequire } from 'node:module';
 import backendOpenai from '@llmbench/backend-openai';
 import { Balancer, BALANCER_CLOCKS, Control, DEFAULT_BALANCER, monotonicClock, runPartition } from '@llmbench/core';
+import { bareJsonRequest, drive, setup } from './closed-loop.mjs';
 
-const cfg = JSON.parse(process.argv[2]);
-const { Pool } = createRequire(import.meta.resolve('@llmbench/backend-openai'))('undici');
-const pool = new Pool(cfg.url, { connections: cfg.connections });
-const body = Buffer.from(cfg.body);
-const headers = { 'content-type': 'application/json' };
-
-/** bare undici: as clients/undici.mjs, without its latency array (the engine's tally is its own cost). */
-async function bare(n) {
-  let next = 0;
-  const one = () =>
-    new Promise((resolve, reject) => {
-      const chunks = [];
-      let status = 0;
-      pool.dispatch(
-        { method: 'POST', path: '/v1/chat/completions', headers, body },
-        {
-          onRequestStart() {},
-          onResponseStart(_c, code) {
-            status = code;
-          },
-          onResponseData(_c, chunk) {
-            chunks.push(chunk);
-          },
-          onResponseEnd() {
-            JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            if (status === 200) resolve();
-            else reject(new Error(`status ${status}`));
-          },
-          onResponseError(_c, error) {
-            reject(error);
-          },
-        },
-      );
-    });
-  await Promise.all(
-    Array.from({ length: cfg.connections }, async () => {
-      while (next++ < n) await one();
-    }),
-  );
-}
+const { cfg, pool, body } = setup();
+// The floor's own request (as clients/undici.mjs), timing each into a ring as llmbench's tally does.
+const bare = bareJsonRequest(pool, body, new Float64Array(65_536));
 
 const logger = { debug() {}, info() {}, warn() {}, error() {} };
 const backend = await backendOpenai.create(
@@ -89,14 +52,18 @@ const cpu = async (fn, n) => {
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / n;
 };
+const bareRun = async (n) => {
+  await drive(cfg, bare.one, n);
+  if (bare.counts.failed) throw new Error(`bare undici: ${bare.counts.failed} requests failed`);
+};
 // Warm both paths up (JIT, connections), then alternate which goes first.
-await bare(Math.min(5000, cfg.requests));
+await bareRun(Math.min(5000, cfg.requests));
 await llmbench(Math.min(5000, cfg.requests));
 const rounds = [];
 for (let r = 0; r < cfg.rounds; r++) {
   const round = {};
   for (const who of r % 2 ? ['bare', 'llmbench'] : ['llmbench', 'bare'])
-    round[who] = await cpu(who === 'bare' ? bare : llmbench, cfg.requests);
+    round[who] = await cpu(who === 'bare' ? bareRun : llmbench, cfg.requests);
   rounds.push(round);
 }
 await pool.close();

@@ -65,7 +65,8 @@ const one = () =>
       },
     );
   });
-const { wall, cpuMs } = await drive(cfg, pool, one);
+const { wall, cpuMs } = await drive(cfg, one);
+await pool.close();
 const rank = ranks(ttft, recorded);
 report({
   requests: cfg.requests,
