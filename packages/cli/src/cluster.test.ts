@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: the first seed guide's cluster questions end to end (one studio against
+// three, uneven studios, caps under every policy, a studio killed mid-run, the guide's own commands).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
