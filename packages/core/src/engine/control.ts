@@ -18,6 +18,8 @@ const I = {
   MAX_IN_FLIGHT: 8,
   DONE: 9,
   FAILURES: 10,
+  /** Waits on RELEASES now pending, in every thread: a release notifies only when there are some. */
+  RELEASE_WAITERS: 11,
 } as const;
 const INTS = 16;
 
@@ -171,10 +173,16 @@ export class Control {
     return this.waitChange(I.RELEASES, observed, timeoutMs);
   }
 
-  /** Signals that a server slot or a global place was freed. */
+  /**
+   * Signals that a server slot or a global place was freed. `Atomics.notify` costs more than the
+   * rest of a release, and most releases have no waiter, so it is called only when one is counted.
+   * No wake-up is lost: a waiter counts itself before `waitAsync` compares RELEASES with the value
+   * it read, and this reads the count after changing RELEASES (both sequentially consistent), so
+   * either the waiter sees the new value and does not sleep, or this sees the waiter and wakes it.
+   */
   released(): void {
     Atomics.add(this.i32, I.RELEASES, 1);
-    Atomics.notify(this.i32, I.RELEASES);
+    if (Atomics.load(this.i32, I.RELEASE_WAITERS) > 0) Atomics.notify(this.i32, I.RELEASES);
   }
 
   // ------------------------------------------------------------------ barrier
@@ -222,7 +230,13 @@ export class Control {
   }
 
   private async waitChange(index: number, observed: number, timeoutMs?: number): Promise<void> {
-    const result = Atomics.waitAsync(this.i32, index, observed, timeoutMs);
-    if (result.async) await result.value;
+    const counted = index === I.RELEASES;
+    if (counted) Atomics.add(this.i32, I.RELEASE_WAITERS, 1);
+    try {
+      const result = Atomics.waitAsync(this.i32, index, observed, timeoutMs);
+      if (result.async) await result.value;
+    } finally {
+      if (counted) Atomics.sub(this.i32, I.RELEASE_WAITERS, 1);
+    }
   }
 }

@@ -309,6 +309,8 @@ class Pending implements Expiring {
   done = false;
   /** Set when the deadline passed: the backend's own outcome then only adds its connection facts. */
   timedOut: TimeoutOutcome | undefined;
+  /** Whether this dispatcher aborted the controller (the only one that can): kept, as reading `signal.aborted` costs a validated getter per request. */
+  aborted = false;
   constructor(
     readonly controller: AbortController,
     readonly resolve: (outcome: Outcome) => void,
@@ -341,6 +343,7 @@ class Dispatcher {
     this.deadlines = new DeadlineQueue(clock, timeoutMs, (entry) => {
       const timeout: TimeoutOutcome = { kind: 'timeout', phase: 'total', message };
       entry.timedOut = timeout;
+      entry.aborted = true;
       entry.controller.abort(new DOMException(message, 'TimeoutError'));
       // A backend settles on the abort, usually at once: its outcome says whether the request was sent
       // twice (a resend on a fresh connection the server counted). The timeout stands a turn later
@@ -350,6 +353,7 @@ class Dispatcher {
     void control.whenStopped().then(() => {
       if (this.closed) return;
       for (const entry of this.deadlines.pending()) {
+        entry.aborted = true;
         entry.controller.abort(new DOMException('run stopped', 'AbortError'));
         this.finish(entry, RUN_STOPPED);
       }
@@ -388,7 +392,7 @@ class Dispatcher {
     if (timeout === undefined) this.finish(entry, outcome);
     else entry.resolve(withConnectionFacts(timeout, outcome.resent, outcome.noReuse));
     // Once the backend is done with it, a signal nobody aborted serves the next request.
-    if (!entry.controller.signal.aborted) this.spare.push(entry.controller);
+    if (!entry.aborted) this.spare.push(entry.controller);
   }
 
   private finish(entry: Pending, outcome: Outcome): void {
