@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one thread's share of a point (closed loop, barrier, paced, conversations)
+// and the dispatcher that bounds each request's time share one request path and its bookkeeping.
 import {
   DeadlineQueue,
   exchangeTimes,
