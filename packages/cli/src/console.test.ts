@@ -99,8 +99,12 @@ beforeAll(async () => {
   await writeFile(longScenario, scenarioYaml(LONG));
 });
 
+/**
+ * `script` runs this through `$SHELL -c`. `exec` makes the CLI the terminal's foreground process: a
+ * shell that stays as its parent (dash does) takes the Ctrl-C's SIGINT too and dies at once with 130.
+ */
 const terminalCommand = (file: string): string =>
-  [process.execPath, bin, 'run', file, '--out', out].map((a) => `'${a}'`).join(' ');
+  `exec ${[process.execPath, bin, 'run', file, '--out', out].map((a) => `'${a}'`).join(' ')}`;
 
 /** `llmbench run` on a pseudo-terminal; the terminal's CR-LF line ends become LF. */
 async function onTerminal(ci: string | undefined): Promise<Ran> {
@@ -157,7 +161,7 @@ describe.skipIf(!existsSync(SCRIPT))('on a terminal', () => {
   test("a Ctrl-C during the bar leaves the CLI's notice and the summary on lines of their own", { timeout: 40_000 }, async () => {
     // Ctrl-C at the first live bar (the first 250 ms tick), with 100 s of load still to go.
     const ran = await ctrlCOnTerminal(longScenario, LONG_LIVE, 30_000);
-    expect(ran.code).toBe(3);
+    expect(ran.code, ran.stdout + ran.stderr).toBe(3);
     expect(ran.stdout).toMatch(LONG_LIVE);
     // Wrapping comes back on, and the cursor is never sent back over the notice.
     expect(ran.stdout.split(`${ESC}[?7l`)).toHaveLength(2);
