@@ -1,4 +1,6 @@
 import { expect, test } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DeadlineQueue, type Expiring } from './deadlines.js';
 
 const clock = { now: () => performance.now() };
@@ -41,4 +43,29 @@ test('entries settled without a sweep in between, in and out of order, leave onl
   await new Promise((r) => setTimeout(r, 30)); // a few 1 ms sweeps
   expect(expired).toEqual([1500, 4999]);
   expect([...q.pending()]).toEqual([]);
+});
+
+test('an entry that ended is not kept alive by the queue while later ones are in flight', async () => {
+  // A queue that kept its passed slots held about a thousand ended requests (handlers, promises,
+  // closures) at any time, and every young-generation GC copied them: more CPU per request than the
+  // rest of the engine's work. Entries 0..99 end in order while entry 100 is still in flight.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const q = new DeadlineQueue<Expiring & { payload: number[] }>(clock, 60_000, () => {});
+  const make = () => ({ done: false, deadline: q.deadline(), payload: [1, 2, 3] });
+  const live = make();
+  // In a function of its own, so that no frame of the test still holds an ended entry.
+  const endHundred = (): WeakRef<object>[] => {
+    const entries = Array.from({ length: 100 }, make);
+    for (const e of entries) q.add(e);
+    q.add(live);
+    for (const e of entries) q.settle(e);
+    return entries.map((e) => new WeakRef(e));
+  };
+  const ended = endHundred();
+  await new Promise((r) => setImmediate(r));
+  gc();
+  expect(ended.filter((r) => r.deref() !== undefined)).toHaveLength(0);
+  expect([...q.pending()]).toEqual([live]);
+  q.close();
 });
