@@ -67,7 +67,9 @@ export class ConnectionPool {
   release(connection: Connection): void {
     if (this.closed) return;
     while (this.waitHead < this.waiting.length) {
-      const next = this.waiting[this.waitHead++]!;
+      const next = this.waiting[this.waitHead]!;
+      // A served wait leaves its slot at once, so the closure (and its request) is not kept alive.
+      this.waiting[this.waitHead++] = skip;
       if (this.waitHead === this.waiting.length) {
         this.waiting = [];
         this.waitHead = 0;
