@@ -167,6 +167,24 @@ export async function runBackendContract(opts: ContractOptions): Promise<Contrac
       return { kind: 'protocol_error', message: `send threw instead of resolving an outcome: ${(error as Error).message}` };
     }
   };
+  /** The outcomes `dispatch` calls back with, within 10 s and 50 ms after the first (a second call is a bug). */
+  const dispatched = async (backend: Backend, req: BenchRequest): Promise<Outcome[]> => {
+    const calls: Outcome[] = [];
+    await new Promise<void>((resolve) => {
+      const bound = setTimeout(resolve, 10_000);
+      const done = (outcome: Outcome): void => {
+        calls.push(outcome);
+        clearTimeout(bound);
+        setTimeout(resolve, 50);
+      };
+      try {
+        backend.dispatch!(req, new AbortController().signal, done);
+      } catch (error) {
+        done({ kind: 'protocol_error', message: `dispatch threw: ${(error as Error).message}` });
+      }
+    });
+    return calls;
+  };
   /** Sends a streamed request; `asked` says whether the server saw it ask for a stream (undefined: the server cannot tell). */
   const sendStreamed = async (backend: Backend, req: BenchRequest): Promise<{ outcome: Outcome; asked: boolean | undefined }> => {
     const before = await opts.server.streamedRequests?.();
@@ -225,6 +243,15 @@ export async function runBackendContract(opts: ContractOptions): Promise<Contrac
       if (json.kind === 'ok') check(name, ...test(json));
       else skip(name, 'the JSON request failed');
     }
+    const dispatchCheck = 'json: dispatch(), when given, ends as send() did, calling back once';
+    if (backend.dispatch) {
+      const calls = await dispatched(backend, request(false, 6));
+      check(
+        dispatchCheck,
+        calls.length === 1 && calls[0]!.kind === json.kind,
+        calls.map(describe).join('; ') || 'never called back',
+      );
+    } else skip(dispatchCheck, 'the backend has no dispatch()');
 
     const streamChecks = [
       'stream: a streamed request succeeds',
