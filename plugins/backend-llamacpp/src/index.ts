@@ -158,6 +158,7 @@ export default defineBackend({
 
     return {
       send: (req, signal) => client.send(req, signal),
+      dispatch: (req, signal, done) => client.dispatch(req, signal, done),
       tokenize: serverTokenizer(origin, headers, () => ctx.server.model),
       async serverInfo(): Promise<ServerInfo> {
         let props: Props | undefined;

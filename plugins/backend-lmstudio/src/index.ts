@@ -75,6 +75,7 @@ export default defineBackend({
           );
       },
       send: (req, signal) => client.send(req, signal),
+      dispatch: (req, signal, done) => client.dispatch(req, signal, done),
       serverInfo: () => ({ url: origin }),
       async serverMetrics() {
         const models = await listModels(origin, headers).catch(() => undefined);

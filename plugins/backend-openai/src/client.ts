@@ -123,9 +123,12 @@ export class OpenAIClient {
   }
 
   send(request: BenchRequest, signal: AbortSignal): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) =>
-      new ResponseHandler(this, request.stream, request.keepText === true, this.body(request), resolve, signal).start(),
-    );
+    return new Promise<Outcome>((resolve) => this.dispatch(request, signal, resolve));
+  }
+
+  /** `send` with a callback: `done` is called once, with the outcome (the engine's hot path, no promise). */
+  dispatch(request: BenchRequest, signal: AbortSignal, done: (outcome: Outcome) => void): void {
+    new ResponseHandler(this, request.stream, request.keepText === true, this.body(request), done, signal).start();
   }
 
   /**
@@ -142,8 +145,8 @@ export class OpenAIClient {
     return this.readAt;
   }
 
-  /** Tells `handler` when `signal` aborts, until `unwatch`. */
-  watch(signal: AbortSignal, handler: ResponseHandler): void {
+  /** Tells `handler` when `signal` aborts, until it leaves the list returned (`unwatch`). */
+  watch(signal: AbortSignal, handler: ResponseHandler): ResponseHandler[] {
     let list = this.watched.get(signal);
     if (!list) {
       const handlers: ResponseHandler[] = [];
@@ -158,14 +161,7 @@ export class OpenAIClient {
       );
     }
     list.push(handler);
-  }
-
-  unwatch(signal: AbortSignal, handler: ResponseHandler): void {
-    const list = this.watched.get(signal);
-    const i = list ? list.indexOf(handler) : -1;
-    if (i < 0) return;
-    list![i] = list![list!.length - 1]!;
-    list!.pop();
+    return list;
   }
 
   /** An answer of this kind ended on a connection. */
@@ -219,6 +215,8 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
   private noReuse = false;
   /** Ends the wait for a free connection; undefined once on one. */
   private cancel: (() => boolean) | undefined;
+  /** The handlers told when this request's signal aborts (`OpenAIClient.watch`), this one among them until it settles. */
+  private watchers: ResponseHandler[] | undefined;
 
   constructor(
     private readonly owner: OpenAIClient,
@@ -230,7 +228,7 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
   ) {}
 
   start(): void {
-    this.owner.watch(this.signal, this);
+    this.watchers = this.owner.watch(this.signal, this);
     this.cancel = this.owner.connections.acquire((c) => this.attempt(c));
   }
 
@@ -427,7 +425,7 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     this.settled = true;
     this.owner.firstByte.settle(this);
     this.chunks.length = 0; // the deadline queue may hold this handler a while: not its body
-    this.owner.unwatch(this.signal, this);
+    unwatch(this.watchers, this);
     this.resolve(withConnectionFacts(outcome, this.resent, this.noReuse));
   }
 
@@ -437,6 +435,14 @@ export class ResponseHandler implements Dispatcher.DispatchHandler, Expiring {
     this.connection = undefined;
     if (connection) this.owner.connections.release(connection);
   }
+}
+
+/** Takes `handler` out of `list` (order does not matter): it no longer hears its signal abort. */
+function unwatch(list: ResponseHandler[] | undefined, handler: ResponseHandler): void {
+  const i = list ? list.indexOf(handler) : -1;
+  if (i < 0) return;
+  list![i] = list![list!.length - 1]!;
+  list!.pop();
 }
 
 interface RawUsage {

@@ -56,6 +56,7 @@ export default defineBackend({
     const headers = { ...options.headers, ...(options.api_key ? { authorization: `Bearer ${options.api_key}` } : {}) };
     return {
       send: (request, signal) => client.send(request, signal),
+      dispatch: (request, signal, done) => client.dispatch(request, signal, done),
       serverInfo: () => ({ url: origin }),
       tokenize: serverTokenizer(origin, headers, () => ctx.server.model),
       teardown: () => client.close(),

@@ -72,6 +72,7 @@ export default defineBackend({
     };
     return {
       send: (req, signal) => client.send(req, signal),
+      dispatch: (req, signal, done) => client.dispatch(req, signal, done),
       serverInfo: () => ({ url: origin }),
       tokenize: serverTokenizer(origin, headers, () => ctx.server.model),
       async prepare() {
