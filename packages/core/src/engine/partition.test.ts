@@ -47,13 +47,13 @@ const run = (
   balancer: Partial<BalancerOptions> = {},
 ) => runOnVirtualTime(time, { servers, point, request, signal, balancer });
 
-/** `requests` requests, all in flight at once, on the real clock with a 20 ms whole-request deadline. */
-async function runTimedOut(backend: Backend, requests: number) {
+/** `requests` requests, all in flight at once (or `lanes` at a time), on the real clock with a 20 ms whole-request deadline. */
+async function runTimedOut(backend: Backend, requests: number, lanes = requests) {
   const control = Control.create({ batches: 0, parties: 1 });
   await control.arrive(() => performance.now());
   const result = await runPartition({
-    point: { concurrency: requests, barrier: false, requests },
-    lanes: { start: 0, count: requests },
+    point: { concurrency: lanes, barrier: false, requests },
+    lanes: { start: 0, count: lanes },
     servers: [{ backend }],
     balancer: Balancer.create([Infinity], DEFAULT_BALANCER, control, {
       health: () => performance.now(),
@@ -69,6 +69,38 @@ async function runTimedOut(backend: Backend, requests: number) {
   control.stop();
   return result;
 }
+
+describe('backends that call back (dispatch)', () => {
+  test('answers given at once, inside dispatch, are each counted once, with no recursion however many', async () => {
+    // 200,000 requests answered synchronously: a loop that recursed into the next request would
+    // overflow the stack. Every answer is also given twice: the second must not count.
+    let received = 0;
+    const backend: Backend = {
+      send: () => Promise.reject(new Error('dispatch is used when given')),
+      dispatch(_request, _signal, done) {
+        received++;
+        done({ kind: 'ok' });
+        done({ kind: 'ok' });
+      },
+    };
+    const result = await runTimedOut(backend, 200_000, 4);
+    expect(received).toBe(200_000);
+    expect(result.tally.servers[0]!.requests).toBe(200_000);
+    expect(result.tally.servers[0]!.successes).toBe(200_000);
+  });
+
+  test('a dispatch that throws is a request that failed, not a crash', async () => {
+    const backend: Backend = {
+      send: () => Promise.reject(new Error('dispatch is used when given')),
+      dispatch() {
+        throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      },
+    };
+    const result = await runTimedOut(backend, 50, 4);
+    expect(result.tally.servers[0]!.requests).toBe(50);
+    expect(result.tally.servers[0]!.successes).toBe(0);
+  });
+});
 
 describe('semaphore', () => {
   test('never has more than C requests in flight, and reaches C', async () => {

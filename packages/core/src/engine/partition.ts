@@ -90,27 +90,56 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
   let idleSlotMs = 0;
   let lastEnd = -Infinity;
 
-  /** Sends request `index`; latency counts from `from` (the intended start in paced mode). Returns the end time. */
-  const one = async (index: number, from?: number, slot?: TurnSlot): Promise<number> => {
-    let picked = balancer.tryAcquireUnqueued(cursor);
-    let queuedMs = 0;
-    if (picked < 0) {
-      const queuedAt = clock.now();
-      picked = await balancer.acquire(cursor);
-      queuedMs = clock.now() - queuedAt;
-    }
+  /**
+   * Sends request `index` on `picked` (the balancer's pick) and calls `done` with its end time once
+   * it is counted, or `fail` if keeping its answer failed; latency counts from `from` (the intended
+   * start in paced mode). Callbacks rather than a promise: the closed loop runs on it without a
+   * promise or microtask hop per request.
+   */
+  const sendOn = (
+    index: number,
+    picked: number,
+    queuedMs: number,
+    from: number | undefined,
+    slot: TurnSlot | undefined,
+    done: (end: number) => void,
+    fail: (error: unknown) => void,
+  ): void => {
     cursor = (cursor + 1) % servers.length;
     const probe = picked >= PROBE;
     const server = probe ? picked - PROBE : picked;
     if (server < 0) {
       // Stopped while waiting for a slot: never sent, so not a request.
       control.abandon();
-      return clock.now();
+      done(clock.now());
+      return;
     }
     const start = clock.now();
     tally.started(server, queuedMs);
     const request = slot ? slot.request : input.request(index);
-    const outcome = await dispatcher.send(servers[server]!.backend, request, start);
+    dispatcher.dispatch(servers[server]!.backend, request, start, (outcome) => {
+      let end: number;
+      try {
+        end = ended(index, server, probe, request, start, from, slot, outcome);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      done(end);
+    });
+  };
+
+  /** A request's bookkeeping once its outcome is in: the balancer, the run's count, the tally. Returns the end time. */
+  const ended = (
+    index: number,
+    server: number,
+    probe: boolean,
+    request: BenchRequest,
+    start: number,
+    from: number | undefined,
+    slot: TurnSlot | undefined,
+    outcome: Outcome,
+  ): number => {
     if (slot) slot.outcome = outcome;
     const end = clock.now();
     // The backend's own stamps (handed to HTTP, last byte read) leave our bookkeeping out of the
@@ -141,6 +170,51 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     if (end > lastEnd) lastEnd = end;
     return end;
   };
+
+  /** Sends request `index`, waiting for a server slot if none is free; resolves with the end time. */
+  const one = (index: number, from?: number, slot?: TurnSlot): Promise<number> => {
+    const picked = balancer.tryAcquireUnqueued(cursor);
+    if (picked < 0) return queued(index, from, slot);
+    return new Promise<number>((resolve, reject) => sendOn(index, picked, 0, from, slot, resolve, reject));
+  };
+
+  /** Sends request `index` once the balancer's queue gives it a slot; its wait counts as queue time. */
+  const queued = async (index: number, from?: number, slot?: TurnSlot): Promise<number> => {
+    const queuedAt = clock.now();
+    const picked = await balancer.acquire(cursor);
+    const queuedMs = clock.now() - queuedAt;
+    return new Promise<number>((resolve, reject) => sendOn(index, picked, queuedMs, from, slot, resolve, reject));
+  };
+
+  /**
+   * A closed-loop lane: claims a request, sends it, and claims the next when it has ended, until the
+   * point's requests are claimed or the run stops. A request that finds a free slot runs on callbacks
+   * (`sendOn`), with no promise; one that must queue for a slot, or a conversation, goes through the
+   * promise path. The next request starts a microtask after the last one's bookkeeping, never inside
+   * it: the backend has given its connection back by then, other lanes' answers that came in the same
+   * read are counted first (a server failing at once is ejected before it is picked again), and a
+   * backend that answers synchronously is not recursed into.
+   */
+  const lane = (plan: ConversationPlan | undefined): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const loop = (): void => {
+        try {
+          const index = control.stopped ? point.requests : control.claim();
+          if (index >= point.requests) resolve();
+          else if (plan) converse(plan, index).then(loop, reject);
+          else {
+            control.begin();
+            const picked = balancer.tryAcquireUnqueued(cursor);
+            if (picked < 0) queued(index).then(loop, reject);
+            else sendOn(index, picked, 0, undefined, undefined, next, reject);
+          }
+        } catch (error) {
+          reject(error);
+        }
+      };
+      const next = (): void => queueMicrotask(loop);
+      loop();
+    });
 
   /**
    * Sends conversation `j` turn by turn, each turn's messages the history so far (the server's
@@ -175,21 +249,7 @@ export async function runPartition(input: PartitionInput): Promise<PartitionResu
     if (point.rate !== undefined) await paced(input, plan ? (index, from) => converse(plan, index, from) : one);
     else if (point.barrier) {
       idleSlotMs = await barrierLanes(input, one);
-    } else {
-      const lane = async (): Promise<void> => {
-        while (!control.stopped) {
-          const index = control.claim();
-          if (index >= point.requests) return;
-          if (plan) {
-            await converse(plan, index);
-            continue;
-          }
-          control.begin();
-          await one(index);
-        }
-      };
-      await Promise.all(Array.from({ length: input.lanes.count }, lane));
-    }
+    } else await Promise.all(Array.from({ length: input.lanes.count }, () => lane(plan)));
   } finally {
     dispatcher.close();
   }
@@ -313,6 +373,8 @@ class Pending implements Expiring {
   timedOut: TimeoutOutcome | undefined;
   /** Whether this dispatcher aborted the controller (the only one that can): kept, as reading `signal.aborted` costs a validated getter per request. */
   aborted = false;
+  /** Whether the backend has answered (a backend calling back twice is heard once). */
+  answered = false;
   constructor(
     readonly controller: AbortController,
     readonly resolve: (outcome: Outcome) => void,
@@ -369,27 +431,34 @@ class Dispatcher {
 
   /** Sends `request`, whose deadline runs from `start` (clock ms). */
   send(backend: Backend, request: BenchRequest, start: number): Promise<Outcome> {
-    if (this.control.stopped) return Promise.resolve(RUN_STOPPED);
+    return new Promise<Outcome>((resolve) => this.dispatch(backend, request, start, resolve));
+  }
+
+  /** `send` with a callback: `done` is called once, with the request's outcome. */
+  dispatch(backend: Backend, request: BenchRequest, start: number, done: (outcome: Outcome) => void): void {
+    if (this.control.stopped) {
+      done(RUN_STOPPED);
+      return;
+    }
     const controller = this.spare.pop() ?? new AbortController();
-    return new Promise<Outcome>((resolve) => {
-      const entry = new Pending(controller, resolve, start + this.deadlines.timeoutMs);
-      this.deadlines.add(entry);
-      let result: Promise<Outcome>;
-      try {
-        result = backend.send(request, controller.signal);
-      } catch (error) {
-        this.ended(entry, outcomeFromError(error));
-        return;
-      }
-      result.then(
-        (outcome) => this.ended(entry, outcome),
-        (error: unknown) => this.ended(entry, outcomeFromError(error)),
-      );
-    });
+    const entry = new Pending(controller, done, start + this.deadlines.timeoutMs);
+    this.deadlines.add(entry);
+    try {
+      if (backend.dispatch) backend.dispatch(request, controller.signal, (outcome) => this.ended(entry, outcome));
+      else
+        backend.send(request, controller.signal).then(
+          (outcome) => this.ended(entry, outcome),
+          (error: unknown) => this.ended(entry, outcomeFromError(error)),
+        );
+    } catch (error) {
+      this.ended(entry, outcomeFromError(error));
+    }
   }
 
   /** The backend's answer: the request's outcome unless its deadline or the run's stop came first. */
   private ended(entry: Pending, outcome: Outcome): void {
+    if (entry.answered) return;
+    entry.answered = true;
     const timeout = entry.timedOut;
     if (timeout === undefined) this.finish(entry, outcome);
     else entry.resolve(withConnectionFacts(timeout, outcome.resent, outcome.noReuse));
