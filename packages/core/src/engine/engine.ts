@@ -166,6 +166,8 @@ export class EngineSession {
     signal: AbortSignal;
     run: number;
     rawPath?: string;
+    /** Whether anyone reads `progress()` during the run (default true); if not, threads send no snapshots. */
+    progress?: boolean;
   }): Promise<EngineResult> {
     const { point } = options;
     const parties = this.runsInMain ? 1 : this.engine.config.threads;
@@ -330,7 +332,7 @@ export class EngineSession {
     balancer: Balancer,
     shape: ControlShape,
     point: PartitionPoint,
-    options: { record: boolean; run: number; rawPath?: string },
+    options: { record: boolean; run: number; rawPath?: string; progress?: boolean },
   ): Promise<RunReply[]> {
     const pool = this.engine.workers();
     const parties = shape.parties;
@@ -379,7 +381,8 @@ export class EngineSession {
           ? { raw: { path: options.rawPath, experiment: this.spec.experiment, run: options.run } }
           : {}),
         progress: channel.port2,
-        progressIntervalMs: this.engine.config.progressIntervalMs ?? RUN_DEFAULTS.workerProgressIntervalMs,
+        progressIntervalMs:
+          options.progress === false ? 0 : (this.engine.config.progressIntervalMs ?? RUN_DEFAULTS.workerProgressIntervalMs),
       };
       return pool
         .run(task, { transferList: [channel.port2] })

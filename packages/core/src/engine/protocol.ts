@@ -56,6 +56,7 @@ export interface RunTask {
   readonly raw?: { readonly path: string; readonly experiment: string; readonly run: number };
   /** Progress snapshots go here while the run lasts. */
   readonly progress?: MessagePort;
+  /** How often the thread sends a latency snapshot on `progress`; 0: never (nobody reads them). */
   readonly progressIntervalMs: number;
 }
 

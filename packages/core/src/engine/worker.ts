@@ -73,18 +73,19 @@ async function runOpened(t: Extract<WorkerTask, { kind: 'run' }>, control: Contr
   const tally = new Tally(backends.length, t.session.slo);
   // A snapshot costs about a millisecond to encode: sent only when something was measured since the last.
   let sent = -1;
-  const ticker = t.progress
-    ? setInterval(() => {
-        const latency = tally.latency();
-        if (latency.totalCount === sent) return;
-        sent = latency.totalCount;
-        t.progress!.postMessage({
-          kind: 'progress',
-          partition: t.partition,
-          latency: encodeHistogram(latency),
-        } satisfies ProgressMessage);
-      }, t.progressIntervalMs)
-    : undefined;
+  const ticker =
+    t.progress && t.progressIntervalMs > 0
+      ? setInterval(() => {
+          const latency = tally.latency();
+          if (latency.totalCount === sent) return;
+          sent = latency.totalCount;
+          t.progress!.postMessage({
+            kind: 'progress',
+            partition: t.partition,
+            latency: encodeHistogram(latency),
+          } satisfies ProgressMessage);
+        }, t.progressIntervalMs)
+      : undefined;
   try {
     return await runShare({
       control,

@@ -212,6 +212,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
           collectors,
           options,
           reporters: notify,
+          progress: reporters.some(({ reporter }) => reporter.onProgress !== undefined),
           errors,
         });
         const result = redactSecrets(isSweep ? withSweep(measured, done, point) : measured, scenario.secrets) as ExperimentResult;
@@ -395,6 +396,8 @@ interface PointContext {
   readonly collectors: readonly { name: string; collector: Collector; intervalMs: number }[];
   readonly options: RunScenarioOptions;
   readonly reporters: (hook: string, call: (r: Reporter) => unknown) => Promise<void>;
+  /** Whether a reporter takes progress snapshots; if none does, the run computes none. */
+  readonly progress: boolean;
   /** Problems that do not stop the run (a failing collector); they make the exit code 3. */
   readonly errors: LlmbenchError[];
 }
@@ -456,6 +459,7 @@ async function runPoint(
         record: false,
         signal: ctx.signal,
         run: 0,
+        progress: false,
       });
     }
     for (let run = 1; run <= experiment.runs && !ctx.signal.aborted; run++) {
@@ -467,20 +471,22 @@ async function runPoint(
         ...session.serverSamplers(ctx.options.serverSampleIntervalMs ?? RUN_DEFAULTS.serverSampleIntervalMs),
       ]);
       const t0 = ctx.clock.now();
-      const ticker = setInterval(() => {
-        const live = session.progress();
-        if (!live) return;
-        const snapshot: ProgressSnapshot = {
-          experiment: name,
-          run,
-          done: live.done,
-          total: sent,
-          failures: live.failures,
-          elapsedMs: ctx.clock.now() - t0,
-          ...(live.latency.totalCount > 0 ? { latencyP50Ms: percentileMs(live.latency, 50) } : {}),
-        };
-        void ctx.reporters('onProgress', (r) => r.onProgress?.(snapshot));
-      }, ctx.options.progressIntervalMs ?? RUN_DEFAULTS.progressIntervalMs);
+      const ticker = !ctx.progress
+        ? undefined
+        : setInterval(() => {
+            const live = session.progress();
+            if (!live) return;
+            const snapshot: ProgressSnapshot = {
+              experiment: name,
+              run,
+              done: live.done,
+              total: sent,
+              failures: live.failures,
+              elapsedMs: ctx.clock.now() - t0,
+              ...(live.latency.totalCount > 0 ? { latencyP50Ms: percentileMs(live.latency, 50) } : {}),
+            };
+            void ctx.reporters('onProgress', (r) => r.onProgress?.(snapshot));
+          }, ctx.options.progressIntervalMs ?? RUN_DEFAULTS.progressIntervalMs);
       let result: EngineResult;
       try {
         result = await session.run({
@@ -488,6 +494,7 @@ async function runPoint(
           record: true,
           signal: ctx.signal,
           run,
+          progress: ctx.progress,
           ...(ctx.options.rawPath === undefined ? {} : { rawPath: ctx.options.rawPath }),
         });
       } finally {
