@@ -1,24 +1,33 @@
-import hdr from 'hdr-histogram-js';
+// The two parts of hdr-histogram-js used here, not its index: the index loads every histogram kind,
+// its WebAssembly build and log formats, twice the CPU of these at every thread's start.
+// Required, not imported: the same CommonJS modules under Node and under the test runner's transform.
+import { createRequire } from 'node:module';
+import type { Histogram as HdrHistogram } from 'hdr-histogram-js';
+import type { JsHistogram } from 'hdr-histogram-js/dist/JsHistogram.js';
+import type Int32HistogramModule from 'hdr-histogram-js/dist/Int32Histogram.js';
+import type * as Encoding from 'hdr-histogram-js/dist/JsHistogram.encoding.js';
 import type { LatencyStats } from '@llmbench/plugin-api';
 
-export type Histogram = hdr.Histogram;
+export type Histogram = HdrHistogram;
+
+const require = createRequire(import.meta.url);
+const Int32Histogram = (require('hdr-histogram-js/dist/Int32Histogram.js') as typeof Int32HistogramModule).default;
+const encoding = require('hdr-histogram-js/dist/JsHistogram.encoding.js') as typeof Encoding;
 
 /** Latencies are recorded in integer microseconds with 3 significant digits (0.1% resolution). */
 export const SIGNIFICANT_DIGITS = 3;
 
+/** Integer microseconds from 1 to 2^31, auto-resizing (what `hdr.build` makes with bitBucketSize 32). */
 export function createHistogram(): Histogram {
-  return hdr.build({
-    bitBucketSize: 32,
-    autoResize: true,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 2 ** 31,
-    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
-    useWebAssembly: false,
-  });
+  const h = new Int32Histogram(1, 2 ** 31, SIGNIFICANT_DIGITS);
+  h.autoResize = true;
+  return h;
 }
 
+/** hdr-histogram-js's compressed base64 encoding (`encodeIntoCompressedBase64`), as in results files. */
 export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+  // Every histogram here is a JsHistogram (`createHistogram`, `decodeHistogram`); the encoding module adds the method.
+  return (h as JsHistogram).encodeIntoCompressedBase64();
 }
 
 /**
@@ -27,7 +36,7 @@ export function encodeHistogram(h: Histogram): string {
  * copied into a new one (a copy walks every bucket, ~23,000 of them).
  */
 export function decodeHistogram(encoded: string): Histogram {
-  const decoded = hdr.decodeFromCompressedBase64(encoded, 32, false);
+  const decoded = encoding.doDecode(encoding.decompress(Buffer.from(encoded.trim(), 'base64')), 32, 0);
   decoded.autoResize = true;
   return decoded;
 }
