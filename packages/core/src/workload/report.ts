@@ -15,9 +15,29 @@ export function lengthsOf(
   tally: Tally,
 ): Pick<RunStats, 'input_lengths' | 'output_lengths'> {
   const pick = promptPicker(workload.prompts.length, workload.order);
-  const requested = (per: readonly number[] | undefined, all: number | undefined): number[] | undefined => {
+  // How many of the requests used each prompt, counted once: the requested lengths are then counted
+  // per value, not listed and sorted per request (150,000 requests made two such arrays a run).
+  let perPrompt: Float64Array | undefined;
+  const uses = (): Float64Array => {
+    if (!perPrompt) {
+      perPrompt = new Float64Array(workload.prompts.length);
+      for (let i = 0; i < requests; i++) perPrompt[pick(i)]!++;
+    }
+    return perPrompt;
+  };
+  const requested = (per: readonly number[] | undefined, all: number | undefined): Map<number, number> | undefined => {
     if (per === undefined && all === undefined) return undefined;
-    return Array.from({ length: requests }, (_, i) => per?.[pick(i)] ?? all!);
+    const counts = new Map<number, number>();
+    if (per === undefined) {
+      if (requests > 0) counts.set(all!, requests);
+      return counts;
+    }
+    uses().forEach((n, prompt) => {
+      if (n === 0) return;
+      const value = per[prompt] ?? all!;
+      counts.set(value, (counts.get(value) ?? 0) + n);
+    });
+    return counts;
   };
   const tokenizer = workload.tokenizer ?? null;
   return {
@@ -34,11 +54,15 @@ export function lengthsOf(
   };
 }
 
-function lengths(requested: number[] | undefined, actual: Distribution, tokenizer: Lengths['tokenizer']): Lengths | null {
+function lengths(
+  requested: ReadonlyMap<number, number> | undefined,
+  actual: Distribution,
+  tokenizer: Lengths['tokenizer'],
+): Lengths | null {
   const a = actual.stats();
-  if ((requested === undefined || requested.length === 0) && !a) return null;
+  if ((requested === undefined || requested.size === 0) && !a) return null;
   return {
-    requested: requested?.length ? exact(requested) : null,
+    requested: requested?.size ? exactCounts(requested) : null,
     actual: a ? { avg: a.avg, p50: Math.round(a.p50), p99: Math.round(a.p99) } : null,
     tokenizer,
   };
@@ -52,8 +76,29 @@ export function turnsOf(tally: Tally): Pick<RunStats, 'turns'> {
 
 /** avg, and nearest-rank p50 and p99. */
 export function exact(values: readonly number[]): { avg: number; p50: number; p99: number } {
-  const sorted = [...values].sort((x, y) => x - y);
-  const rank = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
-  const avg = sorted.reduce((s, v) => s + v, 0) / sorted.length;
-  return { avg: Math.round(avg * 1000) / 1000, p50: rank(50), p99: rank(99) };
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return exactCounts(counts);
+}
+
+/** `exact` of values given as value -> how many times it occurs (at least one value). */
+export function exactCounts(counts: ReadonlyMap<number, number>): { avg: number; p50: number; p99: number } {
+  const values = [...counts.keys()].sort((x, y) => x - y);
+  let total = 0;
+  let sum = 0;
+  for (const v of values) {
+    total += counts.get(v)!;
+    sum += v * counts.get(v)!;
+  }
+  /** The smallest value with at least `p`% of the values at or below it (nearest rank). */
+  const rank = (p: number): number => {
+    const want = Math.max(1, Math.ceil((p / 100) * total));
+    let seen = 0;
+    for (const v of values) {
+      seen += counts.get(v)!;
+      if (seen >= want) return v;
+    }
+    return values[values.length - 1]!;
+  };
+  return { avg: Math.round((sum / total) * 1000) / 1000, p50: rank(50), p99: rank(99) };
 }
