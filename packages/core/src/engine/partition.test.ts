@@ -89,6 +89,23 @@ describe('backends that call back (dispatch)', () => {
     expect(result.tally.servers[0]!.successes).toBe(200_000);
   });
 
+  test('an answer that comes after the deadline does not count the request again', async () => {
+    // The deadline (20 ms) gives the outcome; the backend, ignoring its signal, calls back at 60 ms.
+    const late: Promise<void>[] = [];
+    const backend: Backend = {
+      send: () => Promise.reject(new Error('dispatch is used when given')),
+      dispatch(_request, _signal, done) {
+        late.push(new Promise((r) => setTimeout(() => r(done({ kind: 'ok' })), 60)));
+      },
+    };
+    const result = await runTimedOut(backend, 8);
+    await Promise.all(late);
+    const server = result.tally.servers[0]!;
+    expect(server.requests).toBe(8);
+    expect(server.successes).toBe(0);
+    expect(server.failures.timeout).toBe(8);
+  });
+
   test('a dispatch that throws is a request that failed, not a crash', async () => {
     const backend: Backend = {
       send: () => Promise.reject(new Error('dispatch is used when given')),

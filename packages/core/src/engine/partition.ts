@@ -375,11 +375,20 @@ class Pending implements Expiring {
   aborted = false;
   /** Whether the backend has answered (a backend calling back twice is heard once). */
   answered = false;
+  /** Whether the request's outcome has been given: the first of response, deadline and stop wins. */
+  private given = false;
   constructor(
     readonly controller: AbortController,
-    readonly resolve: (outcome: Outcome) => void,
+    private readonly give: (outcome: Outcome) => void,
     readonly deadline: number,
   ) {}
+
+  /** Gives the request's outcome, once: later calls (the backend's answer after the deadline's) are no-ops. */
+  resolve(outcome: Outcome): void {
+    if (this.given) return;
+    this.given = true;
+    this.give(outcome);
+  }
 }
 
 /**
