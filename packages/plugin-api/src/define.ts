@@ -28,16 +28,9 @@ export interface Backend {
   /**
    * Send one request. Resolve with an `Outcome` for anything the server did (errors included);
    * reject only for bugs: core maps a rejection to `protocol_error`/`connection_error`/`aborted`.
+   * A backend whose client is callback-based may make it with `sendFrom(dispatch)`.
    */
   send(request: BenchRequest, signal: AbortSignal): Promise<Outcome>;
-  /**
-   * Optional: `send` with a callback instead of a promise, for backends whose client is
-   * callback-based anyway (backend-openai's). Core's closed loop then runs a request without a
-   * promise or microtask hop, which at tens of thousands of requests a second is CPU the server
-   * being measured keeps. Call `done` once with the outcome (synchronously is allowed); a throw is
-   * mapped as a rejection of `send` would be. When absent, core uses `send`.
-   */
-  dispatch?(request: BenchRequest, signal: AbortSignal, done: (outcome: Outcome) => void): void;
   /**
    * Brings the server to the starting state every load point should share (e.g. an empty prefix
    * cache), so the experiments compared do not inherit each other's state. Called before each load

@@ -6,6 +6,7 @@ export type * from './types.js';
 export { mulberry32, hashString, gaussian, gamma } from './random.js';
 export { checkWritable, ensureDir, writeFileAtomic } from './files.js';
 export { DeadlineQueue } from './deadlines.js';
+export { dispatchOf, sendFrom, type Dispatch } from './dispatch.js';
 export type { Expiring } from './deadlines.js';
 export { APPROXIMATE, approximateMark } from './format.js';
 export {

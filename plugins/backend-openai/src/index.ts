@@ -1,4 +1,4 @@
-import { defineBackend, type BackendContext } from '@llmbench/plugin-api';
+import { defineBackend, sendFrom, type BackendContext } from '@llmbench/plugin-api';
 import { OpenAIClient } from './client.js';
 import { OpenAIOptionsSchema, type OpenAIOptions } from './options.js';
 import { serverTokenizer } from './tokenize.js';
@@ -55,8 +55,7 @@ export default defineBackend({
     const { client, origin } = clientFor(ctx, options, DEFAULT_BASE_URL);
     const headers = { ...options.headers, ...(options.api_key ? { authorization: `Bearer ${options.api_key}` } : {}) };
     return {
-      send: (request, signal) => client.send(request, signal),
-      dispatch: (request, signal, done) => client.dispatch(request, signal, done),
+      send: sendFrom((request, signal, done) => client.dispatch(request, signal, done)),
       serverInfo: () => ({ url: origin }),
       tokenize: serverTokenizer(origin, headers, () => ctx.server.model),
       teardown: () => client.close(),

@@ -7,7 +7,7 @@ import {
   serverTokenizer,
   wrongServerMessage,
 } from '@llmbench/backend-openai';
-import { defineBackend, deltaRatio } from '@llmbench/plugin-api';
+import { defineBackend, deltaRatio, sendFrom } from '@llmbench/plugin-api';
 import { vllmReadings } from './prometheus.js';
 
 export { parsePrometheus } from '@llmbench/backend-openai';
@@ -71,8 +71,7 @@ export default defineBackend({
       warned.add(what);
     };
     return {
-      send: (req, signal) => client.send(req, signal),
-      dispatch: (req, signal, done) => client.dispatch(req, signal, done),
+      send: sendFrom((req, signal, done) => client.dispatch(req, signal, done)),
       serverInfo: () => ({ url: origin }),
       tokenize: serverTokenizer(origin, headers, () => ctx.server.model),
       async prepare() {

@@ -1,7 +1,7 @@
 // Over 400 lines on purpose: one thread's share of a point on virtual time (closed loop, barrier,
 // paced, conversations, timeouts, stop), each case with its own scripted backend.
 import { describe, expect, test } from 'vitest';
-import type { Backend, BenchRequest, Outcome } from '@llmbench/plugin-api';
+import { sendFrom, type Backend, type BenchRequest, type Outcome } from '@llmbench/plugin-api';
 import { Balancer, DEFAULT_BALANCER, type BalancerOptions } from './balancer.js';
 import { Control } from './control.js';
 import { runPartition } from './partition.js';
@@ -70,18 +70,17 @@ async function runTimedOut(backend: Backend, requests: number, lanes = requests)
   return result;
 }
 
-describe('backends that call back (dispatch)', () => {
-  test('answers given at once, inside dispatch, are each counted once, with no recursion however many', async () => {
-    // 200,000 requests answered synchronously: a loop that recursed into the next request would
+describe('backends that call back (sendFrom)', () => {
+  test('answers given at once, inside the call, are each counted once, with no recursion however many', async () => {
+    // 200,000 requests answered synchronously, inside the dispatch: a loop that recursed into the next request would
     // overflow the stack. Every answer is also given twice: the second must not count.
     let received = 0;
     const backend: Backend = {
-      send: () => Promise.reject(new Error('dispatch is used when given')),
-      dispatch(_request, _signal, done) {
+      send: sendFrom((_request, _signal, done) => {
         received++;
         done({ kind: 'ok' });
         done({ kind: 'ok' });
-      },
+      }),
     };
     const result = await runTimedOut(backend, 200_000, 4);
     expect(received).toBe(200_000);
@@ -93,10 +92,9 @@ describe('backends that call back (dispatch)', () => {
     // The deadline (20 ms) gives the outcome; the backend, ignoring its signal, calls back at 60 ms.
     const late: Promise<void>[] = [];
     const backend: Backend = {
-      send: () => Promise.reject(new Error('dispatch is used when given')),
-      dispatch(_request, _signal, done) {
+      send: sendFrom((_request, _signal, done) => {
         late.push(new Promise((r) => setTimeout(() => r(done({ kind: 'ok' })), 60)));
-      },
+      }),
     };
     const result = await runTimedOut(backend, 8);
     await Promise.all(late);
@@ -106,12 +104,19 @@ describe('backends that call back (dispatch)', () => {
     expect(server.failures.timeout).toBe(8);
   });
 
+  test('a plugin wrapping such a backend with a send of its own is used through that send', async () => {
+    const inner: Backend = { send: sendFrom((_request, _signal, done) => done({ kind: 'ok' })) };
+    const wrapper: Backend = { ...inner, send: async () => ({ kind: 'http_error', status: 503 }) };
+    const result = await runTimedOut(wrapper, 40, 4);
+    expect(result.tally.servers[0]!.successes).toBe(0);
+    expect(result.tally.servers[0]!.failures.http_error).toBe(40);
+  });
+
   test('a dispatch that throws is a request that failed, not a crash', async () => {
     const backend: Backend = {
-      send: () => Promise.reject(new Error('dispatch is used when given')),
-      dispatch() {
+      send: sendFrom(() => {
         throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-      },
+      }),
     };
     const result = await runTimedOut(backend, 50, 4);
     expect(result.tally.servers[0]!.requests).toBe(50);

@@ -2,6 +2,7 @@
 // and the dispatcher that bounds each request's time share one request path and its bookkeeping.
 import {
   DeadlineQueue,
+  dispatchOf,
   exchangeTimes,
   outcomeFromError,
   withConnectionFacts,
@@ -453,7 +454,8 @@ class Dispatcher {
     const entry = new Pending(controller, done, start + this.deadlines.timeoutMs);
     this.deadlines.add(entry);
     try {
-      if (backend.dispatch) backend.dispatch(request, controller.signal, (outcome) => this.ended(entry, outcome));
+      const callback = dispatchOf(backend.send);
+      if (callback) callback(request, controller.signal, (outcome) => this.ended(entry, outcome));
       else
         backend.send(request, controller.signal).then(
           (outcome) => this.ended(entry, outcome),
