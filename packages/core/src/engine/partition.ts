@@ -439,12 +439,7 @@ class Dispatcher {
     this.deadlines.close();
   }
 
-  /** Sends `request`, whose deadline runs from `start` (clock ms). */
-  send(backend: Backend, request: BenchRequest, start: number): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => this.dispatch(backend, request, start, resolve));
-  }
-
-  /** `send` with a callback: `done` is called once, with the request's outcome. */
+  /** Sends `request`, whose deadline runs from `start` (clock ms); `done` is called once, with its outcome. */
   dispatch(backend: Backend, request: BenchRequest, start: number, done: (outcome: Outcome) => void): void {
     if (this.control.stopped) {
       done(RUN_STOPPED);
