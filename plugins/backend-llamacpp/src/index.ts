@@ -7,7 +7,7 @@ import {
   serverTokenizer,
   wrongServerMessage,
 } from '@llmbench/backend-openai';
-import { defineBackend, deltaRatio, sendFrom, type MetricReadings, type ServerInfo } from '@llmbench/plugin-api';
+import { defineBackend, deltaRatio, type MetricReadings, type ServerInfo } from '@llmbench/plugin-api';
 import { llamacppReadings } from './metrics.js';
 
 export { llamacppReadings } from './metrics.js';
@@ -157,7 +157,7 @@ export default defineBackend({
     };
 
     return {
-      send: sendFrom((req, signal, done) => client.dispatch(req, signal, done)),
+      send: client.send,
       tokenize: serverTokenizer(origin, headers, () => ctx.server.model),
       async serverInfo(): Promise<ServerInfo> {
         let props: Props | undefined;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { clientFor, OpenAIOptionsSchema, request } from '@llmbench/backend-openai';
-import { defineBackend, sendFrom } from '@llmbench/plugin-api';
+import { defineBackend } from '@llmbench/plugin-api';
 
 export const DEFAULT_LMSTUDIO_URL = 'http://localhost:1234';
 
@@ -74,7 +74,7 @@ export default defineBackend({
             `${ctx.server.id}: model "${model}" is ${entry.state ?? 'not loaded'}; the first requests will include loading it (use warmup)`,
           );
       },
-      send: sendFrom((req, signal, done) => client.dispatch(req, signal, done)),
+      send: client.send,
       serverInfo: () => ({ url: origin }),
       async serverMetrics() {
         const models = await listModels(origin, headers).catch(() => undefined);

@@ -9,6 +9,7 @@ import {
   type Outcome,
   type ServerTiming,
   type TokenUsage,
+  sendFrom,
   withConnectionFacts,
 } from '@llmbench/plugin-api';
 import { closedByPeer, ConnectionPool, type Connection } from './connections.js';
@@ -122,9 +123,8 @@ export class OpenAIClient {
     return body;
   }
 
-  send(request: BenchRequest, signal: AbortSignal): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => this.dispatch(request, signal, resolve));
-  }
+  /** Sends one request; made by `sendFrom`, so the engine calls `dispatch` through it with no promise. */
+  readonly send = sendFrom((request, signal, done) => this.dispatch(request, signal, done));
 
   /** `send` with a callback: `done` is called once, with the outcome (the engine's hot path, no promise). */
   dispatch(request: BenchRequest, signal: AbortSignal, done: (outcome: Outcome) => void): void {

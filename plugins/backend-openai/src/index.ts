@@ -1,4 +1,4 @@
-import { defineBackend, sendFrom, type BackendContext } from '@llmbench/plugin-api';
+import { defineBackend, type BackendContext } from '@llmbench/plugin-api';
 import { OpenAIClient } from './client.js';
 import { OpenAIOptionsSchema, type OpenAIOptions } from './options.js';
 import { serverTokenizer } from './tokenize.js';
@@ -55,7 +55,7 @@ export default defineBackend({
     const { client, origin } = clientFor(ctx, options, DEFAULT_BASE_URL);
     const headers = { ...options.headers, ...(options.api_key ? { authorization: `Bearer ${options.api_key}` } : {}) };
     return {
-      send: sendFrom((request, signal, done) => client.dispatch(request, signal, done)),
+      send: client.send,
       serverInfo: () => ({ url: origin }),
       tokenize: serverTokenizer(origin, headers, () => ctx.server.model),
       teardown: () => client.close(),

@@ -7,7 +7,7 @@ import {
   serverTokenizer,
   wrongServerMessage,
 } from '@llmbench/backend-openai';
-import { defineBackend, deltaRatio, sendFrom } from '@llmbench/plugin-api';
+import { defineBackend, deltaRatio } from '@llmbench/plugin-api';
 import { vllmReadings } from './prometheus.js';
 
 export { parsePrometheus } from '@llmbench/backend-openai';
@@ -71,7 +71,7 @@ export default defineBackend({
       warned.add(what);
     };
     return {
-      send: sendFrom((req, signal, done) => client.dispatch(req, signal, done)),
+      send: client.send,
       serverInfo: () => ({ url: origin }),
       tokenize: serverTokenizer(origin, headers, () => ctx.server.model),
       async prepare() {
