@@ -74,14 +74,7 @@ export function turnsOf(tally: Tally): Pick<RunStats, 'turns'> {
   return turns ? { turns } : {};
 }
 
-/** avg, and nearest-rank p50 and p99. */
-export function exact(values: readonly number[]): { avg: number; p50: number; p99: number } {
-  const counts = new Map<number, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return exactCounts(counts);
-}
-
-/** `exact` of values given as value -> how many times it occurs (at least one value). */
+/** avg, and nearest-rank p50 and p99, of values given as value -> how many times it occurs (at least one value). */
 export function exactCounts(counts: ReadonlyMap<number, number>): { avg: number; p50: number; p99: number } {
   const values = [...counts.keys()].sort((x, y) => x - y);
   let total = 0;
