@@ -119,6 +119,8 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
     );
     reporters.push({ name: r.resolved.ref, reporter });
   }
+  // Progress snapshots are computed only when a reporter takes them.
+  const progress = reporters.some(({ reporter }) => reporter.onProgress !== undefined);
   const notify = async (hook: string, call: (r: Reporter) => unknown): Promise<void> => {
     for (const { name, reporter } of reporters) {
       try {
@@ -212,7 +214,7 @@ export async function runScenario(scenario: LoadedScenario, options: RunScenario
           collectors,
           options,
           reporters: notify,
-          progress: reporters.some(({ reporter }) => reporter.onProgress !== undefined),
+          progress,
           errors,
         });
         const result = redactSecrets(isSweep ? withSweep(measured, done, point) : measured, scenario.secrets) as ExperimentResult;
